@@ -1,0 +1,94 @@
+#pragma once
+// Volley's configuration: the JSON file of DESIGN.md, as plain structs.
+// Every key is validated up front; see config_loader.hpp.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace volley {
+
+struct backoff_config {
+  uint64_t base_ms = 5000;
+  uint64_t max_ms = 3600000;
+  double jitter = 0.2; // ±20 % of the computed delay
+};
+
+struct breaker_config {
+  uint32_t failure_threshold = 5;  // consecutive failures that open it
+  uint64_t cooldown_ms = 30000;    // first open period before a probe
+  uint64_t max_cooldown_ms = 600000;
+};
+
+// Values a subscriber inherits unless it sets its own ("defaults" key).
+struct delivery_defaults {
+  uint32_t max_attempts = 8;
+  uint64_t timeout_ms = 10000;
+  uint32_t max_in_flight = 64;
+  backoff_config backoff;
+  breaker_config breaker;
+};
+
+struct subscriber_config {
+  std::string name;
+  std::string url;
+  std::vector<std::string> events;  // empty: every event
+  std::vector<std::string> secrets; // "secret" (one) or "secrets" (rotation)
+  uint32_t max_attempts = 8;
+  uint64_t timeout_ms = 10000;
+  uint32_t max_in_flight = 64;
+  double rate_limit_per_s = 0; // 0: unlimited
+  backoff_config backoff;
+  breaker_config breaker;
+  bool tls_insecure = false;
+  bool enabled = true;
+};
+
+// Assigns a priority to every event whose type matches `event` (a filter
+// pattern, `*` allowed) and that carries no priority of its own.
+struct priority_rule {
+  std::string event;
+  int priority = 0;
+};
+
+struct ingress_config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7400;
+  uint64_t max_line_bytes = 1 << 20;
+  uint32_t max_unacked = 4096; // per connection, before reading pauses
+  uint32_t max_connections = 1024;
+  std::string token;           // empty: no auth required
+};
+
+struct storage_config {
+  std::string path = "./data";
+  uint64_t map_size_mb = 4096;
+  uint32_t batch_max = 4096;   // records per write transaction at most
+};
+
+struct monitor_config {
+  uint64_t interval_ms = 10000;
+  uint64_t window_s = 300;     // success rate window of the log lines
+  double healthy_percent = 95;
+  double degraded_percent = 80;
+  std::string format = "logfmt"; // or "json"
+};
+
+struct queue_config {
+  uint32_t memory_limit = 100000; // deliveries per subscriber kept in memory
+  uint64_t dedup_window_s = 3600;
+};
+
+struct config {
+  ingress_config ingress;
+  storage_config storage;
+  monitor_config monitor;
+  queue_config queue;
+  bool allow_private_networks = false;
+  std::string log_level = "info";
+  delivery_defaults defaults;
+  std::vector<priority_rule> priority_rules;
+  std::vector<subscriber_config> subscribers;
+};
+
+} // namespace volley

@@ -1,0 +1,39 @@
+#pragma once
+// The LMDB backend: one environment directory, synced commits.
+
+#include "storage/store.hpp"
+
+#include <memory>
+#include <string>
+
+namespace volley {
+
+class lmdb_store : public store {
+public:
+  // Creates `path` if needed and opens the environment with a map of
+  // `map_size_mb`. Returns nullptr and sets `error` (what, where, what to do)
+  // on failure.
+  static std::unique_ptr<lmdb_store> open(const std::string& path,
+                                          uint64_t map_size_mb,
+                                          std::string& error);
+  ~lmdb_store() override;
+
+  write_result commit(const write_batch& batch) override;
+  uint64_t last_event_seq() override;
+  std::vector<std::string> pending_subscribers() override;
+  std::vector<pending_delivery>
+  read_pending(const std::string& subscriber, uint64_t after_seq, size_t limit) override;
+  size_t count_pending(const std::string& subscriber) override;
+  size_t count_pending_total() override;
+  std::vector<dlq_record> list_dlq(const std::optional<std::string>& subscriber,
+                                   const std::optional<delivery_key>& after,
+                                   size_t limit) override;
+  size_t count_dlq() override;
+
+private:
+  struct impl;
+  explicit lmdb_store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace volley

@@ -1,0 +1,89 @@
+#pragma once
+// What Volley keeps on disk: events, the deliveries that still owe an HTTP
+// request, and the dead-letter queue.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace volley {
+
+// A delivery's identity: one event for one subscriber.
+struct delivery_key {
+  std::string subscriber;
+  uint64_t event_seq = 0;
+
+  friend bool operator==(const delivery_key& a, const delivery_key& b) {
+    return a.event_seq == b.event_seq && a.subscriber == b.subscriber;
+  }
+};
+
+struct event_record {
+  uint64_t seq = 0;      // node-wide, increasing; assigned by persistence
+  std::string id;        // the event id (client's idempotency key or generated)
+  std::string type;
+  int64_t created_ms = 0; // unix ms when accepted
+  std::string body;      // the exact HTTP body sent on every attempt
+};
+
+struct delivery_record {
+  delivery_key key;
+  uint8_t priority = 0;         // 0 normal .. 3 critical
+  uint32_t attempts = 0;        // attempts already made
+  int64_t next_attempt_ms = 0;  // unix ms; 0: as soon as possible
+  int64_t created_ms = 0;
+};
+
+// A delivery with the event it carries, as handed back by reads.
+struct pending_delivery {
+  delivery_record delivery;
+  event_record event;
+};
+
+struct dlq_record {
+  delivery_key key;
+  std::string event_id;
+  std::string type;
+  std::string body;
+  uint8_t priority = 0;
+  uint32_t attempts = 0;
+  int last_status = 0;     // last HTTP status, 0 when there was none
+  std::string last_error;  // e.g. "HTTP 404", "timeout", "connection refused"
+  int64_t created_ms = 0;
+  int64_t failed_ms = 0;
+};
+
+// A newly accepted event with its deliveries (possibly none).
+struct new_event {
+  event_record event;
+  std::vector<delivery_record> deliveries;
+};
+
+// Everything one write transaction applies, all or nothing.
+struct write_batch {
+  std::vector<new_event> events;
+  std::vector<delivery_record> updates;   // attempts / next_attempt_ms changed
+  std::vector<delivery_key> finished;     // delivered: removed
+  std::vector<dlq_record> dead_lettered;  // removed from pending, added to DLQ
+  std::vector<delivery_key> dlq_deleted;
+  std::vector<delivery_key> dlq_requeued; // DLQ entry back to pending, attempts reset
+
+  bool empty() const {
+    return events.empty() && updates.empty() && finished.empty() &&
+           dead_lettered.empty() && dlq_deleted.empty() && dlq_requeued.empty();
+  }
+};
+
+enum class write_status {
+  ok,     // committed and synced to disk
+  full,   // the map (or disk) is full: nothing was written
+  failed, // any other error: nothing was written
+};
+
+struct write_result {
+  write_status status = write_status::ok;
+  std::string error; // empty when ok
+  std::vector<pending_delivery> requeued; // the deliveries dlq_requeued created
+};
+
+} // namespace volley

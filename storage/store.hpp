@@ -1,0 +1,46 @@
+#pragma once
+// The storage backend interface. The persistence actor is its only user;
+// lmdb_store is the real one, memory_store keeps actors testable without disk.
+
+#include "storage/records.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace volley {
+
+class store {
+public:
+  virtual ~store() = default;
+
+  // Applies the whole batch in one transaction, synced before it returns ok.
+  // Deleting a key that is absent is not an error (it was already finished).
+  // An event is removed once no pending delivery refers to it any more.
+  virtual write_result commit(const write_batch& batch) = 0;
+
+  // Highest event seq ever stored (0 for a new store).
+  virtual uint64_t last_event_seq() = 0;
+
+  // Subscribers that have at least one pending delivery, sorted by name.
+  virtual std::vector<std::string> pending_subscribers() = 0;
+
+  // Pending deliveries of one subscriber with event_seq > after_seq, in
+  // event_seq order, at most `limit`.
+  virtual std::vector<pending_delivery>
+  read_pending(const std::string& subscriber, uint64_t after_seq, size_t limit) = 0;
+
+  virtual size_t count_pending(const std::string& subscriber) = 0;
+  virtual size_t count_pending_total() = 0;
+
+  // DLQ entries in (subscriber, event_seq) order after `after` (exclusive;
+  // nullopt: from the start), optionally of one subscriber, at most `limit`.
+  virtual std::vector<dlq_record>
+  list_dlq(const std::optional<std::string>& subscriber,
+           const std::optional<delivery_key>& after, size_t limit) = 0;
+
+  virtual size_t count_dlq() = 0;
+};
+
+} // namespace volley
