@@ -1,0 +1,195 @@
+#include "actors/ingress.hpp"
+
+#include "logging/logger.hpp"
+#include "protocol/timestamp.hpp"
+
+#include <cstring>
+
+namespace volley {
+
+namespace {
+
+constexpr size_t read_chunk = 64 * 1024;
+
+} // namespace
+
+void connection_state::answer_now(std::string line) {
+  ++next_slot;
+  answers.emplace_back(std::move(line));
+}
+
+void connection_state::fill(uint64_t slot, std::string line) {
+  if (slot < first_slot || slot - first_slot >= answers.size())
+    return; // answered already (cannot happen) or from a stale request
+  answers[slot - first_slot] = std::move(line);
+}
+
+void connection_state::on_line(caf::io::broker* self, std::string_view line) {
+  if (line.size() > deps.cfg.max_line_bytes) {
+    answer_now(error_line("line longer than " + std::to_string(deps.cfg.max_line_bytes) +
+                          " bytes (ingress.max_line_bytes)"));
+    return;
+  }
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+    answer_now(error_line("empty line: expected one JSON object"));
+    return;
+  }
+  auto parsed = parse_ingress_line(line);
+  switch (parsed.what) {
+    case parsed_line::kind::error:
+      answer_now(error_line(parsed.error));
+      return;
+    case parsed_line::kind::event: {
+      auto slot = next_slot++;
+      answers.emplace_back(std::nullopt);
+      batch.items.push_back({slot, std::move(parsed.event), unix_ms_now()});
+      return;
+    }
+    case parsed_line::kind::op: {
+      caf::actor target;
+      if (parsed.op == "stats" || parsed.op == "health")
+        target = deps.monitor;
+      else if (parsed.op.rfind("dlq.", 0) == 0)
+        target = deps.persistence;
+      if (!target) {
+        answer_now(error_line("unknown op \"" + parsed.op +
+                              "\" (known: stats, health, dlq.list, dlq.retry, dlq.delete)"));
+        return;
+      }
+      auto slot = next_slot++;
+      answers.emplace_back(std::nullopt);
+      self->request(target, caf::infinite, op_atom::value, parsed.op, std::string{line})
+        .then(
+          [=](std::string& reply) {
+            fill(slot, std::move(reply));
+            write_ready(self);
+          },
+          [=](caf::error& err) {
+            fill(slot, error_line("op failed: " + self->system().render(err)));
+            write_ready(self);
+          });
+      return;
+    }
+  }
+}
+
+void connection_state::on_bytes(caf::io::broker* self, const char* data, size_t size) {
+  const char* end = data + size;
+  while (data < end) {
+    auto* nl = static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
+    if (nl == nullptr) {
+      if (!discarding) {
+        partial.append(data, end);
+        if (partial.size() > deps.cfg.max_line_bytes) {
+          // Answer now and skip the rest of this line up to its newline.
+          answer_now(error_line("line longer than " + std::to_string(deps.cfg.max_line_bytes) +
+                                " bytes (ingress.max_line_bytes)"));
+          partial.clear();
+          partial.shrink_to_fit();
+          discarding = true;
+        }
+      }
+      break;
+    }
+    if (discarding) {
+      discarding = false;
+    } else if (partial.empty()) {
+      on_line(self, std::string_view{data, static_cast<size_t>(nl - data)});
+    } else {
+      partial.append(data, nl);
+      on_line(self, partial);
+      partial.clear();
+    }
+    data = nl + 1;
+  }
+  if (!batch.items.empty()) {
+    batch.reply_to = caf::actor_cast<caf::actor>(self);
+    self->send(deps.router, ingest_atom::value, std::exchange(batch, ingest_batch{}));
+  }
+  write_ready(self);
+}
+
+void connection_state::write_ready(caf::io::broker* self) {
+  bool wrote = false;
+  while (!answers.empty() && answers.front()) {
+    auto& line = *answers.front();
+    self->write(hdl, line.size(), line.data());
+    answers.pop_front();
+    ++first_slot;
+    wrote = true;
+  }
+  if (wrote)
+    self->flush(hdl);
+  // Flow control: stop reading while too many lines await their answer.
+  if (!halted && answers.size() >= deps.cfg.max_unacked) {
+    halted = true;
+    self->halt(hdl);
+  } else if (halted && answers.size() <= deps.cfg.max_unacked / 2) {
+    halted = false;
+    self->trigger(hdl);
+  }
+}
+
+namespace {
+
+caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
+                         caf::io::connection_handle hdl, ingress_deps deps) {
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  st.hdl = hdl;
+  self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+  return {
+    [=](const caf::io::new_data_msg& msg) {
+      self->state.on_bytes(self, msg.buf.data(), msg.buf.size());
+    },
+    [=](ack_atom, ack_batch& batch) {
+      auto& st = self->state;
+      for (auto& a : batch.acks)
+        st.fill(a.slot, std::move(a.line));
+      st.write_ready(self);
+    },
+    [=](const caf::io::connection_closed_msg&) { self->quit(); },
+  };
+}
+
+} // namespace
+
+caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, ingress_deps deps) {
+  self->state.deps = std::move(deps);
+  self->set_down_handler([=](caf::down_msg&) {
+    if (self->state.connections > 0)
+      --self->state.connections;
+  });
+  return {
+    [=](start_atom) -> caf::result<uint16_t> {
+      const auto& cfg = self->state.deps.cfg;
+      auto res = self->add_tcp_doorman(cfg.port, cfg.host.c_str(), true);
+      if (!res)
+        return caf::make_error(caf::sec::cannot_open_port,
+                               "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) +
+                                 ": " + self->system().render(res.error()));
+      return res->second;
+    },
+    [=](const caf::io::new_connection_msg& msg) {
+      auto& st = self->state;
+      if (st.connections >= st.deps.cfg.max_connections) {
+        auto line = error_line("too many connections (ingress.max_connections=" +
+                               std::to_string(st.deps.cfg.max_connections) + ")");
+        self->write(msg.handle, line.size(), line.data());
+        self->flush(msg.handle);
+        self->close(msg.handle);
+        return;
+      }
+      auto child = self->fork(connection, msg.handle, st.deps);
+      self->monitor(child);
+      ++st.connections;
+    },
+    [=](drain_atom) {
+      // Stop accepting; open connections finish what they have.
+      self->close_all();
+      return true;
+    },
+  };
+}
+
+} // namespace volley

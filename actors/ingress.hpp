@@ -1,0 +1,55 @@
+#pragma once
+// The TCP ingress: an acceptor broker on ingress.host:ingress.port that forks
+// one broker per connection. A connection broker splits NDJSON lines, parses
+// them, sends events to the router in one batch per read, and writes exactly
+// one answer per line, in order, as answers become ready. Reading stops
+// (halt) while too many lines await their answer and resumes (trigger) as
+// acknowledgements return.
+
+#include "config/config.hpp"
+#include "messages/messages.hpp"
+
+#include <caf/io/all.hpp>
+
+#include <deque>
+#include <optional>
+#include <string>
+
+namespace volley {
+
+struct ingress_deps {
+  ingress_config cfg;
+  caf::actor router;
+  caf::actor persistence; // dlq.* ops
+  caf::actor monitor;     // stats, health
+};
+
+struct connection_state {
+  static inline const char* name = "ingress_connection";
+
+  ingress_deps deps;
+  caf::io::connection_handle hdl;
+  std::string partial;     // bytes of a line not yet ended
+  bool discarding = false; // inside an over-long line: skip to its newline
+  uint64_t next_slot = 0;
+  uint64_t first_slot = 0; // slot of answers.front()
+  std::deque<std::optional<std::string>> answers; // nullopt: not ready yet
+  bool halted = false;
+  ingest_batch batch;
+
+  void on_bytes(caf::io::broker* self, const char* data, size_t size);
+  void on_line(caf::io::broker* self, std::string_view line);
+  void answer_now(std::string line);
+  void fill(uint64_t slot, std::string line);
+  void write_ready(caf::io::broker* self);
+};
+
+struct acceptor_state {
+  static inline const char* name = "ingress";
+  ingress_deps deps;
+  size_t connections = 0;
+};
+
+caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, ingress_deps deps);
+
+} // namespace volley

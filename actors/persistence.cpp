@@ -1,0 +1,243 @@
+#include "actors/persistence.hpp"
+
+#include "logging/logger.hpp"
+#include "protocol/dlq_request.hpp"
+#include "protocol/timestamp.hpp"
+
+#include <chrono>
+
+namespace volley {
+
+namespace {
+
+template <class T>
+void append_moved(std::vector<T>& to, std::vector<T>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
+// Hands deliveries to their subscriber actors, one message per subscriber.
+void dispatch(caf::event_based_actor* self, const std::unordered_map<std::string, caf::actor>& subscribers,
+              std::unordered_map<std::string, delivery_batch>& by_subscriber, bool forced) {
+  for (auto& [name, batch] : by_subscriber) {
+    auto i = subscribers.find(name);
+    if (i == subscribers.end())
+      continue; // not configured (any more): it stays on disk
+    self->send(i->second, deliver_atom::value, std::move(batch), forced);
+  }
+}
+
+// A delivery read back from disk, in the shape subscribers take.
+delivery from_disk(pending_delivery&& p) {
+  auto payload = std::make_shared<event_payload>();
+  payload->seq = p.event.seq;
+  payload->id = std::move(p.event.id);
+  payload->type = std::move(p.event.type);
+  payload->created_ms = p.event.created_ms;
+  payload->body = std::make_shared<const std::string>(std::move(p.event.body));
+  return {std::move(p.delivery), std::move(payload)};
+}
+
+} // namespace
+
+size_t persistence_state::pending_records() const {
+  return pending.events.size() + pending.updates.size() + pending.finished.size() +
+         pending.dead_lettered.size();
+}
+
+void persistence_state::add_events(persist_batch& batch) {
+  for (auto& ev : batch.events) {
+    pending_ack a;
+    a.reply_to = batch.reply_to;
+    a.slot = ev.slot;
+    a.duplicate = ev.duplicate;
+    a.id = ev.payload->id;
+    acks.push_back(std::move(a));
+    if (ev.duplicate)
+      continue;
+    ev.payload->seq = ++last_seq;
+    new_event ne;
+    ne.event.seq = ev.payload->seq;
+    ne.event.id = ev.payload->id;
+    ne.event.type = ev.payload->type;
+    ne.event.created_ms = ev.payload->created_ms;
+    // The store copies the body into LMDB; the shared copy stays in memory.
+    ne.event.body = *ev.payload->body;
+    for (auto& t : ev.targets) {
+      delivery_record d;
+      d.key.subscriber = std::move(t.subscriber);
+      d.key.event_seq = ne.event.seq;
+      d.priority = t.priority;
+      d.created_ms = ne.event.created_ms;
+      ne.deliveries.push_back(std::move(d));
+    }
+    pending.events.push_back(std::move(ne));
+    payloads.push_back(std::move(ev.payload));
+  }
+}
+
+void persistence_state::add_writes(write_batch& batch) {
+  append_moved(pending.updates, batch.updates);
+  append_moved(pending.finished, batch.finished);
+  append_moved(pending.dead_lettered, batch.dead_lettered);
+}
+
+void persistence_state::flush(caf::event_based_actor* self) {
+  if (pending.empty() && acks.empty())
+    return;
+  write_result result;
+  if (!pending.empty())
+    result = db->commit(pending);
+  bool ok = result.status == write_status::ok;
+  if (ok) {
+    std::unordered_map<std::string, delivery_batch> by_subscriber;
+    for (size_t i = 0; i < pending.events.size(); ++i) {
+      payload_ptr payload = payloads[i];
+      for (auto& d : pending.events[i].deliveries)
+        by_subscriber[d.key.subscriber].deliveries.push_back({std::move(d), payload});
+    }
+    dispatch(self, subscribers, by_subscriber, false);
+  } else {
+    log_error("storage: commit of " + std::to_string(pending_records()) +
+              " records failed: " + result.error);
+  }
+  // Acknowledge in arrival order, one message per run of the same connection.
+  caf::actor current;
+  ack_batch out;
+  auto send_out = [&] {
+    if (current && !out.acks.empty())
+      self->send(current, ack_atom::value, std::move(out));
+    out = ack_batch{};
+  };
+  for (auto& a : acks) {
+    if (a.reply_to != current) {
+      send_out();
+      current = a.reply_to;
+    }
+    std::string line = a.duplicate || ok
+                         ? ack_line(a.id, a.duplicate)
+                         : error_line("not accepted: " + result.error);
+    out.acks.push_back({a.slot, std::move(line)});
+  }
+  send_out();
+  acks.clear();
+  payloads.clear();
+  pending.events.clear();
+  if (ok) {
+    pending = write_batch{};
+  } else {
+    // Subscribers' writes (finished, retried, dead-lettered) must not be
+    // lost: keep them and try again shortly.
+    self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
+    flush_scheduled = true;
+  }
+}
+
+void persistence_state::send_gauges(caf::event_based_actor* self) {
+  if (!monitor)
+    return;
+  self->send(monitor, gauges_atom::value, storage_gauges{db->count_pending_total(), db->count_dlq()});
+}
+
+std::string persistence_state::handle_op(caf::event_based_actor* self, const std::string& op,
+                                         const std::string& line) {
+  flush(self); // ops see every write that arrived before them
+  dlq_request req;
+  if (auto error = parse_dlq_request(op, line, req); !error.empty())
+    return error_line(error);
+  if (op == "dlq.list") {
+    auto entries = db->list_dlq(req.subscriber, req.after, req.limit + 1);
+    bool more = entries.size() > req.limit;
+    if (more)
+      entries.resize(req.limit);
+    return dlq_list_line(entries, more);
+  }
+  write_batch batch;
+  if (req.key) {
+    (op == "dlq.retry" ? batch.dlq_requeued : batch.dlq_deleted).push_back(*req.key);
+  } else {
+    // Every entry of one subscriber, page by page.
+    std::optional<delivery_key> after;
+    for (;;) {
+      auto entries = db->list_dlq(req.subscriber, after, 1000);
+      for (auto& e : entries)
+        (op == "dlq.retry" ? batch.dlq_requeued : batch.dlq_deleted).push_back(e.key);
+      if (entries.size() < 1000)
+        break;
+      after = entries.back().key;
+    }
+  }
+  auto count = batch.dlq_requeued.size() + batch.dlq_deleted.size();
+  auto result = db->commit(batch);
+  if (result.status != write_status::ok)
+    return error_line(op + " failed: " + result.error);
+  std::unordered_map<std::string, delivery_batch> by_subscriber;
+  for (auto& p : result.requeued) {
+    auto name = p.delivery.key.subscriber;
+    by_subscriber[name].deliveries.push_back(from_disk(std::move(p)));
+  }
+  // Requeued deliveries are older than what subscribers page in from disk,
+  // so they are handed over directly ("forced").
+  dispatch(self, subscribers, by_subscriber, true);
+  send_gauges(self);
+  return "{\"ok\":true,\"count\":" + std::to_string(count) + "}\n";
+}
+
+caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::shared_ptr<store> db,
+                          uint32_t batch_max, caf::actor monitor) {
+  auto& st = self->state;
+  st.db = std::move(db);
+  st.batch_max = batch_max;
+  st.monitor = std::move(monitor);
+  st.last_seq = st.db->last_event_seq();
+  self->send(self, tick_atom::value);
+  auto schedule = [self] {
+    auto& st = self->state;
+    if (st.pending_records() >= st.batch_max) {
+      st.flush(self);
+    } else if (!st.flush_scheduled) {
+      st.flush_scheduled = true;
+      self->send(self, flush_atom::value);
+    }
+  };
+  return {
+    [=](persist_atom, persist_batch& batch) {
+      self->state.add_events(batch);
+      schedule();
+    },
+    [=](write_atom, write_batch& batch) {
+      self->state.add_writes(batch);
+      schedule();
+    },
+    [=](flush_atom) {
+      self->state.flush_scheduled = false;
+      self->state.flush(self);
+    },
+    [=](register_atom, const std::string& name, caf::actor subscriber) {
+      self->state.subscribers[name] = std::move(subscriber);
+    },
+    [=](page_atom, const std::string& name, uint64_t after_seq, uint32_t limit) {
+      auto& st = self->state;
+      st.flush(self);
+      delivery_batch out;
+      for (auto& p : st.db->read_pending(name, after_seq, limit))
+        out.deliveries.push_back(from_disk(std::move(p)));
+      bool complete = out.deliveries.size() < limit;
+      auto it = st.subscribers.find(name);
+      if (it != st.subscribers.end())
+        self->send(it->second, page_atom::value, std::move(out), complete);
+    },
+    [=](op_atom, const std::string& op, const std::string& line) {
+      return self->state.handle_op(self, op, line);
+    },
+    [=](tick_atom) {
+      self->state.send_gauges(self);
+      self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+    },
+    [=](drain_atom) {
+      self->state.flush(self);
+      return true;
+    },
+  };
+}
+
+} // namespace volley

@@ -1,0 +1,92 @@
+#include "actors/router.hpp"
+
+#include "protocol/timestamp.hpp"
+
+namespace volley {
+
+bool dedup_window::seen(const std::string& id, int64_t now_ms) {
+  expire(now_ms);
+  auto [it, inserted] = seen_at_.emplace(id, now_ms);
+  if (!inserted)
+    return true;
+  order_.emplace_back(now_ms, id);
+  return false;
+}
+
+void dedup_window::expire(int64_t now_ms) {
+  while (!order_.empty() && now_ms - order_.front().first > window_ms_) {
+    seen_at_.erase(order_.front().second);
+    order_.pop_front();
+  }
+}
+
+routing_table::routing_table(const std::vector<subscriber_config>& subscribers,
+                             const std::vector<priority_rule>& rules) {
+  for (const auto& s : subscribers) {
+    names_.push_back(s.name);
+    subscribers_.add(names_.size() - 1, s.events);
+  }
+  for (size_t i = 0; i < rules.size(); ++i) {
+    rules_.add(i, {rules[i].event});
+    rule_priorities_.push_back(rules[i].priority);
+  }
+}
+
+uint8_t routing_table::priority_for(std::string_view type, int event_priority) const {
+  if (event_priority != no_priority)
+    return static_cast<uint8_t>(event_priority);
+  if (rule_priorities_.empty())
+    return 0;
+  scratch_.clear();
+  rules_.match(type, scratch_);
+  return scratch_.empty() ? 0 : static_cast<uint8_t>(rule_priorities_[scratch_.front()]);
+}
+
+void routing_table::targets_for(std::string_view type, uint8_t priority,
+                                std::vector<delivery_target>& out) const {
+  scratch_.clear();
+  subscribers_.match(type, scratch_);
+  for (auto i : scratch_)
+    out.push_back({names_[i], priority});
+}
+
+persist_batch router_state::route(ingest_batch& batch) {
+  persist_batch out;
+  out.reply_to = batch.reply_to;
+  out.events.reserve(batch.items.size());
+  for (auto& item : batch.items) {
+    auto& ev = item.event;
+    routed_event routed;
+    routed.slot = item.slot;
+    if (ev.id.empty())
+      ev.id = generate_event_id();
+    else
+      routed.duplicate = dedup.seen(ev.id, item.received_ms);
+    auto payload = std::make_shared<event_payload>();
+    if (!routed.duplicate) {
+      payload->body = std::make_shared<const std::string>(
+        delivery_body(ev.id, ev.type, item.received_ms, ev.data));
+      table.targets_for(ev.type, table.priority_for(ev.type, ev.priority), routed.targets);
+    }
+    payload->id = std::move(ev.id);
+    payload->type = std::move(ev.type);
+    payload->created_ms = item.received_ms;
+    routed.payload = std::move(payload);
+    out.events.push_back(std::move(routed));
+  }
+  return out;
+}
+
+caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table,
+                     int64_t dedup_window_ms, caf::actor persistence) {
+  self->state.table = std::move(table);
+  self->state.dedup = dedup_window{dedup_window_ms};
+  self->state.persistence = std::move(persistence);
+  return {
+    [=](ingest_atom, ingest_batch& batch) {
+      self->send(self->state.persistence, persist_atom::value, self->state.route(batch));
+    },
+  };
+}
+
+} // namespace volley

@@ -1,0 +1,67 @@
+#pragma once
+// The router: matches each event against the precompiled subscriber filters,
+// assigns its priority, drops repeated ids within the dedup window, and
+// passes the routed batch on to persistence (which acknowledges it).
+
+#include "config/config.hpp"
+#include "messages/messages.hpp"
+#include "routing/filter_index.hpp"
+
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace volley {
+
+// Remembers event ids for a time window. Plain logic; time passed in.
+class dedup_window {
+public:
+  explicit dedup_window(int64_t window_ms = 0) : window_ms_(window_ms) {}
+
+  // True when `id` was seen within the window; records it otherwise.
+  bool seen(const std::string& id, int64_t now_ms);
+
+private:
+  void expire(int64_t now_ms);
+
+  int64_t window_ms_;
+  std::unordered_map<std::string, int64_t> seen_at_;
+  std::deque<std::pair<int64_t, std::string>> order_;
+};
+
+// Which subscribers get an event and at which priority. Plain logic.
+class routing_table {
+public:
+  routing_table() = default;
+  routing_table(const std::vector<subscriber_config>& subscribers,
+                const std::vector<priority_rule>& rules);
+
+  // The event's own priority wins; else the first matching rule; else 0.
+  uint8_t priority_for(std::string_view type, int event_priority) const;
+
+  // Appends one target per matching enabled subscriber.
+  void targets_for(std::string_view type, uint8_t priority, std::vector<delivery_target>& out) const;
+
+private:
+  std::vector<std::string> names_;
+  filter_index subscribers_;
+  filter_index rules_;
+  std::vector<int> rule_priorities_;
+  mutable std::vector<size_t> scratch_;
+};
+
+struct router_state {
+  static inline const char* name = "router";
+
+  persist_batch route(ingest_batch& batch);
+
+  routing_table table;
+  dedup_window dedup;
+  caf::actor persistence;
+};
+
+caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table,
+                     int64_t dedup_window_ms, caf::actor persistence);
+
+} // namespace volley

@@ -1,0 +1,320 @@
+#include "actors/subscriber.hpp"
+
+#include "logging/logger.hpp"
+#include "protocol/timestamp.hpp"
+#include "signing/signature.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace volley {
+
+namespace {
+
+constexpr auto report_interval = std::chrono::milliseconds(1000);
+
+} // namespace
+
+size_t subscriber_state::in_memory() const {
+  size_t n = waiting.size() + in_flight;
+  for (const auto& q : ready)
+    n += q.size();
+  return n;
+}
+
+void subscriber_state::accept(delivery&& d, int64_t now_ms) {
+  auto due = d.record.next_attempt_ms;
+  if (due > now_ms) {
+    waiting.emplace(due, std::move(d));
+    return;
+  }
+  auto prio = std::min<size_t>(d.record.priority, ready.size() - 1);
+  ready[prio].push_back(std::move(d));
+}
+
+void subscriber_state::pump(caf::event_based_actor* self) {
+  if (enabled && !draining) {
+    auto now = unix_ms_now();
+    std::vector<http_request> batch;
+    while (in_flight < cfg.max_in_flight) {
+      auto q = std::find_if(ready.rbegin(), ready.rend(), [](const auto& x) { return !x.empty(); });
+      if (q == ready.rend())
+        break;
+      if (!breaker.try_acquire(now)) {
+        if (breaker.state() == breaker_state::open)
+          arm(self, breaker.open_until_ms());
+        break;
+      }
+      batch.push_back(make_request(self, std::move(q->front()), now));
+      q->pop_front();
+      ++in_flight;
+    }
+    deps.engine->submit(std::move(batch));
+  }
+  maybe_page(self);
+}
+
+void subscriber_state::maybe_page(caf::event_based_actor* self) {
+  auto limit = std::max<uint32_t>(deps.memory_limit, 2);
+  if (!on_disk || page_requested || in_memory() >= limit / 2)
+    return;
+  page_requested = true;
+  self->send(deps.persistence, page_atom::value, cfg.name, watermark,
+             static_cast<uint32_t>(limit - in_memory()));
+}
+
+void subscriber_state::arm(caf::event_based_actor* self, int64_t due_ms) {
+  if (due_ms >= wake_at)
+    return;
+  wake_at = due_ms;
+  auto delay = std::max<int64_t>(due_ms - unix_ms_now(), 0);
+  self->delayed_send(self, std::chrono::milliseconds(delay), wake_atom::value, ++wake_generation);
+}
+
+void subscriber_state::wake(caf::event_based_actor* self) {
+  wake_at = std::numeric_limits<int64_t>::max();
+  auto now = unix_ms_now();
+  while (!waiting.empty() && waiting.begin()->first <= now) {
+    auto node = waiting.extract(waiting.begin());
+    accept(std::move(node.mapped()), now);
+  }
+  if (!waiting.empty())
+    arm(self, waiting.begin()->first);
+  pump(self);
+}
+
+http_request subscriber_state::make_request(caf::event_based_actor* self, delivery&& d,
+                                            int64_t now_ms) const {
+  const auto& p = *d.payload;
+  auto ts = now_ms / 1000;
+  auto ts_text = std::to_string(ts);
+  http_request req;
+  req.url = cfg.url;
+  req.body = p.body;
+  req.timeout_ms = cfg.timeout_ms;
+  req.tls_insecure = cfg.tls_insecure;
+  auto& h = req.headers;
+  h.reserve(10);
+  h.emplace_back("Content-Type: application/json");
+  h.emplace_back("User-Agent: volley/" VOLLEY_VERSION);
+  h.emplace_back("webhook-id: " + p.id);
+  h.emplace_back("webhook-timestamp: " + ts_text);
+  h.emplace_back("X-Webhook-ID: " + p.id);
+  h.emplace_back("X-Webhook-Timestamp: " + ts_text);
+  h.emplace_back("X-Event-Type: " + p.type);
+  if (!keys.empty()) {
+    h.emplace_back("webhook-signature: " + standard_signature_header(keys, p.id, ts, *p.body));
+    // The legacy form carries one signature: the first (current) secret's.
+    h.emplace_back("X-Webhook-Signature: " + legacy_signature(keys.front(), *p.body));
+  }
+  auto me = caf::actor_cast<caf::actor>(self);
+  req.on_done = [me, d = std::move(d)](attempt_result&& r) mutable {
+    caf::anon_send(me, http_done_atom::value, std::move(d), std::move(r));
+  };
+  return req;
+}
+
+void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, attempt_result&& r) {
+  --in_flight;
+  auto now = unix_ms_now();
+  d.record.attempts += 1;
+  auto& c = report.counts;
+  c.attempts += 1;
+  report.last_attempt_ms = now;
+  if (r.status != 0)
+    c.latency.record(r.latency_ms);
+  auto out = classify(r);
+  if (out.what == verdict::delivered) {
+    c.successes += 1;
+    c.delivered += 1;
+    report.last_success_ms = now;
+    if (breaker.on_success())
+      log_info("subscriber=" + cfg.name + " breaker=closed (endpoint recovered)");
+    writes.finished.push_back(std::move(d.record.key));
+  } else {
+    c.failures += 1;
+    report.last_failure_ms = now;
+    report.last_error = out.reason;
+    switch (out.what) {
+      case verdict::retry:
+        if (breaker.on_failure(now))
+          log_warn("subscriber=" + cfg.name + " breaker=open consecutive_failures=" +
+                   std::to_string(breaker.consecutive_failures()) + " cooldown_ms=" +
+                   std::to_string(breaker.cooldown_ms()) + " last_error=\"" + out.reason + "\"");
+        if (d.record.attempts >= cfg.max_attempts)
+          dead_letter(std::move(d), r, "attempts exhausted, last: " + out.reason, now);
+        else
+          retry_later(self, std::move(d), r, now);
+        break;
+      case verdict::gone:
+        // The endpoint says it is gone for good: stop calling it, keep its
+        // deliveries queued until an operator re-enables it.
+        breaker.on_success();
+        if (enabled)
+          log_warn("subscriber=" + cfg.name + " disabled: endpoint answered 410 Gone; "
+                   "deliveries stay queued until it is re-enabled");
+        enabled = false;
+        writes.updates.push_back(d.record);
+        accept(std::move(d), now);
+        break;
+      default: // dead_letter: the endpoint answered, so it is up
+        breaker.on_success();
+        dead_letter(std::move(d), r, out.reason, now);
+        break;
+    }
+  }
+  schedule_writes(self);
+  pump(self);
+  if (draining && in_flight == 0) {
+    send_writes(self); // persistence drains right after us
+    finish_drain();
+  }
+}
+
+void subscriber_state::retry_later(caf::event_based_actor* self, delivery&& d,
+                                   const attempt_result& r, int64_t now_ms) {
+  std::uniform_real_distribution<double> unit{0.0, 1.0};
+  auto delay = backoff.delay_ms(d.record.attempts, unit(rng));
+  if (honours_retry_after(r.status))
+    delay = backoff.with_retry_after(delay, parse_retry_after_ms(r.retry_after, now_ms));
+  auto due = now_ms + static_cast<int64_t>(delay);
+  d.record.next_attempt_ms = due;
+  writes.updates.push_back(d.record);
+  waiting.emplace(due, std::move(d));
+  arm(self, due);
+}
+
+void subscriber_state::dead_letter(delivery&& d, const attempt_result& r,
+                                   const std::string& reason, int64_t now_ms) {
+  dlq_record e;
+  e.key = std::move(d.record.key);
+  e.event_id = d.payload->id;
+  e.type = d.payload->type;
+  e.body = *d.payload->body;
+  e.priority = d.record.priority;
+  e.attempts = d.record.attempts;
+  e.last_status = r.status;
+  e.last_error = reason;
+  e.created_ms = d.record.created_ms;
+  e.failed_ms = now_ms;
+  log_debug("subscriber=" + cfg.name + " dead-lettered event=" + e.event_id + " reason=\"" +
+            reason + "\"");
+  writes.dead_lettered.push_back(std::move(e));
+  report.counts.dead_lettered += 1;
+}
+
+void subscriber_state::schedule_writes(caf::event_based_actor* self) {
+  if (writes_scheduled || writes.empty())
+    return;
+  writes_scheduled = true;
+  // Queues behind the completions already in the mailbox: one write message
+  // covers all of them.
+  self->send(self, flush_atom::value);
+}
+
+void subscriber_state::send_writes(caf::event_based_actor* self) {
+  writes_scheduled = false;
+  if (!writes.empty())
+    self->send(deps.persistence, write_atom::value, std::exchange(writes, write_batch{}));
+}
+
+void subscriber_state::send_report(caf::event_based_actor* self) {
+  report.name = cfg.name;
+  report.queued = in_memory() - in_flight;
+  report.backlog_on_disk = on_disk;
+  report.in_flight = in_flight;
+  report.breaker = breaker.state();
+  report.consecutive_failures = breaker.consecutive_failures();
+  report.enabled = enabled;
+  self->send(deps.monitor, report_atom::value, report);
+  report.counts = delivery_counts{};
+}
+
+void subscriber_state::finish_drain() {
+  for (auto& rp : drain_waiters)
+    rp.deliver(true);
+  drain_waiters.clear();
+}
+
+caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber_config cfg,
+                         subscriber_deps deps) {
+  auto& st = self->state;
+  for (const auto& s : cfg.secrets)
+    if (auto key = signing_key_from_secret(s))
+      st.keys.push_back(std::move(*key));
+  st.breaker = circuit_breaker{cfg.breaker};
+  st.backoff = backoff_policy{cfg.backoff};
+  st.enabled = cfg.enabled;
+  st.cfg = std::move(cfg);
+  st.deps = std::move(deps);
+  self->send(st.deps.persistence, register_atom::value, st.cfg.name,
+             caf::actor_cast<caf::actor>(self));
+  st.maybe_page(self);
+  self->delayed_send(self, report_interval, tick_atom::value);
+  return {
+    [=](deliver_atom, delivery_batch& batch, bool forced) {
+      auto& st = self->state;
+      auto now = unix_ms_now();
+      for (auto& d : batch.deliveries) {
+        if (!forced) {
+          // Deliveries past the memory cap stay on disk: paged in later.
+          if (st.on_disk)
+            continue;
+          if (st.in_memory() >= st.deps.memory_limit) {
+            st.on_disk = true;
+            continue;
+          }
+          st.watermark = std::max(st.watermark, d.record.key.event_seq);
+        }
+        st.accept(std::move(d), now);
+      }
+      st.wake(self);
+    },
+    [=](page_atom, delivery_batch& batch, bool complete) {
+      auto& st = self->state;
+      st.page_requested = false;
+      auto now = unix_ms_now();
+      for (auto& d : batch.deliveries) {
+        if (d.record.key.event_seq <= st.watermark)
+          continue;
+        st.watermark = d.record.key.event_seq;
+        st.accept(std::move(d), now);
+      }
+      if (complete)
+        st.on_disk = false;
+      st.wake(self);
+    },
+    [=](http_done_atom, delivery& d, attempt_result& r) {
+      self->state.on_result(self, std::move(d), std::move(r));
+    },
+    [=](wake_atom, uint64_t generation) {
+      if (generation == self->state.wake_generation)
+        self->state.wake(self);
+    },
+    [=](flush_atom) { self->state.send_writes(self); },
+    [=](tick_atom) {
+      self->state.send_report(self);
+      self->delayed_send(self, report_interval, tick_atom::value);
+    },
+    [=](enable_atom, bool on) {
+      auto& st = self->state;
+      if (st.enabled != on)
+        log_info("subscriber=" + st.cfg.name + (on ? " enabled" : " disabled") + " by operator");
+      st.enabled = on;
+      st.pump(self);
+      return true;
+    },
+    [=](drain_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      st.draining = true;
+      st.send_writes(self);
+      if (st.in_flight == 0)
+        return true;
+      auto rp = self->make_response_promise();
+      st.drain_waiters.push_back(rp);
+      return caf::delegated<bool>{};
+    },
+  };
+}
+
+} // namespace volley

@@ -1,0 +1,81 @@
+#pragma once
+// One actor per subscriber. It owns the subscriber's in-memory queue (by
+// priority, bounded: beyond queue.memory_limit deliveries stay on disk and are
+// paged back in), its retry timers, its circuit breaker and its counters, and
+// hands requests to the shared HTTP engine. A slow endpoint only ever fills
+// its own actor's in-flight slots.
+
+#include "config/config.hpp"
+#include "delivery/backoff.hpp"
+#include "delivery/circuit_breaker.hpp"
+#include "http/http_engine.hpp"
+#include "messages/messages.hpp"
+
+#include <array>
+#include <deque>
+#include <limits>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace volley {
+
+struct subscriber_deps {
+  http_engine* engine = nullptr;
+  caf::actor persistence;
+  caf::actor monitor;
+  uint32_t memory_limit = 100000;
+};
+
+struct subscriber_state {
+  static inline const char* name = "subscriber";
+
+  subscriber_config cfg;
+  std::vector<std::string> keys; // signing keys, from cfg.secrets
+  subscriber_deps deps;
+  circuit_breaker breaker{breaker_config{}};
+  backoff_policy backoff{backoff_config{}};
+  std::mt19937_64 rng{std::random_device{}()};
+
+  std::array<std::deque<delivery>, 4> ready; // index = priority
+  std::multimap<int64_t, delivery> waiting;  // retry due (unix ms) -> delivery
+  size_t in_flight = 0;
+  bool enabled = true;
+
+  // Paging: deliveries with seq above `watermark` may be on disk only.
+  bool on_disk = true; // at start everything pending is on disk
+  bool page_requested = false;
+  uint64_t watermark = 0;
+
+  // The single retry/cooldown timer: a tick with an old generation is stale.
+  uint64_t wake_generation = 0;
+  int64_t wake_at = std::numeric_limits<int64_t>::max();
+
+  write_batch writes; // to persistence, sent once per burst
+  bool writes_scheduled = false;
+  subscriber_report report;
+
+  bool draining = false;
+  std::vector<caf::response_promise> drain_waiters;
+
+  size_t in_memory() const;
+  void accept(delivery&& d, int64_t now_ms);
+  void pump(caf::event_based_actor* self);
+  void maybe_page(caf::event_based_actor* self);
+  void arm(caf::event_based_actor* self, int64_t due_ms);
+  void wake(caf::event_based_actor* self);
+  void on_result(caf::event_based_actor* self, delivery&& d, attempt_result&& r);
+  void retry_later(caf::event_based_actor* self, delivery&& d, const attempt_result& r, int64_t now_ms);
+  void dead_letter(delivery&& d, const attempt_result& r, const std::string& reason, int64_t now_ms);
+  void schedule_writes(caf::event_based_actor* self);
+  void send_writes(caf::event_based_actor* self);
+  http_request make_request(caf::event_based_actor* self, delivery&& d, int64_t now_ms) const;
+  void send_report(caf::event_based_actor* self);
+  void finish_drain();
+};
+
+caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber_config cfg,
+                         subscriber_deps deps);
+
+} // namespace volley

@@ -1,0 +1,45 @@
+#pragma once
+// Per-subscriber circuit breaker. Closed: requests flow. Open: none go out
+// until the cooldown ends. Half-open: exactly one probe; its success closes
+// the breaker, its failure re-opens it with a doubled cooldown (capped).
+// Time is passed in (unix ms), so tests drive it directly.
+
+#include "config/config.hpp"
+
+#include <cstdint>
+
+namespace volley {
+
+enum class breaker_state { closed, open, half_open };
+
+const char* to_string(breaker_state state);
+
+class circuit_breaker {
+public:
+  explicit circuit_breaker(breaker_config cfg) : cfg_(cfg), cooldown_ms_(cfg.cooldown_ms) {}
+
+  // May a request start now? In half-open, true once for the probe.
+  bool try_acquire(int64_t now_ms);
+
+  // The result of a request that try_acquire allowed. Return true when the
+  // state changed (the caller logs transitions).
+  bool on_success();
+  bool on_failure(int64_t now_ms);
+
+  breaker_state state() const { return state_; }
+  uint32_t consecutive_failures() const { return consecutive_failures_; }
+  int64_t open_until_ms() const { return open_until_ms_; }
+  uint64_t cooldown_ms() const { return cooldown_ms_; }
+
+private:
+  void open(int64_t now_ms);
+
+  breaker_config cfg_;
+  breaker_state state_ = breaker_state::closed;
+  uint32_t consecutive_failures_ = 0;
+  uint64_t cooldown_ms_;
+  int64_t open_until_ms_ = 0;
+  bool probe_in_flight_ = false;
+};
+
+} // namespace volley

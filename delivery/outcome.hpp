@@ -1,0 +1,33 @@
+#pragma once
+// The outcome rules of DESIGN.md: what one HTTP attempt means for its delivery.
+
+#include <string>
+
+namespace volley {
+
+struct attempt_result {
+  int status = 0;          // HTTP status; 0 when no response arrived
+  bool timed_out = false;
+  std::string error;       // transport error text when status == 0
+  std::string retry_after; // the Retry-After header value, if any
+  double latency_ms = 0;
+};
+
+enum class verdict {
+  delivered,   // 2xx
+  retry,       // 408, 425, 429, 5xx, timeout, connection error
+  gone,        // 410: disable the subscriber, keep its deliveries
+  dead_letter, // any other 3xx/4xx: not retryable
+};
+
+struct outcome {
+  verdict what;
+  std::string reason; // "HTTP 503", "timeout", "connection refused: ..."
+};
+
+outcome classify(const attempt_result& result);
+
+// Whether a Retry-After header on this status is honoured (429 and 503).
+bool honours_retry_after(int status);
+
+} // namespace volley

@@ -1,0 +1,30 @@
+#pragma once
+// Fixed-size log-scale latency histogram: bounded memory per window slot,
+// percentiles within one bucket (25 %) of the truth.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace volley {
+
+class latency_histogram {
+public:
+  static constexpr size_t bucket_count = 96; // 0.01 ms .. ~4.5 h
+
+  void record(double ms);
+  void merge(const latency_histogram& other);
+  void clear() { *this = latency_histogram{}; }
+
+  uint64_t count() const { return count_; }
+  double mean_ms() const { return count_ == 0 ? 0 : sum_ms_ / static_cast<double>(count_); }
+  // Upper bound of the bucket holding the p-th quantile (p in [0,1]); 0 when empty.
+  double percentile_ms(double p) const;
+
+private:
+  std::array<uint32_t, bucket_count> buckets_{};
+  uint64_t count_ = 0;
+  double sum_ms_ = 0;
+};
+
+} // namespace volley

@@ -1,0 +1,31 @@
+#include "health/rolling_window.hpp"
+
+#include <algorithm>
+
+namespace volley {
+
+rolling_window::rolling_window(uint64_t window_ms, uint64_t slot_ms)
+  : slot_ms_(std::max<uint64_t>(slot_ms, 1)),
+    slots_(std::max<uint64_t>((window_ms + slot_ms_ - 1) / slot_ms_, 1)) {}
+
+void rolling_window::add(int64_t now_ms, const delivery_counts& counts) {
+  auto index = now_ms / static_cast<int64_t>(slot_ms_);
+  auto& s = slots_[static_cast<size_t>(index) % slots_.size()];
+  if (s.index != index) {
+    s.index = index;
+    s.counts = delivery_counts{};
+  }
+  s.counts.merge(counts);
+}
+
+delivery_counts rolling_window::total(int64_t now_ms) const {
+  auto newest = now_ms / static_cast<int64_t>(slot_ms_);
+  auto oldest = newest - static_cast<int64_t>(slots_.size()) + 1;
+  delivery_counts sum;
+  for (const auto& s : slots_)
+    if (s.index >= oldest && s.index <= newest)
+      sum.merge(s.counts);
+  return sum;
+}
+
+} // namespace volley

@@ -1,0 +1,33 @@
+#pragma once
+// Counts over the last `window` of time, kept as a ring of fixed slots so
+// old counts fall out without storing individual outcomes. Time is passed in.
+
+#include "health/delivery_counts.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace volley {
+
+class rolling_window {
+public:
+  rolling_window(uint64_t window_ms, uint64_t slot_ms);
+
+  void add(int64_t now_ms, const delivery_counts& counts);
+
+  // The sum over the slots still inside the window at `now_ms`.
+  delivery_counts total(int64_t now_ms) const;
+
+  uint64_t window_ms() const { return slot_ms_ * slots_.size(); }
+
+private:
+  struct slot {
+    int64_t index = -1; // now_ms / slot_ms of the counts it holds
+    delivery_counts counts;
+  };
+
+  uint64_t slot_ms_;
+  std::vector<slot> slots_;
+};
+
+} // namespace volley

@@ -1,0 +1,238 @@
+#include "http/http_engine.hpp"
+
+#include "http/address_policy.hpp"
+#include "logging/logger.hpp"
+
+#include <curl/curl.h>
+
+#include <cstring>
+#include <mutex>
+#include <strings.h>
+#include <thread>
+#include <unordered_set>
+#include <unistd.h>
+
+namespace volley {
+
+namespace {
+
+// Per-transfer state, owned by the engine thread while the transfer runs.
+struct transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  http_request request;
+  attempt_result result;
+  size_t body_bytes = 0;
+  size_t body_cap = 0;
+  bool allow_private = false;
+  std::string refused_address; // set when the SSRF guard refused the connect
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+};
+
+size_t discard_body(char*, size_t size, size_t count, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  t->body_bytes += size * count;
+  return size * count; // read to the end so the connection can be reused
+}
+
+size_t capture_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  size_t len = size * count;
+  static constexpr char name[] = "retry-after:";
+  constexpr size_t name_len = sizeof(name) - 1;
+  if (len > name_len && strncasecmp(data, name, name_len) == 0) {
+    std::string value{data + name_len, len - name_len};
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n'))
+      value.pop_back();
+    t->result.retry_after = std::move(value);
+  }
+  return len;
+}
+
+curl_socket_t open_socket(void* user, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<transfer*>(user);
+  if (!t->allow_private && is_restricted_address(&address->addr)) {
+    t->refused_address = address_to_string(&address->addr);
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(address->family, address->socktype, address->protocol);
+}
+
+} // namespace
+
+struct http_engine::impl {
+  http_engine_options options;
+  std::atomic<size_t>& in_flight;
+  CURLM* multi = nullptr;
+  std::mutex queue_mutex;
+  std::vector<http_request> incoming; // guarded by queue_mutex
+  bool stopping = false;               // guarded by queue_mutex
+  std::vector<CURL*> idle_handles;     // engine thread only
+  std::unordered_set<transfer*> running; // engine thread only
+  std::thread worker;
+
+  impl(http_engine_options opts, std::atomic<size_t>& counter)
+    : options(opts), in_flight(counter) {
+    multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.max_cached_connections);
+    worker = std::thread{[this] { run(); }};
+  }
+
+  ~impl() {
+    for (auto* easy : idle_handles)
+      curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi);
+  }
+
+  void start(http_request&& req) {
+    auto* t = new transfer;
+    t->request = std::move(req);
+    t->body_cap = options.max_response_body;
+    t->allow_private = options.allow_private_networks;
+    if (idle_handles.empty()) {
+      t->easy = curl_easy_init();
+    } else {
+      t->easy = idle_handles.back();
+      idle_handles.pop_back();
+      curl_easy_reset(t->easy);
+    }
+    for (const auto& h : t->request.headers)
+      t->headers = curl_slist_append(t->headers, h.c_str());
+    // curl would otherwise wait for "100 Continue" on bodies over 1 KiB.
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    auto* e = t->easy;
+    const auto& body = *t->request.body;
+    curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.timeout_ms));
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, capture_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    if (t->request.tls_insecure) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    running.insert(t);
+    if (auto rc = curl_multi_add_handle(multi, e); rc != CURLM_OK) {
+      t->result.error = std::string{"cannot start request: "} + curl_multi_strerror(rc);
+      finish(t);
+    }
+  }
+
+  void complete(CURL* easy, CURLcode code) {
+    transfer* t = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+    curl_multi_remove_handle(multi, easy);
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    t->result.latency_ms = static_cast<double>(total_us) / 1000.0;
+    if (code == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      t->result.status = static_cast<int>(status);
+    } else if (code == CURLE_OPERATION_TIMEDOUT) {
+      t->result.timed_out = true;
+      t->result.error = "timeout";
+    } else if (!t->refused_address.empty()) {
+      t->result.error = "refused to connect to " + t->refused_address +
+                        ": private or loopback address (set allow_private_networks to allow)";
+    } else {
+      t->result.error = t->error_buffer[0] != '\0' ? t->error_buffer : curl_easy_strerror(code);
+    }
+    finish(t);
+  }
+
+  void finish(transfer* t) {
+    if (t->request.on_done)
+      t->request.on_done(std::move(t->result));
+    curl_slist_free_all(t->headers);
+    running.erase(t);
+    idle_handles.push_back(t->easy);
+    delete t;
+    in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void run() {
+    std::vector<http_request> batch;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> guard{queue_mutex};
+        if (stopping)
+          break;
+        batch.swap(incoming);
+      }
+      for (auto& req : batch)
+        start(std::move(req));
+      batch.clear();
+      int still_running = 0;
+      curl_multi_perform(multi, &still_running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &left))
+        if (msg->msg == CURLMSG_DONE)
+          complete(msg->easy_handle, msg->data.result);
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+    abort_all();
+  }
+
+  // On shutdown: drop running transfers without reporting them; the
+  // deliveries stay pending on disk and are retried after the restart.
+  void abort_all() {
+    auto left = running;
+    for (auto* t : left) {
+      curl_multi_remove_handle(multi, t->easy);
+      t->request.on_done = nullptr;
+      finish(t);
+    }
+  }
+};
+
+http_engine::http_engine(http_engine_options options)
+  : impl_(std::make_unique<impl>(options, in_flight_)) {}
+
+http_engine::~http_engine() { stop(); }
+
+void http_engine::submit(std::vector<http_request>&& batch) {
+  if (batch.empty())
+    return;
+  {
+    std::lock_guard<std::mutex> guard{impl_->queue_mutex};
+    if (impl_->stopping)
+      return;
+    in_flight_.fetch_add(batch.size(), std::memory_order_relaxed);
+    for (auto& r : batch)
+      impl_->incoming.push_back(std::move(r));
+  }
+  batch.clear();
+  curl_multi_wakeup(impl_->multi);
+}
+
+void http_engine::submit(http_request&& request) {
+  std::vector<http_request> one;
+  one.push_back(std::move(request));
+  submit(std::move(one));
+}
+
+void http_engine::stop() {
+  {
+    std::lock_guard<std::mutex> guard{impl_->queue_mutex};
+    if (impl_->stopping)
+      return;
+    impl_->stopping = true;
+  }
+  curl_multi_wakeup(impl_->multi);
+  impl_->worker.join();
+}
+
+} // namespace volley

@@ -1,0 +1,59 @@
+#pragma once
+// The HTTP engine: libcurl's multi interface on a thread of its own. Actors
+// hand requests over through a locked queue plus curl_multi_wakeup; each
+// completion is reported through the request's callback on the engine
+// thread (the subscriber actor turns it into a message). Connections are
+// kept alive and reused by the multi handle's connection cache.
+
+#include "delivery/outcome.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace volley {
+
+struct http_request {
+  std::string url;
+  std::shared_ptr<const std::string> body; // shared by every attempt and subscriber
+  std::vector<std::string> headers;        // "Name: value"
+  uint64_t timeout_ms = 10000;
+  bool tls_insecure = false;
+  // Runs on the engine thread when the attempt ends: keep it short.
+  std::function<void(attempt_result&&)> on_done;
+};
+
+struct http_engine_options {
+  bool allow_private_networks = false;
+  long max_cached_connections = 1024;
+  size_t max_response_body = 64 * 1024; // read and discarded beyond this
+};
+
+class http_engine {
+public:
+  explicit http_engine(http_engine_options options);
+  ~http_engine(); // stop()
+
+  http_engine(const http_engine&) = delete;
+  http_engine& operator=(const http_engine&) = delete;
+
+  // Thread-safe. Requests submitted after stop() are dropped uncompleted.
+  void submit(std::vector<http_request>&& batch);
+  void submit(http_request&& request);
+
+  // Aborts transfers still running (their callbacks do not run: their
+  // deliveries are still pending on disk) and joins the thread.
+  void stop();
+
+  size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::atomic<size_t> in_flight_{0};
+};
+
+} // namespace volley

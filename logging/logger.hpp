@@ -1,0 +1,26 @@
+#pragma once
+// Volley's log: one line per record on stderr, "<RFC 3339 UTC> <level> <text>".
+// CAF's own log macros are compiled out in Debian's build, so this is ours.
+
+#include <string_view>
+
+namespace volley {
+
+enum class log_level { debug = 0, info = 1, warn = 2, error = 3 };
+
+// Parses "debug" | "info" | "warn" | "error"; false when unknown.
+bool parse_log_level(std::string_view text, log_level& out);
+
+void set_log_level(log_level level);
+bool log_enabled(log_level level);
+void log_line(log_level level, std::string_view text);
+
+inline void log_debug(std::string_view text) {
+  if (log_enabled(log_level::debug))
+    log_line(log_level::debug, text);
+}
+inline void log_info(std::string_view text) { log_line(log_level::info, text); }
+inline void log_warn(std::string_view text) { log_line(log_level::warn, text); }
+inline void log_error(std::string_view text) { log_line(log_level::error, text); }
+
+} // namespace volley

@@ -1,0 +1,89 @@
+#include "tests/support/daemon_process.hpp"
+
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace volley::test {
+
+daemon_process::daemon_process(std::string config_path, std::string log_path)
+  : config_path_(std::move(config_path)), log_path_(std::move(log_path)) {
+  pid_ = ::fork();
+  if (pid_ < 0)
+    throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, STDERR_FILENO);
+    ::dup2(fd, STDOUT_FILENO);
+    ::execl(VOLLEYD_PATH, VOLLEYD_PATH, "--config", config_path_.c_str(), nullptr);
+    _exit(127);
+  }
+}
+
+daemon_process::~daemon_process() {
+  if (pid_ > 0)
+    kill_hard();
+}
+
+bool daemon_process::running() {
+  if (pid_ <= 0)
+    return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+bool daemon_process::wait_ready(std::chrono::milliseconds timeout) {
+  return wait_until([&] { return !running() || log().find("listening on") != std::string::npos; },
+                    timeout) &&
+         running();
+}
+
+int daemon_process::stop(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0)
+    return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  bool done = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  if (!done) {
+    kill_hard();
+    return -1;
+  }
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void daemon_process::kill_hard() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string daemon_process::log() const { return read_file(log_path_); }
+
+int run_command(const std::string& command, std::string& output) {
+  output.clear();
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr)
+    return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
+    output.append(buf, n);
+  int status = ::pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+} // namespace volley::test

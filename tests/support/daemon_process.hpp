@@ -1,0 +1,38 @@
+#pragma once
+// Runs the real volleyd binary with a config file, its log in a file.
+
+#include <chrono>
+#include <string>
+
+namespace volley::test {
+
+class daemon_process {
+public:
+  // Starts `volleyd --config config_path`; stderr goes to `log_path`.
+  daemon_process(std::string config_path, std::string log_path);
+  ~daemon_process(); // kill -9 if still running
+
+  daemon_process(const daemon_process&) = delete;
+  daemon_process& operator=(const daemon_process&) = delete;
+
+  // Waits for the "listening on" line; false if it exited or timed out.
+  bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // SIGTERM and wait; returns the exit status (or -1 on timeout, then kill -9).
+  int stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  void kill_hard(); // SIGKILL and reap
+
+  bool running();
+  std::string log() const;
+  int pid() const { return pid_; }
+
+private:
+  std::string config_path_;
+  std::string log_path_;
+  int pid_ = -1;
+};
+
+// Runs a command to completion: exit status, stdout+stderr in `output`.
+int run_command(const std::string& command, std::string& output);
+
+} // namespace volley::test
