@@ -181,7 +181,9 @@ caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, i
         return;
       }
       auto child = self->fork(connection, msg.handle, st.deps);
-      self->monitor(child);
+      self->monitor(child); // counts connections
+      self->link_to(child); // the acceptor's shutdown closes open connections
+
       ++st.connections;
     },
     [=](drain_atom) {

@@ -1,0 +1,829 @@
+#include "storage/lmdb_store.hpp"
+
+#include "storage/record_codec.hpp"
+
+#include <lmdb.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace volley {
+
+namespace {
+
+constexpr unsigned max_dbs = 8;
+constexpr const char* lock_file_name = "volley.lock";
+constexpr std::string_view meta_last_event_seq = "last_event_seq";
+constexpr std::string_view meta_format_version = "format_version";
+// Corrupt entries are reported on stderr, but only the first few: reads that
+// page over the same broken entry again must not flood the log.
+constexpr uint64_t max_corrupt_reports = 10;
+
+MDB_val to_val(std::string_view s) { return {s.size(), const_cast<char*>(s.data())}; }
+
+MDB_val to_val(const char (&key)[seq_key_size]) { return {seq_key_size, const_cast<char*>(key)}; }
+
+std::string_view to_view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// The meta values: fixed-width little-endian, as in record_codec.
+void put_u32_le(uint32_t v, char (&out)[4]) {
+  for (int i = 0; i < 4; ++i)
+    out[i] = static_cast<char>(v >> (8 * i));
+}
+
+bool get_u32_le(std::string_view in, uint32_t& v) {
+  if (in.size() != 4)
+    return false;
+  v = 0;
+  for (int i = 3; i >= 0; --i)
+    v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return true;
+}
+
+void put_u64_le(uint64_t v, char (&out)[8]) {
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<char>(v >> (8 * i));
+}
+
+bool get_u64_le(std::string_view in, uint64_t& v) {
+  if (in.size() != 8)
+    return false;
+  v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return true;
+}
+
+// Closes a cursor on every path out of a scope.
+class cursor_guard {
+public:
+  cursor_guard() = default;
+  cursor_guard(const cursor_guard&) = delete;
+  cursor_guard& operator=(const cursor_guard&) = delete;
+  ~cursor_guard() {
+    if (cursor_)
+      mdb_cursor_close(cursor_);
+  }
+  MDB_cursor** out() { return &cursor_; }
+  MDB_cursor* get() const { return cursor_; }
+
+private:
+  MDB_cursor* cursor_ = nullptr;
+};
+
+// Aborts a write transaction on every path out of commit that did not commit
+// it, exceptions included: a dangling write transaction would hold LMDB's
+// writer lock for ever.
+class write_txn_guard {
+public:
+  write_txn_guard() = default;
+  write_txn_guard(const write_txn_guard&) = delete;
+  write_txn_guard& operator=(const write_txn_guard&) = delete;
+  ~write_txn_guard() {
+    if (txn_)
+      mdb_txn_abort(txn_);
+  }
+  MDB_txn** out() { return &txn_; }
+  MDB_txn* get() const { return txn_; }
+  int commit() {
+    int rc = mdb_txn_commit(txn_); // frees the transaction whatever it returns
+    txn_ = nullptr;
+    return rc;
+  }
+
+private:
+  MDB_txn* txn_ = nullptr;
+};
+
+// Keys of corrupt entries go into a log line: NUL and control bytes as '?'.
+std::string printable(std::string_view raw) {
+  std::string s(raw);
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
+  return s;
+}
+
+// Raised inside commit for conditions that are not LMDB errors but must
+// abort the transaction all the same (a seq stored twice).
+struct batch_refused {
+  std::string what;
+};
+
+} // namespace
+
+struct lmdb_store::impl {
+  std::string path;
+  uint64_t map_size_mb = 0;
+  MDB_env* env = nullptr;
+  MDB_dbi events = 0;
+  MDB_dbi deliveries = 0;
+  MDB_dbi dlq = 0;
+  MDB_dbi meta = 0;
+  int lock_fd = -1;
+  uint64_t last_seq = 0;
+  uint64_t corrupt_seen = 0;
+
+  // One read transaction handle, reset between reads and renewed for the
+  // next: no allocation per read, and no snapshot held while idle.
+  MDB_txn* read_txn = nullptr;
+
+  // Reused by every commit so a batch does not allocate per record.
+  std::string key_buf;
+  std::string value_buf;
+  std::vector<uint64_t> released; // event seqs whose refcount drops
+
+  ~impl() {
+    if (read_txn)
+      mdb_txn_abort(read_txn);
+    if (env)
+      mdb_env_close(env);
+    if (lock_fd >= 0)
+      ::close(lock_fd); // releases the flock
+  }
+
+  // --- reads ---------------------------------------------------------------
+  // A read transaction for the current scope; throws on the (rare) LMDB
+  // failures, because the interface has no error channel for reads and an
+  // empty answer would look like "nothing pending".
+  class read_scope {
+  public:
+    explicit read_scope(impl& self) : self_(self) {
+      int rc = self_.read_txn ? mdb_txn_renew(self_.read_txn)
+                              : mdb_txn_begin(self_.env, nullptr, MDB_RDONLY, &self_.read_txn);
+      if (rc != 0) {
+        if (self_.read_txn) {
+          mdb_txn_abort(self_.read_txn); // a fresh handle next time
+          self_.read_txn = nullptr;
+        }
+        self_.throw_read_error("start a read transaction", rc);
+      }
+    }
+    read_scope(const read_scope&) = delete;
+    read_scope& operator=(const read_scope&) = delete;
+    ~read_scope() { mdb_txn_reset(self_.read_txn); }
+    MDB_txn* txn() const { return self_.read_txn; }
+
+  private:
+    impl& self_;
+  };
+
+  [[noreturn]] void throw_read_error(const char* what, int rc) const {
+    throw std::runtime_error("storage read failed in '" + path + "': cannot " + what + ": " +
+                             mdb_strerror(rc) +
+                             "; the data directory may be damaged, check the disk and restart");
+  }
+
+  void open_cursor(MDB_txn* txn, MDB_dbi dbi, cursor_guard& cursor) const {
+    if (int rc = mdb_cursor_open(txn, dbi, cursor.out()); rc != 0)
+      throw_read_error("open a cursor", rc);
+  }
+
+  // MDB_NOTFOUND ends a walk; anything else is a real failure.
+  bool cursor_step(MDB_cursor* cursor, MDB_val& key, MDB_val& value, MDB_cursor_op op) const {
+    int rc = mdb_cursor_get(cursor, &key, &value, op);
+    if (rc == MDB_NOTFOUND)
+      return false;
+    if (rc != 0)
+      throw_read_error("walk the database", rc);
+    return true;
+  }
+
+  void report_corrupt(std::string_view what, std::string_view key_text, const char* why) {
+    if (++corrupt_seen > max_corrupt_reports)
+      return;
+    std::fprintf(stderr,
+                 "volley: storage '%s': skipping %.*s %.*s: %s; the entry stays on disk "
+                 "untouched%s\n",
+                 path.c_str(), static_cast<int>(what.size()), what.data(),
+                 static_cast<int>(key_text.size()), key_text.data(), why,
+                 corrupt_seen == max_corrupt_reports ? " (further corrupt entries are not reported)"
+                                                     : "");
+  }
+
+  // --- writes --------------------------------------------------------------
+  // Each helper returns an LMDB code; the caller aborts on anything but 0.
+  int put(MDB_txn* txn, MDB_dbi dbi, MDB_val key, std::string_view value, unsigned flags) {
+    MDB_val v = to_val(value);
+    return mdb_put(txn, dbi, &key, &v, flags);
+  }
+
+  int apply(MDB_txn* txn, const write_batch& batch, write_result& result, const char*& stage) {
+    int rc = 0;
+    char seq_key[seq_key_size];
+
+    stage = "storing new events";
+    uint64_t new_last = last_seq;
+    for (const auto& ev : batch.events) {
+      new_last = std::max(new_last, ev.event.seq);
+      if (ev.deliveries.empty())
+        continue; // nobody to deliver to: only the seq advances
+      encode_seq_key(ev.event.seq, seq_key);
+      encode_event(ev.event, static_cast<uint32_t>(ev.deliveries.size()), value_buf);
+      rc = put(txn, events, to_val(seq_key), value_buf, MDB_NOOVERWRITE);
+      if (rc == MDB_KEYEXIST)
+        throw batch_refused{"event seq " + std::to_string(ev.event.seq) +
+                            " is already stored although it is above last_event_seq: the data "
+                            "directory is inconsistent, restore it from a backup"};
+      if (rc != 0)
+        return rc;
+      for (const auto& d : ev.deliveries) {
+        encode_delivery_key(d.key, key_buf);
+        encode_delivery(d, value_buf);
+        rc = put(txn, deliveries, to_val(key_buf), value_buf, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST)
+          throw batch_refused{"delivery '" + d.key.subscriber + "'/" +
+                              std::to_string(d.key.event_seq) +
+                              " is already stored although its event is new: the data "
+                              "directory is inconsistent, restore it from a backup"};
+        if (rc != 0)
+          return rc;
+      }
+    }
+    if (new_last != last_seq) {
+      char v[8];
+      put_u64_le(new_last, v);
+      if ((rc = put(txn, meta, to_val(meta_last_event_seq), {v, sizeof v}, 0)) != 0)
+        return rc;
+    }
+
+    cursor_guard cursor;
+    if ((rc = mdb_cursor_open(txn, deliveries, cursor.out())) != 0)
+      return rc;
+    MDB_val key, value;
+
+    stage = "updating deliveries";
+    for (const auto& d : batch.updates) {
+      encode_delivery_key(d.key, key_buf);
+      key = to_val(key_buf);
+      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET);
+      if (rc == MDB_NOTFOUND)
+        continue; // finished meanwhile
+      if (rc != 0)
+        return rc;
+      encode_delivery(d, value_buf);
+      value = to_val(value_buf);
+      if ((rc = mdb_cursor_put(cursor.get(), &key, &value, MDB_CURRENT)) != 0)
+        return rc;
+    }
+
+    // Refcounts drop once per event after both removal steps, so an event
+    // with several deliveries finishing in one batch is rewritten once.
+    released.clear();
+
+    stage = "removing finished deliveries";
+    for (const auto& k : batch.finished) {
+      encode_delivery_key(k, key_buf);
+      key = to_val(key_buf);
+      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET);
+      if (rc == MDB_NOTFOUND)
+        continue; // already finished
+      if (rc != 0 || (rc = mdb_cursor_del(cursor.get(), 0)) != 0)
+        return rc;
+      released.push_back(k.event_seq);
+    }
+
+    stage = "moving deliveries to the dead-letter queue";
+    for (const auto& r : batch.dead_lettered) {
+      encode_delivery_key(r.key, key_buf);
+      key = to_val(key_buf);
+      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET);
+      if (rc == MDB_NOTFOUND)
+        continue; // finished or dead-lettered already
+      if (rc != 0 || (rc = mdb_cursor_del(cursor.get(), 0)) != 0)
+        return rc;
+      released.push_back(r.key.event_seq);
+      if (r.event_id.empty() || r.type.empty() || r.body.empty()) {
+        // The DLQ copy must be able to re-create the event on requeue.
+        dlq_record filled = r;
+        if ((rc = fill_from_event(txn, filled)) != 0)
+          return rc;
+        encode_dlq(filled, value_buf);
+      } else {
+        encode_dlq(r, value_buf);
+      }
+      if ((rc = put(txn, dlq, to_val(key_buf), value_buf, 0)) != 0)
+        return rc;
+    }
+
+    stage = "releasing events";
+    if ((rc = release_events(txn)) != 0)
+      return rc;
+
+    stage = "deleting dead-letter entries";
+    for (const auto& k : batch.dlq_deleted) {
+      encode_delivery_key(k, key_buf);
+      key = to_val(key_buf);
+      rc = mdb_del(txn, dlq, &key, nullptr);
+      if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    }
+
+    stage = "requeueing dead-letter entries";
+    for (const auto& k : batch.dlq_requeued)
+      if ((rc = requeue(txn, k, result)) != 0)
+        return rc;
+    return 0;
+  }
+
+  // One write transaction for the whole batch; 0 once it is synced.
+  int write(const write_batch& batch, write_result& result, const char*& stage) {
+    write_txn_guard txn;
+    stage = "starting the transaction";
+    int rc = mdb_txn_begin(env, nullptr, 0, txn.out());
+    if (rc == 0)
+      rc = apply(txn.get(), batch, result, stage);
+    if (rc == 0) {
+      stage = "committing";
+      rc = txn.commit();
+    }
+    return rc;
+  }
+
+  // LMDB reuses the pages a transaction freed only two transactions later.
+  // When the map is full right after deliveries were drained, every retry of
+  // a failing (aborted) batch would run as that same next transaction and
+  // never see the freed space. A tiny commit moves past it.
+  int release_freed_pages() {
+    write_txn_guard txn;
+    int rc = mdb_txn_begin(env, nullptr, 0, txn.out());
+    if (rc != 0)
+      return rc;
+    char v[4];
+    put_u32_le(record_format_version, v);
+    if ((rc = put(txn.get(), meta, to_val(meta_format_version), {v, sizeof v}, 0)) != 0)
+      return rc;
+    return txn.commit();
+  }
+
+  int fill_from_event(MDB_txn* txn, dlq_record& r) {
+    char seq_key[seq_key_size];
+    encode_seq_key(r.key.event_seq, seq_key);
+    MDB_val key = to_val(seq_key), value;
+    int rc = mdb_get(txn, events, &key, &value);
+    if (rc == MDB_NOTFOUND)
+      return 0; // keep what the caller gave
+    if (rc != 0)
+      return rc;
+    event_record event;
+    uint32_t refcount = 0;
+    if (decode_event(to_view(value), r.key.event_seq, event, refcount) != decode_status::ok)
+      return 0;
+    if (r.event_id.empty())
+      r.event_id = std::move(event.id);
+    if (r.type.empty())
+      r.type = std::move(event.type);
+    if (r.body.empty())
+      r.body = std::move(event.body);
+    return 0;
+  }
+
+  int release_events(MDB_txn* txn) {
+    std::sort(released.begin(), released.end());
+    for (size_t i = 0; i < released.size();) {
+      const uint64_t seq = released[i];
+      uint32_t drop = 0;
+      for (; i < released.size() && released[i] == seq; ++i)
+        ++drop;
+      char seq_key[seq_key_size];
+      encode_seq_key(seq, seq_key);
+      MDB_val key = to_val(seq_key), value;
+      int rc = mdb_get(txn, events, &key, &value);
+      if (rc == MDB_NOTFOUND)
+        continue;
+      if (rc != 0)
+        return rc;
+      uint32_t refcount = 0;
+      if (auto st = decode_event_refcount(to_view(value), refcount); st != decode_status::ok) {
+        // Unreadable: left for an operator rather than guessed at.
+        report_corrupt("event", std::to_string(seq), to_string(st));
+        continue;
+      }
+      if (refcount <= drop) {
+        if ((rc = mdb_del(txn, events, &key, nullptr)) != 0)
+          return rc;
+        continue;
+      }
+      // Copy out first: the put may move the page `value` points into.
+      value_buf.assign(static_cast<const char*>(value.mv_data), value.mv_size);
+      set_event_refcount(value_buf, refcount - drop);
+      if ((rc = put(txn, events, key, value_buf, 0)) != 0)
+        return rc;
+    }
+    return 0;
+  }
+
+  int requeue(MDB_txn* txn, const delivery_key& k, write_result& result) {
+    encode_delivery_key(k, key_buf);
+    MDB_val key = to_val(key_buf), value;
+    int rc = mdb_get(txn, dlq, &key, &value);
+    if (rc == MDB_NOTFOUND)
+      return 0;
+    if (rc != 0)
+      return rc;
+    dlq_record r;
+    if (auto st = decode_dlq(to_view(value), k, r); st != decode_status::ok) {
+      report_corrupt("dead-letter entry", k.subscriber + "/" + std::to_string(k.event_seq),
+                     to_string(st));
+      return 0; // cannot be requeued; `dlq.delete` still removes it
+    }
+    rc = mdb_get(txn, deliveries, &key, &value);
+    if (rc == 0) // already pending again: the DLQ entry is stale
+      return mdb_del(txn, dlq, &key, nullptr);
+    if (rc != MDB_NOTFOUND)
+      return rc;
+
+    pending_delivery p;
+    p.delivery.key = k;
+    p.delivery.priority = r.priority;
+    p.delivery.created_ms = r.created_ms;
+    encode_delivery(p.delivery, value_buf);
+    if ((rc = put(txn, deliveries, key, value_buf, 0)) != 0)
+      return rc;
+
+    char seq_key[seq_key_size];
+    encode_seq_key(k.event_seq, seq_key);
+    MDB_val event_key = to_val(seq_key);
+    uint32_t refcount = 0;
+    rc = mdb_get(txn, events, &event_key, &value);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      return rc;
+    if (rc == 0 &&
+        decode_event(to_view(value), k.event_seq, p.event, refcount) == decode_status::ok) {
+      ++refcount;
+    } else {
+      // Gone (or unreadable): the DLQ copy re-creates it.
+      p.event.seq = k.event_seq;
+      p.event.id = std::move(r.event_id);
+      p.event.type = std::move(r.type);
+      p.event.created_ms = r.created_ms;
+      p.event.body = std::move(r.body);
+      refcount = 1;
+    }
+    encode_event(p.event, refcount, value_buf);
+    if ((rc = put(txn, events, event_key, value_buf, 0)) != 0)
+      return rc;
+    if ((rc = mdb_del(txn, dlq, &key, nullptr)) != 0)
+      return rc;
+    result.requeued.push_back(std::move(p));
+    return 0;
+  }
+
+  std::string write_error(int rc, const char* stage) const {
+    if (rc == MDB_MAP_FULL)
+      return "storage is full: the LMDB map of " + std::to_string(map_size_mb) + " MiB in '" +
+             path +
+             "' has no room for this batch (nothing was written); raise "
+             "storage.map_size_mb and restart, or wait for the queue to drain";
+    if (rc == ENOSPC)
+      return "the disk holding '" + path +
+             "' is full (nothing was written); free disk space "
+             "or wait for the queue to drain";
+    if (rc == MDB_TXN_FULL)
+      return "write batch too large for one LMDB transaction in '" + path +
+             "' (nothing was written); lower storage.batch_max";
+    return std::string("storage write failed in '") + path + "' while " + stage + ": " +
+           mdb_strerror(rc) + " (nothing was written); check the disk and the data directory";
+  }
+};
+
+lmdb_store::lmdb_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+lmdb_store::~lmdb_store() = default;
+
+std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t map_size_mb,
+                                             std::string& error) {
+  namespace fs = std::filesystem;
+  if (map_size_mb == 0) {
+    error = "storage.map_size_mb must be at least 1 (the LMDB map size in MiB)";
+    return nullptr;
+  }
+  if (map_size_mb > std::numeric_limits<size_t>::max() >> 20) {
+    error = "storage.map_size_mb " + std::to_string(map_size_mb) + " is too large";
+    return nullptr;
+  }
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) {
+    error = "cannot create storage directory '" + path + "': " + ec.message() +
+            "; check storage.path and the permissions of its parent";
+    return nullptr;
+  }
+  if (!fs::is_directory(path, ec)) {
+    error = "storage.path '" + path +
+            "' exists but is not a directory; point storage.path at "
+            "a directory";
+    return nullptr;
+  }
+
+  auto p = std::make_unique<impl>();
+  p->path = path;
+  p->map_size_mb = map_size_mb;
+
+  // LMDB must not be opened twice by one process, and two daemons sharing a
+  // directory would both deliver every event: one holder at a time.
+  const std::string lock_path = (fs::path(path) / lock_file_name).string();
+  p->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (p->lock_fd < 0) {
+    error = "cannot create lock file '" + lock_path + "': " + std::strerror(errno) +
+            "; check the permissions of storage.path";
+    return nullptr;
+  }
+  if (::flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    error = errno == EWOULDBLOCK ? "storage directory '" + path +
+                                       "' is in use by another Volley process or "
+                                       "store (it holds '" +
+                                       lock_path + "'); stop it or choose another storage.path"
+                                 : "cannot lock '" + lock_path + "': " + std::strerror(errno);
+    return nullptr;
+  }
+
+  auto env_error = [&](const char* what, int rc) {
+    std::string hint;
+    if (rc == EACCES || rc == EPERM)
+      hint = "; check the permissions of the directory and its files";
+    else if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+      hint = "; the directory holds files that are not a Volley data store of this version, "
+             "point storage.path at an empty directory or a Volley one";
+    else if (rc == ENOMEM)
+      hint = "; the map of " + std::to_string(map_size_mb) +
+             " MiB cannot be mapped, lower storage.map_size_mb";
+    error = std::string("cannot ") + what + " in '" + path + "': " + mdb_strerror(rc) + hint;
+    return nullptr;
+  };
+
+  int rc = mdb_env_create(&p->env);
+  if (rc != 0)
+    return env_error("create the LMDB environment", rc);
+  if ((rc = mdb_env_set_maxdbs(p->env, max_dbs)) != 0 ||
+      (rc = mdb_env_set_mapsize(p->env, static_cast<size_t>(map_size_mb) << 20)) != 0)
+    return env_error("configure the LMDB environment", rc);
+  // MDB_NOTLS: read transactions are not tied to a thread, so the actor's
+  // thread may change. No MDB_NOSYNC/MDB_NOMETASYNC: a commit is on disk.
+  if ((rc = mdb_env_open(p->env, path.c_str(), MDB_NOTLS, 0600)) != 0)
+    return env_error("open the LMDB environment", rc);
+  int stale = 0;
+  mdb_reader_check(p->env, &stale); // reader slots left by a crashed process
+
+  MDB_txn* txn = nullptr;
+  if ((rc = mdb_txn_begin(p->env, nullptr, 0, &txn)) != 0)
+    return env_error("start the opening transaction", rc);
+  auto fail = [&](const char* what, int code) {
+    mdb_txn_abort(txn);
+    return env_error(what, code);
+  };
+  if ((rc = mdb_dbi_open(txn, "events", MDB_CREATE, &p->events)) != 0 ||
+      (rc = mdb_dbi_open(txn, "deliveries", MDB_CREATE, &p->deliveries)) != 0 ||
+      (rc = mdb_dbi_open(txn, "dlq", MDB_CREATE, &p->dlq)) != 0 ||
+      (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &p->meta)) != 0)
+    return fail("open the databases", rc);
+
+  MDB_val key = to_val(meta_format_version), value;
+  rc = mdb_get(txn, p->meta, &key, &value);
+  if (rc == MDB_NOTFOUND) {
+    char v[4];
+    put_u32_le(record_format_version, v);
+    value = {sizeof v, v};
+    if ((rc = mdb_put(txn, p->meta, &key, &value, 0)) != 0)
+      return fail("record the storage format version", rc);
+  } else if (rc != 0) {
+    return fail("read the storage format version", rc);
+  } else {
+    uint32_t version = 0;
+    if (!get_u32_le(to_view(value), version) || version != record_format_version) {
+      mdb_txn_abort(txn);
+      error = "'" + path + "' holds data in storage format " + std::to_string(version) +
+              ", this build reads format " + std::to_string(record_format_version) +
+              "; use the matching volleyd or point storage.path at a new directory";
+      return nullptr;
+    }
+  }
+
+  key = to_val(meta_last_event_seq);
+  rc = mdb_get(txn, p->meta, &key, &value);
+  if (rc == 0) {
+    if (!get_u64_le(to_view(value), p->last_seq))
+      return fail("read last_event_seq", MDB_CORRUPTED);
+  } else if (rc != MDB_NOTFOUND) {
+    return fail("read last_event_seq", rc);
+  }
+  if ((rc = mdb_txn_commit(txn)) != 0)
+    return env_error("commit the opening transaction", rc);
+  return std::unique_ptr<lmdb_store>(new lmdb_store(std::move(p)));
+}
+
+write_result lmdb_store::commit(const write_batch& batch) {
+  write_result result;
+  if (batch.empty())
+    return result;
+  auto refuse = [&](std::string what) {
+    result.status = write_status::failed;
+    result.error = "refused a write batch for '" + impl_->path + "': " + what;
+    return result;
+  };
+  if (auto error = check_batch(batch); !error.empty())
+    return refuse(std::move(error));
+  uint64_t new_last = impl_->last_seq;
+  for (const auto& ev : batch.events) {
+    if (ev.event.seq <= impl_->last_seq)
+      return refuse("new event seq " + std::to_string(ev.event.seq) +
+                    " is not above last_event_seq " + std::to_string(impl_->last_seq));
+    new_last = std::max(new_last, ev.event.seq);
+  }
+
+  const char* stage = nullptr;
+  int rc = 0;
+  try {
+    rc = impl_->write(batch, result, stage);
+    if (rc == MDB_MAP_FULL && impl_->release_freed_pages() == 0) {
+      result.requeued.clear();
+      rc = impl_->write(batch, result, stage);
+    }
+  } catch (const batch_refused& refused) {
+    result.requeued.clear();
+    return refuse(refused.what);
+  }
+  if (rc != 0) {
+    result.requeued.clear();
+    result.status = rc == MDB_MAP_FULL || rc == ENOSPC ? write_status::full : write_status::failed;
+    result.error = impl_->write_error(rc, stage);
+    return result;
+  }
+  impl_->last_seq = new_last;
+  return result;
+}
+
+uint64_t lmdb_store::last_event_seq() { return impl_->last_seq; }
+
+std::vector<std::string> lmdb_store::pending_subscribers() {
+  std::vector<std::string> names;
+  impl::read_scope scope(*impl_);
+  cursor_guard cursor;
+  impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
+  MDB_val key, value;
+  std::string seek;
+  delivery_key k;
+  bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST);
+  while (found) {
+    std::string_view raw = to_view(key);
+    if (decode_delivery_key(raw, k))
+      names.push_back(k.subscriber);
+    else
+      impl_->report_corrupt("delivery", printable(raw), "malformed key");
+    // Jump past every key of this subscriber: name '\x01' sorts after all
+    // of name '\0' <seq>.
+    seek.assign(raw.substr(0, raw.find('\0')));
+    seek.push_back('\x01');
+    key = to_val(seek);
+    found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+  }
+  return names;
+}
+
+std::vector<pending_delivery> lmdb_store::read_pending(const std::string& subscriber,
+                                                       uint64_t after_seq, size_t limit) {
+  std::vector<pending_delivery> out;
+  if (limit == 0 || after_seq == std::numeric_limits<uint64_t>::max() ||
+      !is_storable_subscriber(subscriber))
+    return out;
+  std::string prefix, start;
+  encode_subscriber_prefix(subscriber, prefix);
+  encode_delivery_key({subscriber, after_seq + 1}, start);
+
+  impl::read_scope scope(*impl_);
+  cursor_guard cursor;
+  impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
+  MDB_val key = to_val(start), value;
+  bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+  pending_delivery p;
+  for (; found && out.size() < limit;
+       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+    std::string_view raw = to_view(key);
+    if (!starts_with(raw, prefix))
+      break;
+    if (!decode_delivery_key(raw, p.delivery.key)) {
+      impl_->report_corrupt("delivery", printable(raw), "malformed key");
+      continue;
+    }
+    if (auto st = decode_delivery(to_view(value), p.delivery.key, p.delivery);
+        st != decode_status::ok) {
+      impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
+                            to_string(st));
+      continue;
+    }
+    char seq_key[seq_key_size];
+    encode_seq_key(p.delivery.key.event_seq, seq_key);
+    MDB_val event_key = to_val(seq_key), event_value;
+    int rc = mdb_get(scope.txn(), impl_->events, &event_key, &event_value);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      impl_->throw_read_error("read an event", rc);
+    uint32_t refcount = 0;
+    decode_status st =
+        rc == MDB_NOTFOUND
+            ? decode_status::truncated
+            : decode_event(to_view(event_value), p.delivery.key.event_seq, p.event, refcount);
+    if (st != decode_status::ok) {
+      impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
+                            rc == MDB_NOTFOUND ? "its event is missing" : to_string(st));
+      continue;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+size_t lmdb_store::count_pending(const std::string& subscriber) {
+  if (!is_storable_subscriber(subscriber))
+    return 0;
+  std::string prefix;
+  encode_subscriber_prefix(subscriber, prefix);
+  impl::read_scope scope(*impl_);
+  cursor_guard cursor;
+  impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
+  MDB_val key = to_val(prefix), value;
+  size_t n = 0;
+  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+       found && starts_with(to_view(key), prefix);
+       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT))
+    ++n;
+  return n;
+}
+
+size_t lmdb_store::count_pending_total() {
+  impl::read_scope scope(*impl_);
+  MDB_stat stat;
+  if (int rc = mdb_stat(scope.txn(), impl_->deliveries, &stat); rc != 0)
+    impl_->throw_read_error("count deliveries", rc);
+  return stat.ms_entries;
+}
+
+size_t lmdb_store::count_dlq() {
+  impl::read_scope scope(*impl_);
+  MDB_stat stat;
+  if (int rc = mdb_stat(scope.txn(), impl_->dlq, &stat); rc != 0)
+    impl_->throw_read_error("count dead-letter entries", rc);
+  return stat.ms_entries;
+}
+
+std::vector<dlq_record> lmdb_store::list_dlq(const std::optional<std::string>& subscriber,
+                                             const std::optional<delivery_key>& after,
+                                             size_t limit) {
+  std::vector<dlq_record> out;
+  if (limit == 0 || (subscriber && !is_storable_subscriber(*subscriber)))
+    return out;
+  std::string prefix, after_key, start;
+  if (subscriber)
+    encode_subscriber_prefix(*subscriber, prefix);
+  if (after)
+    encode_delivery_key(*after, after_key);
+  // Start at `after` (skipped below, it is exclusive) or at the subscriber's
+  // first key, whichever is later.
+  start = std::max(prefix, after_key);
+
+  impl::read_scope scope(*impl_);
+  cursor_guard cursor;
+  impl_->open_cursor(scope.txn(), impl_->dlq, cursor);
+  MDB_val key = to_val(start), value;
+  bool found =
+      impl_->cursor_step(cursor.get(), key, value, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  delivery_key k;
+  for (; found && out.size() < limit;
+       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+    std::string_view raw = to_view(key);
+    if (subscriber && !starts_with(raw, prefix))
+      break;
+    if (after && raw == after_key)
+      continue;
+    if (!decode_delivery_key(raw, k)) {
+      impl_->report_corrupt("dead-letter entry", printable(raw), "malformed key");
+      continue;
+    }
+    dlq_record r;
+    if (auto st = decode_dlq(to_view(value), k, r); st != decode_status::ok) {
+      impl_->report_corrupt("dead-letter entry", k.subscriber + "/" + std::to_string(k.event_seq),
+                            to_string(st));
+      continue;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+} // namespace volley

@@ -1,0 +1,168 @@
+#include "storage/memory_store.hpp"
+
+#include "storage/record_codec.hpp"
+
+namespace volley {
+
+// The order of the steps below is the contract lmdb_store follows too: new
+// events, updates, finished, dead-lettered, DLQ deletes, DLQ requeues.
+write_result memory_store::commit(const write_batch& batch) {
+  write_result result;
+  if (failure_) {
+    result.status = *failure_;
+    result.error = "memory_store: commit failure injected by the test";
+    return result;
+  }
+  // Every check happens before the first change: nothing partial, as on disk.
+  if (auto error = check_batch(batch); !error.empty()) {
+    result.status = write_status::failed;
+    result.error = "refused a malformed write batch: " + error;
+    return result;
+  }
+  for (const auto& ev : batch.events)
+    if (ev.event.seq <= last_event_seq_) {
+      result.status = write_status::failed;
+      result.error = "refused a write batch: new event seq " + std::to_string(ev.event.seq) +
+                     " is not above last_event_seq " + std::to_string(last_event_seq_);
+      return result;
+    }
+
+  for (const auto& ev : batch.events) {
+    if (ev.event.seq > last_event_seq_)
+      last_event_seq_ = ev.event.seq;
+    if (ev.deliveries.empty())
+      continue; // nobody to deliver to: only the seq advances
+    events_[ev.event.seq] = {ev.event, static_cast<uint32_t>(ev.deliveries.size())};
+    for (const auto& d : ev.deliveries)
+      deliveries_[key_of(d.key)] = d;
+  }
+
+  for (const auto& d : batch.updates)
+    if (auto it = deliveries_.find(key_of(d.key)); it != deliveries_.end())
+      it->second = d;
+
+  for (const auto& key : batch.finished)
+    if (deliveries_.erase(key_of(key)) > 0)
+      release_event(key.event_seq);
+
+  for (const auto& r : batch.dead_lettered) {
+    auto it = deliveries_.find(key_of(r.key));
+    if (it == deliveries_.end())
+      continue; // finished or dead-lettered already
+    deliveries_.erase(it);
+    dlq_record record = r;
+    // The DLQ copy must be able to re-create the event on requeue.
+    if (auto ev = events_.find(r.key.event_seq); ev != events_.end()) {
+      if (record.event_id.empty())
+        record.event_id = ev->second.event.id;
+      if (record.type.empty())
+        record.type = ev->second.event.type;
+      if (record.body.empty())
+        record.body = ev->second.event.body;
+    }
+    release_event(r.key.event_seq);
+    dlq_[key_of(r.key)] = std::move(record);
+  }
+
+  for (const auto& key : batch.dlq_deleted)
+    dlq_.erase(key_of(key));
+
+  for (const auto& key : batch.dlq_requeued) {
+    auto it = dlq_.find(key_of(key));
+    if (it == dlq_.end())
+      continue;
+    const dlq_record& r = it->second;
+    if (deliveries_.count(key_of(key)) > 0) {
+      dlq_.erase(it); // already pending again: the DLQ entry is stale
+      continue;
+    }
+    delivery_record d;
+    d.key = key;
+    d.priority = r.priority;
+    d.created_ms = r.created_ms;
+    auto ev = events_.find(key.event_seq);
+    if (ev != events_.end()) {
+      ++ev->second.refcount;
+    } else {
+      event_record e;
+      e.seq = key.event_seq;
+      e.id = r.event_id;
+      e.type = r.type;
+      e.created_ms = r.created_ms;
+      e.body = r.body;
+      ev = events_.emplace(key.event_seq, stored_event{std::move(e), 1}).first;
+    }
+    deliveries_[key_of(key)] = d;
+    result.requeued.push_back({d, ev->second.event});
+    dlq_.erase(it);
+  }
+  return result;
+}
+
+void memory_store::release_event(uint64_t seq) {
+  auto it = events_.find(seq);
+  if (it == events_.end())
+    return;
+  if (it->second.refcount <= 1)
+    events_.erase(it);
+  else
+    --it->second.refcount;
+}
+
+uint64_t memory_store::last_event_seq() { return last_event_seq_; }
+
+std::vector<std::string> memory_store::pending_subscribers() {
+  std::vector<std::string> names;
+  for (const auto& entry : deliveries_)
+    if (names.empty() || names.back() != entry.first.first)
+      names.push_back(entry.first.first);
+  return names;
+}
+
+std::vector<pending_delivery> memory_store::read_pending(const std::string& subscriber,
+                                                         uint64_t after_seq, size_t limit) {
+  std::vector<pending_delivery> out;
+  for (auto it = deliveries_.upper_bound({subscriber, after_seq});
+       it != deliveries_.end() && it->first.first == subscriber && out.size() < limit; ++it) {
+    auto ev = events_.find(it->first.second);
+    if (ev == events_.end())
+      continue; // cannot happen here; lmdb_store skips such entries too
+    out.push_back({it->second, ev->second.event});
+  }
+  return out;
+}
+
+size_t memory_store::count_pending(const std::string& subscriber) {
+  size_t n = 0;
+  for (auto it = deliveries_.lower_bound({subscriber, 0});
+       it != deliveries_.end() && it->first.first == subscriber; ++it)
+    ++n;
+  return n;
+}
+
+size_t memory_store::count_pending_total() { return deliveries_.size(); }
+
+std::vector<dlq_record> memory_store::list_dlq(const std::optional<std::string>& subscriber,
+                                               const std::optional<delivery_key>& after,
+                                               size_t limit) {
+  std::vector<dlq_record> out;
+  // Start after `after`, or at the subscriber's first entry if that is later.
+  auto it = after ? dlq_.upper_bound(key_of(*after)) : dlq_.begin();
+  if (subscriber) {
+    const key_type first{*subscriber, 0};
+    if (!after || key_of(*after) < first)
+      it = dlq_.lower_bound(first);
+  }
+  for (; it != dlq_.end() && out.size() < limit; ++it) {
+    if (subscriber && it->first.first != *subscriber)
+      break;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+size_t memory_store::count_dlq() { return dlq_.size(); }
+
+void memory_store::set_commit_failure(std::optional<write_status> status) { failure_ = status; }
+
+} // namespace volley

@@ -1,0 +1,53 @@
+#pragma once
+// A store kept in std::maps: the same semantics as lmdb_store, no disk.
+// Lets actor tests run without a data directory, and lets tests make commits
+// fail on purpose.
+
+#include "storage/store.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace volley {
+
+class memory_store : public store {
+public:
+  write_result commit(const write_batch& batch) override;
+  uint64_t last_event_seq() override;
+  std::vector<std::string> pending_subscribers() override;
+  std::vector<pending_delivery> read_pending(const std::string& subscriber, uint64_t after_seq,
+                                             size_t limit) override;
+  size_t count_pending(const std::string& subscriber) override;
+  size_t count_pending_total() override;
+  std::vector<dlq_record> list_dlq(const std::optional<std::string>& subscriber,
+                                   const std::optional<delivery_key>& after, size_t limit) override;
+  size_t count_dlq() override;
+
+  // While set, every commit returns `status` (full or failed) and changes
+  // nothing, so tests can drive the error paths of the persistence actor.
+  void set_commit_failure(std::optional<write_status> status);
+
+private:
+  // (subscriber, event_seq): the same order as lmdb_store's keys, because
+  // subscriber names hold no NUL byte.
+  using key_type = std::pair<std::string, uint64_t>;
+
+  struct stored_event {
+    event_record event;
+    uint32_t refcount = 0;
+  };
+
+  static key_type key_of(const delivery_key& key) { return {key.subscriber, key.event_seq}; }
+  void release_event(uint64_t seq);
+
+  std::map<uint64_t, stored_event> events_;
+  std::map<key_type, delivery_record> deliveries_;
+  std::map<key_type, dlq_record> dlq_;
+  uint64_t last_event_seq_ = 0;
+  std::optional<write_status> failure_;
+};
+
+} // namespace volley

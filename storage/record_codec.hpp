@@ -1,0 +1,82 @@
+#pragma once
+// The on-disk byte layout of Volley's records and keys.
+//
+// Values: little-endian fixed-width integers and u32-length-prefixed strings,
+// in the field order of records.hpp. Keys sort the way reads walk them:
+//   events      be64(seq)
+//   deliveries  subscriber '\0' be64(event_seq)   (dlq uses the same scheme)
+// Big-endian seqs make byte order equal numeric order, so one subscriber's
+// records are contiguous and in seq order.
+//
+// Decoding reads bytes that came from disk: every read is bounds-checked and
+// a bad value comes back as a status, never as a crash or a partial record.
+
+#include "storage/records.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace volley {
+
+// Bumped whenever a layout below changes; lmdb_store refuses other versions.
+inline constexpr uint32_t record_format_version = 1;
+
+enum class decode_status {
+  ok,
+  truncated,      // the value ends before its last field
+  trailing_bytes, // bytes left over after the last field
+  bad_field,      // a field holds an impossible value (e.g. priority > 3)
+};
+
+const char* to_string(decode_status status);
+
+// Subscriber names become key prefixes: they must be non-empty and hold no
+// NUL byte, or one subscriber's keys could run into another's.
+bool is_storable_subscriber(std::string_view name);
+
+// --- keys -----------------------------------------------------------------
+constexpr size_t seq_key_size = 8;
+
+void encode_seq_key(uint64_t seq, char (&out)[seq_key_size]);
+bool decode_seq_key(std::string_view in, uint64_t& seq);
+
+// Replaces `out` with the key of `key`.
+void encode_delivery_key(const delivery_key& key, std::string& out);
+// Replaces `out` with `subscriber` '\0': the prefix every key of it starts with.
+void encode_subscriber_prefix(std::string_view subscriber, std::string& out);
+bool decode_delivery_key(std::string_view in, delivery_key& out);
+
+// --- values ---------------------------------------------------------------
+// Encoders replace the contents of `out`, so callers can reuse one buffer.
+
+// [u32 refcount][id][type][i64 created_ms][body]; the seq lives in the key.
+void encode_event(const event_record& event, uint32_t refcount, std::string& out);
+// Sets `out.seq` to `seq` (taken from the key).
+decode_status decode_event(std::string_view in, uint64_t seq, event_record& out,
+                           uint32_t& refcount);
+// Only the refcount: what a writer needs to decide whether to delete an event.
+decode_status decode_event_refcount(std::string_view in, uint32_t& refcount);
+// Rewrites the refcount of an encoded event in place (`value` must have
+// passed decode_event_refcount).
+void set_event_refcount(std::string& value, uint32_t refcount);
+
+// [u8 priority][u32 attempts][i64 next_attempt_ms][i64 created_ms]
+void encode_delivery(const delivery_record& delivery, std::string& out);
+// Sets `out.key` to `key` (taken from the key).
+decode_status decode_delivery(std::string_view in, const delivery_key& key, delivery_record& out);
+
+// [event_id][type][body][u8 priority][u32 attempts][i32 last_status]
+// [last_error][i64 created_ms][i64 failed_ms]
+void encode_dlq(const dlq_record& record, std::string& out);
+decode_status decode_dlq(std::string_view in, const delivery_key& key, dlq_record& out);
+
+// --- batches --------------------------------------------------------------
+// Structural checks every backend applies before it writes anything, so all
+// backends refuse the same batches: storable subscriber names, priorities in
+// 0..3, each new event's deliveries naming that event and no subscriber twice,
+// no seq twice. Returns an empty string when the batch is well formed,
+// otherwise what is wrong with it.
+std::string check_batch(const write_batch& batch);
+
+} // namespace volley

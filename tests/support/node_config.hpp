@@ -1,0 +1,27 @@
+#pragma once
+// Builds volleyd config files for tests: loopback only, a temp data dir,
+// short backoff and monitor intervals.
+
+#include <string>
+#include <vector>
+
+namespace volley::test {
+
+struct test_subscriber {
+  std::string name;
+  std::string url;
+  std::vector<std::string> events;
+  std::string secret;
+  std::string extra; // more JSON members, e.g. "\"max_in_flight\": 4"
+};
+
+struct test_node {
+  uint16_t port = 0;
+  std::string data_dir;
+  std::vector<test_subscriber> subscribers;
+  std::string extra; // more top-level JSON members
+};
+
+std::string node_config_json(const test_node& node);
+
+} // namespace volley::test

@@ -1,0 +1,490 @@
+#define BOOST_TEST_MODULE config
+#include <boost/test/unit_test.hpp>
+
+#include "config/config_loader.hpp"
+
+#include <string>
+#include <vector>
+
+using namespace volley;
+
+namespace {
+
+// The example of DESIGN.md, verbatim.
+constexpr const char* design_example = R"({
+  "ingress":  { "host": "127.0.0.1", "port": 7400 },
+  "storage":  { "path": "./data" },
+  "monitor":  { "interval_ms": 10000 },
+  "allow_private_networks": false,
+  "subscribers": [
+    { "name": "billing",
+      "url": "https://billing.example.com/hooks",
+      "events": ["order.*", "invoice.paid"],
+      "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "max_attempts": 8, "timeout_ms": 10000,
+      "backoff": { "base_ms": 5000, "max_ms": 3600000 },
+      "max_in_flight": 64 }
+  ]
+})";
+
+// A document with one subscriber whose remaining members are `members`.
+std::string with_subscriber(const std::string& members) {
+  return R"({"subscribers": [{"name": "a", "url": "http://h.example/x")"
+         + (members.empty() ? "" : ", " + members) + "}]}";
+}
+
+std::string source_dir() {
+  std::string file = __FILE__;
+  auto slash = file.find_last_of('/');
+  return slash == std::string::npos ? "." : file.substr(0, slash);
+}
+
+std::string all_errors(const config_result& result) {
+  return format_config_errors(result.errors);
+}
+
+bool has_error(const config_result& result, const std::string& key,
+               const std::string& fragment) {
+  for (const auto& e : result.errors)
+    if (e.key == key && e.message.find(fragment) != std::string::npos)
+      return true;
+  return false;
+}
+
+struct error_case {
+  std::string json;
+  std::string key;
+  std::string fragment; // part of the message
+};
+
+void check_error_cases(const std::vector<error_case>& cases) {
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("json: " << c.json) {
+      auto result = parse_config(c.json);
+      BOOST_TEST(!result.value.has_value());
+      BOOST_TEST(has_error(result, c.key, c.fragment),
+                 "expected '" << c.key << ": ..." << c.fragment << "...', got:\n"
+                              << all_errors(result));
+    }
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(valid)
+
+BOOST_AUTO_TEST_CASE(design_example_parses) {
+  auto result = parse_config(design_example);
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+  const auto& cfg = *result.value;
+  BOOST_TEST(cfg.ingress.host == "127.0.0.1");
+  BOOST_TEST(cfg.ingress.port == 7400);
+  BOOST_TEST(cfg.storage.path == "./data");
+  BOOST_TEST(cfg.monitor.interval_ms == 10000u);
+  BOOST_TEST(!cfg.allow_private_networks);
+  BOOST_REQUIRE(cfg.subscribers.size() == 1u);
+  const auto& sub = cfg.subscribers[0];
+  BOOST_TEST(sub.name == "billing");
+  BOOST_TEST(sub.url == "https://billing.example.com/hooks");
+  BOOST_TEST(sub.events == (std::vector<std::string>{"order.*", "invoice.paid"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(sub.secrets == (std::vector<std::string>{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(sub.max_attempts == 8u);
+  BOOST_TEST(sub.timeout_ms == 10000u);
+  BOOST_TEST(sub.backoff.base_ms == 5000u);
+  BOOST_TEST(sub.backoff.max_ms == 3600000u);
+  BOOST_TEST(sub.max_in_flight == 64u);
+  BOOST_TEST(sub.enabled);
+  BOOST_TEST(!sub.tls_insecure);
+}
+
+BOOST_AUTO_TEST_CASE(empty_object_gives_the_defaults) {
+  auto result = parse_config("{}");
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+  const auto& cfg = *result.value;
+  config defaults;
+  BOOST_TEST(cfg.ingress.port == defaults.ingress.port);
+  BOOST_TEST(cfg.storage.map_size_mb == defaults.storage.map_size_mb);
+  BOOST_TEST(cfg.monitor.format == "logfmt");
+  BOOST_TEST(cfg.log_level == "info");
+  BOOST_TEST(cfg.subscribers.empty());
+  BOOST_TEST(cfg.priority_rules.empty());
+}
+
+BOOST_AUTO_TEST_CASE(every_key_is_read) {
+  auto result = parse_config(R"({
+    "ingress": {"host": "0.0.0.0", "port": 8000, "max_line_bytes": 2048,
+                "max_unacked": 10, "max_connections": 20, "token": "t0k"},
+    "storage": {"path": "/var/lib/volley", "map_size_mb": 1, "batch_max": 128},
+    "monitor": {"interval_ms": 250, "window_s": 60, "healthy_percent": 99.5,
+                "degraded_percent": 90, "format": "json"},
+    "queue": {"memory_limit": 500, "dedup_window_s": 0},
+    "allow_private_networks": true,
+    "log_level": "debug",
+    "priority_rules": [{"event": "payment.*", "priority": 3},
+                       {"event": "*.failed", "priority": 0}],
+    "subscribers": [{"name": "Sub_1.x-y", "url": "HTTPS://[::1]:8443/a?b=c",
+                     "events": [], "secrets": ["whsec_Zm9vYmFy", "plain"],
+                     "rate_limit_per_s": 2.5, "tls_insecure": true, "enabled": false,
+                     "breaker": {"failure_threshold": 2, "cooldown_ms": 10,
+                                 "max_cooldown_ms": 10}}]
+  })");
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+  const auto& cfg = *result.value;
+  BOOST_TEST(cfg.ingress.host == "0.0.0.0");
+  BOOST_TEST(cfg.ingress.port == 8000);
+  BOOST_TEST(cfg.ingress.max_line_bytes == 2048u);
+  BOOST_TEST(cfg.ingress.max_unacked == 10u);
+  BOOST_TEST(cfg.ingress.max_connections == 20u);
+  BOOST_TEST(cfg.ingress.token == "t0k");
+  BOOST_TEST(cfg.storage.path == "/var/lib/volley");
+  BOOST_TEST(cfg.storage.map_size_mb == 1u);
+  BOOST_TEST(cfg.storage.batch_max == 128u);
+  BOOST_TEST(cfg.monitor.interval_ms == 250u);
+  BOOST_TEST(cfg.monitor.window_s == 60u);
+  BOOST_TEST(cfg.monitor.healthy_percent == 99.5);
+  BOOST_TEST(cfg.monitor.degraded_percent == 90.0);
+  BOOST_TEST(cfg.monitor.format == "json");
+  BOOST_TEST(cfg.queue.memory_limit == 500u);
+  BOOST_TEST(cfg.queue.dedup_window_s == 0u);
+  BOOST_TEST(cfg.allow_private_networks);
+  BOOST_TEST(cfg.log_level == "debug");
+  BOOST_REQUIRE(cfg.priority_rules.size() == 2u);
+  BOOST_TEST(cfg.priority_rules[0].event == "payment.*");
+  BOOST_TEST(cfg.priority_rules[0].priority == 3);
+  BOOST_TEST(cfg.priority_rules[1].event == "*.failed");
+  BOOST_TEST(cfg.priority_rules[1].priority == 0);
+  BOOST_REQUIRE(cfg.subscribers.size() == 1u);
+  const auto& sub = cfg.subscribers[0];
+  BOOST_TEST(sub.name == "Sub_1.x-y");
+  BOOST_TEST(sub.events.empty());
+  BOOST_TEST(sub.secrets == (std::vector<std::string>{"whsec_Zm9vYmFy", "plain"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(sub.rate_limit_per_s == 2.5);
+  BOOST_TEST(sub.tls_insecure);
+  BOOST_TEST(!sub.enabled);
+  BOOST_TEST(sub.breaker.failure_threshold == 2u);
+  BOOST_TEST(sub.breaker.cooldown_ms == 10u);
+  BOOST_TEST(sub.breaker.max_cooldown_ms == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {
+  auto result = parse_config(R"({
+    "defaults": {"max_attempts": 3, "timeout_ms": 2000, "max_in_flight": 4,
+                 "backoff": {"base_ms": 100, "max_ms": 1000, "jitter": 0},
+                 "breaker": {"failure_threshold": 7, "cooldown_ms": 50,
+                             "max_cooldown_ms": 500}},
+    "subscribers": [
+      {"name": "plain", "url": "http://a.example/"},
+      {"name": "custom", "url": "http://b.example/", "max_attempts": 10,
+       "backoff": {"base_ms": 200}, "breaker": {"cooldown_ms": 60}}
+    ]
+  })");
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+  const auto& plain = result.value->subscribers.at(0);
+  BOOST_TEST(plain.max_attempts == 3u);
+  BOOST_TEST(plain.timeout_ms == 2000u);
+  BOOST_TEST(plain.max_in_flight == 4u);
+  BOOST_TEST(plain.backoff.base_ms == 100u);
+  BOOST_TEST(plain.backoff.max_ms == 1000u);
+  BOOST_TEST(plain.backoff.jitter == 0.0);
+  BOOST_TEST(plain.breaker.failure_threshold == 7u);
+  BOOST_TEST(plain.breaker.cooldown_ms == 50u);
+  BOOST_TEST(plain.breaker.max_cooldown_ms == 500u);
+
+  const auto& custom = result.value->subscribers.at(1);
+  BOOST_TEST(custom.max_attempts == 10u);
+  BOOST_TEST(custom.timeout_ms == 2000u);
+  BOOST_TEST(custom.max_in_flight == 4u);
+  BOOST_TEST(custom.backoff.base_ms == 200u);
+  BOOST_TEST(custom.backoff.max_ms == 1000u); // from defaults
+  BOOST_TEST(custom.backoff.jitter == 0.0);   // from defaults
+  BOOST_TEST(custom.breaker.failure_threshold == 7u);
+  BOOST_TEST(custom.breaker.cooldown_ms == 60u);
+  BOOST_TEST(custom.breaker.max_cooldown_ms == 500u);
+}
+
+BOOST_AUTO_TEST_CASE(example_file_loads) {
+  auto result = load_config_file(source_dir() + "/../config/example.json");
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+  const auto& cfg = *result.value;
+  BOOST_TEST(cfg.ingress.host == "127.0.0.1");
+  BOOST_TEST(cfg.ingress.port == 7400);
+  BOOST_TEST(cfg.storage.path == "./data");
+  BOOST_TEST(cfg.monitor.interval_ms == 5000u);
+  BOOST_TEST(cfg.allow_private_networks);
+  BOOST_REQUIRE(cfg.priority_rules.size() == 1u);
+  BOOST_TEST(cfg.priority_rules[0].event == "payment.*");
+  BOOST_TEST(cfg.priority_rules[0].priority == 3);
+  BOOST_REQUIRE(cfg.subscribers.size() == 2u);
+  BOOST_TEST(cfg.subscribers[0].name == "billing");
+  BOOST_TEST(cfg.subscribers[0].url == "http://127.0.0.1:9000/hooks/billing");
+  BOOST_TEST(cfg.subscribers[0].events.size() == 2u);
+  BOOST_TEST(cfg.subscribers[1].name == "audit");
+  BOOST_TEST(cfg.subscribers[1].url == "http://127.0.0.1:9000/hooks/audit");
+  BOOST_TEST(cfg.subscribers[1].events.empty());
+  BOOST_TEST(cfg.subscribers[1].secrets == (std::vector<std::string>{"audit-secret"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(errors)
+
+BOOST_AUTO_TEST_CASE(invalid_json_is_one_error_with_position) {
+  auto result = parse_config("{\n  \"ingress\": {,}\n}");
+  BOOST_TEST(!result.value.has_value());
+  BOOST_REQUIRE(result.errors.size() == 1u);
+  BOOST_TEST(result.errors[0].key == "");
+  BOOST_TEST(result.errors[0].message.find("invalid JSON at line 2, column 15 (offset 16)")
+             != std::string::npos, result.errors[0].message);
+  BOOST_TEST(result.errors[0].message.find("Missing a name for object member")
+             != std::string::npos, result.errors[0].message);
+
+  check_error_cases({{"", "", "invalid JSON"},
+                     {"{} {}", "", "invalid JSON"},
+                     {"{\"a\": 1", "", "invalid JSON"}});
+}
+
+BOOST_AUTO_TEST_CASE(top_level_must_be_an_object) {
+  check_error_cases({{"[]", "", "must be a JSON object"}, {"42", "", "must be a JSON object"}});
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_at_every_level) {
+  check_error_cases({
+    {R"({"ingres": {}})", "ingres", "unknown key"},
+    {R"({"ingress": {"hots": "x"}})", "ingress.hots", "unknown key"},
+    {R"({"storage": {"size": 1}})", "storage.size", "unknown key"},
+    {R"({"monitor": {"interval": 1}})", "monitor.interval", "unknown key"},
+    {R"({"queue": {"limit": 1}})", "queue.limit", "unknown key"},
+    {R"({"defaults": {"retries": 1}})", "defaults.retries", "unknown key"},
+    {R"({"defaults": {"backoff": {"base": 1}}})", "defaults.backoff.base", "unknown key"},
+    {R"({"priority_rules": [{"event": "a", "priority": 1, "x": 0}]})",
+     "priority_rules[0].x", "unknown key"},
+    {with_subscriber(R"("retries": 3)"), "subscribers[0].retries", "unknown key"},
+    {with_subscriber(R"("backoff": {"base_ms": 1, "maxms": 2})"),
+     "subscribers[0].backoff.maxms", "unknown key"},
+    {with_subscriber(R"("breaker": {"threshold": 2})"), "subscribers[0].breaker.threshold",
+     "unknown key"},
+  });
+  // The message lists what was expected, so a typo is easy to spot.
+  auto result = parse_config(R"({"ingress": {"prot": 1}})");
+  BOOST_TEST(has_error(result, "ingress.prot", "port"), all_errors(result));
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_are_refused) {
+  check_error_cases({{R"({"ingress": {"port": 1, "port": 2}})", "ingress.port", "duplicate key"}});
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types) {
+  check_error_cases({
+    {R"({"ingress": []})", "ingress", "must be an object"},
+    {R"({"ingress": {"host": 5}})", "ingress.host", "must be a non-empty string"},
+    {R"({"ingress": {"port": "7400"}})", "ingress.port", "must be an integer between 1 and 65535"},
+    {R"({"ingress": {"token": 1}})", "ingress.token", "must be a string"},
+    {R"({"ingress": {"max_unacked": 1.5}})", "ingress.max_unacked", "must be a positive integer"},
+    {R"({"storage": {"path": null}})", "storage.path", "must be a non-empty string"},
+    {R"({"allow_private_networks": "yes"})", "allow_private_networks", "must be a boolean"},
+    {R"({"monitor": {"healthy_percent": "95"}})", "monitor.healthy_percent",
+     "must be a number between 0 and 100"},
+    {R"({"log_level": 3})", "log_level", "must be one of"},
+    {R"({"priority_rules": {}})", "priority_rules", "must be an array"},
+    {R"({"priority_rules": [3]})", "priority_rules[0]", "must be an object"},
+    {R"({"subscribers": {}})", "subscribers", "must be an array of subscriber objects"},
+    {R"({"subscribers": ["billing"]})", "subscribers[0]", "must be an object"},
+    {with_subscriber(R"("enabled": 1)"), "subscribers[0].enabled", "must be a boolean"},
+    {with_subscriber(R"("tls_insecure": "false")"), "subscribers[0].tls_insecure",
+     "must be a boolean"},
+    {with_subscriber(R"("backoff": 5)"), "subscribers[0].backoff", "must be an object"},
+    {with_subscriber(R"("rate_limit_per_s": "fast")"), "subscribers[0].rate_limit_per_s",
+     "must be a number"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
+  check_error_cases({
+    {R"({"ingress": {"port": 0}})", "ingress.port", "between 1 and 65535, got 0"},
+    {R"({"ingress": {"port": 65536}})", "ingress.port", "between 1 and 65535, got 65536"},
+    {R"({"ingress": {"max_line_bytes": 0}})", "ingress.max_line_bytes", "positive integer"},
+    {R"({"ingress": {"max_connections": 4294967296}})", "ingress.max_connections",
+     "positive integer"},
+    {R"({"storage": {"map_size_mb": 0}})", "storage.map_size_mb", "positive integer"},
+    {R"({"monitor": {"interval_ms": 0}})", "monitor.interval_ms", "positive integer"},
+    {R"({"monitor": {"interval_ms": -5}})", "monitor.interval_ms", "got -5"},
+    {R"({"monitor": {"healthy_percent": 101}})", "monitor.healthy_percent",
+     "between 0 and 100"},
+    {R"({"monitor": {"degraded_percent": -1}})", "monitor.degraded_percent",
+     "between 0 and 100"},
+    {R"({"monitor": {"healthy_percent": 70, "degraded_percent": 80}})",
+     "monitor.degraded_percent", "must not exceed healthy_percent"},
+    {R"({"priority_rules": [{"event": "a", "priority": 4}]})", "priority_rules[0].priority",
+     "between 0 and 3"},
+    {R"({"priority_rules": [{"event": "a", "priority": -1}]})", "priority_rules[0].priority",
+     "between 0 and 3"},
+    {R"({"defaults": {"max_attempts": 0}})", "defaults.max_attempts", "positive integer"},
+    {R"({"defaults": {"timeout_ms": 0}})", "defaults.timeout_ms", "positive integer"},
+    {R"({"defaults": {"backoff": {"jitter": 1.5}}})", "defaults.backoff.jitter",
+     "between 0 and 1"},
+    {R"({"defaults": {"backoff": {"base_ms": 10, "max_ms": 5}}})", "defaults.backoff.max_ms",
+     "must be at least base_ms"},
+    {R"({"defaults": {"breaker": {"cooldown_ms": 10, "max_cooldown_ms": 5}}})",
+     "defaults.breaker.max_cooldown_ms", "must be at least cooldown_ms"},
+    {with_subscriber(R"("max_in_flight": 0)"), "subscribers[0].max_in_flight",
+     "positive integer"},
+    {with_subscriber(R"("timeout_ms": 0)"), "subscribers[0].timeout_ms", "positive integer"},
+    {with_subscriber(R"("max_attempts": 0)"), "subscribers[0].max_attempts",
+     "positive integer"},
+    {with_subscriber(R"("rate_limit_per_s": -1)"), "subscribers[0].rate_limit_per_s",
+     "at least 0"},
+    {with_subscriber(R"("backoff": {"base_ms": 0})"), "subscribers[0].backoff.base_ms",
+     "positive integer"},
+    // max_ms comes from the defaults (3600000): the key the subscriber set is named.
+    {with_subscriber(R"("backoff": {"base_ms": 4000000})"), "subscribers[0].backoff.base_ms",
+     "must be at least base_ms"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(enumerations) {
+  check_error_cases({
+    {R"({"monitor": {"format": "xml"}})", "monitor.format",
+     R"(must be one of "logfmt", "json", got "xml")"},
+    {R"({"log_level": "verbose"})", "log_level", R"(got "verbose")"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(priority_rules_need_event_and_priority) {
+  check_error_cases({
+    {R"({"priority_rules": [{"priority": 1}]})", "priority_rules[0].event", "is required"},
+    {R"({"priority_rules": [{"event": "a"}]})", "priority_rules[0].priority", "is required"},
+    {R"({"priority_rules": [{"event": "", "priority": 1}]})", "priority_rules[0].event",
+     "non-empty"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(subscriber_names) {
+  check_error_cases({
+    {R"({"subscribers": [{"url": "http://h.example/"}]})", "subscribers[0].name",
+     "is required"},
+    {R"({"subscribers": [{"name": "", "url": "http://h.example/"}]})", "subscribers[0].name",
+     "non-empty"},
+    {R"({"subscribers": [{"name": "bill ing", "url": "http://h.example/"}]})",
+     "subscribers[0].name", "only letters, digits"},
+    {R"({"subscribers": [{"name": "a/b", "url": "http://h.example/"}]})",
+     "subscribers[0].name", "only letters, digits"},
+    {R"({"subscribers": [{"name": "x", "url": "http://h.example/"},
+                         {"name": "y", "url": "http://h.example/"},
+                         {"name": "x", "url": "http://h.example/"}]})",
+     "subscribers[2].name", "duplicate subscriber name 'x'"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(subscriber_urls) {
+  auto url_case = [](const std::string& url, const std::string& fragment) {
+    return error_case{R"({"subscribers": [{"name": "a", "url": ")" + url + R"("}]})",
+                      "subscribers[0].url", fragment};
+  };
+  check_error_cases({
+    {R"({"subscribers": [{"name": "a"}]})", "subscribers[0].url", "is required"},
+    {R"({"subscribers": [{"name": "a", "url": 5}]})", "subscribers[0].url",
+     "must be a non-empty string"},
+    url_case("", "non-empty"),
+    url_case("ftp://h.example/x", "absolute http:// or https://"),
+    url_case("file:///etc/passwd", "absolute http:// or https://"),
+    url_case("h.example/hooks", "absolute http:// or https://"),
+    url_case("/hooks", "absolute http:// or https://"),
+    url_case("http://", "absolute http:// or https://"),
+    url_case("http:///path", "absolute http:// or https://"),
+    url_case("http://user:pw@h.example/", "user name or password"),
+    url_case("http://h.example:99999/", "not a valid URL"),
+    url_case("http://h.example/a b", "not a valid URL"),
+    url_case("http://h.example:0/", "port 0"),
+  });
+  // Upper-case schemes, ports, IPv6 literals and query strings are fine.
+  for (std::string url : {"HTTP://h.example", "https://h.example:8443/a/b?c=d",
+                          "http://[::1]:9000/x", "http://127.0.0.1:9000/hooks/billing"}) {
+    auto result = parse_config(R"({"subscribers": [{"name": "a", "url": ")" + url + R"("}]})");
+    BOOST_TEST(result.value.has_value(), url << ": " << all_errors(result));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(subscriber_events) {
+  check_error_cases({
+    {with_subscriber(R"("events": "order.*")"), "subscribers[0].events", "must be an array"},
+    {with_subscriber(R"("events": ["a", ""])"), "subscribers[0].events[1]",
+     "must be a non-empty string"},
+    {with_subscriber(R"("events": ["a", 3])"), "subscribers[0].events[1]",
+     "must be a non-empty string"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(subscriber_secrets) {
+  check_error_cases({
+    {with_subscriber(R"("secret": 1)"), "subscribers[0].secret", "must be a non-empty string"},
+    {with_subscriber(R"("secret": "")"), "subscribers[0].secret", "must be a non-empty string"},
+    {with_subscriber(R"("secret": "whsec_not*base64")"), "subscribers[0].secret",
+     "valid base64"},
+    {with_subscriber(R"("secret": "whsec_")"), "subscribers[0].secret", "key bytes"},
+    {with_subscriber(R"("secrets": "abc")"), "subscribers[0].secrets", "must be an array"},
+    {with_subscriber(R"("secrets": ["ok", "whsec_abcde"])"), "subscribers[0].secrets[1]",
+     "valid base64"},
+    {with_subscriber(R"("secret": "a", "secrets": ["b"])"), "subscribers[0].secrets",
+     "not both"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(every_error_is_reported) {
+  auto result = parse_config(R"({
+    "ingress": {"port": 0, "colour": "blue"},
+    "monitor": {"format": "xml"},
+    "subscribers": [
+      {"name": "ok", "url": "https://a.example/"},
+      {"name": "bad name", "url": "gopher://b.example/", "backoff": {"base_ms": -1}},
+      {"name": "ok", "url": "https://c.example/", "secret": "whsec_!!"}
+    ]
+  })");
+  BOOST_TEST(!result.value.has_value());
+  BOOST_TEST(has_error(result, "ingress.port", "between 1 and 65535"));
+  BOOST_TEST(has_error(result, "ingress.colour", "unknown key"));
+  BOOST_TEST(has_error(result, "monitor.format", "must be one of"));
+  BOOST_TEST(has_error(result, "subscribers[1].name", "only letters"));
+  BOOST_TEST(has_error(result, "subscribers[1].url", "http://"));
+  BOOST_TEST(has_error(result, "subscribers[1].backoff.base_ms", "positive integer"));
+  BOOST_TEST(has_error(result, "subscribers[2].name", "duplicate subscriber name 'ok'"));
+  BOOST_TEST(has_error(result, "subscribers[2].secret", "base64"));
+  BOOST_TEST(result.errors.size() == 8u, all_errors(result));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(files)
+
+BOOST_AUTO_TEST_CASE(missing_file_names_path_and_reason) {
+  std::string path = source_dir() + "/no-such-dir/volley.json";
+  auto result = load_config_file(path);
+  BOOST_TEST(!result.value.has_value());
+  BOOST_REQUIRE(result.errors.size() == 1u);
+  BOOST_TEST(result.errors[0].key == "");
+  BOOST_TEST(result.errors[0].message.find(path) != std::string::npos);
+  BOOST_TEST(result.errors[0].message.find("No such file or directory") != std::string::npos,
+             result.errors[0].message);
+}
+
+BOOST_AUTO_TEST_CASE(directory_is_unreadable) {
+  auto result = load_config_file(source_dir());
+  BOOST_TEST(!result.value.has_value());
+  BOOST_REQUIRE(result.errors.size() == 1u);
+  BOOST_TEST(result.errors[0].message.find("Is a directory") != std::string::npos,
+             result.errors[0].message);
+}
+
+BOOST_AUTO_TEST_CASE(format_one_line_per_error) {
+  std::vector<config_error> errors{{"ingress.port", "must be a positive integer"},
+                                   {"", "invalid JSON"}};
+  BOOST_TEST(format_config_errors(errors)
+             == "config error: ingress.port: must be a positive integer\n"
+                "config error: invalid JSON\n");
+  BOOST_TEST(format_config_errors({}).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

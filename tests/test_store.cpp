@@ -1,0 +1,949 @@
+#define BOOST_TEST_MODULE store
+#include <boost/test/unit_test.hpp>
+
+#include "storage/lmdb_store.hpp"
+#include "storage/memory_store.hpp"
+#include "storage/record_codec.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <boost/mpl/list.hpp>
+#include <lmdb.h>
+
+#include <chrono>
+#include <filesystem>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+using namespace volley;
+using volley::test::temp_dir;
+namespace fs = std::filesystem;
+
+namespace volley {
+// For Boost.Test's failure messages.
+std::ostream& operator<<(std::ostream& os, const delivery_key& key) {
+  return os << key.subscriber << "/" << key.event_seq;
+}
+} // namespace volley
+
+namespace {
+
+// --- helpers -----------------------------------------------------------------
+
+event_record make_event(uint64_t seq, std::string body = "") {
+  event_record e;
+  e.seq = seq;
+  e.id = "evt_" + std::to_string(seq);
+  e.type = "order.created";
+  e.created_ms = 1700000000000 + static_cast<int64_t>(seq);
+  e.body = body.empty() ? R"({"id":"evt_)" + std::to_string(seq) + R"(","data":{}})" : body;
+  return e;
+}
+
+delivery_record make_delivery(const std::string& subscriber, uint64_t seq, uint8_t priority = 0) {
+  delivery_record d;
+  d.key = {subscriber, seq};
+  d.priority = priority;
+  d.created_ms = 1700000000000 + static_cast<int64_t>(seq);
+  return d;
+}
+
+new_event make_new_event(uint64_t seq, std::initializer_list<const char*> subscribers,
+                         std::string body = "") {
+  new_event ev;
+  ev.event = make_event(seq, std::move(body));
+  for (const char* s : subscribers)
+    ev.deliveries.push_back(make_delivery(s, seq));
+  return ev;
+}
+
+dlq_record make_dlq(const std::string& subscriber, uint64_t seq, bool with_copy = true) {
+  dlq_record r;
+  r.key = {subscriber, seq};
+  if (with_copy) {
+    auto e = make_event(seq);
+    r.event_id = e.id;
+    r.type = e.type;
+    r.body = e.body;
+  }
+  r.priority = 2;
+  r.attempts = 8;
+  r.last_status = 404;
+  r.last_error = "HTTP 404";
+  r.created_ms = 1700000000000 + static_cast<int64_t>(seq);
+  r.failed_ms = 1700000099000;
+  return r;
+}
+
+write_result commit_ok(store& s, const write_batch& batch) {
+  auto result = s.commit(batch);
+  BOOST_REQUIRE_MESSAGE(result.status == write_status::ok, "commit failed: " << result.error);
+  BOOST_REQUIRE(result.error.empty());
+  return result;
+}
+
+std::vector<uint64_t> seqs_of(const std::vector<pending_delivery>& pending) {
+  std::vector<uint64_t> out;
+  for (const auto& p : pending)
+    out.push_back(p.delivery.key.event_seq);
+  return out;
+}
+
+std::vector<std::string> keys_of(const std::vector<dlq_record>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records)
+    out.push_back(r.key.subscriber + "/" + std::to_string(r.key.event_seq));
+  return out;
+}
+
+void check_same_event(const event_record& got, const event_record& want) {
+  BOOST_TEST(got.seq == want.seq);
+  BOOST_TEST(got.id == want.id);
+  BOOST_TEST(got.type == want.type);
+  BOOST_TEST(got.created_ms == want.created_ms);
+  BOOST_TEST(got.body == want.body);
+}
+
+void check_same_delivery(const delivery_record& got, const delivery_record& want) {
+  BOOST_TEST(got.key == want.key);
+  BOOST_TEST(got.priority == want.priority);
+  BOOST_TEST(got.attempts == want.attempts);
+  BOOST_TEST(got.next_attempt_ms == want.next_attempt_ms);
+  BOOST_TEST(got.created_ms == want.created_ms);
+}
+
+// Direct LMDB access, to inspect or damage what lmdb_store wrote. Only while
+// no lmdb_store has the directory open.
+struct raw_lmdb {
+  MDB_env* env = nullptr;
+  explicit raw_lmdb(const fs::path& dir) {
+    BOOST_REQUIRE(mdb_env_create(&env) == 0);
+    BOOST_REQUIRE(mdb_env_set_maxdbs(env, 8) == 0);
+    BOOST_REQUIRE(mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0600) == 0);
+  }
+  ~raw_lmdb() { mdb_env_close(env); }
+
+  size_t entries(const char* db) {
+    MDB_txn* txn = nullptr;
+    BOOST_REQUIRE(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) == 0);
+    MDB_dbi dbi;
+    BOOST_REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
+    MDB_stat st;
+    BOOST_REQUIRE(mdb_stat(txn, dbi, &st) == 0);
+    mdb_txn_abort(txn);
+    return st.ms_entries;
+  }
+
+  void put(const char* db, const std::string& key, const std::string& value) {
+    MDB_txn* txn = nullptr;
+    BOOST_REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+    MDB_dbi dbi;
+    BOOST_REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val v{value.size(), const_cast<char*>(value.data())};
+    BOOST_REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    BOOST_REQUIRE(mdb_txn_commit(txn) == 0);
+  }
+};
+
+std::string seq_key(uint64_t seq) {
+  char k[seq_key_size];
+  encode_seq_key(seq, k);
+  return std::string(k, sizeof k);
+}
+
+std::string delivery_key_bytes(const std::string& subscriber, uint64_t seq) {
+  std::string out;
+  encode_delivery_key({subscriber, seq}, out);
+  return out;
+}
+
+} // namespace
+
+// The backends every behavioural case runs against; outside the anonymous
+// namespace so the test names read "case<memory_backend>".
+struct memory_backend {
+  memory_store impl;
+  store& get() { return impl; }
+};
+
+struct lmdb_backend {
+  temp_dir dir;
+  std::unique_ptr<lmdb_store> impl;
+  lmdb_backend() {
+    std::string error;
+    impl = lmdb_store::open(dir.path(), 64, error);
+    BOOST_REQUIRE_MESSAGE(impl, error);
+  }
+  store& get() { return *impl; }
+};
+
+using backends = boost::mpl::list<memory_backend, lmdb_backend>;
+
+// ============================================================================
+BOOST_AUTO_TEST_SUITE(both_backends)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(new_store_is_empty, B, backends) {
+  B b;
+  store& s = b.get();
+  BOOST_TEST(s.last_event_seq() == 0u);
+  BOOST_TEST(s.pending_subscribers().empty());
+  BOOST_TEST(s.read_pending("billing", 0, 100).empty());
+  BOOST_TEST(s.count_pending("billing") == 0u);
+  BOOST_TEST(s.count_pending_total() == 0u);
+  BOOST_TEST(s.count_dlq() == 0u);
+  BOOST_TEST(s.list_dlq(std::nullopt, std::nullopt, 100).empty());
+  commit_ok(s, write_batch{}); // an empty batch is fine
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(round_trip_keeps_every_field, B, backends) {
+  B b;
+  store& s = b.get();
+  new_event ev;
+  ev.event.seq = 7;
+  ev.event.id = "client-key-\xc3\xa9";
+  ev.event.type = "invoice.paid";
+  ev.event.created_ms = -5; // before 1970 still round-trips
+  ev.event.body = std::string("{\"a\":\"\0\xff\",\"b\":1}", 17);
+  delivery_record d1 = make_delivery("billing", 7, 3);
+  d1.attempts = 4;
+  d1.next_attempt_ms = 1700000012345;
+  d1.created_ms = 42;
+  delivery_record d2 = make_delivery("audit", 7, 1);
+  d2.next_attempt_ms = std::numeric_limits<int64_t>::min();
+  ev.deliveries = {d1, d2};
+  write_batch batch;
+  batch.events.push_back(ev);
+  commit_ok(s, batch);
+
+  BOOST_TEST(s.last_event_seq() == 7u);
+  auto got = s.read_pending("billing", 0, 10);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  check_same_delivery(got[0].delivery, d1);
+  check_same_event(got[0].event, ev.event);
+  got = s.read_pending("audit", 0, 10);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  check_same_delivery(got[0].delivery, d2);
+  check_same_event(got[0].event, ev.event);
+  BOOST_TEST(s.count_pending_total() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(event_without_deliveries_only_advances_seq, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  batch.events.push_back(make_new_event(1, {"a"}));
+  batch.events.push_back(make_new_event(2, {}));
+  commit_ok(s, batch);
+  BOOST_TEST(s.last_event_seq() == 2u);
+  BOOST_TEST(s.count_pending_total() == 1u);
+  // seq 2 is spent even though nothing of it was stored.
+  write_batch again;
+  again.events.push_back(make_new_event(2, {"a"}));
+  auto result = s.commit(again);
+  BOOST_TEST((result.status == write_status::failed));
+  BOOST_TEST(result.error.find("not above last_event_seq 2") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(event_lives_until_its_last_delivery_ends, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  batch.events.push_back(make_new_event(1, {"a", "b", "c", "d"}));
+  commit_ok(s, batch);
+  const auto body = make_event(1).body;
+
+  write_batch finish_a;
+  finish_a.finished = {{"a", 1}};
+  commit_ok(s, finish_a);
+  for (const char* sub : {"b", "c", "d"}) {
+    auto got = s.read_pending(sub, 0, 10);
+    BOOST_REQUIRE_EQUAL(got.size(), 1u);
+    BOOST_TEST(got[0].event.body == body);
+  }
+
+  write_batch dead_b;
+  dead_b.dead_lettered = {make_dlq("b", 1)};
+  commit_ok(s, dead_b);
+  for (const char* sub : {"c", "d"})
+    BOOST_REQUIRE_EQUAL(s.read_pending(sub, 0, 10).size(), 1u);
+
+  // Two of one event's deliveries ending in one batch.
+  write_batch both;
+  both.finished = {{"c", 1}};
+  both.dead_lettered = {make_dlq("d", 1)};
+  commit_ok(s, both);
+  BOOST_TEST(s.count_pending_total() == 0u);
+  BOOST_TEST(s.count_dlq() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(refcount_survives_partial_batches, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  batch.events.push_back(make_new_event(1, {"a", "b", "c"}));
+  commit_ok(s, batch);
+  write_batch two;
+  two.finished = {{"a", 1}, {"b", 1}};
+  commit_ok(s, two);
+  auto got = s.read_pending("c", 0, 10);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  check_same_event(got[0].event, make_event(1));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(updates_are_persisted, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  batch.events.push_back(make_new_event(1, {"a", "b"}));
+  commit_ok(s, batch);
+
+  delivery_record d = make_delivery("a", 1, 2);
+  d.attempts = 3;
+  d.next_attempt_ms = 1700000060000;
+  write_batch update;
+  update.updates = {d, make_delivery("ghost", 1), make_delivery("a", 99)};
+  commit_ok(s, update);
+
+  auto got = s.read_pending("a", 0, 10);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  check_same_delivery(got[0].delivery, d);
+  BOOST_TEST(s.read_pending("b", 0, 10)[0].delivery.attempts == 0u);
+  // Updating a delivery that no longer exists does not bring it back.
+  BOOST_TEST(s.count_pending("ghost") == 0u);
+  BOOST_TEST(s.count_pending_total() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(deletes_of_absent_keys_are_ignored, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  batch.events.push_back(make_new_event(1, {"a", "b"}));
+  commit_ok(s, batch);
+
+  write_batch finish;
+  finish.finished = {{"a", 1}, {"a", 1}}; // twice in one batch
+  commit_ok(s, finish);
+  commit_ok(s, finish); // and again later
+  BOOST_REQUIRE_EQUAL(s.read_pending("b", 0, 10).size(), 1u);
+
+  write_batch absent;
+  absent.finished = {{"nobody", 5}};
+  absent.dead_lettered = {make_dlq("a", 1)}; // already finished: not dead-lettered
+  absent.dlq_deleted = {{"a", 1}};
+  absent.dlq_requeued = {{"a", 1}};
+  auto result = commit_ok(s, absent);
+  BOOST_TEST(result.requeued.empty());
+  BOOST_TEST(s.count_dlq() == 0u);
+  BOOST_TEST(s.count_pending_total() == 1u);
+  auto got = s.read_pending("b", 0, 10);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  check_same_event(got[0].event, make_event(1));
+
+  write_batch dead;
+  dead.dead_lettered = {make_dlq("b", 1)};
+  commit_ok(s, dead);
+  commit_ok(s, dead); // a repeated dead-letter changes nothing
+  BOOST_TEST(s.count_dlq() == 1u);
+  BOOST_TEST(s.count_pending_total() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(pending_subscribers_are_distinct_and_sorted, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  for (uint64_t seq = 1; seq <= 5; ++seq)
+    batch.events.push_back(make_new_event(seq, {"b", "ab", "a.b", "a"}));
+  batch.events.push_back(make_new_event(6, {"zz"}));
+  commit_ok(s, batch);
+  BOOST_TEST(s.pending_subscribers() == (std::vector<std::string>{"a", "a.b", "ab", "b", "zz"}),
+             boost::test_tools::per_element());
+
+  write_batch finish;
+  for (uint64_t seq = 1; seq <= 5; ++seq)
+    finish.finished.push_back({"ab", seq});
+  finish.finished.push_back({"zz", 6});
+  commit_ok(s, finish);
+  BOOST_TEST(s.pending_subscribers() == (std::vector<std::string>{"a", "a.b", "b"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(s.count_pending("a") == 5u);
+  BOOST_TEST(s.count_pending("ab") == 0u);
+  BOOST_TEST(s.count_pending_total() == 15u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(read_pending_pages_in_seq_order, B, backends) {
+  B b;
+  store& s = b.get();
+  // Seqs straddle byte boundaries so a little-endian key would misorder them.
+  const std::vector<uint64_t> seqs = {1, 2, 255, 256, 257, 65535, 65536, 1u << 24, 5000000000};
+  for (uint64_t seq : seqs) {
+    write_batch batch; // one batch each: key order must not depend on batching
+    batch.events.push_back(make_new_event(seq, {"s", "s2", "r"}));
+    commit_ok(s, batch);
+  }
+  BOOST_TEST(s.count_pending("s") == seqs.size());
+
+  std::vector<uint64_t> seen;
+  uint64_t after = 0;
+  for (int page = 0; page < 10; ++page) {
+    auto got = s.read_pending("s", after, 4);
+    BOOST_TEST(got.size() <= 4u);
+    if (got.empty())
+      break;
+    for (const auto& p : got) {
+      BOOST_TEST(p.delivery.key.subscriber == "s");
+      BOOST_TEST(p.event.seq == p.delivery.key.event_seq);
+      seen.push_back(p.delivery.key.event_seq);
+    }
+    after = got.back().delivery.key.event_seq;
+  }
+  BOOST_TEST(seen == seqs, boost::test_tools::per_element());
+
+  BOOST_TEST(seqs_of(s.read_pending("s", 255, 2)) == (std::vector<uint64_t>{256, 257}),
+             boost::test_tools::per_element());
+  BOOST_TEST(s.read_pending("s", 5000000000, 10).empty());
+  BOOST_TEST(s.read_pending("s", std::numeric_limits<uint64_t>::max(), 10).empty());
+  BOOST_TEST(s.read_pending("s", 0, 0).empty());
+  BOOST_TEST(s.read_pending("", 0, 10).empty());
+  BOOST_TEST(s.read_pending("unknown", 0, 10).empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(dlq_lists_filters_and_pages, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  for (uint64_t seq = 1; seq <= 4; ++seq)
+    batch.events.push_back(make_new_event(seq, {"a", "b", "c"}));
+  commit_ok(s, batch);
+
+  write_batch dead;
+  for (uint64_t seq = 1; seq <= 4; ++seq)
+    for (const char* sub : {"c", "a", "b"})
+      dead.dead_lettered.push_back(make_dlq(sub, seq));
+  commit_ok(s, dead);
+  BOOST_TEST(s.count_dlq() == 12u);
+  BOOST_TEST(s.count_pending_total() == 0u);
+
+  auto all = s.list_dlq(std::nullopt, std::nullopt, 100);
+  BOOST_TEST(keys_of(all) == (std::vector<std::string>{"a/1", "a/2", "a/3", "a/4", "b/1", "b/2",
+                                                       "b/3", "b/4", "c/1", "c/2", "c/3", "c/4"}),
+             boost::test_tools::per_element());
+  const dlq_record want = make_dlq("b", 2);
+  const dlq_record& got = all[5];
+  BOOST_TEST(got.key == want.key);
+  BOOST_TEST(got.event_id == want.event_id);
+  BOOST_TEST(got.type == want.type);
+  BOOST_TEST(got.body == want.body);
+  BOOST_TEST(got.priority == want.priority);
+  BOOST_TEST(got.attempts == want.attempts);
+  BOOST_TEST(got.last_status == want.last_status);
+  BOOST_TEST(got.last_error == want.last_error);
+  BOOST_TEST(got.created_ms == want.created_ms);
+  BOOST_TEST(got.failed_ms == want.failed_ms);
+
+  // Paging across subscribers: `after` is exclusive.
+  BOOST_TEST(keys_of(s.list_dlq(std::nullopt, delivery_key{"a", 4}, 3)) ==
+                 (std::vector<std::string>{"b/1", "b/2", "b/3"}),
+             boost::test_tools::per_element());
+  // One subscriber, paged.
+  BOOST_TEST(keys_of(s.list_dlq(std::string("b"), std::nullopt, 2)) ==
+                 (std::vector<std::string>{"b/1", "b/2"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(keys_of(s.list_dlq(std::string("b"), delivery_key{"b", 2}, 10)) ==
+                 (std::vector<std::string>{"b/3", "b/4"}),
+             boost::test_tools::per_element());
+  // `after` before or beyond the subscriber's range.
+  BOOST_TEST(s.list_dlq(std::string("b"), delivery_key{"a", 9}, 10).size() == 4u);
+  BOOST_TEST(s.list_dlq(std::string("b"), delivery_key{"c", 0}, 10).empty());
+  BOOST_TEST(s.list_dlq(std::string("nobody"), std::nullopt, 10).empty());
+  BOOST_TEST(s.list_dlq(std::nullopt, delivery_key{"c", 4}, 10).empty());
+  BOOST_TEST(s.list_dlq(std::nullopt, std::nullopt, 0).empty());
+
+  write_batch del;
+  del.dlq_deleted = {{"a", 1}, {"c", 4}, {"c", 4}, {"zz", 1}};
+  commit_ok(s, del);
+  BOOST_TEST(s.count_dlq() == 10u);
+  BOOST_TEST(keys_of(s.list_dlq(std::string("c"), std::nullopt, 10)) ==
+                 (std::vector<std::string>{"c/1", "c/2", "c/3"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(requeue_recreates_a_gone_event, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  batch.events.push_back(make_new_event(3, {"a"}));
+  commit_ok(s, batch);
+  delivery_record d = make_delivery("a", 3, 2);
+  d.attempts = 8;
+  d.next_attempt_ms = 1700000099999;
+  write_batch update;
+  update.updates = {d};
+  commit_ok(s, update);
+  write_batch dead;
+  dead.dead_lettered = {make_dlq("a", 3)};
+  commit_ok(s, dead); // the event's only delivery: the event is gone now
+
+  write_batch requeue;
+  requeue.dlq_requeued = {{"a", 3}};
+  auto result = commit_ok(s, requeue);
+  BOOST_REQUIRE_EQUAL(result.requeued.size(), 1u);
+  const auto& p = result.requeued[0];
+  BOOST_TEST(p.delivery.key == (delivery_key{"a", 3}));
+  BOOST_TEST(p.delivery.attempts == 0u);
+  BOOST_TEST(p.delivery.next_attempt_ms == 0);
+  BOOST_TEST(p.delivery.priority == 2);
+  check_same_event(p.event, make_event(3));
+
+  BOOST_TEST(s.count_dlq() == 0u);
+  auto got = s.read_pending("a", 0, 10);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  check_same_delivery(got[0].delivery, p.delivery);
+  check_same_event(got[0].event, make_event(3));
+  // A second requeue of the same entry finds nothing.
+  BOOST_TEST(commit_ok(s, requeue).requeued.empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(requeue_shares_a_live_event, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  batch.events.push_back(make_new_event(1, {"a", "b"}));
+  commit_ok(s, batch);
+  // The DLQ copy carries no body: the store takes it from the event.
+  write_batch dead;
+  dead.dead_lettered = {make_dlq("a", 1, false)};
+  commit_ok(s, dead);
+  auto listed = s.list_dlq(std::nullopt, std::nullopt, 10);
+  BOOST_REQUIRE_EQUAL(listed.size(), 1u);
+  BOOST_TEST(listed[0].body == make_event(1).body);
+  BOOST_TEST(listed[0].event_id == "evt_1");
+
+  write_batch requeue;
+  requeue.dlq_requeued = {{"a", 1}};
+  auto result = commit_ok(s, requeue);
+  BOOST_REQUIRE_EQUAL(result.requeued.size(), 1u);
+  check_same_event(result.requeued[0].event, make_event(1));
+
+  // The event now has two deliveries again: it outlives the first to finish.
+  write_batch finish_b;
+  finish_b.finished = {{"b", 1}};
+  commit_ok(s, finish_b);
+  auto got = s.read_pending("a", 0, 10);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  check_same_event(got[0].event, make_event(1));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(batch_steps_apply_in_order, B, backends) {
+  B b;
+  store& s = b.get();
+  // A delivery created and finished in the same batch leaves nothing behind.
+  write_batch batch;
+  batch.events.push_back(make_new_event(1, {"a"}));
+  batch.events.push_back(make_new_event(2, {"a"}));
+  batch.finished = {{"a", 1}};
+  // Dead-lettered then requeued in one batch: pending again, DLQ empty.
+  batch.dead_lettered = {make_dlq("a", 2)};
+  batch.dlq_requeued = {{"a", 2}};
+  auto result = commit_ok(s, batch);
+  BOOST_TEST(result.requeued.size() == 1u);
+  BOOST_TEST(seqs_of(s.read_pending("a", 0, 10)) == (std::vector<uint64_t>{2}),
+             boost::test_tools::per_element());
+  BOOST_TEST(s.count_dlq() == 0u);
+  BOOST_TEST(s.last_event_seq() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_batches_write_nothing, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch good;
+  good.events.push_back(make_new_event(5, {"a"}));
+  commit_ok(s, good);
+
+  auto refused = [&](write_batch batch, const std::string& expect) {
+    batch.events.insert(batch.events.begin(), make_new_event(10, {"ok"}));
+    auto result = s.commit(batch);
+    BOOST_TEST((result.status == write_status::failed));
+    BOOST_TEST(result.error.find(expect) != std::string::npos,
+               "error '" << result.error << "' should mention '" << expect << "'");
+    BOOST_TEST(result.requeued.empty());
+    BOOST_TEST(s.last_event_seq() == 5u);
+    BOOST_TEST(s.count_pending_total() == 1u);
+    BOOST_TEST(s.count_pending("ok") == 0u);
+  };
+  write_batch old_seq;
+  old_seq.events.push_back(make_new_event(4, {"a"}));
+  refused(old_seq, "not above last_event_seq 5");
+
+  write_batch twice;
+  twice.events.push_back(make_new_event(11, {"a"}));
+  twice.events.push_back(make_new_event(11, {"b"}));
+  refused(twice, "appears twice");
+
+  write_batch wrong_seq;
+  wrong_seq.events.push_back(make_new_event(12, {}));
+  wrong_seq.events.back().deliveries.push_back(make_delivery("a", 13));
+  refused(wrong_seq, "is listed under event 12");
+
+  write_batch same_sub;
+  same_sub.events.push_back(make_new_event(12, {"a", "a"}));
+  refused(same_sub, "two deliveries for subscriber 'a'");
+
+  write_batch bad_priority;
+  bad_priority.updates = {make_delivery("a", 5, 4)};
+  refused(bad_priority, "priority 4");
+
+  write_batch bad_name;
+  bad_name.finished = {{std::string("a\0b", 3), 5}};
+  refused(bad_name, "cannot be stored");
+
+  write_batch empty_name;
+  empty_name.events.push_back(make_new_event(12, {""}));
+  refused(empty_name, "cannot be stored");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+BOOST_AUTO_TEST_SUITE(memory_only)
+
+BOOST_AUTO_TEST_CASE(injected_failures_change_nothing) {
+  memory_store s;
+  s.set_commit_failure(write_status::full);
+  write_batch batch;
+  batch.events.push_back(make_new_event(1, {"a"}));
+  auto result = s.commit(batch);
+  BOOST_TEST((result.status == write_status::full));
+  BOOST_TEST(!result.error.empty());
+  BOOST_TEST(s.last_event_seq() == 0u);
+  BOOST_TEST(s.count_pending_total() == 0u);
+  s.set_commit_failure(std::nullopt);
+  commit_ok(s, batch);
+  BOOST_TEST(s.count_pending_total() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+BOOST_AUTO_TEST_SUITE(lmdb_only)
+
+BOOST_AUTO_TEST_CASE(data_survives_reopening) {
+  temp_dir dir;
+  std::string error;
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    write_batch batch;
+    batch.events.push_back(make_new_event(1, {"a", "b"}));
+    batch.events.push_back(make_new_event(2, {"a"}));
+    batch.events.push_back(make_new_event(3, {})); // only advances the seq
+    commit_ok(*s, batch);
+    write_batch dead;
+    dead.dead_lettered = {make_dlq("b", 1)};
+    commit_ok(*s, dead);
+  }
+  auto s = lmdb_store::open(dir.path(), 16, error);
+  BOOST_REQUIRE_MESSAGE(s, error);
+  BOOST_TEST(s->last_event_seq() == 3u);
+  BOOST_TEST(s->pending_subscribers() == (std::vector<std::string>{"a"}),
+             boost::test_tools::per_element());
+  auto got = s->read_pending("a", 0, 10);
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  check_same_event(got[0].event, make_event(1));
+  check_same_event(got[1].event, make_event(2));
+  BOOST_TEST(keys_of(s->list_dlq(std::nullopt, std::nullopt, 10)) ==
+                 (std::vector<std::string>{"b/1"}),
+             boost::test_tools::per_element());
+  // The next seq continues after the reopened last_event_seq.
+  write_batch reused;
+  reused.events.push_back(make_new_event(3, {"a"}));
+  BOOST_TEST((s->commit(reused).status == write_status::failed));
+  write_batch next;
+  next.events.push_back(make_new_event(4, {"a"}));
+  commit_ok(*s, next);
+}
+
+BOOST_AUTO_TEST_CASE(events_are_removed_with_their_last_delivery) {
+  temp_dir dir;
+  std::string error;
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    write_batch batch;
+    batch.events.push_back(make_new_event(1, {"a", "b"}));
+    batch.events.push_back(make_new_event(2, {"a"}));
+    commit_ok(*s, batch);
+    write_batch finish;
+    finish.finished = {{"a", 1}, {"a", 2}};
+    finish.dead_lettered = {make_dlq("b", 1)};
+    commit_ok(*s, finish);
+  }
+  raw_lmdb raw(dir.path());
+  BOOST_TEST(raw.entries("events") == 0u);
+  BOOST_TEST(raw.entries("deliveries") == 0u);
+  BOOST_TEST(raw.entries("dlq") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(one_open_per_directory) {
+  temp_dir dir;
+  std::string error;
+  auto first = lmdb_store::open(dir.path(), 16, error);
+  BOOST_REQUIRE_MESSAGE(first, error);
+  auto second = lmdb_store::open(dir.path(), 16, error);
+  BOOST_TEST(!second);
+  BOOST_TEST(error.find(dir.path()) != std::string::npos);
+  BOOST_TEST(error.find("in use") != std::string::npos);
+  first.reset();
+  BOOST_TEST(static_cast<bool>(lmdb_store::open(dir.path(), 16, error)));
+}
+
+BOOST_AUTO_TEST_CASE(open_creates_nested_directories_and_reports_bad_paths) {
+  temp_dir dir;
+  std::string error;
+  const auto nested = fs::path(dir.path()) / "a" / "b" / "data";
+  BOOST_TEST(static_cast<bool>(lmdb_store::open(nested.string(), 16, error)));
+  BOOST_TEST(fs::is_directory(nested));
+
+  const auto file = fs::path(dir.path()) / "plain-file";
+  volley::test::write_file(file.string(), "x");
+  BOOST_TEST(!lmdb_store::open(file.string(), 16, error));
+  BOOST_TEST(error.find(file.string()) != std::string::npos);
+  BOOST_TEST(error.find("storage.path") != std::string::npos);
+
+  BOOST_TEST(!lmdb_store::open((file / "below").string(), 16, error));
+  BOOST_TEST(error.find((file / "below").string()) != std::string::npos);
+
+  BOOST_TEST(!lmdb_store::open((fs::path(dir.path()) / "zero").string(), 0, error));
+  BOOST_TEST(error.find("storage.map_size_mb") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(full_map_writes_nothing_and_recovers) {
+  temp_dir dir;
+  std::string error;
+  auto s = lmdb_store::open(dir.path(), 1, error); // a 1 MiB map
+  BOOST_REQUIRE_MESSAGE(s, error);
+  const std::string big(100 * 1024, 'x');
+
+  // Fill it one event at a time until it refuses.
+  uint64_t seq = 0;
+  write_result result;
+  while (seq < 100) {
+    write_batch batch;
+    batch.events.push_back(make_new_event(seq + 1, {"a"}, big));
+    result = s->commit(batch);
+    if (result.status != write_status::ok)
+      break;
+    ++seq;
+  }
+  BOOST_REQUIRE((result.status == write_status::full));
+  BOOST_TEST_MESSAGE("map full after " << seq << " events of 100 KiB: " << result.error);
+  BOOST_TEST(result.error.find("storage.map_size_mb") != std::string::npos);
+  BOOST_TEST(result.error.find(dir.path()) != std::string::npos);
+  BOOST_REQUIRE(seq > 0);
+
+  // A mixed batch that does not fit: none of it lands, not even the finish.
+  write_batch mixed;
+  mixed.finished = {{"a", 1}};
+  for (uint64_t i = 1; i <= 5; ++i)
+    mixed.events.push_back(make_new_event(seq + i, {"a"}, big));
+  BOOST_TEST((s->commit(mixed).status == write_status::full));
+  BOOST_TEST(s->last_event_seq() == seq);
+  BOOST_TEST(s->count_pending_total() == seq);
+  BOOST_TEST(s->read_pending("a", 0, 1).at(0).delivery.key.event_seq == 1u);
+
+  // Draining frees the space; new events fit again, right away (LMDB only
+  // reuses freed pages two transactions later, the store must bridge that).
+  write_batch drain;
+  for (uint64_t i = 1; i <= seq; ++i)
+    drain.finished.push_back({"a", i});
+  commit_ok(*s, drain);
+  BOOST_TEST(s->count_pending_total() == 0u);
+  uint64_t refilled = 0;
+  for (uint64_t i = 1; i <= seq; ++i) {
+    write_batch batch;
+    batch.events.push_back(make_new_event(seq + 5 + i, {"a"}, big));
+    auto again = s->commit(batch);
+    if (again.status != write_status::ok) {
+      BOOST_TEST((again.status == write_status::full));
+      break;
+    }
+    ++refilled;
+  }
+  BOOST_TEST_MESSAGE(refilled << " of " << seq << " events fit again after draining");
+  // Not all of them: pages freed by the refill's own copies wait their turn.
+  BOOST_TEST(refilled >= seq / 2);
+  BOOST_TEST(s->count_pending_total() == refilled);
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_values_are_skipped_not_fatal) {
+  temp_dir dir;
+  std::string error;
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    write_batch batch;
+    for (uint64_t seq = 1; seq <= 5; ++seq)
+      batch.events.push_back(make_new_event(seq, {"a"}));
+    commit_ok(*s, batch);
+    write_batch dead;
+    dead.dead_lettered = {make_dlq("a", 4), make_dlq("a", 5)};
+    commit_ok(*s, dead);
+  }
+  {
+    raw_lmdb raw(dir.path());
+    raw.put("events", seq_key(2), std::string("\x01\x00\x00\x00\xff\xff", 6)); // truncated
+    raw.put("deliveries", delivery_key_bytes("a", 3), "??");                   // too short
+    raw.put("dlq", delivery_key_bytes("a", 4), std::string(3, '\0'));          // truncated
+  }
+  auto s = lmdb_store::open(dir.path(), 16, error);
+  BOOST_REQUIRE_MESSAGE(s, error);
+  BOOST_TEST(seqs_of(s->read_pending("a", 0, 10)) == (std::vector<uint64_t>{1}),
+             boost::test_tools::per_element());
+  // Skipped entries do not use up the limit.
+  BOOST_TEST(seqs_of(s->read_pending("a", 0, 1)) == (std::vector<uint64_t>{1}),
+             boost::test_tools::per_element());
+  BOOST_TEST(keys_of(s->list_dlq(std::nullopt, std::nullopt, 10)) ==
+                 (std::vector<std::string>{"a/5"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(s->count_pending("a") == 3u); // still on disk, for an operator to see
+  // Writes touching the damaged entries still succeed.
+  write_batch batch;
+  batch.finished = {{"a", 1}, {"a", 2}, {"a", 3}};
+  batch.dlq_requeued = {{"a", 4}};
+  auto result = commit_ok(*s, batch);
+  BOOST_TEST(result.requeued.empty());
+  BOOST_TEST(s->count_pending_total() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(commit_of_a_thousand_events_is_fast) {
+  temp_dir dir;
+  std::string error;
+  auto s = lmdb_store::open(dir.path(), 256, error);
+  BOOST_REQUIRE_MESSAGE(s, error);
+  const std::string body(300, 'b');
+  using clock = std::chrono::steady_clock;
+  clock::duration best = clock::duration::max();
+  uint64_t seq = 0;
+  for (int round = 0; round < 5; ++round) {
+    write_batch batch;
+    for (int i = 0; i < 1000; ++i) {
+      ++seq;
+      batch.events.push_back(make_new_event(seq, {"billing"}, body));
+    }
+    auto start = clock::now();
+    commit_ok(*s, batch);
+    best = std::min(best, clock::now() - start);
+  }
+  const double ms = std::chrono::duration<double, std::milli>(best).count();
+  BOOST_TEST_MESSAGE("commit of 1000 events x 1 delivery (300 B body): best of 5 = " << ms
+                                                                                     << " ms");
+  // Generous: catches an accidental per-record sync, not a slow disk.
+  BOOST_TEST(ms < 500.0);
+  BOOST_TEST(s->count_pending("billing") == 5000u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+BOOST_AUTO_TEST_SUITE(codec)
+
+BOOST_AUTO_TEST_CASE(records_round_trip) {
+  std::string buf;
+  event_record e = make_event(9, std::string("x\0y", 3));
+  encode_event(e, 3, buf);
+  event_record e2;
+  uint32_t refcount = 0;
+  BOOST_TEST((decode_event(buf, 9, e2, refcount) == decode_status::ok));
+  BOOST_TEST(refcount == 3u);
+  check_same_event(e2, e);
+  set_event_refcount(buf, 70000);
+  BOOST_TEST((decode_event_refcount(buf, refcount) == decode_status::ok));
+  BOOST_TEST(refcount == 70000u);
+
+  delivery_record d = make_delivery("a", 9, 3);
+  d.attempts = 0xfffffffe;
+  d.next_attempt_ms = -1;
+  encode_delivery(d, buf);
+  BOOST_TEST(buf.size() == 21u);
+  delivery_record d2;
+  BOOST_TEST((decode_delivery(buf, d.key, d2) == decode_status::ok));
+  check_same_delivery(d2, d);
+
+  dlq_record r = make_dlq("a", 9);
+  r.last_status = -1;
+  encode_dlq(r, buf);
+  dlq_record r2;
+  BOOST_TEST((decode_dlq(buf, r.key, r2) == decode_status::ok));
+  BOOST_TEST(r2.body == r.body);
+  BOOST_TEST(r2.last_status == -1);
+  BOOST_TEST(r2.last_error == r.last_error);
+  BOOST_TEST(r2.failed_ms == r.failed_ms);
+}
+
+BOOST_AUTO_TEST_CASE(every_truncation_is_reported) {
+  std::string event_buf, delivery_buf, dlq_buf;
+  encode_event(make_event(1), 1, event_buf);
+  encode_delivery(make_delivery("a", 1, 1), delivery_buf);
+  encode_dlq(make_dlq("a", 1), dlq_buf);
+  event_record e;
+  delivery_record d;
+  dlq_record r;
+  uint32_t refcount = 0;
+  for (size_t n = 0; n < event_buf.size(); ++n)
+    BOOST_TEST((decode_event(std::string_view(event_buf).substr(0, n), 1, e, refcount) ==
+                decode_status::truncated));
+  for (size_t n = 0; n < delivery_buf.size(); ++n)
+    BOOST_TEST((decode_delivery(std::string_view(delivery_buf).substr(0, n), {"a", 1}, d) ==
+                decode_status::truncated));
+  for (size_t n = 0; n < dlq_buf.size(); ++n)
+    BOOST_TEST((decode_dlq(std::string_view(dlq_buf).substr(0, n), {"a", 1}, r) ==
+                decode_status::truncated));
+  BOOST_TEST((decode_event_refcount("abc", refcount) == decode_status::truncated));
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_values_are_reported) {
+  std::string buf;
+  encode_delivery(make_delivery("a", 1), buf);
+  delivery_record d;
+  BOOST_TEST((decode_delivery(buf + "z", {"a", 1}, d) == decode_status::trailing_bytes));
+  buf[0] = 9; // priority
+  BOOST_TEST((decode_delivery(buf, {"a", 1}, d) == decode_status::bad_field));
+
+  // A length prefix claiming ~4 GiB fails as truncated without allocating it.
+  encode_event(make_event(1), 1, buf);
+  for (int i = 4; i < 8; ++i)
+    buf[i] = '\xff';
+  event_record e;
+  uint32_t refcount = 0;
+  BOOST_TEST((decode_event(buf, 1, e, refcount) == decode_status::truncated));
+  BOOST_TEST(std::string(to_string(decode_status::truncated)) == "value is truncated");
+}
+
+BOOST_AUTO_TEST_CASE(keys_sort_numerically_and_round_trip) {
+  BOOST_TEST(seq_key(1) < seq_key(256));
+  BOOST_TEST(seq_key(255) < seq_key(256));
+  BOOST_TEST(seq_key(0xffffffff) < seq_key(0x100000000));
+  uint64_t seq = 0;
+  BOOST_TEST(decode_seq_key(seq_key(0x0102030405060708), seq));
+  BOOST_TEST(seq == 0x0102030405060708u);
+  BOOST_TEST(!decode_seq_key("short", seq));
+
+  // One subscriber's keys are contiguous, even next to a longer name.
+  BOOST_TEST(delivery_key_bytes("a", 0xffffffffffffffff) < delivery_key_bytes("a.b", 0));
+  BOOST_TEST(delivery_key_bytes("a", 2) < delivery_key_bytes("a", 256));
+
+  delivery_key k;
+  BOOST_TEST(decode_delivery_key(delivery_key_bytes("billing", 77), k));
+  BOOST_TEST(k == (delivery_key{"billing", 77}));
+  BOOST_TEST(!decode_delivery_key(seq_key(1), k));                     // no name
+  BOOST_TEST(!decode_delivery_key(std::string("ab") + seq_key(1), k)); // no separator
+  BOOST_TEST(!decode_delivery_key("", k));
+  BOOST_TEST(is_storable_subscriber("billing"));
+  BOOST_TEST(!is_storable_subscriber(""));
+  BOOST_TEST(!is_storable_subscriber(std::string("a\0b", 3)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
