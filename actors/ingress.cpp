@@ -3,6 +3,8 @@
 #include "logging/logger.hpp"
 #include "protocol/timestamp.hpp"
 
+#include <rapidjson/document.h>
+
 #include <cstring>
 
 namespace volley {
@@ -10,6 +12,18 @@ namespace volley {
 namespace {
 
 constexpr size_t read_chunk = 64 * 1024;
+
+// The "subscriber" member of a control line, "" when absent.
+std::string subscriber_field(const std::string& line) {
+  rapidjson::Document doc;
+  doc.Parse(line.data(), line.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return "";
+  auto it = doc.FindMember("subscriber");
+  if (it == doc.MemberEnd() || !it->value.IsString())
+    return "";
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
 
 } // namespace
 
@@ -45,32 +59,48 @@ void connection_state::on_line(caf::io::broker* self, std::string_view line) {
       batch.items.push_back({slot, std::move(parsed.event), unix_ms_now()});
       return;
     }
-    case parsed_line::kind::op: {
-      caf::actor target;
-      if (parsed.op == "stats" || parsed.op == "health")
-        target = deps.monitor;
-      else if (parsed.op.rfind("dlq.", 0) == 0)
-        target = deps.persistence;
-      if (!target) {
-        answer_now(error_line("unknown op \"" + parsed.op +
-                              "\" (known: stats, health, dlq.list, dlq.retry, dlq.delete)"));
-        return;
-      }
-      auto slot = next_slot++;
-      answers.emplace_back(std::nullopt);
-      self->request(target, caf::infinite, op_atom::value, parsed.op, std::string{line})
-        .then(
-          [=](std::string& reply) {
-            fill(slot, std::move(reply));
-            write_ready(self);
-          },
-          [=](caf::error& err) {
-            fill(slot, error_line("op failed: " + self->system().render(err)));
-            write_ready(self);
-          });
+    case parsed_line::kind::op:
+      on_op(self, parsed.op, line);
+      return;
+  }
+}
+
+void connection_state::on_op(caf::io::broker* self, const std::string& op, std::string_view line) {
+  std::string text{line};
+  if (op == "stats" || op == "health") {
+    await_answer(self, next_slot++, deps.monitor, caf::make_message(op_atom::value, op, std::move(text)));
+  } else if (op.rfind("dlq.", 0) == 0) {
+    await_answer(self, next_slot++, deps.persistence,
+                 caf::make_message(op_atom::value, op, std::move(text)));
+  } else if (op == "subscriber.enable" || op == "subscriber.disable") {
+    auto name = subscriber_field(text);
+    auto it = deps.subscribers ? deps.subscribers->find(name) : decltype(deps.subscribers->end()){};
+    if (name.empty() || it == deps.subscribers->end()) {
+      answer_now(error_line(op + " needs \"subscriber\": the name of a configured subscriber"));
       return;
     }
+    await_answer(self, next_slot++, it->second,
+                 caf::make_message(enable_atom::value, op == "subscriber.enable"));
+  } else {
+    answer_now(error_line("unknown op \"" + op +
+                          "\" (known: stats, health, dlq.list, dlq.retry, dlq.delete, "
+                          "subscriber.enable, subscriber.disable)"));
   }
+}
+
+void connection_state::await_answer(caf::io::broker* self, uint64_t slot, caf::actor target,
+                                    caf::message msg) {
+  answers.emplace_back(std::nullopt);
+  self->request(target, caf::infinite, std::move(msg))
+    .then(
+      [=](std::string& reply) {
+        fill(slot, std::move(reply));
+        write_ready(self);
+      },
+      [=](caf::error& err) {
+        fill(slot, error_line("op failed: " + self->system().render(err)));
+        write_ready(self);
+      });
 }
 
 void connection_state::on_bytes(caf::io::broker* self, const char* data, size_t size) {

@@ -12,6 +12,8 @@
 #include <caf/io/all.hpp>
 
 #include <deque>
+#include <memory>
+#include <unordered_map>
 #include <optional>
 #include <string>
 
@@ -22,6 +24,8 @@ struct ingress_deps {
   caf::actor router;
   caf::actor persistence; // dlq.* ops
   caf::actor monitor;     // stats, health
+  // subscriber.enable / subscriber.disable, by name
+  std::shared_ptr<const std::unordered_map<std::string, caf::actor>> subscribers;
 };
 
 struct connection_state {
@@ -39,6 +43,8 @@ struct connection_state {
 
   void on_bytes(caf::io::broker* self, const char* data, size_t size);
   void on_line(caf::io::broker* self, std::string_view line);
+  void on_op(caf::io::broker* self, const std::string& op, std::string_view line);
+  void await_answer(caf::io::broker* self, uint64_t slot, caf::actor target, caf::message msg);
   void answer_now(std::string line);
   void fill(uint64_t slot, std::string line);
   void write_ready(caf::io::broker* self);

@@ -1,6 +1,7 @@
 #include "actors/subscriber.hpp"
 
 #include "logging/logger.hpp"
+#include "protocol/fields.hpp"
 #include "protocol/timestamp.hpp"
 #include "signing/signature.hpp"
 
@@ -40,11 +41,16 @@ void subscriber_state::pump(caf::event_based_actor* self) {
       auto q = std::find_if(ready.rbegin(), ready.rend(), [](const auto& x) { return !x.empty(); });
       if (q == ready.rend())
         break;
+      if (!limiter.ready(now)) {
+        arm(self, limiter.next_token_ms(now));
+        break;
+      }
       if (!breaker.try_acquire(now)) {
         if (breaker.state() == breaker_state::open)
           arm(self, breaker.open_until_ms());
         break;
       }
+      limiter.take();
       batch.push_back(make_request(self, std::move(q->front()), now));
       q->pop_front();
       ++in_flight;
@@ -128,7 +134,7 @@ void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, att
     c.successes += 1;
     c.delivered += 1;
     report.last_success_ms = now;
-    if (breaker.on_success())
+    if (breaker.on_success(now))
       log_info("subscriber=" + cfg.name + " breaker=closed (endpoint recovered)");
     writes.finished.push_back(std::move(d.record.key));
   } else {
@@ -149,7 +155,7 @@ void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, att
       case verdict::gone:
         // The endpoint says it is gone for good: stop calling it, keep its
         // deliveries queued until an operator re-enables it.
-        breaker.on_success();
+        breaker.on_success(now);
         if (enabled)
           log_warn("subscriber=" + cfg.name + " disabled: endpoint answered 410 Gone; "
                    "deliveries stay queued until it is re-enabled");
@@ -158,7 +164,7 @@ void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, att
         accept(std::move(d), now);
         break;
       default: // dead_letter: the endpoint answered, so it is up
-        breaker.on_success();
+        breaker.on_success(now);
         dead_letter(std::move(d), r, out.reason, now);
         break;
     }
@@ -244,6 +250,7 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
       st.keys.push_back(std::move(*key));
   st.breaker = circuit_breaker{cfg.breaker};
   st.backoff = backoff_policy{cfg.backoff};
+  st.limiter = token_bucket{cfg.rate_limit_per_s};
   st.enabled = cfg.enabled;
   st.cfg = std::move(cfg);
   st.deps = std::move(deps);
@@ -296,13 +303,15 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
       self->state.send_report(self);
       self->delayed_send(self, report_interval, tick_atom::value);
     },
-    [=](enable_atom, bool on) {
+    [=](enable_atom, bool on) -> std::string {
       auto& st = self->state;
       if (st.enabled != on)
         log_info("subscriber=" + st.cfg.name + (on ? " enabled" : " disabled") + " by operator");
       st.enabled = on;
       st.pump(self);
-      return true;
+      fields answer;
+      answer.boolean("ok", true).text("subscriber", st.cfg.name).boolean("enabled", st.enabled);
+      return answer.json_object() + "\n";
     },
     [=](drain_atom) -> caf::result<bool> {
       auto& st = self->state;

@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "delivery/backoff.hpp"
 #include "delivery/circuit_breaker.hpp"
+#include "delivery/token_bucket.hpp"
 #include "http/http_engine.hpp"
 #include "messages/messages.hpp"
 
@@ -36,6 +37,7 @@ struct subscriber_state {
   subscriber_deps deps;
   circuit_breaker breaker{breaker_config{}};
   backoff_policy backoff{backoff_config{}};
+  token_bucket limiter;
   std::mt19937_64 rng{std::random_device{}()};
 
   std::array<std::deque<delivery>, 4> ready; // index = priority

@@ -18,6 +18,12 @@ struct breaker_config {
   uint32_t failure_threshold = 5;  // consecutive failures that open it
   uint64_t cooldown_ms = 30000;    // first open period before a probe
   uint64_t max_cooldown_ms = 600000;
+  // Also open when at least `failure_rate_percent` of the attempts in the
+  // last `rate_window_ms` failed, once there were `min_requests` of them.
+  // 0 turns the rate rule off.
+  double failure_rate_percent = 0;
+  uint32_t min_requests = 20;
+  uint64_t rate_window_ms = 60000;
 };
 
 // Values a subscriber inherits unless it sets its own ("defaults" key).

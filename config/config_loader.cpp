@@ -374,6 +374,9 @@ private:
     r.read_integer("failure_threshold", out.failure_threshold);
     r.read_integer("cooldown_ms", out.cooldown_ms);
     r.read_integer("max_cooldown_ms", out.max_cooldown_ms);
+    r.read_number("failure_rate_percent", out.failure_rate_percent, 0, 100);
+    r.read_integer("min_requests", out.min_requests);
+    r.read_integer("rate_window_ms", out.rate_window_ms);
     if (out.max_cooldown_ms < out.cooldown_ms)
       r.error(r.has("max_cooldown_ms") ? "max_cooldown_ms" : "cooldown_ms",
               "max_cooldown_ms (" + std::to_string(out.max_cooldown_ms)

@@ -96,12 +96,14 @@ int run(const config& cfg) {
     auto rtr = sys.spawn(router, routing_table{cfg.subscribers, cfg.priority_rules},
                          static_cast<int64_t>(cfg.queue.dedup_window_s) * 1000, pers);
     std::vector<caf::actor> subs;
+    auto by_name = std::make_shared<std::unordered_map<std::string, caf::actor>>();
     for (const auto& s : cfg.subscribers) {
       subscriber_deps deps{&engine, pers, mon, cfg.queue.memory_limit};
       subs.push_back(sys.spawn(subscriber, s, deps));
+      (*by_name)[s.name] = subs.back();
     }
     auto acceptor = sys.middleman().spawn_broker(ingress_acceptor,
-                                                 ingress_deps{cfg.ingress, rtr, pers, mon});
+                                                 ingress_deps{cfg.ingress, rtr, pers, mon, by_name});
 
     caf::scoped_actor self{sys};
     bool listening = false;

@@ -32,7 +32,35 @@ bool circuit_breaker::try_acquire(int64_t now_ms) {
   return false;
 }
 
-bool circuit_breaker::on_success() {
+void circuit_breaker::record(int64_t now_ms, bool failed) {
+  if (cfg_.failure_rate_percent <= 0)
+    return;
+  auto slot_ms = std::max<int64_t>(static_cast<int64_t>(cfg_.rate_window_ms / rate_.size()), 1);
+  auto index = now_ms / slot_ms;
+  auto& s = rate_[static_cast<size_t>(index) % rate_.size()];
+  if (s.index != index)
+    s = rate_slot{index, 0, 0};
+  s.attempts += 1;
+  s.failures += failed ? 1 : 0;
+}
+
+bool circuit_breaker::failure_rate_exceeded(int64_t now_ms) const {
+  if (cfg_.failure_rate_percent <= 0)
+    return false;
+  auto slot_ms = std::max<int64_t>(static_cast<int64_t>(cfg_.rate_window_ms / rate_.size()), 1);
+  auto newest = now_ms / slot_ms;
+  uint64_t attempts = 0, failures = 0;
+  for (const auto& s : rate_)
+    if (s.index > newest - static_cast<int64_t>(rate_.size()) && s.index <= newest) {
+      attempts += s.attempts;
+      failures += s.failures;
+    }
+  return attempts >= cfg_.min_requests && attempts > 0 &&
+         100.0 * static_cast<double>(failures) >= cfg_.failure_rate_percent * static_cast<double>(attempts);
+}
+
+bool circuit_breaker::on_success(int64_t now_ms) {
+  record(now_ms, false);
   consecutive_failures_ = 0;
   probe_in_flight_ = false;
   if (state_ == breaker_state::closed)
@@ -44,9 +72,10 @@ bool circuit_breaker::on_success() {
 
 bool circuit_breaker::on_failure(int64_t now_ms) {
   ++consecutive_failures_;
+  record(now_ms, true);
   switch (state_) {
     case breaker_state::closed:
-      if (consecutive_failures_ < cfg_.failure_threshold)
+      if (consecutive_failures_ < cfg_.failure_threshold && !failure_rate_exceeded(now_ms))
         return false;
       open(now_ms);
       return true;
@@ -63,6 +92,7 @@ bool circuit_breaker::on_failure(int64_t now_ms) {
 }
 
 void circuit_breaker::open(int64_t now_ms) {
+  rate_ = {}; // a fresh window after the cooldown, not the failures that opened it
   state_ = breaker_state::open;
   open_until_ms_ = now_ms + static_cast<int64_t>(cooldown_ms_);
 }

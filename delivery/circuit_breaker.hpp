@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 
+#include <array>
 #include <cstdint>
 
 namespace volley {
@@ -23,7 +24,7 @@ public:
 
   // The result of a request that try_acquire allowed. Return true when the
   // state changed (the caller logs transitions).
-  bool on_success();
+  bool on_success(int64_t now_ms);
   bool on_failure(int64_t now_ms);
 
   breaker_state state() const { return state_; }
@@ -32,8 +33,18 @@ public:
   uint64_t cooldown_ms() const { return cooldown_ms_; }
 
 private:
+  // Attempts and failures over the last rate_window_ms, in ten slots.
+  struct rate_slot {
+    int64_t index = -1;
+    uint32_t attempts = 0;
+    uint32_t failures = 0;
+  };
+
+  void record(int64_t now_ms, bool failed);
+  bool failure_rate_exceeded(int64_t now_ms) const;
   void open(int64_t now_ms);
 
+  std::array<rate_slot, 10> rate_{};
   breaker_config cfg_;
   breaker_state state_ = breaker_state::closed;
   uint32_t consecutive_failures_ = 0;
