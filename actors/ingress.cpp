@@ -74,17 +74,18 @@ void connection_state::on_op(caf::io::broker* self, const std::string& op, std::
                  caf::make_message(op_atom::value, op, std::move(text)));
   } else if (op == "subscriber.enable" || op == "subscriber.disable") {
     auto name = subscriber_field(text);
-    auto it = deps.subscribers ? deps.subscribers->find(name) : decltype(deps.subscribers->end()){};
-    if (name.empty() || it == deps.subscribers->end()) {
+    if (name.empty()) {
       answer_now(error_line(op + " needs \"subscriber\": the name of a configured subscriber"));
       return;
     }
-    await_answer(self, next_slot++, it->second,
-                 caf::make_message(enable_atom::value, op == "subscriber.enable"));
+    await_answer(self, next_slot++, deps.persistence,
+                 caf::make_message(enable_atom::value, std::move(name), op == "subscriber.enable"));
+  } else if (op == "reload" && deps.control) {
+    await_answer(self, next_slot++, deps.control, caf::make_message(reload_atom::value));
   } else {
     answer_now(error_line("unknown op \"" + op +
                           "\" (known: stats, health, dlq.list, dlq.retry, dlq.delete, "
-                          "subscriber.enable, subscriber.disable)"));
+                          "subscriber.enable, subscriber.disable, reload)"));
   }
 }
 

@@ -12,8 +12,6 @@
 #include <caf/io/all.hpp>
 
 #include <deque>
-#include <memory>
-#include <unordered_map>
 #include <optional>
 #include <string>
 
@@ -22,10 +20,9 @@ namespace volley {
 struct ingress_deps {
   ingress_config cfg;
   caf::actor router;
-  caf::actor persistence; // dlq.* ops
+  caf::actor persistence; // dlq.* and subscriber.* ops (it knows every subscriber)
   caf::actor monitor;     // stats, health
-  // subscriber.enable / subscriber.disable, by name
-  std::shared_ptr<const std::unordered_map<std::string, caf::actor>> subscribers;
+  caf::actor control;     // reload
 };
 
 struct connection_state {

@@ -146,6 +146,7 @@ caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config c
   self->delayed_send(self, interval, tick_atom::value);
   return {
     [=](report_atom, subscriber_report& r) { self->state.add_report(r, unix_ms_now()); },
+    [=](forget_atom, const std::string& name) { self->state.subscribers.erase(name); },
     [=](gauges_atom, const storage_gauges& g) { self->state.storage = g; },
     [=](tick_atom) {
       self->state.log_all(unix_ms_now());

@@ -215,6 +215,17 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
     [=](register_atom, const std::string& name, caf::actor subscriber) {
       self->state.subscribers[name] = std::move(subscriber);
     },
+    [=](forget_atom, const std::string& name) { self->state.subscribers.erase(name); },
+    [=](enable_atom, const std::string& name, bool on) -> caf::result<std::string> {
+      auto it = self->state.subscribers.find(name);
+      if (it == self->state.subscribers.end())
+        return error_line("no subscriber named \"" + name + "\"");
+      auto rp = self->make_response_promise<std::string>();
+      self->request(it->second, caf::infinite, enable_atom::value, on)
+        .then([rp](std::string& answer) mutable { rp.deliver(std::move(answer)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
     [=](page_atom, const std::string& name, uint64_t after_seq, uint32_t limit) {
       auto& st = self->state;
       st.flush(self);

@@ -83,6 +83,7 @@ caf::behavior router(caf::stateful_actor<router_state>* self, routing_table tabl
   self->state.dedup = dedup_window{dedup_window_ms};
   self->state.persistence = std::move(persistence);
   return {
+    [=](update_atom, routing_table& table) { self->state.table = std::move(table); },
     [=](ingest_atom, ingest_batch& batch) {
       self->send(self->state.persistence, persist_atom::value, self->state.route(batch));
     },

@@ -65,3 +65,5 @@ caf::behavior router(caf::stateful_actor<router_state>* self, routing_table tabl
                      int64_t dedup_window_ms, caf::actor persistence);
 
 } // namespace volley
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::routing_table)

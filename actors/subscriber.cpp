@@ -242,17 +242,35 @@ void subscriber_state::finish_drain() {
   drain_waiters.clear();
 }
 
+void subscriber_state::configure(subscriber_config next) {
+  keys.clear();
+  for (const auto& s : next.secrets)
+    if (auto key = signing_key_from_secret(s))
+      keys.push_back(std::move(*key));
+  // A breaker keeps its state unless its settings changed.
+  auto same_breaker = cfg.breaker.failure_threshold == next.breaker.failure_threshold &&
+                      cfg.breaker.cooldown_ms == next.breaker.cooldown_ms &&
+                      cfg.breaker.max_cooldown_ms == next.breaker.max_cooldown_ms &&
+                      cfg.breaker.failure_rate_percent == next.breaker.failure_rate_percent &&
+                      cfg.breaker.min_requests == next.breaker.min_requests &&
+                      cfg.breaker.rate_window_ms == next.breaker.rate_window_ms;
+  if (!same_breaker)
+    breaker = circuit_breaker{next.breaker};
+  backoff = backoff_policy{next.backoff};
+  if (next.rate_limit_per_s != cfg.rate_limit_per_s)
+    limiter = token_bucket{next.rate_limit_per_s};
+  if (next.tls_insecure)
+    log_warn("subscriber=" + next.name + " tls_insecure=true: TLS certificates are NOT verified");
+  cfg = std::move(next);
+}
+
 caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber_config cfg,
                          subscriber_deps deps) {
   auto& st = self->state;
-  for (const auto& s : cfg.secrets)
-    if (auto key = signing_key_from_secret(s))
-      st.keys.push_back(std::move(*key));
   st.breaker = circuit_breaker{cfg.breaker};
-  st.backoff = backoff_policy{cfg.backoff};
   st.limiter = token_bucket{cfg.rate_limit_per_s};
   st.enabled = cfg.enabled;
-  st.cfg = std::move(cfg);
+  st.configure(std::move(cfg));
   st.deps = std::move(deps);
   self->send(st.deps.persistence, register_atom::value, st.cfg.name,
              caf::actor_cast<caf::actor>(self));
@@ -302,6 +320,12 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
     [=](tick_atom) {
       self->state.send_report(self);
       self->delayed_send(self, report_interval, tick_atom::value);
+    },
+    [=](update_atom, subscriber_config& next) {
+      // Queued and in-flight deliveries stay; new attempts use the new URL,
+      // secrets and limits.
+      self->state.configure(std::move(next));
+      self->state.pump(self);
     },
     [=](enable_atom, bool on) -> std::string {
       auto& st = self->state;

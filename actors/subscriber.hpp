@@ -61,6 +61,7 @@ struct subscriber_state {
   bool draining = false;
   std::vector<caf::response_promise> drain_waiters;
 
+  void configure(subscriber_config next);
   size_t in_memory() const;
   void accept(delivery&& d, int64_t now_ms);
   void pump(caf::event_based_actor* self);

@@ -3,6 +3,7 @@
 // The payload types are only ever sent between local actors, never over the
 // network, so they are allowed without serializers.
 
+#include "config/config.hpp"
 #include "delivery/circuit_breaker.hpp"
 #include "delivery/outcome.hpp"
 #include "health/delivery_counts.hpp"
@@ -36,6 +37,9 @@ using op_atom = caf::atom_constant<caf::atom("op")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using enable_atom = caf::atom_constant<caf::atom("enable")>;
+using update_atom = caf::atom_constant<caf::atom("update")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
 
 // -- payloads ------------------------------------------------------------------
 
@@ -129,3 +133,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::attempt_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::write_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::storage_gauges)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_config)

@@ -1,0 +1,31 @@
+#pragma once
+// The `volley` subcommands. Each lives in its own file and is listed in
+// main.cpp; main turns usage_error/connection_error into exit code 2.
+
+#include <string>
+#include <vector>
+
+namespace volley::cli {
+
+constexpr int exit_ok = 0;
+constexpr int exit_refused = 1; // the daemon said no, or a signature is invalid
+constexpr int exit_error = 2;   // usage mistakes, unreachable daemon, unreadable input
+
+using arguments = std::vector<std::string>;
+
+struct command {
+  const char* name;
+  const char* summary; // one line for `volley --help`
+  const char* usage;   // full usage, printed on --help and on usage errors
+  int (*run)(const arguments& args);
+};
+
+extern const command publish_command;
+extern const command stats_command;
+extern const command health_command;
+extern const command dlq_command;
+extern const command sign_command;
+extern const command verify_command;
+extern const command receive_command;
+
+} // namespace volley::cli

@@ -1,0 +1,179 @@
+#include "daemon/node.hpp"
+
+#include "actors/ingress.hpp"
+#include "actors/monitor.hpp"
+#include "actors/persistence.hpp"
+#include "actors/router.hpp"
+#include "actors/subscriber.hpp"
+#include "config/config_loader.hpp"
+#include "logging/logger.hpp"
+#include "protocol/fields.hpp"
+
+#include <chrono>
+
+namespace volley {
+
+namespace {
+
+constexpr auto drain_timeout = std::chrono::seconds(10);
+
+http_engine_options engine_options(const config& cfg) {
+  http_engine_options o;
+  o.allow_private_networks = cfg.allow_private_networks;
+  return o;
+}
+
+std::string json_names(const std::vector<std::string>& names) {
+  fields list;
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) {
+    fields one;
+    one.text("n", names[i]);
+    auto obj = one.json_object(); // {"n":"<escaped>"}
+    out += (i ? "," : "") + obj.substr(5, obj.size() - 6);
+  }
+  return out + "]";
+}
+
+// Runs reload() off the scheduler: reading the file may block.
+caf::behavior control_actor(caf::event_based_actor*, node* n) {
+  return {
+    [=](reload_atom) { return n->reload(); },
+  };
+}
+
+} // namespace
+
+node::node(config cfg, std::string config_path, std::shared_ptr<store> db)
+  : cfg_(std::move(cfg)), config_path_(std::move(config_path)), db_(std::move(db)),
+    engine_(engine_options(cfg_)), sys_(sys_cfg_) {}
+
+node::~node() { shutdown(); }
+
+caf::actor node::spawn_subscriber(const subscriber_config& s) {
+  subscriber_deps deps{&engine_, persistence_, monitor_, cfg_.queue.memory_limit};
+  return sys_.spawn(subscriber, s, deps);
+}
+
+bool node::start() {
+  std::vector<std::string> names;
+  for (const auto& s : cfg_.subscribers)
+    names.push_back(s.name);
+  monitor_ = sys_.spawn(monitor, cfg_.monitor, names);
+  persistence_ = sys_.spawn<caf::detached>(persistence, db_, cfg_.storage.batch_max, monitor_);
+  router_ = sys_.spawn(router, routing_table{cfg_.subscribers, cfg_.priority_rules},
+                       static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000, persistence_);
+  for (const auto& s : cfg_.subscribers)
+    subscribers_[s.name] = spawn_subscriber(s);
+  control_ = sys_.spawn<caf::detached>(control_actor, this);
+  acceptor_ = sys_.middleman().spawn_broker(
+    ingress_acceptor, ingress_deps{cfg_.ingress, router_, persistence_, monitor_, control_});
+
+  caf::scoped_actor self{sys_};
+  bool listening = false;
+  self->request(acceptor_, std::chrono::seconds(10), start_atom::value)
+    .receive(
+      [&](uint16_t port) {
+        listening = true;
+        log_info("volleyd " VOLLEY_VERSION " listening on " + cfg_.ingress.host + ":" +
+                 std::to_string(port) + " subscribers=" + std::to_string(subscribers_.size()) +
+                 " storage=" + cfg_.storage.path);
+      },
+      [&](caf::error& err) { log_error("ingress: " + sys_.render(err)); });
+  return listening;
+}
+
+std::string node::reload() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (stopped_)
+    return error_line("shutting down");
+  auto result = load_config_file(config_path_);
+  if (!result.errors.empty()) {
+    auto text = format_config_errors(result.errors);
+    log_error("reload refused, the running config stays:\n" + text);
+    return error_line("reload refused: " + text);
+  }
+  auto next = std::move(*result.value);
+  if (next.ingress.host != cfg_.ingress.host || next.ingress.port != cfg_.ingress.port ||
+      next.storage.path != cfg_.storage.path ||
+      next.allow_private_networks != cfg_.allow_private_networks)
+    log_warn("reload: ingress, storage and allow_private_networks changes apply after a restart");
+
+  std::vector<std::string> added, removed, updated;
+  std::map<std::string, const subscriber_config*> wanted;
+  for (const auto& s : next.subscribers)
+    wanted[s.name] = &s;
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    // Its pending deliveries stay on disk; a later config may bring it back.
+    caf::anon_send(persistence_, forget_atom::value, it->first);
+    caf::anon_send(monitor_, forget_atom::value, it->first);
+    caf::anon_send_exit(it->second, caf::exit_reason::user_shutdown);
+    removed.push_back(it->first);
+    it = subscribers_.erase(it);
+  }
+  cfg_.queue.memory_limit = next.queue.memory_limit;
+  for (const auto& s : next.subscribers) {
+    auto it = subscribers_.find(s.name);
+    if (it == subscribers_.end()) {
+      subscribers_[s.name] = spawn_subscriber(s);
+      added.push_back(s.name);
+    } else {
+      caf::anon_send(it->second, update_atom::value, s);
+      updated.push_back(s.name);
+    }
+  }
+  caf::anon_send(router_, update_atom::value, routing_table{next.subscribers, next.priority_rules});
+  auto ingress = cfg_.ingress;
+  auto storage = cfg_.storage;
+  auto allow_private = cfg_.allow_private_networks;
+  cfg_ = std::move(next);
+  cfg_.ingress = ingress; // what needs a restart keeps its running value
+  cfg_.storage = storage;
+  cfg_.allow_private_networks = allow_private;
+  log_info("reloaded " + config_path_ + ": added=" + std::to_string(added.size()) +
+           " removed=" + std::to_string(removed.size()) + " kept=" + std::to_string(updated.size()) +
+           (removed.empty() ? "" : " (removed subscribers' pending deliveries stay on disk)"));
+  fields answer;
+  answer.boolean("ok", true)
+    .json("added", json_names(added))
+    .json("removed", json_names(removed))
+    .json("updated", json_names(updated));
+  return answer.json_object() + "\n";
+}
+
+void node::shutdown() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (stopped_)
+    return;
+  stopped_ = true;
+  caf::scoped_actor self{sys_};
+  auto ignore = [](caf::error&) {};
+  if (acceptor_)
+    self->request(acceptor_, std::chrono::seconds(5), drain_atom::value).receive([](bool) {}, ignore);
+  auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+  for (auto& [name, actor] : subscribers_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    self->request(actor, std::max(left, std::chrono::milliseconds(1)), drain_atom::value)
+      .receive([](bool) {}, [&, n = name](caf::error&) {
+        log_warn("shutdown: subscriber=" + n + " still had requests in flight; they stay pending "
+                 "and are retried after a restart");
+      });
+  }
+  engine_.stop();
+  if (persistence_)
+    self->request(persistence_, std::chrono::seconds(30), drain_atom::value)
+      .receive([](bool) {}, [&](caf::error& err) {
+        log_error("shutdown: final flush failed: " + sys_.render(err));
+      });
+  for (auto& [name, actor] : subscribers_)
+    self->send_exit(actor, caf::exit_reason::user_shutdown);
+  for (auto& a : {acceptor_, control_, router_, persistence_, monitor_})
+    if (a)
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+} // namespace volley

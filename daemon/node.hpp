@@ -1,0 +1,55 @@
+#pragma once
+// A running Volley node: the actor system, the HTTP engine and every actor,
+// started from one config and re-configured in place by reload().
+
+#include "config/config.hpp"
+#include "http/http_engine.hpp"
+#include "storage/store.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace volley {
+
+class node {
+public:
+  node(config cfg, std::string config_path, std::shared_ptr<store> db);
+  ~node();
+
+  // Spawns the actors and opens the ingress; false (logged) when it cannot listen.
+  bool start();
+
+  // Re-reads the config file and applies it: new subscribers start, removed
+  // ones stop (their deliveries stay on disk), changed ones take their new
+  // settings without losing queued work. An invalid file changes nothing.
+  // Returns the answer line for the `reload` op. Thread-safe.
+  std::string reload();
+
+  // Stops accepting, lets in-flight requests finish (bounded), commits.
+  void shutdown();
+
+private:
+  struct system_config : caf::actor_system_config {
+    system_config() { load<caf::io::middleman>(); }
+  };
+
+  caf::actor spawn_subscriber(const subscriber_config& s);
+
+  std::mutex mutex_; // reload() vs. shutdown()
+  config cfg_;
+  std::string config_path_;
+  std::shared_ptr<store> db_;
+  http_engine engine_;
+  system_config sys_cfg_;
+  caf::actor_system sys_;
+  caf::actor monitor_, persistence_, router_, acceptor_, control_;
+  std::map<std::string, caf::actor> subscribers_;
+  bool stopped_ = false;
+};
+
+} // namespace volley
