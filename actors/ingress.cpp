@@ -2,6 +2,9 @@
 
 #include "logging/logger.hpp"
 #include "protocol/timestamp.hpp"
+#include "signing/signature.hpp"
+
+#include <chrono>
 
 #include <rapidjson/document.h>
 
@@ -38,7 +41,35 @@ void connection_state::fill(uint64_t slot, std::string line) {
   answers[slot - first_slot] = std::move(line);
 }
 
+void connection_state::refuse_and_close(caf::io::broker* self, std::string line) {
+  answer_now(std::move(line));
+  closing = true;
+  write_ready(self);
+  self->close(hdl);
+}
+
 void connection_state::on_line(caf::io::broker* self, std::string_view line) {
+  if (closing)
+    return;
+  if (!authenticated) {
+    // The first line must be {"op":"auth","token":...}; anything else ends
+    // the connection. The comparison takes the same time for any token.
+    rapidjson::Document doc;
+    doc.Parse(line.data(), line.size());
+    std::string_view token;
+    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("op") && doc["op"].IsString() &&
+        std::string_view{doc["op"].GetString()} == "auth" && doc.HasMember("token") &&
+        doc["token"].IsString())
+      token = {doc["token"].GetString(), doc["token"].GetStringLength()};
+    if (!token.empty() && constant_time_equal(token, deps.cfg.token)) {
+      authenticated = true;
+      answer_now("{\"ok\":true}\n");
+    } else {
+      refuse_and_close(self, error_line("authentication required: send {\"op\":\"auth\",\"token\":...} "
+                                        "as the first line"));
+    }
+    return;
+  }
   if (line.size() > deps.cfg.max_line_bytes) {
     answer_now(error_line("line longer than " + std::to_string(deps.cfg.max_line_bytes) +
                           " bytes (ingress.max_line_bytes)"));
@@ -105,6 +136,7 @@ void connection_state::await_answer(caf::io::broker* self, uint64_t slot, caf::a
 }
 
 void connection_state::on_bytes(caf::io::broker* self, const char* data, size_t size) {
+  last_activity_ms = unix_ms_now();
   const char* end = data + size;
   while (data < end) {
     auto* nl = static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
@@ -168,8 +200,25 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
   auto& st = self->state;
   st.deps = std::move(deps);
   st.hdl = hdl;
+  st.authenticated = st.deps.cfg.token.empty();
+  st.last_activity_ms = unix_ms_now();
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+  auto idle = std::chrono::milliseconds(st.deps.cfg.idle_timeout_ms);
+  if (idle.count() > 0)
+    self->delayed_send(self, idle, tick_atom::value);
   return {
+    [=](tick_atom) {
+      auto& st = self->state;
+      auto quiet_ms = unix_ms_now() - st.last_activity_ms;
+      // A connection still waiting for answers is not idle.
+      if (quiet_ms >= idle.count() && st.answers.empty() && !st.closing) {
+        st.refuse_and_close(self, error_line("no data for " + std::to_string(quiet_ms) +
+                                             " ms (ingress.idle_timeout_ms): closing"));
+        return;
+      }
+      self->delayed_send(self, std::max(idle - std::chrono::milliseconds(quiet_ms), idle / 10),
+                         tick_atom::value);
+    },
     [=](const caf::io::new_data_msg& msg) {
       self->state.on_bytes(self, msg.buf.data(), msg.buf.size());
     },
@@ -187,10 +236,9 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
 
 caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, ingress_deps deps) {
   self->state.deps = std::move(deps);
-  self->set_down_handler([=](caf::down_msg&) {
-    if (self->state.connections > 0)
-      --self->state.connections;
-  });
+  // A connection broker ends normally when its peer closes, and with
+  // "unreachable" when we closed it: either way its slot is free.
+  self->set_down_handler([=](caf::down_msg& msg) { self->state.children.erase(msg.source); });
   return {
     [=](start_atom) -> caf::result<uint16_t> {
       const auto& cfg = self->state.deps.cfg;
@@ -203,7 +251,7 @@ caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, i
     },
     [=](const caf::io::new_connection_msg& msg) {
       auto& st = self->state;
-      if (st.connections >= st.deps.cfg.max_connections) {
+      if (st.children.size() >= st.deps.cfg.max_connections) {
         auto line = error_line("too many connections (ingress.max_connections=" +
                                std::to_string(st.deps.cfg.max_connections) + ")");
         self->write(msg.handle, line.size(), line.data());
@@ -212,14 +260,20 @@ caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, i
         return;
       }
       auto child = self->fork(connection, msg.handle, st.deps);
-      self->monitor(child); // counts connections
-      self->link_to(child); // the acceptor's shutdown closes open connections
+      self->monitor(child);
+      st.children.insert(child.address());
 
-      ++st.connections;
     },
     [=](drain_atom) {
       // Stop accepting; open connections finish what they have.
       self->close_all();
+      return true;
+    },
+    [=](close_atom) {
+      // Last step of a shutdown, after the final acknowledgements went out.
+      for (auto& child : self->state.children)
+        if (auto handle = caf::actor_cast<caf::actor>(child))
+          self->send_exit(handle, caf::exit_reason::user_shutdown);
       return true;
     },
   };

@@ -12,6 +12,7 @@
 #include <caf/io/all.hpp>
 
 #include <deque>
+#include <set>
 #include <optional>
 #include <string>
 
@@ -36,7 +37,13 @@ struct connection_state {
   uint64_t first_slot = 0; // slot of answers.front()
   std::deque<std::optional<std::string>> answers; // nullopt: not ready yet
   bool halted = false;
+  bool authenticated = false; // true from the start when no token is configured
+  bool closing = false;       // refused: ignore whatever else arrives
+  int64_t last_activity_ms = 0;
   ingest_batch batch;
+
+  // Answers, then closes the connection (the answer is still sent).
+  void refuse_and_close(caf::io::broker* self, std::string line);
 
   void on_bytes(caf::io::broker* self, const char* data, size_t size);
   void on_line(caf::io::broker* self, std::string_view line);
@@ -50,7 +57,7 @@ struct connection_state {
 struct acceptor_state {
   static inline const char* name = "ingress";
   ingress_deps deps;
-  size_t connections = 0;
+  std::set<caf::actor_addr> children; // one per open connection
 };
 
 caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, ingress_deps deps);

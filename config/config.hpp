@@ -64,6 +64,7 @@ struct ingress_config {
   uint32_t max_unacked = 4096; // per connection, before reading pauses
   uint32_t max_connections = 1024;
   std::string token;           // empty: no auth required
+  uint64_t idle_timeout_ms = 300000; // close connections silent this long; 0: never
 };
 
 struct storage_config {

@@ -326,6 +326,7 @@ private:
     r.read_integer("max_unacked", out.max_unacked);
     r.read_integer("max_connections", out.max_connections);
     r.read_string("token", out.token, true);
+    r.read_integer("idle_timeout_ms", out.idle_timeout_ms, 0); // 0: never
   }
 
   void parse_storage(const json& value, storage_config& out) {

@@ -169,6 +169,8 @@ void node::shutdown() {
       .receive([](bool) {}, [&](caf::error& err) {
         log_error("shutdown: final flush failed: " + sys_.render(err));
       });
+  if (acceptor_)
+    self->request(acceptor_, std::chrono::seconds(5), close_atom::value).receive([](bool) {}, ignore);
   for (auto& [name, actor] : subscribers_)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
   for (auto& a : {acceptor_, control_, router_, persistence_, monitor_})

@@ -39,6 +39,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using enable_atom = caf::atom_constant<caf::atom("enable")>;
 using update_atom = caf::atom_constant<caf::atom("update")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 
 // -- payloads ------------------------------------------------------------------
