@@ -2,7 +2,7 @@
 # Installs the Debian packages Volley builds and tests with, when missing.
 set -euo pipefail
 packages=(g++ cmake make libcaf-dev libcurl4-openssl-dev rapidjson-dev libssl-dev
-          liblmdb-dev libboost-test-dev libboost-dev)
+          liblmdb-dev libboost-test-dev libboost-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
