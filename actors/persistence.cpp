@@ -52,7 +52,8 @@ void persistence_state::add_events(persist_batch& batch) {
     a.duplicate = ev.duplicate;
     a.id = ev.payload->id;
     acks.push_back(std::move(a));
-    if (ev.duplicate)
+    // Nothing to deliver, nothing to keep: acknowledged with the batch.
+    if (ev.duplicate || ev.targets.empty())
       continue;
     ev.payload->seq = ++last_seq;
     new_event ne;

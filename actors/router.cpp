@@ -63,11 +63,12 @@ persist_batch router_state::route(ingest_batch& batch) {
     else
       routed.duplicate = dedup.seen(ev.id, item.received_ms);
     auto payload = std::make_shared<event_payload>();
-    if (!routed.duplicate) {
+    if (!routed.duplicate)
+      table.targets_for(ev.type, table.priority_for(ev.type, ev.priority), routed.targets);
+    // Built once and shared by every subscriber; not at all when none wants it.
+    if (!routed.targets.empty())
       payload->body = std::make_shared<const std::string>(
         delivery_body(ev.id, ev.type, item.received_ms, ev.data));
-      table.targets_for(ev.type, table.priority_for(ev.type, ev.priority), routed.targets);
-    }
     payload->id = std::move(ev.id);
     payload->type = std::move(ev.type);
     payload->created_ms = item.received_ms;

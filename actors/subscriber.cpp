@@ -16,6 +16,19 @@ constexpr auto report_interval = std::chrono::milliseconds(1000);
 
 } // namespace
 
+bool completion_queue::push(delivery&& d, attempt_result&& r) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  items_.emplace_back(std::move(d), std::move(r));
+  return items_.size() == 1;
+}
+
+std::vector<std::pair<delivery, attempt_result>> completion_queue::take() {
+  std::vector<std::pair<delivery, attempt_result>> out;
+  std::lock_guard<std::mutex> guard{mutex_};
+  out.swap(items_);
+  return out;
+}
+
 size_t subscriber_state::in_memory() const {
   size_t n = waiting.size() + in_flight;
   for (const auto& q : ready)
@@ -114,15 +127,28 @@ http_request subscriber_state::make_request(caf::event_based_actor* self, delive
     h.emplace_back("X-Webhook-Signature: " + legacy_signature(keys.front(), *p.body));
   }
   auto me = caf::actor_cast<caf::actor>(self);
-  req.on_done = [me, d = std::move(d)](attempt_result&& r) mutable {
-    caf::anon_send(me, http_done_atom::value, std::move(d), std::move(r));
+  req.on_done = [me, queue = completions, d = std::move(d)](attempt_result&& r) mutable {
+    if (queue->push(std::move(d), std::move(r)))
+      caf::anon_send(me, http_done_atom::value);
   };
   return req;
 }
 
-void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, attempt_result&& r) {
-  --in_flight;
+void subscriber_state::on_results(caf::event_based_actor* self) {
   auto now = unix_ms_now();
+  for (auto& [d, r] : completions->take())
+    on_result(self, std::move(d), std::move(r), now);
+  schedule_writes(self);
+  pump(self);
+  if (draining && in_flight == 0) {
+    send_writes(self); // persistence drains right after us
+    finish_drain();
+  }
+}
+
+void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, attempt_result&& r,
+                                 int64_t now) {
+  --in_flight;
   d.record.attempts += 1;
   auto& c = report.counts;
   c.attempts += 1;
@@ -143,10 +169,15 @@ void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, att
     report.last_error = out.reason;
     switch (out.what) {
       case verdict::retry:
-        if (breaker.on_failure(now))
-          log_warn("subscriber=" + cfg.name + " breaker=open consecutive_failures=" +
-                   std::to_string(breaker.consecutive_failures()) + " cooldown_ms=" +
-                   std::to_string(breaker.cooldown_ms()) + " last_error=\"" + out.reason + "\"");
+        if (breaker.on_failure(now)) {
+          fields f;
+          f.text("subscriber", cfg.name)
+            .text("breaker", "open")
+            .integer("consecutive_failures", breaker.consecutive_failures())
+            .integer("cooldown_ms", static_cast<int64_t>(breaker.cooldown_ms()))
+            .text("last_error", out.reason);
+          log_warn(f.logfmt());
+        }
         if (d.record.attempts >= cfg.max_attempts)
           dead_letter(std::move(d), r, "attempts exhausted, last: " + out.reason, now);
         else
@@ -168,12 +199,6 @@ void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, att
         dead_letter(std::move(d), r, out.reason, now);
         break;
     }
-  }
-  schedule_writes(self);
-  pump(self);
-  if (draining && in_flight == 0) {
-    send_writes(self); // persistence drains right after us
-    finish_drain();
   }
 }
 
@@ -203,8 +228,11 @@ void subscriber_state::dead_letter(delivery&& d, const attempt_result& r,
   e.last_error = reason;
   e.created_ms = d.record.created_ms;
   e.failed_ms = now_ms;
-  log_debug("subscriber=" + cfg.name + " dead-lettered event=" + e.event_id + " reason=\"" +
-            reason + "\"");
+  if (log_enabled(log_level::debug)) {
+    fields f;
+    f.text("subscriber", cfg.name).text("dead_lettered", e.event_id).text("reason", reason);
+    log_debug(f.logfmt());
+  }
   writes.dead_lettered.push_back(std::move(e));
   report.counts.dead_lettered += 1;
 }
@@ -309,9 +337,7 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
         st.on_disk = false;
       st.wake(self);
     },
-    [=](http_done_atom, delivery& d, attempt_result& r) {
-      self->state.on_result(self, std::move(d), std::move(r));
-    },
+    [=](http_done_atom) { self->state.on_results(self); },
     [=](wake_atom, uint64_t generation) {
       if (generation == self->state.wake_generation)
         self->state.wake(self);

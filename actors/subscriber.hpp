@@ -16,11 +16,27 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace volley {
+
+// Completions handed over from the HTTP engine thread. Only the first one
+// of a burst sends the actor a message; the actor then takes them all, so a
+// busy subscriber handles many results per message.
+class completion_queue {
+public:
+  // True when the queue was empty: the caller must notify the actor.
+  bool push(delivery&& d, attempt_result&& r);
+  std::vector<std::pair<delivery, attempt_result>> take();
+
+private:
+  std::mutex mutex_;
+  std::vector<std::pair<delivery, attempt_result>> items_;
+};
 
 struct subscriber_deps {
   http_engine* engine = nullptr;
@@ -40,6 +56,7 @@ struct subscriber_state {
   token_bucket limiter;
   std::mt19937_64 rng{std::random_device{}()};
 
+  std::shared_ptr<completion_queue> completions = std::make_shared<completion_queue>();
   std::array<std::deque<delivery>, 4> ready; // index = priority
   std::multimap<int64_t, delivery> waiting;  // retry due (unix ms) -> delivery
   size_t in_flight = 0;
@@ -68,7 +85,8 @@ struct subscriber_state {
   void maybe_page(caf::event_based_actor* self);
   void arm(caf::event_based_actor* self, int64_t due_ms);
   void wake(caf::event_based_actor* self);
-  void on_result(caf::event_based_actor* self, delivery&& d, attempt_result&& r);
+  void on_results(caf::event_based_actor* self);
+  void on_result(caf::event_based_actor* self, delivery&& d, attempt_result&& r, int64_t now_ms);
   void retry_later(caf::event_based_actor* self, delivery&& d, const attempt_result& r, int64_t now_ms);
   void dead_letter(delivery&& d, const attempt_result& r, const std::string& reason, int64_t now_ms);
   void schedule_writes(caf::event_based_actor* self);

@@ -73,6 +73,10 @@ struct storage_config {
   uint32_t batch_max = 4096;   // records per write transaction at most
 };
 
+struct http_config {
+  uint32_t max_concurrent = 1024; // requests running at once over all subscribers
+};
+
 struct monitor_config {
   uint64_t interval_ms = 10000;
   uint64_t window_s = 300;     // success rate window of the log lines
@@ -91,6 +95,7 @@ struct config {
   storage_config storage;
   monitor_config monitor;
   queue_config queue;
+  http_config http;
   bool allow_private_networks = false;
   std::string log_level = "info";
   delivery_defaults defaults;

@@ -302,6 +302,8 @@ public:
       parse_monitor(*v, cfg.monitor);
     if (auto v = top.find_object("queue"))
       parse_queue(*v, cfg.queue);
+    if (auto v = top.find_object("http"))
+      parse_http(*v, cfg.http);
     top.read_bool("allow_private_networks", cfg.allow_private_networks);
     top.read_choice("log_level", cfg.log_level, {"debug", "info", "warn", "error"});
     // Defaults first: every subscriber starts from them.
@@ -354,6 +356,11 @@ private:
     object_reader r(value, "queue", errors_);
     r.read_integer("memory_limit", out.memory_limit);
     r.read_integer("dedup_window_s", out.dedup_window_s, 0); // 0: no dedup window
+  }
+
+  void parse_http(const json& value, http_config& out) {
+    object_reader r(value, "http", errors_);
+    r.read_integer("max_concurrent", out.max_concurrent);
   }
 
   // Reads only the keys present, so a subscriber may override part of the

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include <csignal>
+#include <sys/resource.h>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -46,6 +47,12 @@ int run(const config& cfg, const std::string& path) {
   // sigwait below sees these signals.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Every ingress connection and HTTP transfer holds a descriptor.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   std::string error;
   auto db = std::shared_ptr<store>{lmdb_store::open(cfg.storage.path, cfg.storage.map_size_mb, error)};

@@ -20,6 +20,7 @@ constexpr auto drain_timeout = std::chrono::seconds(10);
 http_engine_options engine_options(const config& cfg) {
   http_engine_options o;
   o.allow_private_networks = cfg.allow_private_networks;
+  o.max_concurrent = cfg.http.max_concurrent;
   return o;
 }
 

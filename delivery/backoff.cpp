@@ -38,10 +38,21 @@ std::optional<uint64_t> parse_retry_after_ms(std::string_view value, int64_t now
       return uint64_t{999999999} * 1000;
     return std::stoull(std::string{value}) * 1000;
   }
-  std::tm tm{};
+  // IMF-fixdate, then the obsolete RFC 850 and asctime forms recipients
+  // must still accept (RFC 9110, 5.6.7).
   std::string text{value};
-  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0')
+  std::tm tm{};
+  bool parsed = false;
+  for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+                             "%a %b %e %H:%M:%S %Y"}) {
+    tm = std::tm{};
+    const char* end = strptime(text.c_str(), format, &tm);
+    if (end != nullptr && *end == '\0') {
+      parsed = true;
+      break;
+    }
+  }
+  if (!parsed)
     return std::nullopt;
   int64_t at_ms = static_cast<int64_t>(timegm(&tm)) * 1000;
   return at_ms <= now_unix_ms ? 0 : static_cast<uint64_t>(at_ms - now_unix_ms);

@@ -19,6 +19,9 @@ outcome classify(const attempt_result& r) {
   return {verdict::dead_letter, std::move(reason)};
 }
 
-bool honours_retry_after(int status) { return status == 429 || status == 503; }
+bool honours_retry_after(int status) {
+  // DESIGN.md: every retryable answer may say when to come back.
+  return status == 408 || status == 425 || status == 429 || status >= 500;
+}
 
 } // namespace volley

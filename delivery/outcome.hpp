@@ -27,7 +27,8 @@ struct outcome {
 
 outcome classify(const attempt_result& result);
 
-// Whether a Retry-After header on this status is honoured (429 and 503).
+// Whether a Retry-After header on this status is honoured: every retryable
+// status (408, 425, 429, 5xx).
 bool honours_retry_after(int status);
 
 } // namespace volley

@@ -37,10 +37,15 @@ bool is_restricted_address(const sockaddr* addr) {
     auto* v6 = reinterpret_cast<const sockaddr_in6*>(addr);
     const auto* b = v6->sin6_addr.s6_addr;
     static const unsigned char mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(b, mapped_prefix, 12) == 0) {
-      uint32_t v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) | b[15];
-      return restricted_v4(v4);
-    }
+    auto v4_at = [b](int i) {
+      return (uint32_t{b[i]} << 24) | (uint32_t{b[i + 1]} << 16) | (uint32_t{b[i + 2]} << 8) | b[i + 3];
+    };
+    // IPv6 forms that carry an IPv4 address: IPv4-mapped, NAT64 (64:ff9b::/96), 6to4 (2002::/16).
+    static const unsigned char nat64_prefix[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (std::memcmp(b, mapped_prefix, 12) == 0 || std::memcmp(b, nat64_prefix, 12) == 0)
+      return restricted_v4(v4_at(12));
+    if (b[0] == 0x20 && b[1] == 0x02 && restricted_v4(v4_at(2)))
+      return true;
     return IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr) || IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
            IN6_IS_ADDR_LINKLOCAL(&v6->sin6_addr) || IN6_IS_ADDR_SITELOCAL(&v6->sin6_addr) ||
            IN6_IS_ADDR_MULTICAST(&v6->sin6_addr) || IN6_IS_ADDR_V4COMPAT(&v6->sin6_addr) ||

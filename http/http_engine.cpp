@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <strings.h>
 #include <thread>
@@ -67,6 +68,10 @@ struct http_engine::impl {
   std::mutex queue_mutex;
   std::vector<http_request> incoming; // guarded by queue_mutex
   bool stopping = false;               // guarded by queue_mutex
+  // Set while the engine thread is (about to be) blocked in curl_multi_poll:
+  // only then does a submit need the wakeup syscall.
+  std::atomic<bool> sleeping{false};
+  std::deque<http_request> waiting;    // engine thread only: over max_concurrent
   std::vector<CURL*> idle_handles;     // engine thread only
   std::unordered_set<transfer*> running; // engine thread only
   std::thread worker;
@@ -163,25 +168,40 @@ struct http_engine::impl {
     in_flight.fetch_sub(1, std::memory_order_relaxed);
   }
 
+  bool take_incoming(std::vector<http_request>& batch) {
+    std::lock_guard<std::mutex> guard{queue_mutex};
+    batch.swap(incoming);
+    return !stopping;
+  }
+
   void run() {
     std::vector<http_request> batch;
     for (;;) {
-      {
-        std::lock_guard<std::mutex> guard{queue_mutex};
-        if (stopping)
-          break;
-        batch.swap(incoming);
-      }
+      if (!take_incoming(batch))
+        break;
       for (auto& req : batch)
-        start(std::move(req));
+        waiting.push_back(std::move(req));
       batch.clear();
+      while (!waiting.empty() && running.size() < options.max_concurrent) {
+        start(std::move(waiting.front()));
+        waiting.pop_front();
+      }
       int still_running = 0;
       curl_multi_perform(multi, &still_running);
       int left = 0;
       while (CURLMsg* msg = curl_multi_info_read(multi, &left))
         if (msg->msg == CURLMSG_DONE)
           complete(msg->easy_handle, msg->data.result);
-      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+      sleeping.store(true);
+      {
+        // Work that arrived since take_incoming: no sleep.
+        std::lock_guard<std::mutex> guard{queue_mutex};
+        if (!incoming.empty() || stopping)
+          sleeping.store(false);
+      }
+      if (sleeping.load() && (waiting.empty() || running.size() >= options.max_concurrent))
+        curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+      sleeping.store(false);
     }
     abort_all();
   }
@@ -189,6 +209,7 @@ struct http_engine::impl {
   // On shutdown: drop running transfers without reporting them; the
   // deliveries stay pending on disk and are retried after the restart.
   void abort_all() {
+    waiting.clear();
     auto left = running;
     for (auto* t : left) {
       curl_multi_remove_handle(multi, t->easy);
@@ -215,7 +236,8 @@ void http_engine::submit(std::vector<http_request>&& batch) {
       impl_->incoming.push_back(std::move(r));
   }
   batch.clear();
-  curl_multi_wakeup(impl_->multi);
+  if (impl_->sleeping.exchange(false))
+    curl_multi_wakeup(impl_->multi);
 }
 
 void http_engine::submit(http_request&& request) {

@@ -28,6 +28,10 @@ struct http_request {
 
 struct http_engine_options {
   bool allow_private_networks = false;
+  // Transfers running at once over all subscribers; the rest wait in the
+  // engine's queue (their timeout starts when they start). Bounds sockets
+  // and memory however many subscribers there are.
+  size_t max_concurrent = 1024;
   long max_cached_connections = 1024;
   size_t max_response_body = 64 * 1024; // read and discarded beyond this
 };

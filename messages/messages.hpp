@@ -5,7 +5,6 @@
 
 #include "config/config.hpp"
 #include "delivery/circuit_breaker.hpp"
-#include "delivery/outcome.hpp"
 #include "health/delivery_counts.hpp"
 #include "protocol/ingress_line.hpp"
 #include "storage/records.hpp"
@@ -129,8 +128,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::ingest_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::persist_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::ack_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::delivery_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::delivery)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::attempt_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::write_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::storage_gauges)

@@ -20,9 +20,12 @@ std::optional<delivery_key> parse_delivery_key(const std::string& text) {
   uint64_t seq = 0;
   for (size_t i = slash + 1; i < text.size(); ++i) {
     char c = text[i];
-    if (c < '0' || c > '9' || seq > (UINT64_MAX - 9) / 10)
+    if (c < '0' || c > '9')
       return std::nullopt;
-    seq = seq * 10 + static_cast<uint64_t>(c - '0');
+    auto digit = static_cast<uint64_t>(c - '0');
+    if (seq > (UINT64_MAX - digit) / 10)
+      return std::nullopt;
+    seq = seq * 10 + digit;
   }
   key.event_seq = seq;
   return key;

@@ -2,6 +2,7 @@
 
 #include "protocol/json_text.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -58,7 +59,11 @@ std::string fields::logfmt() const {
     if (f.bare)
       continue;
     out += '=';
-    bool needs_quotes = f.value.empty() || f.value.find_first_of(" \"=") != std::string::npos;
+    // Quoted (and escaped) whenever a reader could mis-split the line.
+    bool needs_quotes = f.value.empty() ||
+                        std::any_of(f.value.begin(), f.value.end(), [](char c) {
+                          return static_cast<unsigned char>(c) < 0x21 || c == '"' || c == '=' || c == '\\';
+                        });
     if (needs_quotes)
       append_json_string(out, f.value);
     else

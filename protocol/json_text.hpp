@@ -10,4 +10,7 @@ namespace volley {
 // Appends `text` as a quoted JSON string, escaping what JSON requires.
 void append_json_string(std::string& out, std::string_view text);
 
+// Well-formed UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
+bool valid_utf8(std::string_view text);
+
 } // namespace volley

@@ -1,0 +1,323 @@
+#define BOOST_TEST_MODULE health
+#include <boost/test/unit_test.hpp>
+
+#include "health/delivery_counts.hpp"
+#include "health/health_status.hpp"
+#include "health/latency_histogram.hpp"
+#include "health/rolling_window.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+using namespace volley;
+
+namespace {
+
+// The exact p-quantile by the same rank rule (ceil(p * n), 1-based).
+double true_percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(values.size())));
+  rank = std::max<size_t>(rank, 1);
+  return values[rank - 1];
+}
+
+void check_percentiles(const std::vector<double>& values) {
+  latency_histogram h;
+  for (double v : values)
+    h.record(v);
+  BOOST_TEST(h.count() == values.size());
+  for (double p : {0.0, 0.1, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0}) {
+    double truth = true_percentile(values, p);
+    double estimate = h.percentile_ms(p);
+    BOOST_TEST_INFO("p=" << p << " truth=" << truth << " estimate=" << estimate);
+    BOOST_TEST(std::fabs(estimate - truth) <= 0.25 * truth);
+  }
+}
+
+delivery_counts attempts(uint64_t total, uint64_t ok, double latency_ms = 1.0) {
+  delivery_counts c;
+  c.attempts = total;
+  c.successes = ok;
+  c.failures = total - ok;
+  for (uint64_t i = 0; i < total; ++i)
+    c.latency.record(latency_ms);
+  return c;
+}
+
+// A deterministic pseudo-random sequence (no std::random_device in tests).
+struct lcg {
+  uint64_t state;
+  double next01() {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) / static_cast<double>(1ull << 53);
+  }
+};
+
+constexpr int64_t hour_ms = 3600 * 1000;
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(histogram)
+
+BOOST_AUTO_TEST_CASE(empty_histogram) {
+  latency_histogram h;
+  BOOST_TEST(h.count() == 0u);
+  BOOST_TEST(h.mean_ms() == 0.0);
+  BOOST_TEST(h.percentile_ms(0.5) == 0.0);
+  BOOST_TEST(h.percentile_ms(0.99) == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(uniform_distribution) {
+  std::vector<double> values;
+  for (int i = 1; i <= 1000; ++i)
+    values.push_back(i);
+  check_percentiles(values);
+}
+
+BOOST_AUTO_TEST_CASE(constant_values) {
+  check_percentiles(std::vector<double>(500, 5.0));
+  check_percentiles(std::vector<double>(10, 0.5));
+  check_percentiles(std::vector<double>(3, 12345.0));
+}
+
+BOOST_AUTO_TEST_CASE(bimodal_distribution) {
+  std::vector<double> values(900, 2.0);
+  values.insert(values.end(), 100, 200.0);
+  check_percentiles(values);
+  latency_histogram h;
+  for (double v : values)
+    h.record(v);
+  BOOST_TEST(h.percentile_ms(0.5) <= 2.5);
+  BOOST_TEST(h.percentile_ms(0.95) >= 200.0);
+  BOOST_TEST(h.percentile_ms(0.95) <= 250.0);
+}
+
+BOOST_AUTO_TEST_CASE(exponential_distribution) {
+  lcg rng{12345};
+  std::vector<double> values;
+  for (int i = 0; i < 20000; ++i)
+    values.push_back(0.05 - 10.0 * std::log(1.0 - rng.next01())); // mean ~10 ms
+  check_percentiles(values);
+}
+
+BOOST_AUTO_TEST_CASE(log_uniform_over_six_decades) {
+  lcg rng{99};
+  std::vector<double> values;
+  for (int i = 0; i < 20000; ++i)
+    values.push_back(0.02 * std::pow(10.0, 6.0 * rng.next01())); // 0.02 ms .. 20 s
+  check_percentiles(values);
+}
+
+BOOST_AUTO_TEST_CASE(mean_is_exact) {
+  latency_histogram h;
+  h.record(1.0);
+  h.record(2.0);
+  h.record(6.0);
+  BOOST_TEST(h.mean_ms() == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(tiny_and_huge_values_do_not_break_it) {
+  latency_histogram h;
+  h.record(0.0);
+  h.record(0.001);
+  h.record(-1.0);
+  h.record(1e12);
+  BOOST_TEST(h.count() == 4u);
+  BOOST_TEST(h.percentile_ms(0.25) <= 0.01);
+  BOOST_TEST(h.percentile_ms(1.0) > 3600.0 * 1000); // the top bucket, over an hour
+}
+
+BOOST_AUTO_TEST_CASE(merge_equals_recording_everything_in_one) {
+  lcg rng{7};
+  latency_histogram a, b, all;
+  for (int i = 0; i < 5000; ++i) {
+    double v = 0.1 + 500.0 * rng.next01();
+    (i % 3 == 0 ? a : b).record(v);
+    all.record(v);
+  }
+  latency_histogram merged = a;
+  merged.merge(b);
+  BOOST_TEST(merged.count() == all.count());
+  BOOST_TEST(merged.mean_ms() == all.mean_ms(), boost::test_tools::tolerance(1e-9));
+  for (double p : {0.0, 0.5, 0.9, 0.99, 1.0})
+    BOOST_TEST(merged.percentile_ms(p) == all.percentile_ms(p));
+
+  latency_histogram with_empty = a;
+  with_empty.merge(latency_histogram{});
+  BOOST_TEST(with_empty.count() == a.count());
+  BOOST_TEST(with_empty.percentile_ms(0.5) == a.percentile_ms(0.5));
+
+  latency_histogram into_empty;
+  into_empty.merge(b);
+  BOOST_TEST(into_empty.count() == b.count());
+  BOOST_TEST(into_empty.percentile_ms(0.9) == b.percentile_ms(0.9));
+}
+
+BOOST_AUTO_TEST_CASE(merge_of_disjoint_ranges) {
+  latency_histogram fast, slow;
+  for (int i = 0; i < 99; ++i)
+    fast.record(1.0);
+  slow.record(1000.0);
+  fast.merge(slow);
+  BOOST_TEST(fast.count() == 100u);
+  BOOST_TEST(fast.percentile_ms(0.99) <= 1.25);
+  BOOST_TEST(fast.percentile_ms(1.0) >= 1000.0);
+  BOOST_TEST(fast.percentile_ms(1.0) <= 1250.0);
+}
+
+BOOST_AUTO_TEST_CASE(clear_empties_it) {
+  latency_histogram h;
+  h.record(5);
+  h.clear();
+  BOOST_TEST(h.count() == 0u);
+  BOOST_TEST(h.percentile_ms(0.5) == 0.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(counts)
+
+BOOST_AUTO_TEST_CASE(success_rate_and_merge) {
+  delivery_counts c;
+  BOOST_TEST(c.empty());
+  BOOST_TEST(c.success_rate() == 100.0);
+  c.merge(attempts(4, 3));
+  BOOST_TEST(!c.empty());
+  BOOST_TEST(c.success_rate() == 75.0);
+  delivery_counts d;
+  d.delivered = 2;
+  d.dead_lettered = 1;
+  d.slow = 5;
+  c.merge(d);
+  BOOST_TEST(c.attempts == 4u);
+  BOOST_TEST(c.failures == 1u);
+  BOOST_TEST(c.delivered == 2u);
+  BOOST_TEST(c.dead_lettered == 1u);
+  BOOST_TEST(c.slow == 5u);
+  BOOST_TEST(c.latency.count() == 4u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(window)
+
+BOOST_AUTO_TEST_CASE(counts_add_up_within_the_window) {
+  rolling_window w{60000, 1000};
+  BOOST_TEST(w.window_ms() == 60000u);
+  w.add(100000, attempts(3, 3));
+  w.add(100500, attempts(2, 1)); // same slot
+  w.add(130000, attempts(5, 5));
+  auto t = w.total(130000);
+  BOOST_TEST(t.attempts == 10u);
+  BOOST_TEST(t.successes == 9u);
+  BOOST_TEST(t.failures == 1u);
+  BOOST_TEST(t.latency.count() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(counts_expire_after_the_window) {
+  rolling_window w{60000, 1000};
+  w.add(100000, attempts(3, 3));
+  w.add(130000, attempts(5, 4));
+  BOOST_TEST(w.total(159999).attempts == 8u); // slot [100000,101000) is still inside
+  BOOST_TEST(w.total(160000).attempts == 5u); // and now it fell out
+  BOOST_TEST(w.total(160000).successes == 4u);
+  BOOST_TEST(w.total(189999).attempts == 5u);
+  BOOST_TEST(w.total(190000).attempts == 0u);
+  BOOST_TEST(w.total(10'000'000).empty());
+}
+
+BOOST_AUTO_TEST_CASE(nothing_before_anything_was_added) {
+  rolling_window w{60000, 1000};
+  BOOST_TEST(w.total(0).empty());
+  BOOST_TEST(w.total(123456789).empty());
+}
+
+BOOST_AUTO_TEST_CASE(slots_are_reused_without_leaking_old_counts) {
+  rolling_window w{5000, 1000}; // five slots
+  w.add(0, attempts(1, 1));
+  w.add(1000, attempts(2, 2));
+  w.add(5000, attempts(4, 0)); // same ring position as t=0
+  auto t = w.total(5000);
+  BOOST_TEST(t.attempts == 6u);  // 2 (t=1000) + 4 (t=5000); t=0 expired and overwritten
+  BOOST_TEST(t.successes == 2u);
+  BOOST_TEST(t.latency.count() == 6u);
+
+  // Go round the ring many times: only the last window counts.
+  rolling_window r{5000, 1000};
+  for (int64_t now = 0; now < 100000; now += 500)
+    r.add(now, attempts(1, 1));
+  BOOST_TEST(r.total(99999).attempts == 10u); // 5 slots x 2 adds
+}
+
+BOOST_AUTO_TEST_CASE(window_not_a_multiple_of_the_slot_rounds_up) {
+  rolling_window w{2500, 1000};
+  BOOST_TEST(w.window_ms() == 3000u);
+  w.add(0, attempts(1, 1));
+  BOOST_TEST(w.total(2999).attempts == 1u);
+  BOOST_TEST(w.total(3000).attempts == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(rates_over_the_window) {
+  rolling_window w{10000, 1000};
+  for (int64_t now = 0; now < 10000; now += 1000)
+    w.add(now, attempts(10, now < 5000 ? 10 : 8));
+  BOOST_TEST(w.total(9999).success_rate() == 90.0);
+  // The good first half falls out; only the 80 % second half remains.
+  BOOST_TEST(w.total(14999).success_rate() == 80.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(status)
+
+BOOST_AUTO_TEST_CASE(default_thresholds) {
+  health_thresholds t;
+  const int64_t now = 10 * hour_ms;
+  const int64_t recent = now - 1000;
+  BOOST_TEST((classify_health(100, 100.0, recent, now, t) == health::healthy));
+  BOOST_TEST((classify_health(100, 95.0, recent, now, t) == health::healthy));
+  BOOST_TEST((classify_health(100, 94.99, recent, now, t) == health::degraded));
+  BOOST_TEST((classify_health(100, 80.0, recent, now, t) == health::degraded));
+  BOOST_TEST((classify_health(100, 79.99, recent, now, t) == health::unhealthy));
+  BOOST_TEST((classify_health(100, 0.0, recent, now, t) == health::unhealthy));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_without_attempts_for_an_hour) {
+  health_thresholds t;
+  const int64_t now = 10 * hour_ms;
+  BOOST_TEST((classify_health(0, 100.0, 0, now, t) == health::unknown)); // never attempted
+  BOOST_TEST((classify_health(50, 0.0, 0, now, t) == health::unknown));
+  BOOST_TEST((classify_health(10, 50.0, now - hour_ms - 1, now, t) == health::unknown));
+  BOOST_TEST((classify_health(10, 50.0, now - hour_ms, now, t) == health::unhealthy));
+  BOOST_TEST((classify_health(10, 100.0, now - hour_ms + 1, now, t) == health::healthy));
+}
+
+BOOST_AUTO_TEST_CASE(recent_attempt_but_none_in_the_window_is_healthy) {
+  health_thresholds t;
+  const int64_t now = 10 * hour_ms;
+  BOOST_TEST((classify_health(0, 100.0, now - 30 * 60 * 1000, now, t) == health::healthy));
+}
+
+BOOST_AUTO_TEST_CASE(configured_thresholds) {
+  health_thresholds t;
+  t.healthy_percent = 99.9;
+  t.degraded_percent = 50;
+  t.unknown_after_ms = 60000;
+  const int64_t now = 1'000'000;
+  BOOST_TEST((classify_health(1000, 99.9, now, now, t) == health::healthy));
+  BOOST_TEST((classify_health(1000, 99.0, now, now, t) == health::degraded));
+  BOOST_TEST((classify_health(1000, 50.0, now, now, t) == health::degraded));
+  BOOST_TEST((classify_health(1000, 49.0, now, now, t) == health::unhealthy));
+  BOOST_TEST((classify_health(1000, 99.9, now - 60001, now, t) == health::unknown));
+}
+
+BOOST_AUTO_TEST_CASE(names) {
+  BOOST_TEST(std::string{to_string(health::healthy)} == "healthy");
+  BOOST_TEST(std::string{to_string(health::degraded)} == "degraded");
+  BOOST_TEST(std::string{to_string(health::unhealthy)} == "unhealthy");
+  BOOST_TEST(std::string{to_string(health::unknown)} == "unknown");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
