@@ -98,24 +98,26 @@ void connection_state::on_line(caf::io::broker* self, std::string_view line) {
 
 void connection_state::on_op(caf::io::broker* self, const std::string& op, std::string_view line) {
   std::string text{line};
-  if (op == "stats" || op == "health") {
-    await_answer(self, next_slot++, deps.monitor, caf::make_message(op_atom::value, op, std::move(text)));
-  } else if (op.rfind("dlq.", 0) == 0) {
+  if (op.rfind("dlq.", 0) == 0 || op == "queue") {
     await_answer(self, next_slot++, deps.persistence,
                  caf::make_message(op_atom::value, op, std::move(text)));
-  } else if (op == "subscriber.enable" || op == "subscriber.disable") {
+  } else if (op == "stats" || op == "health" || op == "subscribers" || op == "failures") {
+    await_answer(self, next_slot++, deps.monitor, caf::make_message(op_atom::value, op, std::move(text)));
+  } else if (op == "subscriber.enable" || op == "subscriber.disable" || op == "test") {
     auto name = subscriber_field(text);
     if (name.empty()) {
       answer_now(error_line(op + " needs \"subscriber\": the name of a configured subscriber"));
       return;
     }
-    await_answer(self, next_slot++, deps.persistence,
-                 caf::make_message(enable_atom::value, std::move(name), op == "subscriber.enable"));
+    auto msg = op == "test" ? caf::make_message(test_atom::value, std::move(name))
+                            : caf::make_message(enable_atom::value, std::move(name),
+                                                op == "subscriber.enable");
+    await_answer(self, next_slot++, deps.persistence, std::move(msg));
   } else if (op == "reload" && deps.control) {
     await_answer(self, next_slot++, deps.control, caf::make_message(reload_atom::value));
   } else {
     answer_now(error_line("unknown op \"" + op +
-                          "\" (known: stats, health, dlq.list, dlq.retry, dlq.delete, "
+                          "\" (known: stats, health, subscribers, failures, queue, test, dlq.list, dlq.retry, dlq.delete, "
                           "subscriber.enable, subscriber.disable, reload)"));
   }
 }

@@ -2,8 +2,10 @@
 
 #include "logging/logger.hpp"
 #include "protocol/dlq_request.hpp"
+#include "protocol/fields.hpp"
 #include "protocol/timestamp.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace volley {
@@ -142,6 +144,8 @@ void persistence_state::send_gauges(caf::event_based_actor* self) {
 std::string persistence_state::handle_op(caf::event_based_actor* self, const std::string& op,
                                          const std::string& line) {
   flush(self); // ops see every write that arrived before them
+  if (op == "queue")
+    return queue_line();
   dlq_request req;
   if (auto error = parse_dlq_request(op, line, req); !error.empty())
     return error_line(error);
@@ -183,6 +187,45 @@ std::string persistence_state::handle_op(caf::event_based_actor* self, const std
   return "{\"ok\":true,\"count\":" + std::to_string(count) + "}\n";
 }
 
+caf::result<std::string> persistence_state::forward_to(caf::event_based_actor* self,
+                                                      const std::string& name, caf::message msg) {
+  auto it = subscribers.find(name);
+  if (it == subscribers.end())
+    return error_line("no subscriber named \"" + name + "\"");
+  auto rp = self->make_response_promise<std::string>();
+  self->request(it->second, caf::infinite, std::move(msg))
+    .then([rp](std::string& answer) mutable { rp.deliver(std::move(answer)); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+std::string persistence_state::queue_line() {
+  // Everything pending on disk, by subscriber and priority; subscribers no
+  // longer configured show up too, so leftovers are never invisible.
+  auto names = db->pending_subscribers();
+  for (const auto& [name, actor] : subscribers)
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      names.push_back(name);
+  std::sort(names.begin(), names.end());
+  std::string list = "[";
+  for (const auto& name : names) {
+    auto counts = db->count_pending_by_priority(name);
+    fields f;
+    f.text("subscriber", name)
+      .boolean("configured", subscribers.count(name) > 0)
+      .integer("pending", static_cast<int64_t>(counts[0] + counts[1] + counts[2] + counts[3]))
+      .json("by_priority", "[" + std::to_string(counts[0]) + "," + std::to_string(counts[1]) + "," +
+                             std::to_string(counts[2]) + "," + std::to_string(counts[3]) + "]");
+    list += (list.size() > 1 ? "," : "") + f.json_object();
+  }
+  fields out;
+  out.boolean("ok", true)
+    .integer("pending", static_cast<int64_t>(db->count_pending_total()))
+    .integer("dlq", static_cast<int64_t>(db->count_dlq()))
+    .json("subscribers", list + "]");
+  return out.json_object() + "\n";
+}
+
 caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::shared_ptr<store> db,
                           uint32_t batch_max, caf::actor monitor) {
   auto& st = self->state;
@@ -217,15 +260,11 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
       self->state.subscribers[name] = std::move(subscriber);
     },
     [=](forget_atom, const std::string& name) { self->state.subscribers.erase(name); },
-    [=](enable_atom, const std::string& name, bool on) -> caf::result<std::string> {
-      auto it = self->state.subscribers.find(name);
-      if (it == self->state.subscribers.end())
-        return error_line("no subscriber named \"" + name + "\"");
-      auto rp = self->make_response_promise<std::string>();
-      self->request(it->second, caf::infinite, enable_atom::value, on)
-        .then([rp](std::string& answer) mutable { rp.deliver(std::move(answer)); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+    [=](enable_atom, const std::string& name, bool on) {
+      return self->state.forward_to(self, name, caf::make_message(enable_atom::value, on));
+    },
+    [=](test_atom, const std::string& name) {
+      return self->state.forward_to(self, name, caf::make_message(test_atom::value));
     },
     [=](page_atom, const std::string& name, uint64_t after_seq, uint32_t limit) {
       auto& st = self->state;

@@ -45,6 +45,10 @@ struct persistence_state {
   void send_gauges(caf::event_based_actor* self);
   std::string handle_op(caf::event_based_actor* self, const std::string& op, const std::string& line);
   size_t pending_records() const;
+  std::string queue_line();
+  // Hands an operator's op to one subscriber actor; its answer comes back.
+  caf::result<std::string> forward_to(caf::event_based_actor* self, const std::string& name,
+                                      caf::message msg);
 };
 
 caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::shared_ptr<store> db,

@@ -2,6 +2,7 @@
 
 #include "logging/logger.hpp"
 #include "protocol/fields.hpp"
+#include "protocol/json_text.hpp"
 #include "protocol/timestamp.hpp"
 #include "signing/signature.hpp"
 
@@ -102,9 +103,7 @@ void subscriber_state::wake(caf::event_based_actor* self) {
   pump(self);
 }
 
-http_request subscriber_state::make_request(caf::event_based_actor* self, delivery&& d,
-                                            int64_t now_ms) const {
-  const auto& p = *d.payload;
+http_request subscriber_state::signed_request(const event_payload& p, int64_t now_ms) const {
   auto ts = now_ms / 1000;
   auto ts_text = std::to_string(ts);
   http_request req;
@@ -126,12 +125,51 @@ http_request subscriber_state::make_request(caf::event_based_actor* self, delive
     // The legacy form carries one signature: the first (current) secret's.
     h.emplace_back("X-Webhook-Signature: " + legacy_signature(keys.front(), *p.body));
   }
+  return req;
+}
+
+http_request subscriber_state::make_request(caf::event_based_actor* self, delivery&& d,
+                                            int64_t now_ms) const {
+  auto req = signed_request(*d.payload, now_ms);
   auto me = caf::actor_cast<caf::actor>(self);
   req.on_done = [me, queue = completions, d = std::move(d)](attempt_result&& r) mutable {
     if (queue->push(std::move(d), std::move(r)))
       caf::anon_send(me, http_done_atom::value);
   };
   return req;
+}
+
+void subscriber_state::count_attempt(const delivery& d, const attempt_result& r, const outcome& out,
+                                     int64_t now_ms) {
+  auto& c = report.counts;
+  auto& t = report.by_type[d.payload->type];
+  bool ok = out.what == verdict::delivered;
+  for (auto* x : {&c, &t}) {
+    x->attempts += 1;
+    x->successes += ok ? 1 : 0;
+    x->failures += ok ? 0 : 1;
+    if (ok) {
+      x->delivered += 1;
+      x->delivered_attempts += d.record.attempts;
+    }
+  }
+  auto key = r.status != 0 ? std::to_string(r.status) : r.timed_out ? "timeout" : "connection_error";
+  c.outcomes[key] += 1;
+  if (r.status != 0) {
+    c.latency.record(r.latency_ms);
+    if (r.latency_ms > static_cast<double>(deps.slow_ms))
+      c.slow += 1;
+  }
+  report.last_attempt_ms = now_ms;
+  if (ok) {
+    report.last_success_ms = now_ms;
+    return;
+  }
+  report.last_failure_ms = now_ms;
+  report.last_error = out.reason;
+  if (report.failures.size() < 32)
+    report.failures.push_back(
+      {now_ms, cfg.name, d.payload->id, d.payload->type, d.record.attempts, r.status, out.reason});
 }
 
 void subscriber_state::on_results(caf::event_based_actor* self) {
@@ -150,23 +188,15 @@ void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, att
                                  int64_t now) {
   --in_flight;
   d.record.attempts += 1;
-  auto& c = report.counts;
-  c.attempts += 1;
-  report.last_attempt_ms = now;
-  if (r.status != 0)
-    c.latency.record(r.latency_ms);
   auto out = classify(r);
+  count_attempt(d, r, out, now);
+  auto breaker_before = breaker.state();
+  auto enabled_before = enabled;
   if (out.what == verdict::delivered) {
-    c.successes += 1;
-    c.delivered += 1;
-    report.last_success_ms = now;
     if (breaker.on_success(now))
       log_info("subscriber=" + cfg.name + " breaker=closed (endpoint recovered)");
     writes.finished.push_back(std::move(d.record.key));
   } else {
-    c.failures += 1;
-    report.last_failure_ms = now;
-    report.last_error = out.reason;
     switch (out.what) {
       case verdict::retry:
         if (breaker.on_failure(now)) {
@@ -200,6 +230,9 @@ void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, att
         break;
     }
   }
+  // State changes reach the monitor now, not at the next report tick.
+  if (breaker.state() != breaker_before || enabled != enabled_before)
+    send_report(self);
 }
 
 void subscriber_state::retry_later(caf::event_based_actor* self, delivery&& d,
@@ -255,6 +288,9 @@ void subscriber_state::send_writes(caf::event_based_actor* self) {
 void subscriber_state::send_report(caf::event_based_actor* self) {
   report.name = cfg.name;
   report.queued = in_memory() - in_flight;
+  for (size_t i = 0; i < ready.size(); ++i)
+    report.ready_by_priority[i] = ready[i].size();
+  report.waiting_retry = waiting.size();
   report.backlog_on_disk = on_disk;
   report.in_flight = in_flight;
   report.breaker = breaker.state();
@@ -262,6 +298,8 @@ void subscriber_state::send_report(caf::event_based_actor* self) {
   report.enabled = enabled;
   self->send(deps.monitor, report_atom::value, report);
   report.counts = delivery_counts{};
+  report.by_type.clear();
+  report.failures.clear();
 }
 
 void subscriber_state::finish_drain() {
@@ -357,11 +395,54 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
       auto& st = self->state;
       if (st.enabled != on)
         log_info("subscriber=" + st.cfg.name + (on ? " enabled" : " disabled") + " by operator");
+      auto changed = st.enabled != on;
       st.enabled = on;
+      if (changed)
+        st.send_report(self);
       st.pump(self);
       fields answer;
       answer.boolean("ok", true).text("subscriber", st.cfg.name).boolean("enabled", st.enabled);
       return answer.json_object() + "\n";
+    },
+    [=](test_atom) -> caf::result<std::string> {
+      // A signed test event, outside the queue: nothing is stored or retried.
+      auto& st = self->state;
+      auto now = unix_ms_now();
+      event_payload p;
+      p.id = "test_" + generate_event_id().substr(4);
+      p.type = "volley.test";
+      p.created_ms = now;
+      p.body = std::make_shared<const std::string>(
+        delivery_body(p.id, p.type, now, "{\"test\":true,\"subscriber\":" + [&] {
+          std::string quoted;
+          append_json_string(quoted, st.cfg.name);
+          return quoted;
+        }() + "}"));
+      auto req = st.signed_request(p, now);
+      auto tag = ++st.next_test_tag;
+      auto me = caf::actor_cast<caf::actor>(self);
+      req.on_done = [me, tag](attempt_result&& r) {
+        caf::anon_send(me, test_atom::value, tag, std::move(r));
+      };
+      st.tests[tag] = self->make_response_promise();
+      st.deps.engine->submit(std::move(req));
+      return caf::delegated<std::string>{};
+    },
+    [=](test_atom, uint64_t tag, attempt_result& r) {
+      auto& st = self->state;
+      auto it = st.tests.find(tag);
+      if (it == st.tests.end())
+        return;
+      auto out = classify(r);
+      fields answer;
+      answer.boolean("ok", true)
+        .text("subscriber", st.cfg.name)
+        .text("url", st.cfg.url)
+        .integer("status", r.status)
+        .text("outcome", out.what == verdict::delivered ? "delivered" : out.reason)
+        .number("latency_ms", r.latency_ms);
+      it->second.deliver(answer.json_object() + "\n");
+      st.tests.erase(it);
     },
     [=](drain_atom) -> caf::result<bool> {
       auto& st = self->state;

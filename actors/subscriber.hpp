@@ -43,6 +43,7 @@ struct subscriber_deps {
   caf::actor persistence;
   caf::actor monitor;
   uint32_t memory_limit = 100000;
+  uint64_t slow_ms = 1000;
 };
 
 struct subscriber_state {
@@ -75,6 +76,10 @@ struct subscriber_state {
   bool writes_scheduled = false;
   subscriber_report report;
 
+  // `test` ops waiting for their request: tag -> the operator's answer.
+  uint64_t next_test_tag = 0;
+  std::map<uint64_t, caf::response_promise> tests;
+
   bool draining = false;
   std::vector<caf::response_promise> drain_waiters;
 
@@ -91,7 +96,9 @@ struct subscriber_state {
   void dead_letter(delivery&& d, const attempt_result& r, const std::string& reason, int64_t now_ms);
   void schedule_writes(caf::event_based_actor* self);
   void send_writes(caf::event_based_actor* self);
+  http_request signed_request(const event_payload& p, int64_t now_ms) const;
   http_request make_request(caf::event_based_actor* self, delivery&& d, int64_t now_ms) const;
+  void count_attempt(const delivery& d, const attempt_result& r, const outcome& out, int64_t now_ms);
   void send_report(caf::event_based_actor* self);
   void finish_drain();
 };

@@ -83,6 +83,7 @@ struct monitor_config {
   double healthy_percent = 95;
   double degraded_percent = 80;
   std::string format = "logfmt"; // or "json"
+  uint64_t slow_ms = 1000;       // attempts slower than this are counted as slow
 };
 
 struct queue_config {

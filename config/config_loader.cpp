@@ -345,6 +345,7 @@ private:
     r.read_number("healthy_percent", out.healthy_percent, 0, 100);
     r.read_number("degraded_percent", out.degraded_percent, 0, 100);
     r.read_choice("format", out.format, {"logfmt", "json"});
+    r.read_integer("slow_ms", out.slow_ms);
     if (out.degraded_percent > out.healthy_percent)
       r.error(r.has("degraded_percent") ? "degraded_percent" : "healthy_percent",
               "degraded_percent (" + format_number(out.degraded_percent)

@@ -52,7 +52,7 @@ node::node(config cfg, std::string config_path, std::shared_ptr<store> db)
 node::~node() { shutdown(); }
 
 caf::actor node::spawn_subscriber(const subscriber_config& s) {
-  subscriber_deps deps{&engine_, persistence_, monitor_, cfg_.queue.memory_limit};
+  subscriber_deps deps{&engine_, persistence_, monitor_, cfg_.queue.memory_limit, cfg_.monitor.slow_ms};
   return sys_.spawn(subscriber, s, deps);
 }
 

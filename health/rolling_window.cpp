@@ -18,9 +18,12 @@ void rolling_window::add(int64_t now_ms, const delivery_counts& counts) {
   s.counts.merge(counts);
 }
 
-delivery_counts rolling_window::total(int64_t now_ms) const {
+delivery_counts rolling_window::total(int64_t now_ms) const { return total(now_ms, window_ms()); }
+
+delivery_counts rolling_window::total(int64_t now_ms, uint64_t span_ms) const {
+  auto span_slots = std::clamp<uint64_t>((span_ms + slot_ms_ - 1) / slot_ms_, 1, slots_.size());
   auto newest = now_ms / static_cast<int64_t>(slot_ms_);
-  auto oldest = newest - static_cast<int64_t>(slots_.size()) + 1;
+  auto oldest = newest - static_cast<int64_t>(span_slots) + 1;
   delivery_counts sum;
   for (const auto& s : slots_)
     if (s.index >= oldest && s.index <= newest)

@@ -17,6 +17,8 @@ public:
 
   // The sum over the slots still inside the window at `now_ms`.
   delivery_counts total(int64_t now_ms) const;
+  // The sum over the newest slots covering `span_ms` (at most the window).
+  delivery_counts total(int64_t now_ms, uint64_t span_ms) const;
 
   uint64_t window_ms() const { return slot_ms_ * slots_.size(); }
 

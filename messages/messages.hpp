@@ -5,13 +5,16 @@
 
 #include "config/config.hpp"
 #include "delivery/circuit_breaker.hpp"
+#include "delivery/outcome.hpp"
 #include "health/delivery_counts.hpp"
 #include "protocol/ingress_line.hpp"
 #include "storage/records.hpp"
 
 #include <caf/all.hpp>
 
+#include <array>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,7 @@ using enable_atom = caf::atom_constant<caf::atom("enable")>;
 using update_atom = caf::atom_constant<caf::atom("update")>;
 using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
+using test_atom = caf::atom_constant<caf::atom("test")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 
 // -- payloads ------------------------------------------------------------------
@@ -100,7 +104,17 @@ struct delivery_batch {
   std::vector<delivery> deliveries;
 };
 
-// subscriber -> monitor, a few times a second at most
+struct failure_record {
+  int64_t at_ms = 0;
+  std::string subscriber;
+  std::string event_id;
+  std::string type;
+  uint32_t attempt = 0;
+  int status = 0;
+  std::string error;
+};
+
+// subscriber -> monitor, once a second (and at once on a state change)
 struct subscriber_report {
   std::string name;
   delivery_counts counts; // since the previous report
@@ -108,6 +122,10 @@ struct subscriber_report {
   int64_t last_success_ms = 0;
   int64_t last_failure_ms = 0;
   std::string last_error;
+  std::unordered_map<std::string, delivery_counts> by_type; // since the previous report
+  std::vector<failure_record> failures; // a sample of the latest, since the previous report
+  std::array<size_t, 4> ready_by_priority{};
+  size_t waiting_retry = 0;
   size_t queued = 0; // in memory, waiting (retry timers included)
   bool backlog_on_disk = false;
   size_t in_flight = 0;
@@ -132,3 +150,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::write_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::storage_gauges)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_config)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::attempt_result)

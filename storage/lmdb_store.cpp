@@ -766,6 +766,26 @@ size_t lmdb_store::count_pending(const std::string& subscriber) {
   return n;
 }
 
+std::array<size_t, 4> lmdb_store::count_pending_by_priority(const std::string& subscriber) {
+  std::array<size_t, 4> counts{};
+  if (!is_storable_subscriber(subscriber))
+    return counts;
+  std::string prefix;
+  encode_subscriber_prefix(subscriber, prefix);
+  impl::read_scope scope(*impl_);
+  cursor_guard cursor;
+  impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
+  MDB_val key = to_val(prefix), value;
+  delivery_key dkey{subscriber, 0};
+  delivery_record record;
+  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+       found && starts_with(to_view(key), prefix);
+       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT))
+    if (decode_delivery(to_view(value), dkey, record) == decode_status::ok)
+      counts[std::min<size_t>(record.priority, 3)] += 1;
+  return counts;
+}
+
 size_t lmdb_store::count_pending_total() {
   impl::read_scope scope(*impl_);
   MDB_stat stat;

@@ -24,6 +24,7 @@ public:
   std::vector<pending_delivery>
   read_pending(const std::string& subscriber, uint64_t after_seq, size_t limit) override;
   size_t count_pending(const std::string& subscriber) override;
+  std::array<size_t, 4> count_pending_by_priority(const std::string& subscriber) override;
   size_t count_pending_total() override;
   std::vector<dlq_record> list_dlq(const std::optional<std::string>& subscriber,
                                    const std::optional<delivery_key>& after,

@@ -140,6 +140,14 @@ size_t memory_store::count_pending(const std::string& subscriber) {
   return n;
 }
 
+std::array<size_t, 4> memory_store::count_pending_by_priority(const std::string& subscriber) {
+  std::array<size_t, 4> counts{};
+  for (auto it = deliveries_.lower_bound({subscriber, 0});
+       it != deliveries_.end() && it->first.first == subscriber; ++it)
+    counts[std::min<size_t>(it->second.priority, 3)] += 1;
+  return counts;
+}
+
 size_t memory_store::count_pending_total() { return deliveries_.size(); }
 
 std::vector<dlq_record> memory_store::list_dlq(const std::optional<std::string>& subscriber,

@@ -4,6 +4,7 @@
 
 #include "storage/records.hpp"
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -32,6 +33,9 @@ public:
   read_pending(const std::string& subscriber, uint64_t after_seq, size_t limit) = 0;
 
   virtual size_t count_pending(const std::string& subscriber) = 0;
+  // One subscriber's pending deliveries by priority (index 0..3). Walks
+  // them all: for operators' queries, not for the hot path.
+  virtual std::array<size_t, 4> count_pending_by_priority(const std::string& subscriber) = 0;
   virtual size_t count_pending_total() = 0;
 
   // DLQ entries in (subscriber, event_seq) order after `after` (exclusive;
