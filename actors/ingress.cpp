@@ -70,6 +70,10 @@ void connection_state::on_line(caf::io::broker* self, std::string_view line) {
     }
     return;
   }
+  if (draining) {
+    answer_now(error_line("not accepted: volleyd is shutting down; send it again after the restart"));
+    return;
+  }
   if (line.size() > deps.cfg.max_line_bytes) {
     answer_now(error_line("line longer than " + std::to_string(deps.cfg.max_line_bytes) +
                           " bytes (ingress.max_line_bytes)"));
@@ -224,6 +228,10 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
     [=](const caf::io::new_data_msg& msg) {
       self->state.on_bytes(self, msg.buf.data(), msg.buf.size());
     },
+    [=](drain_atom) {
+      // Lines already taken still get their acknowledgement; new ones are refused.
+      self->state.draining = true;
+    },
     [=](ack_atom, ack_batch& batch) {
       auto& st = self->state;
       for (auto& a : batch.acks)
@@ -267,8 +275,12 @@ caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, i
 
     },
     [=](drain_atom) {
-      // Stop accepting; open connections finish what they have.
+      // Stop accepting connections and events; open connections still
+      // receive the answers they are owed.
       self->close_all();
+      for (auto& child : self->state.children)
+        if (auto handle = caf::actor_cast<caf::actor>(child))
+          self->send(handle, drain_atom::value);
       return true;
     },
     [=](close_atom) {

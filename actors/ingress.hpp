@@ -39,6 +39,7 @@ struct connection_state {
   bool halted = false;
   bool authenticated = false; // true from the start when no token is configured
   bool closing = false;       // refused: ignore whatever else arrives
+  bool draining = false;      // shutting down: answer, but accept nothing new
   int64_t last_activity_ms = 0;
   ingest_batch batch;
 

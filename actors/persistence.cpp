@@ -171,10 +171,11 @@ std::string persistence_state::handle_op(caf::event_based_actor* self, const std
       after = entries.back().key;
     }
   }
-  auto count = batch.dlq_requeued.size() + batch.dlq_deleted.size();
   auto result = db->commit(batch);
   if (result.status != write_status::ok)
     return error_line(op + " failed: " + result.error);
+  // What actually changed: a key that was not there counts 0.
+  auto count = op == "dlq.retry" ? result.requeued.size() : result.dlq_removed;
   std::unordered_map<std::string, delivery_batch> by_subscriber;
   for (auto& p : result.requeued) {
     auto name = p.delivery.key.subscriber;

@@ -10,6 +10,10 @@ bool dedup_window::seen(const std::string& id, int64_t now_ms) {
   if (!inserted)
     return true;
   order_.emplace_back(now_ms, id);
+  if (order_.size() > max_ids_) {
+    seen_at_.erase(order_.front().second);
+    order_.pop_front();
+  }
   return false;
 }
 
@@ -79,9 +83,9 @@ persist_batch router_state::route(ingest_batch& batch) {
 }
 
 caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table,
-                     int64_t dedup_window_ms, caf::actor persistence) {
+                     dedup_window dedup, caf::actor persistence) {
   self->state.table = std::move(table);
-  self->state.dedup = dedup_window{dedup_window_ms};
+  self->state.dedup = std::move(dedup);
   self->state.persistence = std::move(persistence);
   return {
     [=](update_atom, routing_table& table) { self->state.table = std::move(table); },

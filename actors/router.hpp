@@ -17,7 +17,8 @@ namespace volley {
 // Remembers event ids for a time window. Plain logic; time passed in.
 class dedup_window {
 public:
-  explicit dedup_window(int64_t window_ms = 0) : window_ms_(window_ms) {}
+  explicit dedup_window(int64_t window_ms = 0, size_t max_ids = 1000000)
+    : window_ms_(window_ms), max_ids_(max_ids) {}
 
   // True when `id` was seen within the window; records it otherwise.
   bool seen(const std::string& id, int64_t now_ms);
@@ -26,6 +27,7 @@ private:
   void expire(int64_t now_ms);
 
   int64_t window_ms_;
+  size_t max_ids_; // bounds memory whatever the rate of ids
   std::unordered_map<std::string, int64_t> seen_at_;
   std::deque<std::pair<int64_t, std::string>> order_;
 };
@@ -62,8 +64,9 @@ struct router_state {
 };
 
 caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table,
-                     int64_t dedup_window_ms, caf::actor persistence);
+                     dedup_window dedup, caf::actor persistence);
 
 } // namespace volley
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::routing_table)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::dedup_window)

@@ -357,6 +357,7 @@ private:
     object_reader r(value, "queue", errors_);
     r.read_integer("memory_limit", out.memory_limit);
     r.read_integer("dedup_window_s", out.dedup_window_s, 0); // 0: no dedup window
+    r.read_integer("dedup_max_ids", out.dedup_max_ids);
   }
 
   void parse_http(const json& value, http_config& out) {

@@ -63,7 +63,9 @@ bool node::start() {
   monitor_ = sys_.spawn(monitor, cfg_.monitor, names);
   persistence_ = sys_.spawn<caf::detached>(persistence, db_, cfg_.storage.batch_max, monitor_);
   router_ = sys_.spawn(router, routing_table{cfg_.subscribers, cfg_.priority_rules},
-                       static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000, persistence_);
+                       dedup_window{static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000,
+                                    cfg_.queue.dedup_max_ids},
+                       persistence_);
   for (const auto& s : cfg_.subscribers)
     subscribers_[s.name] = spawn_subscriber(s);
   control_ = sys_.spawn<caf::detached>(control_actor, this);

@@ -334,6 +334,7 @@ struct lmdb_store::impl {
       rc = mdb_del(txn, dlq, &key, nullptr);
       if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
+      result.dlq_removed += rc == 0 ? 1 : 0;
     }
 
     stage = "requeueing dead-letter entries";
@@ -654,6 +655,7 @@ write_result lmdb_store::commit(const write_batch& batch) {
     rc = impl_->write(batch, result, stage);
     if (rc == MDB_MAP_FULL && impl_->release_freed_pages() == 0) {
       result.requeued.clear();
+      result.dlq_removed = 0;
       rc = impl_->write(batch, result, stage);
     }
   } catch (const batch_refused& refused) {

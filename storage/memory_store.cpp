@@ -65,7 +65,7 @@ write_result memory_store::commit(const write_batch& batch) {
   }
 
   for (const auto& key : batch.dlq_deleted)
-    dlq_.erase(key_of(key));
+    result.dlq_removed += dlq_.erase(key_of(key));
 
   for (const auto& key : batch.dlq_requeued) {
     auto it = dlq_.find(key_of(key));

@@ -84,6 +84,7 @@ struct write_result {
   write_status status = write_status::ok;
   std::string error; // empty when ok
   std::vector<pending_delivery> requeued; // the deliveries dlq_requeued created
+  size_t dlq_removed = 0;                 // dlq_deleted entries that existed
 };
 
 } // namespace volley

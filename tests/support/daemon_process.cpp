@@ -14,6 +14,8 @@ namespace volley::test {
 
 daemon_process::daemon_process(std::string config_path, std::string log_path)
   : config_path_(std::move(config_path)), log_path_(std::move(log_path)) {
+  // The log may hold earlier runs: only what this run appends counts.
+  log_offset_ = read_file(log_path_).size();
   pid_ = ::fork();
   if (pid_ < 0)
     throw std::runtime_error("fork failed");
@@ -71,7 +73,7 @@ void daemon_process::kill_hard() {
   pid_ = -1;
 }
 
-std::string daemon_process::log() const { return read_file(log_path_); }
+std::string daemon_process::log() const { return read_file(log_path_).substr(log_offset_); }
 
 int run_command(const std::string& command, std::string& output) {
   output.clear();

@@ -23,13 +23,14 @@ public:
   void kill_hard(); // SIGKILL and reap
 
   bool running();
-  std::string log() const;
+  std::string log() const; // what this run wrote
   int pid() const { return pid_; }
 
 private:
   std::string config_path_;
   std::string log_path_;
   int pid_ = -1;
+  size_t log_offset_ = 0;
 };
 
 // Runs a command to completion: exit status, stdout+stderr in `output`.
