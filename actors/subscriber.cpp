@@ -412,12 +412,10 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
       p.id = "test_" + generate_event_id().substr(4);
       p.type = "volley.test";
       p.created_ms = now;
-      p.body = std::make_shared<const std::string>(
-        delivery_body(p.id, p.type, now, "{\"test\":true,\"subscriber\":" + [&] {
-          std::string quoted;
-          append_json_string(quoted, st.cfg.name);
-          return quoted;
-        }() + "}"));
+      std::string data = "{\"test\":true,\"subscriber\":";
+      append_json_string(data, st.cfg.name);
+      data += '}';
+      p.body = std::make_shared<const std::string>(delivery_body(p.id, p.type, now, data));
       auto req = st.signed_request(p, now);
       auto tag = ++st.next_test_tag;
       auto me = caf::actor_cast<caf::actor>(self);

@@ -8,6 +8,7 @@
 #include "config/config_loader.hpp"
 #include "logging/logger.hpp"
 #include "protocol/fields.hpp"
+#include "protocol/json_text.hpp"
 
 #include <chrono>
 
@@ -22,18 +23,6 @@ http_engine_options engine_options(const config& cfg) {
   o.allow_private_networks = cfg.allow_private_networks;
   o.max_concurrent = cfg.http.max_concurrent;
   return o;
-}
-
-std::string json_names(const std::vector<std::string>& names) {
-  fields list;
-  std::string out = "[";
-  for (size_t i = 0; i < names.size(); ++i) {
-    fields one;
-    one.text("n", names[i]);
-    auto obj = one.json_object(); // {"n":"<escaped>"}
-    out += (i ? "," : "") + obj.substr(5, obj.size() - 6);
-  }
-  return out + "]";
 }
 
 // Runs reload() off the scheduler: reading the file may block.
@@ -142,9 +131,9 @@ std::string node::reload() {
            (removed.empty() ? "" : " (removed subscribers' pending deliveries stay on disk)"));
   fields answer;
   answer.boolean("ok", true)
-    .json("added", json_names(added))
-    .json("removed", json_names(removed))
-    .json("updated", json_names(updated));
+    .json("added", json_string_array(added))
+    .json("removed", json_string_array(removed))
+    .json("updated", json_string_array(updated));
   return answer.json_object() + "\n";
 }
 

@@ -26,6 +26,16 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+std::string json_string_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_json_string(out, items[i]);
+  }
+  return out + "]";
+}
+
 bool valid_utf8(std::string_view text) {
   size_t i = 0, n = text.size();
   auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };

@@ -4,11 +4,15 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace volley {
 
 // Appends `text` as a quoted JSON string, escaping what JSON requires.
 void append_json_string(std::string& out, std::string_view text);
+
+// ["a","b"]: a JSON array of strings.
+std::string json_string_array(const std::vector<std::string>& items);
 
 // Well-formed UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
 bool valid_utf8(std::string_view text);
