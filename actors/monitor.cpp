@@ -60,8 +60,12 @@ void monitor_windows::add(int64_t now_ms, const delivery_counts& c) {
   log.add(now_ms, c);
 }
 
-health monitor_state::classify(const rolling_window& w, int64_t last_attempt_ms, int64_t now_ms) const {
-  auto t = w.total(now_ms);
+health monitor_state::classify(const monitor_windows& w, int64_t last_attempt_ms, int64_t now_ms) const {
+  // Judged on the log window; when it saw no attempt, on the last hour, so
+  // an endpoint that only failed does not turn healthy by going quiet.
+  auto t = w.log.total(now_ms);
+  if (t.attempts == 0)
+    t = w.hour.total(now_ms);
   return classify_health(t.attempts, t.success_rate(), last_attempt_ms, now_ms, thresholds);
 }
 
@@ -112,7 +116,7 @@ void monitor_state::add_report(subscriber_report& r, int64_t now_ms) {
   r.by_type.clear();
   r.failures.clear();
   v.last = std::move(r);
-  auto status = classify(v.windows.log, v.last.last_attempt_ms, now_ms);
+  auto status = classify(v.windows, v.last.last_attempt_ms, now_ms);
   if (status != v.status) {
     fields f;
     f.text("subscriber", v.last.name).text("event", "health").text("status", to_string(status))
@@ -134,7 +138,7 @@ void monitor_state::add_gauges(const storage_gauges& g) {
 
 fields monitor_state::node_line(int64_t now_ms) {
   auto w = node.log.total(now_ms);
-  node_status = classify(node.log, node_last_attempt_ms, now_ms);
+  node_status = classify(node, node_last_attempt_ms, now_ms);
   fields f;
   f.flag("node").text("status", to_string(node_status));
   add_counts(f, w);
@@ -147,7 +151,7 @@ fields monitor_state::node_line(int64_t now_ms) {
 
 fields monitor_state::subscriber_line(const std::string& name, subscriber_view& v, int64_t now_ms) {
   auto w = v.windows.log.total(now_ms);
-  v.status = classify(v.windows.log, v.last.last_attempt_ms, now_ms);
+  v.status = classify(v.windows, v.last.last_attempt_ms, now_ms);
   fields f;
   f.text("subscriber", name)
     .text("status", to_string(v.status))
@@ -179,7 +183,7 @@ std::string monitor_state::windows_json(const monitor_windows& w, int64_t now_ms
   f.json("1m", counts_json(w.minute.total(now_ms)))
     .json("1h", counts_json(w.hour.total(now_ms)))
     .json("24h", counts_json(w.day.total(now_ms)));
-  if (hours > 0)
+  if (hours > 1 && hours < 24) // 1h and 24h are there already
     f.json(std::to_string(hours) + "h", counts_json(w.day.total(now_ms, static_cast<uint64_t>(hours) * hour_ms)));
   return f.json_object();
 }
@@ -227,7 +231,7 @@ std::string monitor_state::subscribers_line(int64_t now_ms) {
     const auto& r = v.last;
     fields f;
     f.text("subscriber", name)
-      .text("status", to_string(classify(v.windows.log, r.last_attempt_ms, now_ms)))
+      .text("status", to_string(classify(v.windows, r.last_attempt_ms, now_ms)))
       .boolean("enabled", r.enabled)
       .text("breaker", to_string(r.breaker))
       .integer("consecutive_failures", r.consecutive_failures)

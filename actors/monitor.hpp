@@ -60,7 +60,7 @@ struct monitor_state {
   std::string answer(const std::string& op, const std::string& line, int64_t now_ms);
 
 private:
-  health classify(const rolling_window& w, int64_t last_attempt_ms, int64_t now_ms) const;
+  health classify(const monitor_windows& w, int64_t last_attempt_ms, int64_t now_ms) const;
   fields node_line(int64_t now_ms);
   fields subscriber_line(const std::string& name, subscriber_view& v, int64_t now_ms);
   std::string windows_json(const monitor_windows& w, int64_t now_ms, int hours) const;

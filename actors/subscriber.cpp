@@ -155,8 +155,10 @@ void subscriber_state::count_attempt(const delivery& d, const attempt_result& r,
   }
   auto key = r.status != 0 ? std::to_string(r.status) : r.timed_out ? "timeout" : "connection_error";
   c.outcomes[key] += 1;
+  t.outcomes[key] += 1;
   if (r.status != 0) {
     c.latency.record(r.latency_ms);
+    t.latency.record(r.latency_ms);
     if (r.latency_ms > static_cast<double>(deps.slow_ms))
       c.slow += 1;
   }
@@ -266,8 +268,9 @@ void subscriber_state::dead_letter(delivery&& d, const attempt_result& r,
     f.text("subscriber", cfg.name).text("dead_lettered", e.event_id).text("reason", reason);
     log_debug(f.logfmt());
   }
-  writes.dead_lettered.push_back(std::move(e));
   report.counts.dead_lettered += 1;
+  report.by_type[e.type].dead_lettered += 1;
+  writes.dead_lettered.push_back(std::move(e));
 }
 
 void subscriber_state::schedule_writes(caf::event_based_actor* self) {
@@ -387,8 +390,15 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
     },
     [=](update_atom, subscriber_config& next) {
       // Queued and in-flight deliveries stay; new attempts use the new URL,
-      // secrets and limits.
-      self->state.configure(std::move(next));
+      // secrets and limits. An operator's enable/disable stands unless the
+      // file itself changed "enabled".
+      auto& st = self->state;
+      if (next.enabled != st.cfg.enabled && next.enabled != st.enabled) {
+        st.enabled = next.enabled;
+        log_info("subscriber=" + next.name + (next.enabled ? " enabled" : " disabled") + " by reload");
+        st.send_report(self);
+      }
+      st.configure(std::move(next));
       self->state.pump(self);
     },
     [=](enable_atom, bool on) -> std::string {

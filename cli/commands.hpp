@@ -23,6 +23,12 @@ struct command {
 extern const command publish_command;
 extern const command stats_command;
 extern const command health_command;
+extern const command subscribers_command;
+extern const command failures_command;
+extern const command queue_command;
+extern const command test_command;
+extern const command subscriber_command;
+extern const command reload_command;
 extern const command dlq_command;
 extern const command sign_command;
 extern const command verify_command;

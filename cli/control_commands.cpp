@@ -1,179 +1,133 @@
-// `volley stats`, `volley health` and `volley dlq ...`: one control line to
-// the ingress ({"op":...}), one reply line back.
+// `volley stats`, `health`, `subscribers`, `failures`, `queue` and `reload`:
+// one control line to the ingress ({"op":...}), one reply line back, shown
+// as tables.
 
-#include "cli/ack_line.hpp"
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
-#include "cli/ingress_client.hpp"
-#include "cli/json_render.hpp"
+#include "cli/control_exchange.hpp"
+#include "cli/reply_tables.hpp"
+#include "cli/stats_tables.hpp"
+#include "protocol/timestamp.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
-#include <chrono>
-#include <cstdio>
-#include <optional>
 #include <string>
 
 namespace volley::cli {
 
 namespace {
 
-// Options every control command shares.
-const std::vector<option_spec> connection_options = {
-    {"host"}, {"port"}, {"timeout"}, {"json", false}};
-
-std::vector<option_spec> with_connection_options(std::vector<option_spec> specs) {
-  specs.insert(specs.end(), connection_options.begin(), connection_options.end());
-  return specs;
-}
-
-// Builds {"op":op, name:value...} with proper JSON escaping.
-class control_request {
-public:
-  explicit control_request(const std::string& op) : writer_(buffer_) {
-    writer_.StartObject();
-    add("op", op);
-  }
-
-  void add(const std::string& name, const std::string& value) {
-    writer_.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
-    writer_.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-  }
-
-  void add(const std::string& name, int64_t value) {
-    writer_.Key(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
-    writer_.Int64(value);
-  }
-
-  std::string finish() {
-    writer_.EndObject();
-    return {buffer_.GetString(), buffer_.GetSize()};
-  }
-
-private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> writer_;
-};
-
-// Sends the request, prints the reply (raw with --json) and maps it to an
-// exit code: 0 when "ok" is true, 1 otherwise.
-int exchange_and_print(const parsed_options& options, const std::string& request) {
-  const ingress_endpoint endpoint = endpoint_from_options(options);
-  const auto timeout = std::chrono::seconds(
-      parse_integer(options.value_or("timeout", "30"), "--timeout", 1, 86400));
-  const std::string reply = exchange_line(endpoint, request, timeout);
-
-  const auto readable = options.has("json") ? std::nullopt : render_readable(reply);
-  if (readable) {
-    std::fputs(readable->c_str(), stdout);
-  } else {
-    std::fputs(reply.c_str(), stdout);
-    std::fputc('\n', stdout);
-  }
-  std::fflush(stdout);
-  return reply_is_ok(reply) ? exit_ok : exit_refused;
-}
-
-void reject_positional(const parsed_options& options) {
-  if (!options.positional().empty())
-    throw usage_error("unexpected argument '" + options.positional().front() + "'");
-}
-
-int run_simple_op(const std::string& op, const arguments& args) {
-  const auto options = parse_options(args, connection_options);
+int run_simple_op(const char* who, const std::string& op, const arguments& args,
+                  const reply_renderer& render) {
+  const auto options = parse_options(args, with_connection_options());
   reject_positional(options);
-  return exchange_and_print(options, control_request(op).finish());
+  return exchange_and_print(who, options, control_request(op).finish(), render);
 }
 
-int run_stats(const arguments& args) { return run_simple_op("stats", args); }
-int run_health(const arguments& args) { return run_simple_op("health", args); }
-
-int run_dlq_list(const arguments& args) {
-  const auto options =
-      parse_options(args, with_connection_options({{"subscriber"}, {"limit"}, {"after"}}));
+int run_stats(const arguments& args) {
+  const auto options = parse_options(args, with_connection_options({{"hours"}}));
   reject_positional(options);
-  control_request request("dlq.list");
-  if (auto subscriber = options.value("subscriber")) request.add("subscriber", *subscriber);
+  control_request request("stats");
+  // The daemon keeps 24 hours of counts.
+  if (auto hours = options.value("hours"))
+    request.add("hours", parse_integer(*hours, "--hours", 1, 24));
+  return exchange_and_print("volley stats", options, request.finish(), render_stats_tables);
+}
+
+int run_health(const arguments& args) {
+  return run_simple_op("volley health", "health", args, render_health_table);
+}
+
+int run_subscribers(const arguments& args) {
+  return run_simple_op("volley subscribers", "subscribers", args, [](std::string_view reply) {
+    return render_subscribers_table(reply, unix_ms_now());
+  });
+}
+
+int run_failures(const arguments& args) {
+  const auto options = parse_options(args, with_connection_options({{"limit"}}));
+  reject_positional(options);
+  control_request request("failures");
+  // The daemon keeps the latest 1000.
   if (auto limit = options.value("limit"))
-    request.add("limit", parse_integer(*limit, "--limit", 1, 1000000));
-  if (auto after = options.value("after")) request.add("after", *after);
-  return exchange_and_print(options, request.finish());
+    request.add("limit", parse_integer(*limit, "--limit", 1, 1000));
+  return exchange_and_print("volley failures", options, request.finish(), render_failures_table);
 }
 
-int run_dlq_retry(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"key"}, {"subscriber"}}));
-  reject_positional(options);
-  if (options.has("key") == options.has("subscriber"))
-    throw usage_error("retry needs exactly one of --key KEY (one entry) or --subscriber S "
-                      "(all of that subscriber's entries)");
-  control_request request("dlq.retry");
-  if (auto key = options.value("key")) request.add("key", *key);
-  if (auto subscriber = options.value("subscriber")) request.add("subscriber", *subscriber);
-  return exchange_and_print(options, request.finish());
+int run_queue(const arguments& args) {
+  return run_simple_op("volley queue", "queue", args, render_queue_table);
 }
 
-int run_dlq_delete(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"key"}}));
-  reject_positional(options);
-  control_request request("dlq.delete");
-  request.add("key", require_value(options, "key"));
-  return exchange_and_print(options, request.finish());
+int run_reload(const arguments& args) {
+  return run_simple_op("volley reload", "reload", args, render_reload_table);
 }
-
-int run_dlq(const arguments& args) {
-  if (args.empty()) throw usage_error("dlq needs an action: list, retry or delete");
-  const std::string& action = args.front();
-  const arguments rest(args.begin() + 1, args.end());
-  if (action == "list") return run_dlq_list(rest);
-  if (action == "retry") return run_dlq_retry(rest);
-  if (action == "delete") return run_dlq_delete(rest);
-  throw usage_error("unknown dlq action '" + action + "' (expected list, retry or delete)");
-}
-
-#define VOLLEY_CONNECTION_USAGE                                                   \
-  "  --host H           ingress host (default 127.0.0.1)\n"                       \
-  "  --port P           ingress port (default 7400)\n"                            \
-  "  --timeout SECONDS  how long to wait for the answer (default 30)\n"           \
-  "  --json             print the daemon's reply line as is\n"
 
 } // namespace
 
 const command stats_command{
-    "stats", "print the daemon's counters",
-    "usage: volley stats [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+    "stats", "print delivery counts, success rates and latencies",
+    "usage: volley stats [--hours N] [--host H] [--port P] [--timeout SECONDS] [--json]\n"
     "\n"
-    "Asks the daemon for its counters ({\"op\":\"stats\"}) and prints them.\n"
-    "\n" VOLLEY_CONNECTION_USAGE "\n"
-    "exit status: 0 answered, 1 the daemon refused, 2 connection or usage error\n",
+    "Asks the daemon for its counters ({\"op\":\"stats\"}) and prints three tables:\n"
+    "the node and each subscriber over the health window (monitor.window_s) with\n"
+    "status, breaker, deliveries, success rate, latency, queue and in-flight; the\n"
+    "same per window (1m, 1h, 24h, since start) with attempts, outcomes by HTTP\n"
+    "status or error, and attempts per delivery; and the event types.\n"
+    "\n"
+    "  --hours N          also show the last N hours, 1..24\n" VOLLEY_CONNECTION_USAGE
+    "\n" VOLLEY_CONTROL_EXIT_USAGE,
     run_stats};
 
 const command health_command{
     "health", "print the health of the node and of each subscriber",
     "usage: volley health [--host H] [--port P] [--timeout SECONDS] [--json]\n"
     "\n"
-    "Asks the daemon for its health ({\"op\":\"health\"}) and prints it.\n"
-    "\n" VOLLEY_CONNECTION_USAGE "\n"
-    "exit status: 0 answered, 1 the daemon refused, 2 connection or usage error\n",
+    "Asks the daemon for its health ({\"op\":\"health\"}) and prints one row for the\n"
+    "node and one per subscriber: healthy, degraded, unhealthy or unknown (no\n"
+    "attempt lately), judged on the success rate over monitor.window_s.\n"
+    "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
     run_health};
 
-const command dlq_command{
-    "dlq", "list, retry or delete dead-lettered deliveries",
-    "usage: volley dlq list [--subscriber S] [--limit N] [--after KEY] [options]\n"
-    "       volley dlq retry (--key KEY | --subscriber S) [options]\n"
-    "       volley dlq delete --key KEY [options]\n"
+const command subscribers_command{
+    "subscribers", "print each subscriber's state: breaker, queues, last success and error",
+    "usage: volley subscribers [--host H] [--port P] [--timeout SECONDS] [--json]\n"
     "\n"
-    "list    prints dead-lettered deliveries, optionally of one subscriber, at most\n"
-    "        N of them, starting after KEY (the last key of the previous page)\n"
-    "retry   puts one entry (--key) or all of a subscriber's entries back in its\n"
-    "        queue with fresh attempts\n"
-    "delete  removes one entry for good\n"
-    "\n"
-    "options:\n" VOLLEY_CONNECTION_USAGE "\n"
-    "exit status: 0 done, 1 the daemon refused (e.g. unknown key), 2 connection or\n"
-    "usage error\n",
-    run_dlq};
+    "Asks the daemon for its subscribers ({\"op\":\"subscribers\"}) and prints one row\n"
+    "each: health, enabled, circuit breaker, failed attempts in a row, deliveries\n"
+    "in flight and queued, when it last succeeded and failed, and the last error.\n"
+    "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
+    run_subscribers};
 
-#undef VOLLEY_CONNECTION_USAGE
+const command failures_command{
+    "failures", "print the latest failed delivery attempts",
+    "usage: volley failures [--limit N] [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+    "\n"
+    "Asks the daemon for its latest failed attempts ({\"op\":\"failures\"}), newest\n"
+    "first: when, subscriber, event, attempt number, HTTP status and error.\n"
+    "\n"
+    "  --limit N          at most N of them, 1..1000 (default 20)\n" VOLLEY_CONNECTION_USAGE
+    "\n" VOLLEY_CONTROL_EXIT_USAGE,
+    run_failures};
+
+const command queue_command{
+    "queue", "print the deliveries pending on disk, per subscriber and priority",
+    "usage: volley queue [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+    "\n"
+    "Asks the daemon what is pending on disk ({\"op\":\"queue\"}): the totals, and per\n"
+    "subscriber by priority, including subscribers removed from the config whose\n"
+    "deliveries are still stored.\n"
+    "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
+    run_queue};
+
+const command reload_command{
+    "reload", "re-read the daemon's config file (like SIGHUP)",
+    "usage: volley reload [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+    "\n"
+    "Makes the daemon re-read its config file ({\"op\":\"reload\"}) and prints which\n"
+    "subscribers were added, removed or kept. An invalid file is refused with the\n"
+    "reason and the running config stays. Ingress, storage and\n"
+    "allow_private_networks changes apply only after a restart.\n"
+    "\n" VOLLEY_CONNECTION_USAGE "\n"
+    "exit status: 0 reloaded, 1 the daemon refused (e.g. invalid config), 2 connection\n"
+    "or usage error\n",
+    run_reload};
 
 } // namespace volley::cli

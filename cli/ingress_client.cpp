@@ -1,7 +1,10 @@
 #include "cli/ingress_client.hpp"
 
+#include "protocol/json_text.hpp"
+
 #include "cli/command_line.hpp"
 
+#include <cstdlib>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -93,8 +96,41 @@ ingress_endpoint endpoint_from_options(const parsed_options& options) {
     endpoint.host = *host;
   }
   if (auto port = options.value("port")) endpoint.port = parse_port(*port, "--port", false);
+  if (const char* token = std::getenv("VOLLEY_TOKEN")) endpoint.token = token;
   return endpoint;
 }
+
+namespace {
+
+// One reply line (without its '\n'); throws connection_error otherwise.
+std::string read_reply(int fd, steady::time_point deadline, const ingress_endpoint& endpoint,
+                       std::chrono::milliseconds timeout) {
+  std::string reply;
+  char buffer[65536];
+  for (;;) {
+    if (auto newline = reply.find('\n'); newline != std::string::npos) {
+      reply.resize(newline);
+      return reply;
+    }
+    const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+    if (got > 0) {
+      reply.append(buffer, static_cast<size_t>(got));
+    } else if (got == 0) {
+      throw connection_error("the daemon at " + endpoint.describe() +
+                             " closed the connection without answering");
+    } else if (errno == EAGAIN || errno == EINTR) {
+      if (!wait_for(fd, POLLIN, deadline))
+        throw connection_error("no answer from the daemon at " + endpoint.describe() +
+                               " within " + std::to_string(timeout.count() / 1000) +
+                               " s (is it overloaded? retry with a larger --timeout)");
+    } else {
+      throw connection_error("lost the connection to the daemon at " + endpoint.describe() +
+                             ": " + std::strerror(errno));
+    }
+  }
+}
+
+} // namespace
 
 ingress_socket ingress_socket::connect(const ingress_endpoint& endpoint,
                                        std::chrono::milliseconds timeout) {
@@ -115,7 +151,18 @@ ingress_socket ingress_socket::connect(const ingress_endpoint& endpoint,
     if (fd >= 0) {
       const int one = 1; // lines are small: don't let Nagle hold them back
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      return ingress_socket(fd);
+      ingress_socket socket(fd);
+      if (!endpoint.token.empty()) {
+        std::string auth = R"({"op":"auth","token":)";
+        append_json_string(auth, endpoint.token);
+        auth += "}\n";
+        send_all(fd, auth, deadline, endpoint);
+        auto reply = read_reply(fd, deadline, endpoint, timeout);
+        if (reply.rfind(R"({"ok":true)", 0) != 0)
+          throw connection_error("the daemon at " + endpoint.describe() +
+                                 " refused the token in VOLLEY_TOKEN: " + reply);
+      }
+      return socket;
     }
     last_error = errno;
   }
@@ -150,29 +197,7 @@ std::string exchange_line(const ingress_endpoint& endpoint, std::string_view lin
   request += '\n';
   send_all(socket.fd(), request, deadline, endpoint);
 
-  std::string reply;
-  char buffer[65536];
-  for (;;) {
-    if (auto newline = reply.find('\n'); newline != std::string::npos) {
-      reply.resize(newline);
-      return reply;
-    }
-    const ssize_t got = ::recv(socket.fd(), buffer, sizeof buffer, 0);
-    if (got > 0) {
-      reply.append(buffer, static_cast<size_t>(got));
-    } else if (got == 0) {
-      throw connection_error("the daemon at " + endpoint.describe() +
-                             " closed the connection without answering");
-    } else if (errno == EAGAIN || errno == EINTR) {
-      if (!wait_for(socket.fd(), POLLIN, deadline))
-        throw connection_error("no answer from the daemon at " + endpoint.describe() +
-                               " within " + std::to_string(timeout.count() / 1000) +
-                               " s (is it overloaded? retry with a larger --timeout)");
-    } else {
-      throw connection_error("lost the connection to the daemon at " + endpoint.describe() +
-                             ": " + std::strerror(errno));
-    }
-  }
+  return read_reply(socket.fd(), deadline, endpoint, timeout);
 }
 
 } // namespace volley::cli

@@ -21,17 +21,20 @@ public:
 struct ingress_endpoint {
   std::string host = "127.0.0.1";
   uint16_t port = 7400;
+  std::string token; // $VOLLEY_TOKEN: sent first when the daemon sets ingress.token
 
   std::string describe() const; // "127.0.0.1:7400"
 };
 
-// --host/--port, defaulting to the daemon's default ingress.
+// --host/--port, defaulting to the daemon's default ingress; the token
+// comes from the environment so that it never shows in `ps`.
 ingress_endpoint endpoint_from_options(const parsed_options& options);
 
 // An open TCP connection; closes on destruction.
 class ingress_socket {
 public:
   // Throws connection_error with what to check (daemon running? address?).
+  // With a token, authenticates before returning.
   static ingress_socket connect(const ingress_endpoint& endpoint,
                                 std::chrono::milliseconds timeout);
 

@@ -18,8 +18,12 @@ namespace {
 using volley::cli::command;
 
 const command* const all_commands[] = {
-    &volley::cli::publish_command, &volley::cli::stats_command,  &volley::cli::health_command,
-    &volley::cli::dlq_command,     &volley::cli::sign_command,   &volley::cli::verify_command,
+    &volley::cli::publish_command,     &volley::cli::stats_command,
+    &volley::cli::health_command,      &volley::cli::subscribers_command,
+    &volley::cli::failures_command,    &volley::cli::queue_command,
+    &volley::cli::test_command,        &volley::cli::subscriber_command,
+    &volley::cli::reload_command,      &volley::cli::dlq_command,
+    &volley::cli::sign_command,        &volley::cli::verify_command,
     &volley::cli::receive_command,
 };
 
@@ -32,9 +36,11 @@ const command* find_command(const std::string& name) {
 void print_overview(std::FILE* out) {
   std::fputs("usage: volley <command> [options]\n\ncommands:\n", out);
   for (const command* entry : all_commands)
-    std::fprintf(out, "  %-8s  %s\n", entry->name, entry->summary);
+    std::fprintf(out, "  %-11s  %s\n", entry->name, entry->summary);
   std::fputs("\nRun 'volley <command> --help' for a command's options.\n"
-             "The daemon is reached at 127.0.0.1:7400 unless --host/--port say otherwise.\n",
+             "The daemon is reached at 127.0.0.1:7400 unless --host/--port say otherwise.\n"
+             "When it sets ingress.token, put the token in the VOLLEY_TOKEN environment variable.\n"
+             "Commands that ask the daemon print tables; --json prints its reply line as is.\n",
              out);
 }
 

@@ -1,0 +1,223 @@
+#include "cli/reply_tables.hpp"
+
+#include "cli/reply_cells.hpp"
+#include "cli/text_table.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace volley::cli {
+
+namespace {
+
+using align = text_table::align;
+
+constexpr size_t name_width = 32;  // subscriber names, event ids, types, keys
+constexpr size_t error_width = 48; // error texts can be whole paragraphs
+constexpr size_t url_width = 64;
+
+// The array member `name` of the reply; nullptr when it is not an array.
+const json_value* array_member(const rapidjson::Document& document, const char* name) {
+  const json_value* list = member(&document, name);
+  return list && list->IsArray() ? list : nullptr;
+}
+
+std::string table_or(const text_table& table, const char* when_empty) {
+  return table.rows() == 0 ? std::string(when_empty) + "\n" : table.render();
+}
+
+// [4,0,1,0] as "4/0/1/0".
+std::string priorities_cell(const json_value* counts) {
+  if (!counts || !counts->IsArray() || counts->Empty()) return "-";
+  std::string out;
+  for (const auto& count : counts->GetArray()) {
+    if (!out.empty()) out += '/';
+    out += count_cell(&count);
+  }
+  return out;
+}
+
+// Entry `index` of an array member, nullptr past its end.
+const json_value* element(const json_value* array, rapidjson::SizeType index) {
+  if (!array || !array->IsArray() || index >= array->Size()) return nullptr;
+  return &(*array)[index];
+}
+
+} // namespace
+
+std::optional<std::string> render_health_table(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  const json_value* subscribers = member(&*document, "subscribers");
+  if (!subscribers || !subscribers->IsObject()) return std::nullopt;
+  text_table table({{"NAME", align::left, name_width}, {"STATUS"}});
+  table.add_row({node_row_name, text_cell(member(&*document, "status"))});
+  for (const auto& entry : subscribers->GetObject())
+    table.add_row({std::string(entry.name.GetString(), entry.name.GetStringLength()),
+                   text_cell(&entry.value)});
+  return table.render();
+}
+
+std::optional<std::string> render_subscribers_table(std::string_view reply, int64_t now_ms) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  const json_value* subscribers = array_member(*document, "subscribers");
+  if (!subscribers) return std::nullopt;
+  text_table table({{"SUBSCRIBER", align::left, name_width},
+                    {"STATUS"},
+                    {"ENABLED"},
+                    {"BREAKER"},
+                    {"FAILS", align::right},
+                    {"IN-FLIGHT", align::right},
+                    {"QUEUED", align::right},
+                    {"RETRY", align::right},
+                    {"READY P0/1/2/3", align::right},
+                    {"LAST SUCCESS"},
+                    {"LAST FAILURE"},
+                    {"LAST ERROR", align::left, error_width}});
+  for (const auto& subscriber : subscribers->GetArray())
+    table.add_row(
+        {text_cell(member(&subscriber, "subscriber")), text_cell(member(&subscriber, "status")),
+         yes_no_cell(member(&subscriber, "enabled")), text_cell(member(&subscriber, "breaker")),
+         count_cell(member(&subscriber, "consecutive_failures")),
+         count_cell(member(&subscriber, "in_flight")), queued_cell(subscriber),
+         count_cell(member(&subscriber, "waiting_retry")),
+         priorities_cell(member(&subscriber, "ready_by_priority")),
+         age_cell(member(&subscriber, "last_success"), now_ms),
+         age_cell(member(&subscriber, "last_failure"), now_ms),
+         text_cell(member(&subscriber, "last_error"))});
+  if (table.rows() == 0) return std::string("(no subscribers configured)\n");
+  return table.render() +
+         "FAILS: failed attempts in a row; QUEUED: waiting in memory (+: more on disk);\n"
+         "RETRY: of those, waiting for a retry; READY: of those, ready to send by priority\n";
+}
+
+std::optional<std::string> render_failures_table(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  const json_value* failures = array_member(*document, "failures");
+  if (!failures) return std::nullopt;
+  text_table table({{"AT"},
+                    {"SUBSCRIBER", align::left, name_width},
+                    {"EVENT", align::left, name_width},
+                    {"TYPE", align::left, name_width},
+                    {"ATTEMPT", align::right},
+                    {"STATUS", align::right},
+                    {"ERROR", align::left, error_width}});
+  // The daemon lists them by when each subscriber reported, which can be a
+  // second out of order; the times (same-width RFC 3339) sort as text.
+  std::vector<const json_value*> newest_first;
+  for (const auto& failure : failures->GetArray()) newest_first.push_back(&failure);
+  std::stable_sort(newest_first.begin(), newest_first.end(),
+                   [](const json_value* a, const json_value* b) {
+                     return text_cell(member(a, "at")) > text_cell(member(b, "at"));
+                   });
+  for (const json_value* failure : newest_first)
+    table.add_row({text_cell(member(failure, "at")), text_cell(member(failure, "subscriber")),
+                   text_cell(member(failure, "event_id")), text_cell(member(failure, "type")),
+                   count_cell(member(failure, "attempt")),
+                   http_status_cell(member(failure, "status")),
+                   text_cell(member(failure, "error"))});
+  return table_or(table, "(no failed attempts since the daemon started)");
+}
+
+std::optional<std::string> render_queue_table(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  const json_value* subscribers = array_member(*document, "subscribers");
+  if (!subscribers) return std::nullopt;
+  text_table table({{"SUBSCRIBER", align::left, name_width},
+                    {"CONFIGURED"},
+                    {"PENDING", align::right},
+                    {"P0", align::right},
+                    {"P1", align::right},
+                    {"P2", align::right},
+                    {"P3", align::right}});
+  for (const auto& subscriber : subscribers->GetArray()) {
+    const json_value* priorities = member(&subscriber, "by_priority");
+    table.add_row({text_cell(member(&subscriber, "subscriber")),
+                   yes_no_cell(member(&subscriber, "configured")),
+                   count_cell(member(&subscriber, "pending")), count_cell(element(priorities, 0)),
+                   count_cell(element(priorities, 1)), count_cell(element(priorities, 2)),
+                   count_cell(element(priorities, 3))});
+  }
+  return count_cell(member(&*document, "pending")) + " deliveries pending on disk, " +
+         count_cell(member(&*document, "dlq")) + " in the dead-letter queue\n\n" +
+         table_or(table, "(no subscribers, nothing pending)") +
+         "P0..P3: pending by priority; CONFIGURED no: left on disk by a removed subscriber\n";
+}
+
+std::optional<std::string> render_test_table(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document || !member(&*document, "outcome")) return std::nullopt;
+  const json_value* root = &*document;
+  text_table table({{"SUBSCRIBER", align::left, name_width},
+                    {"URL", align::left, url_width},
+                    {"STATUS", align::right},
+                    {"OUTCOME", align::left, error_width},
+                    {"LATENCY", align::right}});
+  table.add_row({text_cell(member(root, "subscriber")), text_cell(member(root, "url")),
+                 http_status_cell(member(root, "status")), text_cell(member(root, "outcome")),
+                 latency_cell(member(root, "latency_ms"), true)});
+  return table.render();
+}
+
+std::optional<std::string> render_enabled_table(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document || !member(&*document, "enabled")) return std::nullopt;
+  text_table table({{"SUBSCRIBER", align::left, name_width}, {"ENABLED"}});
+  table.add_row(
+      {text_cell(member(&*document, "subscriber")), yes_no_cell(member(&*document, "enabled"))});
+  return table.render();
+}
+
+std::optional<std::string> render_reload_table(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  // The daemon's "updated" lists every subscriber that stays, changed or
+  // not; its log line calls them "kept", and so do we.
+  const std::pair<const char*, const char*> changes[] = {
+      {"added", "added"}, {"removed", "removed"}, {"updated", "kept"}};
+  text_table table({{"SUBSCRIBER", align::left, name_width}, {"CHANGE"}});
+  for (const auto& [name, shown] : changes) {
+    const json_value* names = array_member(*document, name);
+    if (!names) return std::nullopt;
+    for (const auto& subscriber : names->GetArray()) table.add_row({text_cell(&subscriber), shown});
+  }
+  return table_or(table, "reloaded: no subscribers configured");
+}
+
+std::optional<std::string> render_dlq_table(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  const json_value* entries = array_member(*document, "entries");
+  if (!entries) return std::nullopt;
+  text_table table({{"KEY", align::left, name_width},
+                    {"EVENT", align::left, name_width},
+                    {"TYPE", align::left, name_width},
+                    {"ATTEMPTS", align::right},
+                    {"LAST STATUS", align::right},
+                    {"LAST ERROR", align::left, error_width},
+                    {"FAILED AT"}});
+  for (const auto& entry : entries->GetArray())
+    table.add_row({text_cell(member(&entry, "key")), text_cell(member(&entry, "event_id")),
+                   text_cell(member(&entry, "type")), count_cell(member(&entry, "attempts")),
+                   http_status_cell(member(&entry, "last_status")),
+                   text_cell(member(&entry, "last_error")), text_cell(member(&entry, "failed"))});
+  std::string out = table_or(table, "(no dead-lettered deliveries)");
+  const json_value* next = member(&*document, "next");
+  if (next && next->IsString())
+    out += "more entries: add --after " + text_cell(next) + " for the next page\n";
+  return out;
+}
+
+std::optional<std::string> render_dlq_count(std::string_view reply, const std::string& done) {
+  const auto document = parse_reply(reply);
+  const json_value* count = document ? member(&*document, "count") : nullptr;
+  if (!count || !count->IsInt64()) return std::nullopt;
+  const int64_t entries = count->GetInt64();
+  return done + " " + std::to_string(entries) + (entries == 1 ? " entry\n" : " entries\n");
+}
+
+} // namespace volley::cli

@@ -1,0 +1,73 @@
+// `volley test` and `volley subscriber enable|disable`: control ops aimed at
+// one subscriber, named with --subscriber as everywhere in the CLI.
+
+#include "cli/command_line.hpp"
+#include "cli/commands.hpp"
+#include "cli/control_exchange.hpp"
+#include "cli/reply_tables.hpp"
+
+#include <string>
+
+namespace volley::cli {
+
+namespace {
+
+std::string subscriber_name(const parsed_options& options) {
+  const std::string name = require_value(options, "subscriber");
+  if (name.empty()) throw usage_error("--subscriber must not be empty");
+  return name;
+}
+
+int run_test(const arguments& args) {
+  const auto options = parse_options(args, with_connection_options({{"subscriber"}}));
+  reject_positional(options);
+  control_request request("test");
+  request.add("subscriber", subscriber_name(options));
+  return exchange_and_print("volley test", options, request.finish(), render_test_table);
+}
+
+int run_subscriber(const arguments& args) {
+  if (args.empty()) throw usage_error("subscriber needs an action: enable or disable");
+  const std::string& action = args.front();
+  if (action != "enable" && action != "disable")
+    throw usage_error("unknown subscriber action '" + action + "' (expected enable or disable)");
+  const auto options = parse_options(arguments(args.begin() + 1, args.end()),
+                                     with_connection_options({{"subscriber"}}));
+  reject_positional(options);
+  control_request request("subscriber." + action);
+  request.add("subscriber", subscriber_name(options));
+  return exchange_and_print("volley subscriber " + action, options, request.finish(),
+                            render_enabled_table);
+}
+
+} // namespace
+
+const command test_command{
+    "test", "send a signed test event to one subscriber and print the outcome",
+    "usage: volley test --subscriber S [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+    "\n"
+    "Makes the daemon send one signed event of type volley.test to subscriber S\n"
+    "({\"op\":\"test\"}) outside its queue — nothing is stored or retried — and\n"
+    "prints the URL, HTTP status, outcome (delivered, or why not) and latency.\n"
+    "\n"
+    "  --subscriber S     the subscriber's name in the config\n" VOLLEY_CONNECTION_USAGE "\n"
+    "exit status: 0 answered (whatever the outcome: see OUTCOME), 1 the daemon\n"
+    "refused (e.g. unknown subscriber), 2 connection or usage error\n",
+    run_test};
+
+const command subscriber_command{
+    "subscriber", "enable or disable one subscriber",
+    "usage: volley subscriber (enable | disable) --subscriber S [options]\n"
+    "\n"
+    "disable  stops deliveries to subscriber S; they stay queued (on disk)\n"
+    "enable   resumes them, e.g. after the endpoint answered 410 Gone\n"
+    "This lasts until the daemon restarts (a reload keeps it); at start the\n"
+    "subscriber's \"enabled\" in the config decides.\n"
+    "\n"
+    "options:\n"
+    "  --subscriber S     the subscriber's name in the config\n" VOLLEY_CONNECTION_USAGE "\n"
+    "exit status: 0 done, 1 the daemon refused (e.g. unknown subscriber), 2 connection\n"
+    "or usage error\n",
+    run_subscriber};
+
+} // namespace volley::cli
