@@ -77,6 +77,13 @@ struct http_config {
   uint32_t max_concurrent = 1024; // requests running at once over all subscribers
 };
 
+// The actor scheduler: threads for the actors (the HTTP engine and storage
+// have threads of their own). 0 threads: one per core.
+struct scheduler_config {
+  uint32_t threads = 0;
+  std::string policy = "sharing"; // or "stealing" (CAF's default)
+};
+
 struct monitor_config {
   uint64_t interval_ms = 10000;
   uint64_t window_s = 300;     // success rate window of the log lines
@@ -98,6 +105,7 @@ struct config {
   monitor_config monitor;
   queue_config queue;
   http_config http;
+  scheduler_config scheduler;
   bool allow_private_networks = false;
   std::string log_level = "info";
   delivery_defaults defaults;

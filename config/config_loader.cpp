@@ -6,11 +6,13 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <thread>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -304,6 +306,10 @@ public:
       parse_queue(*v, cfg.queue);
     if (auto v = top.find_object("http"))
       parse_http(*v, cfg.http);
+    if (auto v = top.find_object("scheduler"))
+      parse_scheduler(*v, cfg.scheduler);
+    if (cfg.scheduler.threads == 0)
+      cfg.scheduler.threads = std::max(2u, std::thread::hardware_concurrency());
     top.read_bool("allow_private_networks", cfg.allow_private_networks);
     top.read_choice("log_level", cfg.log_level, {"debug", "info", "warn", "error"});
     // Defaults first: every subscriber starts from them.
@@ -358,6 +364,12 @@ private:
     r.read_integer("memory_limit", out.memory_limit);
     r.read_integer("dedup_window_s", out.dedup_window_s, 0); // 0: no dedup window
     r.read_integer("dedup_max_ids", out.dedup_max_ids);
+  }
+
+  void parse_scheduler(const json& value, scheduler_config& out) {
+    object_reader r(value, "scheduler", errors_);
+    r.read_integer("threads", out.threads, 0); // 0: one per core
+    r.read_choice("policy", out.policy, {"sharing", "stealing"});
   }
 
   void parse_http(const json& value, http_config& out) {

@@ -36,7 +36,7 @@ caf::behavior control_actor(caf::event_based_actor*, node* n) {
 
 node::node(config cfg, std::string config_path, std::shared_ptr<store> db)
   : cfg_(std::move(cfg)), config_path_(std::move(config_path)), db_(std::move(db)),
-    engine_(engine_options(cfg_)), sys_(sys_cfg_) {}
+    engine_(engine_options(cfg_)), sys_cfg_(cfg_.scheduler), sys_(sys_cfg_) {}
 
 node::~node() { shutdown(); }
 

@@ -34,8 +34,15 @@ public:
   void shutdown();
 
 private:
+  // CAF's default work-stealing workers poll and sleep for 50 us when idle,
+  // at least four of them: on a small machine that steals the cores the
+  // HTTP engine and the LMDB thread need. Shared-queue workers block instead.
   struct system_config : caf::actor_system_config {
-    system_config() { load<caf::io::middleman>(); }
+    explicit system_config(const scheduler_config& s) {
+      load<caf::io::middleman>();
+      set("scheduler.policy", s.policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
+      set("scheduler.max-threads", static_cast<size_t>(s.threads));
+    }
   };
 
   caf::actor spawn_subscriber(const subscriber_config& s);

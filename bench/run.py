@@ -1,0 +1,1167 @@
+#!/usr/bin/env python3
+"""Volley benchmark harness (driven by bench/run.sh, which installs and builds).
+
+Starts volleyd, the bench sink, the load generator, wrk and the bare libcurl
+loop on 127.0.0.1 only, runs the scenarios of DESIGN.md "Benchmarks" --runs
+times each, and reports medians: a table on stdout, bench/results/latest.json
+and bench/RESULTS.md. Every process it starts is killed on exit; every wait
+has a deadline.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+# ---------------------------------------------------------------- processes
+
+_children = []  # every Popen this harness started
+
+
+def spawn(argv, log_path, **kw):
+    log = open(log_path, "ab")
+    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, **kw)
+    log.close()
+    _children.append(p)
+    return p
+
+
+def kill(p, sig=signal.SIGKILL, wait_s=5.0):
+    if p is None or p.poll() is not None:
+        return
+    try:
+        p.send_signal(sig)
+        p.wait(timeout=wait_s)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            p.kill()
+            p.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+
+
+def kill_all():
+    for p in reversed(_children):
+        kill(p)
+
+
+def _on_signal(signum, _frame):
+    kill_all()
+    sys.exit(128 + signum)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_until(cond, timeout_s, step_s=0.05):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step_s)
+    return None
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def vm_status(pid):
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmHWM", "VmRSS", "RssAnon", "RssFile")):
+                    k, v = line.split(":")
+                    out[k] = int(v.split()[0]) / 1024.0  # MB
+    except OSError:
+        pass
+    return out
+
+
+def cpu_busy(seconds=0.5):
+    """Fraction of all CPU time that was busy over `seconds` (any process)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + v[4]
+        return sum(v), idle
+    t1, i1 = sample()
+    time.sleep(seconds)
+    t2, i2 = sample()
+    return 1.0 - (i2 - i1) / max(1, t2 - t1)
+
+
+def wait_for_quiet(max_wait_s, threshold=0.25):
+    """Waits (bounded) until other work leaves the CPUs mostly idle."""
+    deadline = time.monotonic() + max_wait_s
+    busy = cpu_busy()
+    while busy > threshold and time.monotonic() < deadline:
+        time.sleep(1.5)
+        busy = cpu_busy()
+    return busy
+
+
+class RssSampler:
+    """Polls /proc/PID/status every 0.2 s and keeps the peaks of anonymous
+    memory (the daemon's own heap) and file-backed pages (chiefly LMDB's
+    memory map, which the kernel can drop at will). VmHWM counts both."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.peak_anon = 0.0
+        self.peak_file = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            st = vm_status(self.pid)
+            if not st:
+                return
+            self.peak_anon = max(self.peak_anon, st.get("RssAnon", 0.0))
+            self.peak_file = max(self.peak_file, st.get("RssFile", 0.0))
+            self._stop.wait(0.2)
+
+    def peaks(self):
+        """Stops sampling; returns the row fields."""
+        self._stop.set()
+        self._thread.join(timeout=2)
+        return {"rss_anon_mb": self.peak_anon or None, "rss_file_mb": self.peak_file or None}
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+# ---------------------------------------------------------------- the tools
+
+
+class Harness:
+    def __init__(self, args):
+        self.args = args
+        self.bin = args.bin_dir
+        self.volleyd = args.volleyd
+        self.tmp = tempfile.mkdtemp(prefix="volley-bench-")
+        self.logs = os.path.join(args.bin_dir, "logs")
+        os.makedirs(self.logs, exist_ok=True)
+        self.problems = []
+        self.hotspots = None
+
+    def problem(self, text):
+        print(f"  !! {text}", flush=True)
+        self.problems.append(text)
+
+    def log_path(self, name):
+        return os.path.join(self.logs, name + ".log")
+
+    # -- sink
+    def start_sink(self, port, name):
+        p = spawn([os.path.join(self.bin, "sink"), "--port", str(port), "--threads",
+                   str(self.args.sink_threads), "--max-seconds", "3600"], self.log_path(name))
+        if not wait_until(lambda: self.sink_stats(port) is not None, 10):
+            raise RuntimeError(f"sink did not start on port {port} (see {self.log_path(name)})")
+        return p
+
+    @staticmethod
+    def sink_get(port, path):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", path)
+            body = c.getresponse().read()
+            c.close()
+            return json.loads(body)
+        except (OSError, ValueError, http.client.HTTPException):
+            return None
+
+    def sink_stats(self, port):
+        return self.sink_get(port, "/__stats")
+
+    def sink_reset(self, port):
+        self.sink_get(port, "/__reset")
+        time.sleep(0.15)  # other sink threads reset within 50 ms
+
+    def wait_arrivals(self, port, target, timeout_s, stall_s=20, what=""):
+        """Waits until the sink counted `target` requests. Returns the sink's
+        stats then, or None on a stall/timeout (the last stats seen are kept
+        in self.partial)."""
+        deadline = time.monotonic() + timeout_s
+        last, last_change = -1, time.monotonic()
+        self.partial = None
+        while time.monotonic() < deadline:
+            s = self.sink_stats(port)
+            if s is not None:
+                self.partial = s
+                if s["count"] >= target:
+                    return s
+                if s["count"] != last:
+                    last, last_change = s["count"], time.monotonic()
+                elif time.monotonic() - last_change > stall_s:
+                    self.problem(f"{what}: deliveries stalled at {s['count']}/{target} "
+                                 f"(no arrival for {stall_s} s)")
+                    return None
+            time.sleep(0.1)
+        self.problem(f"{what}: only {last}/{target} deliveries arrived within {timeout_s} s")
+        return None
+
+    # -- volleyd
+    def write_config(self, name, subscribers, port, data_dir, extra=None):
+        cfg = {
+            "ingress": {"host": "127.0.0.1", "port": port},
+            "storage": {"path": data_dir, "map_size_mb": self.args.map_size_mb},
+            "monitor": {"interval_ms": 3600000},
+            "allow_private_networks": True,
+            "log_level": "info",
+            "subscribers": subscribers,
+        }
+        for k, v in (extra or {}).items():
+            cfg[k] = v
+        # BENCH_EXTRA_CONFIG='{"scheduler": {"policy": "stealing"}}' for A/B runs.
+        for k, v in json.loads(os.environ.get("BENCH_EXTRA_CONFIG", "{}")).items():
+            cfg[k] = v
+        path = os.path.join(self.tmp, name + ".json")
+        with open(path, "w") as f:
+            json.dump(cfg, f, indent=1)
+        return path
+
+    @staticmethod
+    def subscriber(i, url, events=("bench.*",), **kw):
+        s = {"name": f"s{i}", "url": url, "events": list(events), "secret": SECRET}
+        s.update(kw)
+        return s
+
+    def start_volleyd(self, cfg_path, port, name, timeout_s=60):
+        p = spawn([self.volleyd, "--config", cfg_path], self.log_path(name))
+        ok = wait_until(lambda: p.poll() is not None or port_open(port), timeout_s)
+        if p.poll() is not None or not ok:
+            kill(p)
+            raise RuntimeError(f"volleyd did not start (see {self.log_path(name)})")
+        return p
+
+    def stop_volleyd(self, p, name):
+        """SIGTERM and wait; returns seconds taken. Crashes are problems."""
+        if p.poll() is not None:
+            self.problem(f"{name}: volleyd had exited by itself with code {p.returncode}")
+            return None
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.problem(f"{name}: volleyd did not stop within 60 s of SIGTERM; killed")
+            kill(p)
+            return None
+        if rc != 0:
+            self.problem(f"{name}: volleyd exited with code {rc} after SIGTERM")
+        return time.monotonic() - t0
+
+    # -- clients
+    def loadgen(self, port, events, size=100, conns=4, window=1024, rate=0,
+                duration=120, grace=60, ids=False, type_="bench.event", name="loadgen"):
+        argv = [os.path.join(self.bin, "loadgen"), "--port", str(port), "--events", str(events),
+                "--size", str(size), "--conns", str(conns), "--window", str(window),
+                "--rate", str(rate), "--duration", str(duration), "--grace", str(grace),
+                "--type", type_]
+        if ids:
+            argv.append("--ids")
+        with open(self.log_path(name), "ab") as log:
+            r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=log,
+                               timeout=duration + grace + 30)
+        try:
+            out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise RuntimeError(f"loadgen printed no result (exit {r.returncode})")
+        if out["errors"] or out["wrong_ids"] or out["unanswered"]:
+            self.problem(f"{name}: loadgen errors={out['errors']} wrong_ids={out['wrong_ids']} "
+                         f"unanswered={out['unanswered']} first_error={out['first_error']!r}")
+        if out["duplicates"]:
+            self.problem(f"{name}: {out['duplicates']} events acknowledged as duplicates "
+                         "although every id was new")
+        return out
+
+    def wrk(self, port, size, seconds):
+        env = dict(os.environ, BENCH_DATA_SIZE=str(size))
+        r = subprocess.run(["wrk", "-t2", f"-c{self.args.concurrency}", f"-d{seconds}s",
+                            "-s", os.path.join(ROOT, "bench", "wrk_post.lua"),
+                            f"http://127.0.0.1:{port}/wrk"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                           timeout=seconds + 30)
+        text = r.stdout.decode()
+        m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+        if not m:
+            self.problem(f"wrk gave no result: {text[-300:]!r}")
+            return None
+        if "Non-2xx" in text or "Socket errors" in text:
+            self.problem("wrk: " + " ".join(l.strip() for l in text.splitlines()
+                                            if "Non-2xx" in l or "Socket errors" in l))
+        return float(m.group(1))
+
+    def curl_loop(self, port, size, seconds):
+        r = subprocess.run([os.path.join(self.bin, "curl_ceiling"), "--url",
+                            f"http://127.0.0.1:{port}/curl", "--handles",
+                            str(self.args.concurrency), "--requests", "100000000",
+                            "--duration", str(seconds), "--size", str(size)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=seconds + 30)
+        try:
+            out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            self.problem(f"curl_ceiling gave no result: {r.stdout[-300:]!r}")
+            return None
+        if out["errors"]:
+            self.problem(f"curl_ceiling: {out['errors']} errors, first {out['first_error']!r}")
+        return out["req_per_s"]
+
+    def perf_record(self, pid, seconds, out):
+        if not shutil.which("perf"):
+            return None
+        return spawn(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-p", str(pid),
+                      "-o", out, "--", "sleep", str(seconds)], self.log_path("perf"))
+
+
+# ---------------------------------------------------------------- scenarios
+#
+# Each returns a list of (row_name, metrics dict) for one run.
+
+
+def delivery_rate(stats):
+    span = (stats["last_ns"] - stats["first_ns"]) / 1e9
+    return stats["count"] / span if span > 0 else None
+
+
+def scenario_ceilings(h, run, sizes):
+    """wrk and the bare curl loop against the sink, per body size."""
+    rows = []
+    port = free_port()
+    sink = h.start_sink(port, f"ceil-sink-{run}")
+    try:
+        for size in sizes:
+            w = h.wrk(port, size, h.args.ceiling_seconds)
+            c = h.curl_loop(port, size, h.args.ceiling_seconds)
+            rows.append((f"ceiling {size_label(size)}", {"wrk_rps": w, "curl_rps": c}))
+            print(f"  ceiling {size_label(size)}: wrk {fmt(w)} req/s, curl loop {fmt(c)} req/s",
+                  flush=True)
+    finally:
+        kill(sink, signal.SIGTERM)
+    if run == 0 and shutil.which("nginx"):
+        n = nginx_ceiling(h)
+        if n:
+            rows.append(("ceiling nginx 100 B", {"wrk_rps": n}))
+            print(f"  wrk -> nginx (for the sink choice): {fmt(n)} req/s", flush=True)
+    return rows
+
+
+def nginx_ceiling(h):
+    port = free_port()
+    d = os.path.join(h.tmp, "nginx")
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes {h.args.sink_threads};
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  client_body_buffer_size 256k;
+  keepalive_requests 10000000;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200; }} }}
+}}
+""")
+    p = spawn(["nginx", "-c", conf, "-p", d], h.log_path("nginx"))
+    try:
+        if not wait_until(lambda: port_open(port), 10):
+            return None
+        return h.wrk(port, 100, h.args.ceiling_seconds)
+    finally:
+        kill(p, signal.SIGTERM)
+
+
+def size_label(size):
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} B"
+
+
+def scenario_a(h, run):
+    """Ingest only: no subscriber matches; events/s acknowledged durably."""
+    port, sport = free_port(), free_port()
+    cfg = h.write_config(f"a{run}", [h.subscriber(0, f"http://127.0.0.1:{sport}/a",
+                                                  events=["nomatch.*"])],
+                         port, os.path.join(h.tmp, f"a{run}"))
+    vd = h.start_volleyd(cfg, port, f"a-volleyd-{run}")
+    try:
+        lg = h.loadgen(port, h.args.ingest_events, name=f"a-loadgen-{run}")
+        rss = vm_status(vd.pid).get("VmHWM")
+        h.stop_volleyd(vd, "a")
+    finally:
+        kill(vd)
+    print(f"  (a) ingest only: {fmt(lg['events_per_s'])} events/s acked, "
+          f"ack p50 {lg['ack_p50_ms']:.1f} ms p99 {lg['ack_p99_ms']:.1f} ms, peak RSS {fmt(rss)} MB",
+          flush=True)
+    return [("(a) ingest only", {"events_s": lg["events_per_s"], "rss_mb": rss,
+                                 "ack_p50_ms": lg["ack_p50_ms"], "ack_p99_ms": lg["ack_p99_ms"]})]
+
+
+def throughput_phase(h, port, sport, events, subs, size, name, timeout_s=None):
+    """Publishes `events` at full speed and waits (bounded) for every delivery.
+    On a stall or timeout the rate is that of the deliveries that did arrive,
+    and `incomplete` says how many."""
+    h.sink_reset(sport)
+    expect = events * subs
+    lg = h.loadgen(port, events, size=size, name=f"{name}-loadgen")
+    st = h.wait_arrivals(sport, expect, timeout_s=timeout_s or h.args.drain_timeout, what=name)
+    extra = {}
+    if st is None and h.partial and h.partial["count"] > 0:
+        st = h.partial
+        extra["incomplete"] = f"only {st['count']}/{expect} delivered"
+    rate = delivery_rate(st) if st else None
+    if st and st["count"] > expect:
+        h.problem(f"{name}: sink got {st['count']} requests for {expect} deliveries "
+                  "(duplicates)")
+    return lg, st, rate, extra
+
+
+def scenario_b(h, run):
+    """One subscriber: deliveries/s at full speed, then latency at half that rate."""
+    port, sport = free_port(), free_port()
+    sink = h.start_sink(sport, f"b-sink-{run}")
+    paired = paired_ceilings(h, sport)
+    cfg = h.write_config(f"b{run}", [h.subscriber(0, f"http://127.0.0.1:{sport}/b")],
+                         port, os.path.join(h.tmp, f"b{run}"))
+    vd = h.start_volleyd(cfg, port, f"b-volleyd-{run}")
+    sampler = RssSampler(vd.pid)
+    try:
+        # Warm-up that also checks ack order and ids, and one delivery per event.
+        h.loadgen(port, 5000, conns=2, window=256, ids=True, name=f"b-check-{run}")
+        h.wait_arrivals(sport, 5000, timeout_s=60, what="(b) warm-up")
+        lg, st, rate, extra = throughput_phase(h, port, sport, h.args.b_events, 1, 100,
+                                               f"(b) run {run + 1}")
+        row = {"events_s": lg["events_per_s"], "deliveries_s": rate, **extra,
+               **with_ratios(paired, rate)}
+        print(f"  (b) 1 subscriber: {fmt(lg['events_per_s'])} events/s acked, "
+              f"{fmt(rate)} deliveries/s", flush=True)
+        if rate:
+            half = rate / 2
+            h.sink_reset(sport)
+            n = int(half * h.args.latency_seconds)
+            lat = h.loadgen(port, n, rate=half, duration=h.args.latency_seconds + 30,
+                            name=f"b-latency-{run}")
+            st2 = h.wait_arrivals(sport, n, timeout_s=h.args.drain_timeout,
+                                  what=f"(b) latency run {run + 1}")
+            if st2:
+                row.update(p50_ms=st2["p50_us"] / 1000, p99_ms=st2["p99_us"] / 1000,
+                           latency_rate=half, ack_p50_ms=lat["ack_p50_ms"],
+                           ack_p99_ms=lat["ack_p99_ms"])
+                print(f"  (b) at {fmt(half)} events/s: ingest->delivery p50 "
+                      f"{st2['p50_us'] / 1000:.2f} ms p99 {st2['p99_us'] / 1000:.2f} ms "
+                      f"(ack p50 {lat['ack_p50_ms']:.2f} ms p99 {lat['ack_p99_ms']:.2f} ms)",
+                      flush=True)
+        if h.args.perf and run == 0:
+            profile_b(h, vd, port, sport)
+        row["rss_mb"] = vm_status(vd.pid).get("VmHWM")
+        row.update(sampler.peaks())
+        h.stop_volleyd(vd, "b")
+    finally:
+        kill(vd)
+        kill(sink, signal.SIGTERM)
+    return [("(b) 1 subscriber", row)]
+
+
+def profile_b(h, vd, port, sport):
+    """A third, profiled full-speed pass of (b); not part of the numbers."""
+    data = os.path.join(h.tmp, "perf.data")
+    seconds = max(4, int(h.args.b_events / 20000))
+    pr = h.perf_record(vd.pid, seconds, data)
+    if pr is None:
+        print("  perf not available: no profile", flush=True)
+        return
+    time.sleep(0.5)
+    h.sink_reset(sport)
+    h.loadgen(port, h.args.b_events, name="b-perf-loadgen")
+    h.wait_arrivals(sport, h.args.b_events, timeout_s=h.args.drain_timeout, what="(b) perf pass")
+    try:
+        pr.wait(timeout=seconds + 60)
+    except subprocess.TimeoutExpired:
+        kill(pr, signal.SIGINT)
+    out = {}
+    for key, sort in (("threads", "pid"), ("dsos", "dso"), ("symbols", "dso,symbol")):
+        r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                            "--sort", sort, "-g", "none", "--percent-limit", "0.7"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
+        lines = [re.sub(r"(\s+-)+$", "", re.sub(r"\s+", " ", l).strip())
+                 for l in r.stdout.decode(errors="replace").splitlines()
+                 if re.match(r"^\s+\d+\.\d+%", l)]
+        out[key] = [l[:160] for l in lines[:30]]
+    # Self time inside the two busiest threads.
+    for l in out["threads"][:2]:
+        tid = l.split()[1].split(":")[0]
+        r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--tid", tid,
+                            "--sort", "dso,symbol", "-g", "none", "--percent-limit", "0.5"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
+        out[f"thread {tid}"] = [re.sub(r"(\s+-)+$", "", re.sub(r"\s+", " ", x).strip())[:160]
+                                for x in r.stdout.decode(errors="replace").splitlines()
+                                if re.match(r"^\s+\d+\.\d+%", x)][:20]
+    # Callers of the top symbol (kernel time shows up as one symbol on this VM).
+    r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "sym",
+                        "-g", "caller,2,callee,function,percent", "--percent-limit", "10"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=300)
+    out["top_callers"] = [l.rstrip()[:160] for l in r.stdout.decode(errors="replace").splitlines()
+                          if l.strip() and not l.startswith("#")][:60]
+    # Name the threads: the only non-main thread called "volleyd" is the HTTP
+    # engine (started before the actor system); the CAF workers carry the
+    # multiplexer's name; "caf.actor" threads are detached actors (persistence).
+    try:
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{vd.pid}/task"))
+        names = {}
+        for t in tids:
+            with open(f"/proc/{vd.pid}/task/{t}/comm") as f:
+                names[t] = f.read().strip()
+        out["thread_roles"] = {str(t): ("main" if t == vd.pid else
+                                        "http engine (curl multi)" if names[t] == "volleyd" else
+                                        "detached actor (the busy one: persistence, LMDB)"
+                                        if names[t] == "caf.actor" else
+                                        "CAF scheduler worker / multiplexer"
+                                        if names[t] == "caf.multiplexer" else names[t])
+                                for t in tids}
+    except OSError:
+        pass
+    shutil.copy(data, os.path.join(h.logs, "perf-b.data"))
+    h.hotspots = out
+    print("  perf (volleyd, scenario b, cpu-clock) by thread:", flush=True)
+    for l in out["threads"][:10]:
+        tid = l.split()[1].split(":")[0] if len(l.split()) > 1 else ""
+        print(f"   {l}  {out.get('thread_roles', {}).get(tid, '')}", flush=True)
+    print("  top symbols:", flush=True)
+    for l in out["symbols"][:15]:
+        print("   " + l, flush=True)
+
+
+def paired_ceilings(h, sport):
+    """wrk and the curl loop against this scenario's sink, just before Volley
+    runs against it: on a shared machine, a ratio is only fair between
+    numbers taken close together."""
+    h.sink_reset(sport)
+    w = h.wrk(sport, 100, h.args.ceiling_seconds)
+    c = h.curl_loop(sport, 100, h.args.ceiling_seconds)
+    print(f"  paired ceilings: wrk {fmt(w)} req/s, curl loop {fmt(c)} req/s", flush=True)
+    h.sink_reset(sport)
+    return {"wrk_rps": w, "curl_rps": c}
+
+
+def with_ratios(paired, rate):
+    out = dict(paired)
+    if rate and paired.get("wrk_rps"):
+        out["ratio_wrk"] = rate / paired["wrk_rps"]
+    if rate and paired.get("curl_rps"):
+        out["ratio_curl"] = rate / paired["curl_rps"]
+    return out
+
+
+def scenario_fanout(h, run, subs, size, deliveries, label, name, timeout_s=None,
+                    paired=False):
+    port, sport = free_port(), free_port()
+    sink = h.start_sink(sport, f"{label}-sink-{run}")
+    ceilings = paired_ceilings(h, sport) if paired else {}
+    url = f"http://127.0.0.1:{sport}/f"
+    cfg = h.write_config(f"{label}{run}", [h.subscriber(i, f"{url}/{i}") for i in range(subs)],
+                         port, os.path.join(h.tmp, f"{label}{run}"))
+    vd = h.start_volleyd(cfg, port, f"{label}-volleyd-{run}")
+    try:
+        events = max(1, deliveries // subs)
+        lg, st, rate, extra = throughput_phase(h, port, sport, events, subs, size,
+                                               f"{name} run {run + 1}", timeout_s)
+        rss = vm_status(vd.pid).get("VmHWM")
+        h.stop_volleyd(vd, name)
+    finally:
+        kill(vd)
+        kill(sink, signal.SIGTERM)
+    print(f"  {subs} subscriber(s), {size_label(size)}: {events} events, "
+          f"{fmt(lg['events_per_s'])} events/s acked, {fmt(rate)} deliveries/s, "
+          f"peak RSS {fmt(rss)} MB {extra.get('incomplete', '')}", flush=True)
+    return {"events_s": lg["events_per_s"], "deliveries_s": rate, "rss_mb": rss, **extra,
+            **with_ratios(ceilings, rate)}
+
+
+def scenario_c(h, run):
+    name = "(c) fan-out 1 -> 10"
+    return [(name, scenario_fanout(h, run, 10, 100, h.args.c_deliveries, "c", name,
+                                         paired=True))]
+
+
+def scenario_d(h, run):
+    rows = []
+    for size, subs_list, deliveries in h.args.d_grid:
+        for subs in subs_list:
+            name = f"(d) {subs} subs, {size_label(size)}"
+            row = scenario_fanout(h, run, subs, size, deliveries, f"d{subs}x{size}", name,
+                                  h.args.d_cell_timeout)
+            rows.append((name, row))
+    return rows
+
+
+def dead_endpoint_config(h, name, port, dport, data_dir):
+    sub = h.subscriber(0, f"http://127.0.0.1:{dport}/dead", max_attempts=1000000,
+                       backoff={"base_ms": 1000, "max_ms": 4000},
+                       breaker={"failure_threshold": 5, "cooldown_ms": 1000,
+                                "max_cooldown_ms": 2000})
+    return h.write_config(name, [sub], port, data_dir,
+                          {"queue": {"memory_limit": h.args.memory_limit}})
+
+
+def fill_dead(h, run, label):
+    """volleyd with a subscriber on a closed port, `big` events published."""
+    port, dport = free_port(), free_port()
+    data = os.path.join(h.tmp, f"{label}{run}")
+    cfg = dead_endpoint_config(h, f"{label}{run}", port, dport, data)
+    vd = h.start_volleyd(cfg, port, f"{label}-volleyd-{run}")
+    sampler = RssSampler(vd.pid)
+    try:
+        lg = h.loadgen(port, h.args.big, duration=300, name=f"{label}-loadgen-{run}")
+    except BaseException:
+        kill(vd)
+        raise
+    return vd, cfg, port, dport, lg, sampler
+
+
+def scenario_e(h, run):
+    """1M deliveries queued behind a dead endpoint: RSS, then drain time."""
+    vd, _cfg, _port, dport, lg, sampler = fill_dead(h, run, "e")
+    sink = None
+    try:
+        time.sleep(2)
+        after_fill = vm_status(vd.pid)
+        sink = h.start_sink(dport, f"e-sink-{run}")
+        st = h.wait_arrivals(dport, h.args.big, timeout_s=h.args.drain_timeout, stall_s=30,
+                             what=f"(e) run {run + 1}")
+        row = {"events_s": lg["events_per_s"], "rss_after_fill_mb": after_fill.get("VmRSS"),
+               "queued": h.args.big}
+        if st:
+            drain_s = (st["last_ns"] - st["start_ns"]) / 1e9
+            row.update(drain_s=drain_s, deliveries_s=delivery_rate(st),
+                       first_after_s=(st["first_ns"] - st["start_ns"]) / 1e9)
+            if st["count"] > h.args.big:
+                h.problem(f"(e): sink got {st['count']} requests for {h.args.big} deliveries")
+        row["rss_mb"] = vm_status(vd.pid).get("VmHWM")
+        row.update(sampler.peaks())
+        h.stop_volleyd(vd, "e")
+    finally:
+        kill(vd)
+        kill(sink, signal.SIGTERM)
+    print(f"  (e) {h.args.big} queued behind a dead endpoint: ingest {fmt(row['events_s'])} "
+          f"events/s, RSS after fill {fmt(row['rss_after_fill_mb'])} MB, peak {fmt(row['rss_mb'])} MB "
+          f"(anon {fmt(row.get('rss_anon_mb'))} MB + file-backed {fmt(row.get('rss_file_mb'))} MB), "
+          f"drain {fmt(row.get('drain_s'), 2)} s after the endpoint came up "
+          f"({fmt(row.get('deliveries_s'))} deliveries/s)", flush=True)
+    return [("(e) 1M behind dead endpoint", row)]
+
+
+def scenario_f(h, run):
+    """Restart with 1M pending: time from start to the first delivery."""
+    vd, cfg, port, dport, lg, sampler = fill_dead(h, run, "f")
+    sampler.peaks()
+    sink = vd2 = None
+    try:
+        stop_s = h.stop_volleyd(vd, "f (first process)")
+        sink = h.start_sink(dport, f"f-sink-{run}")
+        t0 = time.time_ns()
+        vd2 = spawn([h.volleyd, "--config", cfg], h.log_path(f"f-volleyd2-{run}"))
+        st, listen_s = None, None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and vd2.poll() is None:
+            if listen_s is None and port_open(port):
+                listen_s = (time.time_ns() - t0) / 1e9
+            s = h.sink_stats(dport)
+            if s and s["count"] > 0:
+                st = s
+                break
+            time.sleep(0.01)
+        row = {"events_s": lg["events_per_s"], "shutdown_s": stop_s, "listen_s": listen_s,
+               "queued": h.args.big}
+        if st:
+            row["resume_s"] = (st["first_ns"] - t0) / 1e9
+            # Restarted delivery rate over a bounded window (no full drain).
+            time.sleep(h.args.f_window)
+            s2 = h.sink_stats(dport)
+            row["deliveries_s"] = delivery_rate(s2)
+        else:
+            h.problem("(f): no delivery within 60 s of the restart")
+        row["rss_mb"] = vm_status(vd2.pid).get("VmHWM")
+        h.stop_volleyd(vd2, "f (restarted)")
+    finally:
+        kill(vd)
+        kill(vd2)
+        kill(sink, signal.SIGTERM)
+    print(f"  (f) restart with {h.args.big} pending: first delivery after "
+          f"{fmt(row.get('resume_s'), 3)} s, then {fmt(row.get('deliveries_s'))} deliveries/s; "
+          f"shutdown took {fmt(stop_s, 2)} s", flush=True)
+    return [("(f) restart, 1M pending", row)]
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "-"
+    if digits == 0:
+        return f"{v:,.0f}"
+    return f"{v:,.{digits}f}"
+
+
+def medians(samples):
+    out = {}
+    for k, vs in samples.items():
+        vs = [v for v in vs if v is not None]
+        if vs and all(isinstance(v, str) for v in vs):
+            out[k] = " / ".join(dict.fromkeys(vs))
+        else:
+            vs = [v for v in vs if not isinstance(v, str)]
+            out[k] = statistics.median(vs) if vs else None
+    return out
+
+
+COLUMNS = [
+    ("scenario", None, 30),
+    ("events/s acked", "events_s", 14),
+    ("deliveries/s", "deliveries_s", 12),
+    ("p50 ms", "p50_ms", 7),
+    ("p99 ms", "p99_ms", 7),
+    ("peak RSS MB", "rss_mb", 11),
+    ("wrk req/s", "wrk_rps", 10),
+    ("curl-loop req/s", "curl_rps", 15),
+    ("volley/wrk", "ratio_wrk", 10),
+    ("volley/curl", "ratio_curl", 11),
+    ("notes", "notes", 0),
+]
+
+
+def cell(key, v):
+    if v is None:
+        return "-"
+    if key in ("p50_ms", "p99_ms"):
+        return f"{v:.2f}"
+    if key.startswith("ratio"):
+        return f"{v:.2f}"
+    if isinstance(v, str):
+        return v
+    return f"{v:,.0f}"
+
+
+def build_rows(results):
+    """Medians per row, plus the ceilings and ratios for delivery rows."""
+    rows = []
+    ceilings = {}
+    for name, samples in results.items():
+        m = medians(samples)
+        if name.startswith("ceiling"):
+            ceilings[name] = m
+        rows.append([name, m, samples])
+    out = []
+    for name, m, samples in rows:
+        size = "100 B"
+        mm = re.search(r"(\d+ K?B)", name)
+        if mm and not name.startswith("ceiling"):
+            size = mm.group(1)
+        ceil = ceilings.get(f"ceiling {size}", {})
+        if name.startswith(("(b)", "(c)", "(d)")):
+            m.setdefault("wrk_rps", ceil.get("wrk_rps"))
+            m.setdefault("curl_rps", ceil.get("curl_rps"))
+        # Rows with paired ceilings carry the median of per-run ratios;
+        # the others are divided by the ceiling scenario's medians.
+        d = m.get("deliveries_s")
+        if d and m.get("wrk_rps") and m.get("ratio_wrk") is None \
+                and not name.startswith("ceiling"):
+            m["ratio_wrk"] = d / m["wrk_rps"]
+        if d and m.get("curl_rps") and m.get("ratio_curl") is None \
+                and not name.startswith("ceiling"):
+            m["ratio_curl"] = d / m["curl_rps"]
+        notes = []
+        if "ratio_wrk" in samples:
+            notes.append("ceilings paired (measured on this sink right before)")
+        if m.get("incomplete"):
+            runs = len(samples.get("incomplete", []))
+            notes.append(f"INCOMPLETE in {runs} run(s): {m['incomplete']}")
+        if m.get("queued") is not None and m["queued"] != 1000000:
+            notes.append(f"{m['queued']:,.0f} queued (not 1M)")
+        if m.get("drain_s") is not None:
+            notes.append(f"drain {m['drain_s']:.1f} s after endpoint up")
+        if m.get("rss_anon_mb") is not None:
+            notes.append(f"peak RSS = anon {m['rss_anon_mb']:.0f} MB + file-backed (LMDB map) "
+                         f"{m['rss_file_mb'] or 0:.0f} MB, sampled")
+        if m.get("rss_after_fill_mb") is not None:
+            notes.append(f"RSS after fill {m['rss_after_fill_mb']:.0f} MB")
+        if m.get("resume_s") is not None:
+            notes.append(f"first delivery {m['resume_s']:.2f} s after start")
+        if m.get("listen_s") is not None:
+            notes.append(f"ingress up {m['listen_s']:.2f} s after start")
+        if m.get("shutdown_s") is not None:
+            notes.append(f"SIGTERM->exit {m['shutdown_s']:.2f} s")
+        if m.get("latency_rate") is not None:
+            notes.append(f"latency at {m['latency_rate']:,.0f} ev/s")
+        if m.get("ack_p99_ms") is not None:
+            notes.append(f"ack p50/p99 {m['ack_p50_ms']:.1f}/{m['ack_p99_ms']:.1f} ms")
+        m["notes"] = "; ".join(notes)
+        out.append({"scenario": name, "median": m, "samples": samples})
+    return out
+
+
+def render_table(rows, markdown):
+    heads = [c[0] for c in COLUMNS]
+    lines = []
+    if markdown:
+        lines.append("| " + " | ".join(heads) + " |")
+        lines.append("|" + "|".join("---" if i == 0 or i == len(heads) - 1 else "---:"
+                                     for i in range(len(heads))) + "|")
+        for r in rows:
+            vals = [r["scenario"]] + [cell(k, r["median"].get(k)) for _, k, _ in COLUMNS[1:]]
+            lines.append("| " + " | ".join(vals) + " |")
+    else:
+        widths = [max(w, len(h)) for (h, _, w) in COLUMNS]
+        lines.append("  ".join(h.ljust(widths[i]) if i == 0 else h.rjust(widths[i])
+                               for i, h in enumerate(heads)).rstrip())
+        for r in rows:
+            vals = [r["scenario"]] + [cell(k, r["median"].get(k)) for _, k, _ in COLUMNS[1:]]
+            lines.append("  ".join(v.ljust(widths[i]) if i in (0, len(vals) - 1)
+                                   else v.rjust(widths[i]) for i, v in enumerate(vals)).rstrip())
+    return "\n".join(lines)
+
+
+def targets(rows):
+    by = {r["scenario"]: r["median"] for r in rows}
+    checks = []
+
+    def check(label, value, ok, shown):
+        checks.append({"target": label, "value": value,
+                       "met": None if value is None else bool(ok),
+                       "shown": "-" if value is None else shown})
+
+    a = by.get("(a) ingest only", {})
+    v = a.get("events_s")
+    check("(a) >= 150k events/s acknowledged", v, v is not None and v >= 150000, fmt(v))
+    b = by.get("(b) 1 subscriber", {})
+    v = b.get("deliveries_s")
+    check("(b) >= 30k deliveries/s", v, v is not None and v >= 30000, fmt(v))
+    v = b.get("p99_ms")
+    check("(b) p99 <= 20 ms at half rate", v, v is not None and v <= 20, fmt(v, 2) + " ms")
+    v = b.get("ratio_wrk")
+    check("(b) volley/wrk >= 0.3", v, v is not None and v >= 0.3, fmt(v, 2))
+    c = by.get("(c) fan-out 1 -> 10", {})
+    v = c.get("deliveries_s")
+    check("(c) >= 30k deliveries/s", v, v is not None and v >= 30000, fmt(v))
+    e = by.get("(e) 1M behind dead endpoint", {})
+    v = e.get("rss_mb")
+    check("(e) peak RSS <= 300 MB (VmHWM)", v, v is not None and v <= 300, fmt(v) + " MB")
+    v = e.get("rss_anon_mb")
+    check("(e) ... of which anonymous (daemon's own) memory", v, v is not None and v <= 300,
+          fmt(v) + " MB")
+    f = by.get("(f) restart, 1M pending", {})
+    v = f.get("resume_s")
+    check("(f) first delivery <= 2 s after restart", v, v is not None and v <= 2,
+          fmt(v, 2) + " s")
+    return checks
+
+
+def machine_info():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = None
+    try:
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) // 1024
+    except OSError:
+        pass
+
+    def git(*a):
+        try:
+            return subprocess.run(["git", "-C", ROOT, *a], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, timeout=10).stdout.decode().strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "mem_mb": mem,
+        "kernel": os.uname().release,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "git_commit": git("rev-parse", "--short", "HEAD"),
+        "git_dirty_files": len([l for l in git("status", "--porcelain").splitlines() if l]),
+    }
+
+
+def write_reports(h, rows, machine, command, load, busy_at, started):
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    tcheck = targets(rows)
+    doc = {
+        "command": command,
+        "machine": machine,
+        "runs": h.args.runs,
+        "d_runs": h.args.d_runs,
+        "quick": h.args.quick,
+        "settings": {
+            "concurrency": h.args.concurrency, "sink_threads": h.args.sink_threads,
+            "big": h.args.big, "memory_limit": h.args.memory_limit,
+            "ingest_events": h.args.ingest_events, "b_events": h.args.b_events,
+            "c_deliveries": h.args.c_deliveries, "latency_seconds": h.args.latency_seconds,
+            "d_grid": h.args.d_grid, "ceiling_seconds": h.args.ceiling_seconds,
+        },
+        "loadavg_at_scenario_start": load,
+        "cpu_busy_before_each_run": busy_at,
+        "duration_s": round(time.monotonic() - started, 1),
+        "rows": rows,
+        "targets": tcheck,
+        "hotspots": h.hotspots,
+        "problems": h.problems,
+    }
+    with open(os.path.join(ROOT, "bench", "results", "latest.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+
+    md = [
+        "# Volley benchmark results",
+        "",
+        "Written by `bench/run.sh`; medians of the runs. Rerun to refresh.",
+        "",
+        f"- Command: `{command}`",
+        f"- Date: {machine['date']}; runs per scenario: {h.args.runs}"
+        f"{'' if h.args.d_runs == h.args.runs else f' ((d) grid: {h.args.d_runs})'}"
+        f"{' (quick mode)' if h.args.quick else ''}; whole run {doc['duration_s']:.0f} s",
+        f"- Machine: {machine['nproc']} cores, {machine['cpu_model']}, "
+        f"{machine['mem_mb']} MB RAM, Linux {machine['kernel']}",
+        f"- Tree: commit {machine['git_commit']}"
+        f"{', with %d uncommitted files' % machine['git_dirty_files'] if machine['git_dirty_files'] else ''}",
+        f"- Load average (1 min) when each scenario started: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in load.items())
+        + " — the machine is shared, so other work competes for its 2 cores.",
+        f"- CPU busy (all processes) just before each run, after waiting up to "
+        f"{h.args.wait_idle:.0f} s for quiet: "
+        + ", ".join(f"{k} " + "/".join(f"{b:.0%}" for b in v) for k, v in busy_at.items()),
+        f"- Same concurrency everywhere: Volley `max_in_flight` 64 (default), "
+        f"wrk `-t2 -c{h.args.concurrency}`, curl loop {h.args.concurrency} handles; "
+        f"sink: bench/sink.cpp with {h.args.sink_threads} epoll thread(s).",
+        "",
+        render_table(rows, markdown=True),
+        "",
+        "## Targets (issue 5)",
+        "",
+        "| target | measured | met |",
+        "|---|---:|---|",
+    ]
+    for t in tcheck:
+        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        md.append(f"| {t['target']} | {t['shown']} | {met} |")
+    if h.hotspots:
+        roles = h.hotspots.get("thread_roles", {})
+        threads = []
+        for l in h.hotspots["threads"][:12]:
+            parts = l.split()
+            tid = parts[1].split(":")[0] if len(parts) > 1 else ""
+            threads.append(f"{l}  ({roles.get(tid, '?')})")
+        md += ["", "## Hot spots of volleyd during (b) (perf record -e cpu-clock -g, self time)",
+               "", "By thread:", "", "```"] + threads + ["```", "", "By library:", "", "```"] \
+            + h.hotspots["dsos"][:12] + ["```", "", "By symbol:", "", "```"] \
+            + h.hotspots["symbols"][:25] + ["```", "", "Callers of the top symbol:", "", "```"] \
+            + h.hotspots.get("top_callers", [])[:40] + ["```"]
+        for key, lines in h.hotspots.items():
+            if key.startswith("thread "):
+                tid = key.split()[1]
+                md += ["", f"Inside thread {tid} ({roles.get(tid, '?')}), % of all samples:", "",
+                       "```"] + lines + ["```"]
+    md += ["", "## Problems seen during the run", ""]
+    md += [f"- {p}" for p in h.problems] or ["- none"]
+    md += ["", "## How each number is measured", "", METHOD]
+    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    return tcheck
+
+
+METHOD = """\
+- **events/s acked**: `bench/loadgen` (4 TCP connections, 1024 lines in flight
+  each) counts `{"ok":true}` answers ÷ time from the first line sent to the
+  last answer. An answer means the event and its deliveries are committed to
+  LMDB.
+- **deliveries/s**: requests counted by `bench/sink` ÷ time between the first
+  and the last arrival, with every event published at full speed (so the
+  delivery path, not the publisher, sets the pace). Every delivery must arrive
+  before the number counts; a stall is reported as a problem.
+- **p50/p99 ms** (b): ingest→delivery latency at half the measured delivery
+  rate. The publisher writes `data.t` = CLOCK_REALTIME ns when it sends the
+  line; the sink subtracts it from its own CLOCK_REALTIME on arrival (same
+  machine, same clock), into a log-linear histogram (<1 % error).
+- **peak RSS**: `VmHWM` of volleyd from /proc at the end of the scenario. It
+  counts file-backed pages too, and LMDB reads through a shared memory map,
+  so for (b) and (e) the harness also samples `RssAnon` (the daemon's own
+  memory) and `RssFile` (mostly the LMDB map, reclaimable by the kernel)
+  every 0.2 s and reports their peaks in the notes.
+- **ratios**: for (b) and (c), wrk and the curl loop run against the same
+  sink right before volleyd starts, in every run, and the ratio is the median
+  of the per-run ratios (the machine is shared, so only numbers taken close
+  together compare fairly); for (d) the ceiling scenario's medians per size.
+- **wrk req/s**: `wrk -t2 -c64` POSTing a Volley-shaped body and header set
+  (`bench/wrk_post.lua`) to the same sink — the HTTP ceiling of this machine.
+- **curl-loop req/s**: `bench/curl_ceiling`, a bare libcurl multi loop (64
+  easy handles, re-added on completion; no actors, no disk) with the same body
+  and headers against the same sink — the ceiling of Volley's HTTP stack.
+- **(e)**: one subscriber whose URL is a closed 127.0.0.1 port
+  (`max_attempts` 1e6 so nothing is dead-lettered; breaker cooldown 1–2 s;
+  backoff 1–4 s), `queue.memory_limit` 10000. After all events are
+  acknowledged, RSS is read; then the sink starts on that port and the drain
+  time runs from its start until the last delivery arrives.
+- **(f)**: the same fill, then SIGTERM; the sink starts on the port, then
+  volleyd again; the time runs from spawning volleyd until the sink sees the
+  first delivery. The restarted delivery rate is over a short window.
+"""
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="smaller counts and grid")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--scenarios", default="ceil,a,b,c,d,e,f",
+                    help="comma list of ceil,a,b,c,d,e,f")
+    ap.add_argument("--d-runs", type=int, help="runs of the (d) grid (default: --runs)")
+    ap.add_argument("--big", type=int, help="queued deliveries for (e)/(f) (default 1000000)")
+    ap.add_argument("--perf", action="store_true", help="profile volleyd during (b)")
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--volleyd", required=True)
+    ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--sink-threads", type=int, default=2)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--wait-idle", type=float, default=60,
+                    help="before each run, wait up to this many seconds for the CPUs to be "
+                         "mostly idle (the machine is shared); 0 = do not wait")
+    args = ap.parse_args()
+    q = args.quick
+    args.big = args.big or (200000 if q else 1000000)
+    args.memory_limit = 10000
+    args.map_size_mb = 8192
+    args.ingest_events = 300000 if q else 1000000
+    args.b_events = 100000 if q else 300000
+    args.c_deliveries = 100000 if q else 300000
+    args.latency_seconds = 5 if q else 10
+    args.ceiling_seconds = 4 if q else 8
+    args.drain_timeout = 300
+    args.d_cell_timeout = 30 if q else 60
+    args.f_window = 3
+    # (payload size, subscriber counts, deliveries per cell)
+    if q:
+        args.d_grid = [(100, [1, 10, 100, 1000], 50000),
+                       (10240, [1, 100], 20000),
+                       (102400, [1, 100], 5000)]
+    else:
+        args.d_grid = [(100, [1, 10, 100, 1000], 100000),
+                       (10240, [1, 10, 100, 1000], 20000),
+                       (102400, [1, 10, 100, 1000], 5000)]
+    args.d_runs = args.d_runs or args.runs
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    return args
+
+
+def main():
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    h = Harness(args)
+    started = time.monotonic()
+    machine = machine_info()
+    print(f"machine: {machine['nproc']} cores, {machine['cpu_model']}; "
+          f"runs={args.runs}{' quick' if args.quick else ''}; scenarios={','.join(args.scenarios)}",
+          flush=True)
+    results = {}  # row name -> metric -> [values per run]
+    load = {}
+    busy_at = {}  # scenario -> CPU busy fraction (other work) before each run
+
+    def add(rows):
+        for name, metrics in rows:
+            r = results.setdefault(name, {})
+            for k, v in metrics.items():
+                r.setdefault(k, []).append(v)
+
+    ceiling_sizes = [100]
+    if "d" in args.scenarios:
+        ceiling_sizes += sorted({s for s, _, _ in args.d_grid if s != 100})
+    plan = [("ceil", lambda run: scenario_ceilings(h, run, ceiling_sizes)),
+            ("a", lambda run: scenario_a(h, run)),
+            ("b", lambda run: scenario_b(h, run)),
+            ("c", lambda run: scenario_c(h, run)),
+            ("d", lambda run: scenario_d(h, run)),
+            ("e", lambda run: scenario_e(h, run)),
+            ("f", lambda run: scenario_f(h, run))]
+    try:
+        for key, fn in plan:
+            if key not in args.scenarios:
+                continue
+            load[key] = loadavg()
+            for run in range(args.d_runs if key == "d" else args.runs):
+                busy = wait_for_quiet(args.wait_idle) if args.wait_idle > 0 else cpu_busy()
+                busy_at.setdefault(key, []).append(round(busy, 2))
+                print(f"[{time.monotonic() - started:6.0f}s] scenario {key}, run {run + 1}"
+                      f" (load {loadavg():.1f}, CPU busy before start {busy:.0%})", flush=True)
+                try:
+                    add(fn(run))
+                except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
+                    h.problem(f"scenario {key} run {run + 1}: {e}")
+        rows = build_rows(results)
+        machine = machine_info()
+        tcheck = write_reports(h, rows, machine, args.command, load, busy_at, started)
+        print()
+        print(render_table(rows, markdown=False))
+        print()
+        for t in tcheck:
+            met = "n/a" if t["met"] is None else ("met" if t["met"] else "NOT MET")
+            print(f"  target {t['target']}: {t['shown']} -> {met}")
+        if h.problems:
+            print("\nproblems:")
+            for p in h.problems:
+                print("  - " + p)
+        print(f"\nwrote bench/results/latest.json and bench/RESULTS.md "
+              f"({time.monotonic() - started:.0f} s)")
+    finally:
+        kill_all()
+        shutil.rmtree(h.tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

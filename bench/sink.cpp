@@ -1,0 +1,444 @@
+// bench/sink: a minimal HTTP/1.1 responder for the benchmark harness.
+//
+// Answers every request with "200 OK, Content-Length: 0", keep-alive, from
+// N epoll threads (SO_REUSEPORT, one listener each). It counts arrivals and,
+// when a body carries `"data":{"t":<ns>` (CLOCK_REALTIME at publish time, as
+// bench/loadgen writes it), records publish->arrival latency. Bodies are
+// skipped, not buffered, so 100 KB payloads cost no copies.
+//
+//   GET /__stats  -> one JSON object (counts since start or the last reset)
+//   GET /__reset  -> zero the counters (other threads within ~50 ms)
+//
+// Usage: sink --port P [--host 127.0.0.1] [--threads 1] [--max-seconds 7200]
+
+#include "latency_histogram.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr size_t read_chunk = 256 * 1024;
+constexpr size_t max_header_bytes = 64 * 1024;
+constexpr size_t body_probe_bytes = 512; // where "data":{"t": is looked for
+constexpr std::string_view ok_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+uint64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Counters of one worker thread; only that thread writes them.
+struct alignas(64) worker_stats {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> body_bytes{0};
+  std::atomic<uint64_t> first_ns{0};
+  std::atomic<uint64_t> last_ns{0};
+  std::atomic<uint64_t> epoch{0};
+  bench::latency_histogram latency;
+
+  void bump(std::atomic<uint64_t>& v, uint64_t by) {
+    v.store(v.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+  void clear(uint64_t new_epoch) {
+    requests.store(0, std::memory_order_relaxed);
+    body_bytes.store(0, std::memory_order_relaxed);
+    first_ns.store(0, std::memory_order_relaxed);
+    last_ns.store(0, std::memory_order_relaxed);
+    latency.clear();
+    epoch.store(new_epoch, std::memory_order_release);
+  }
+};
+
+std::atomic<uint64_t> g_epoch{0};
+uint64_t g_start_ns = 0;
+std::vector<std::unique_ptr<worker_stats>> g_stats;
+
+bool iequals_prefix(std::string_view line, std::string_view name) {
+  if (line.size() < name.size())
+    return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char a = line[i];
+    if (a >= 'A' && a <= 'Z')
+      a = static_cast<char>(a - 'A' + 'a');
+    if (a != name[i])
+      return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string stats_json() {
+  std::array<uint64_t, bench::latency_histogram::buckets> counts{};
+  uint64_t total = 0, max_us = 0, requests = 0, bytes = 0, first = 0, last = 0;
+  auto epoch = g_epoch.load();
+  for (auto& w : g_stats) {
+    if (w->epoch.load(std::memory_order_acquire) != epoch)
+      continue; // not reset yet: counts belong to the previous epoch
+    requests += w->requests.load(std::memory_order_relaxed);
+    bytes += w->body_bytes.load(std::memory_order_relaxed);
+    auto f = w->first_ns.load(std::memory_order_relaxed);
+    if (f != 0 && (first == 0 || f < first))
+      first = f;
+    last = std::max(last, w->last_ns.load(std::memory_order_relaxed));
+    w->latency.add_to(counts, total, max_us);
+  }
+  using h = bench::latency_histogram;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "{\"count\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,\"first_ns\":%llu,"
+                "\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,"
+                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu}",
+                (unsigned long long)requests, (unsigned long long)bytes,
+                (unsigned long long)g_start_ns, (unsigned long long)first,
+                (unsigned long long)last, (unsigned long long)realtime_ns(),
+                (unsigned long long)total, h::percentile(counts, total, 50),
+                h::percentile(counts, total, 90), h::percentile(counts, total, 99),
+                h::percentile(counts, total, 99.9), (unsigned long long)max_us);
+  return buf;
+}
+
+std::string control_response(std::string_view body) {
+  std::string out = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ";
+  out += std::to_string(body.size());
+  out += "\r\n\r\n";
+  out += body;
+  return out;
+}
+
+struct connection {
+  int fd = -1;
+  // Parsing state of the current request.
+  bool in_body = false;
+  std::string head;          // header bytes so far
+  size_t body_left = 0;
+  size_t body_seen = 0;
+  std::string body_probe;    // first bytes of the body
+  std::string path;
+  std::string out;           // responses not yet written
+  bool want_out = false;     // EPOLLOUT armed
+};
+
+class worker {
+public:
+  worker(int listen_fd, worker_stats& stats) : listen_fd_(listen_fd), stats_(stats) {}
+
+  void run(uint64_t deadline_ns) {
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = listen_fd_;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &ev);
+    std::vector<epoll_event> events(512);
+    buf_.resize(read_chunk);
+    while (realtime_ns() < deadline_ns) {
+      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 50);
+      auto epoch = g_epoch.load(std::memory_order_acquire);
+      if (stats_.epoch.load(std::memory_order_relaxed) != epoch)
+        stats_.clear(epoch);
+      for (int i = 0; i < n; ++i) {
+        int fd = events[static_cast<size_t>(i)].data.fd;
+        if (fd == listen_fd_) {
+          accept_all();
+          continue;
+        }
+        auto it = conns_.find(fd);
+        if (it == conns_.end())
+          continue;
+        auto& c = *it->second;
+        bool alive = true;
+        if (events[static_cast<size_t>(i)].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+          alive = on_readable(c);
+        if (alive && !c.out.empty())
+          alive = flush(c);
+        if (!alive)
+          close_conn(fd);
+      }
+    }
+  }
+
+private:
+  void accept_all() {
+    for (;;) {
+      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0)
+        return;
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto c = std::make_unique<connection>();
+      c->fd = fd;
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.data.fd = fd;
+      epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+      conns_[fd] = std::move(c);
+    }
+  }
+
+  void close_conn(int fd) {
+    epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+    ::close(fd);
+    conns_.erase(fd);
+  }
+
+  bool on_readable(connection& c) {
+    ssize_t n = ::read(c.fd, buf_.data(), buf_.size());
+    if (n == 0)
+      return false;
+    if (n < 0)
+      return errno == EAGAIN || errno == EINTR;
+    return consume(c, buf_.data(), static_cast<size_t>(n));
+  }
+
+  // Feeds bytes through the request state machine; false closes.
+  bool consume(connection& c, const char* p, size_t n) {
+    while (n > 0) {
+      if (!c.in_body) {
+        std::string_view head;
+        if (c.head.empty()) {
+          // Fast path: the whole header block is in this chunk.
+          auto* end = static_cast<const char*>(memmem(p, n, "\r\n\r\n", 4));
+          if (end == nullptr) {
+            c.head.assign(p, n);
+            return n <= max_header_bytes;
+          }
+          head = std::string_view{p, static_cast<size_t>(end - p) + 2};
+          size_t used = static_cast<size_t>(end - p) + 4;
+          p += used;
+          n -= used;
+        } else {
+          size_t old = c.head.size();
+          size_t look = std::min(n, max_header_bytes);
+          c.head.append(p, look);
+          auto end = c.head.find("\r\n\r\n", old >= 3 ? old - 3 : 0);
+          if (end == std::string::npos) {
+            p += look;
+            n -= look;
+            if (c.head.size() > max_header_bytes)
+              return false;
+            continue;
+          }
+          size_t used = end + 4 - old; // bytes of this chunk that were header
+          p += used;
+          n -= used;
+          c.head.resize(end + 2);
+          head = c.head;
+        }
+        if (!parse_head(c, head))
+          return false;
+        c.head.clear();
+        c.in_body = true;
+        c.body_probe.clear();
+        c.body_seen = 0;
+        if (c.body_left == 0) {
+          finish(c);
+          continue;
+        }
+      }
+      size_t take = std::min(n, c.body_left);
+      if (c.body_probe.size() < body_probe_bytes)
+        c.body_probe.append(p, std::min(take, body_probe_bytes - c.body_probe.size()));
+      c.body_left -= take;
+      c.body_seen += take;
+      p += take;
+      n -= take;
+      if (c.body_left == 0)
+        finish(c);
+    }
+    return true;
+  }
+
+  // `head` holds the request line and headers, each ending in CRLF.
+  bool parse_head(connection& c, std::string_view head) {
+    auto eol = head.find("\r\n");
+    auto request_line = head.substr(0, eol);
+    auto sp1 = request_line.find(' ');
+    auto sp2 = request_line.find(' ', sp1 + 1);
+    if (sp1 == std::string_view::npos || sp2 == std::string_view::npos)
+      return false;
+    c.path.assign(request_line.substr(sp1 + 1, sp2 - sp1 - 1));
+    c.body_left = 0;
+    bool expect_continue = false;
+    size_t pos = eol + 2;
+    while (pos < head.size()) {
+      auto next = head.find("\r\n", pos);
+      if (next == std::string_view::npos)
+        next = head.size();
+      auto line = head.substr(pos, next - pos);
+      pos = next + 2;
+      if (iequals_prefix(line, "content-length:")) {
+        c.body_left = 0;
+        for (char ch : trim(line.substr(15))) {
+          if (ch < '0' || ch > '9')
+            return false;
+          c.body_left = c.body_left * 10 + static_cast<size_t>(ch - '0');
+        }
+      } else if (iequals_prefix(line, "transfer-encoding:")) {
+        return false; // chunked bodies are not used by any client of the bench
+      } else if (iequals_prefix(line, "expect:")) {
+        expect_continue = true;
+      }
+    }
+    if (expect_continue && c.body_left > 0)
+      c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+    return true;
+  }
+
+  void finish(connection& c) {
+    c.in_body = false;
+    if (c.path.rfind("/__", 0) == 0) {
+      if (c.path == "/__reset") {
+        auto epoch = g_epoch.fetch_add(1) + 1;
+        stats_.clear(epoch);
+        c.out += control_response("{\"ok\":true}");
+      } else {
+        c.out += control_response(stats_json());
+      }
+      return;
+    }
+    auto now = realtime_ns();
+    stats_.bump(stats_.requests, 1);
+    stats_.bump(stats_.body_bytes, c.body_seen);
+    if (stats_.first_ns.load(std::memory_order_relaxed) == 0)
+      stats_.first_ns.store(now, std::memory_order_relaxed);
+    stats_.last_ns.store(now, std::memory_order_relaxed);
+    static constexpr std::string_view marker = "\"data\":{\"t\":";
+    auto at = std::string_view{c.body_probe}.find(marker);
+    if (at != std::string_view::npos) {
+      uint64_t sent = std::strtoull(c.body_probe.c_str() + at + marker.size(), nullptr, 10);
+      if (sent != 0 && sent <= now)
+        stats_.latency.record((now - sent) / 1000);
+    }
+    c.out.append(ok_response);
+  }
+
+  bool flush(connection& c) {
+    while (!c.out.empty()) {
+      ssize_t w = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+      if (w < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+          break;
+        return false;
+      }
+      c.out.erase(0, static_cast<size_t>(w));
+    }
+    bool want = !c.out.empty();
+    if (want != c.want_out) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
+      ev.data.fd = c.fd;
+      epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+      c.want_out = want;
+    }
+    return true;
+  }
+
+  int listen_fd_;
+  worker_stats& stats_;
+  int ep_ = -1;
+  std::vector<char> buf_;
+  std::unordered_map<int, std::unique_ptr<connection>> conns_;
+};
+
+int make_listener(const std::string& host, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4096) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int usage() {
+  std::fprintf(stderr, "usage: sink --port P [--host 127.0.0.1] [--threads 1] [--max-seconds 7200]\n");
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  int threads = 1;
+  long max_seconds = 7200; // bounded even if the harness forgets it
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc)
+      return usage();
+    std::string v = argv[++i];
+    if (a == "--port")
+      port = std::atoi(v.c_str());
+    else if (a == "--host")
+      host = v;
+    else if (a == "--threads")
+      threads = std::max(1, std::atoi(v.c_str()));
+    else if (a == "--max-seconds")
+      max_seconds = std::atol(v.c_str());
+    else
+      return usage();
+  }
+  if (port <= 0 || port > 65535)
+    return usage();
+  g_start_ns = realtime_ns();
+  std::vector<int> listeners;
+  for (int t = 0; t < threads; ++t) {
+    int fd = make_listener(host, port);
+    if (fd < 0) {
+      std::fprintf(stderr, "sink: cannot listen on %s:%d: %s\n", host.c_str(), port, std::strerror(errno));
+      return 1;
+    }
+    listeners.push_back(fd);
+    g_stats.push_back(std::make_unique<worker_stats>());
+  }
+  uint64_t deadline = g_start_ns + static_cast<uint64_t>(max_seconds) * 1000000000ull;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      worker w{listeners[static_cast<size_t>(t)], *g_stats[static_cast<size_t>(t)]};
+      w.run(deadline);
+    });
+  std::fprintf(stderr, "sink: listening on %s:%d with %d thread(s)\n", host.c_str(), port, threads);
+  for (auto& th : pool)
+    th.join();
+  return 0;
+}
