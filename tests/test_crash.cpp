@@ -7,6 +7,7 @@
 
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/node_config.hpp"
 #include "tests/support/scripted_receiver.hpp"
@@ -195,30 +196,6 @@ reply_script fail_some_once() {
   };
 }
 
-struct node {
-  temp_dir dir;
-  test_node spec;
-  std::unique_ptr<daemon_process> process;
-
-  node() {
-    spec.port = free_port();
-    spec.data_dir = dir.file("data");
-  }
-
-  // Each start logs to a file of its own: daemon_process::wait_ready looks
-  // for "listening on" in the whole file, which an earlier run already wrote.
-  void start() {
-    write_file(dir.file("volley.json"), node_config_json(spec));
-    log_path = dir.file("volleyd-" + std::to_string(starts++) + ".log");
-    process = std::make_unique<daemon_process>(dir.file("volley.json"), log_path);
-    BOOST_REQUIRE_MESSAGE(process->wait_ready(), "volleyd did not start:\n" << process->log());
-  }
-  std::string log() const { return read_file(log_path); }
-
-  std::string log_path;
-  int starts = 0;
-};
-
 // The lines of `text` that contain `needle`, the last `max` of them.
 std::string lines_with(const std::string& text, const std::string& needle, size_t max = 20) {
   std::vector<std::string> hits;
@@ -282,7 +259,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_events_survive_kill_9_at_random_moments) {
   std::mt19937_64 rng{seed};
 
   endpoint alpha{accept_all}, beta{fail_some_once()};
-  node n;
+  running_node n;
   n.spec.subscribers = {
     {"alpha", alpha.url(), {}, "", retry_settings},
     {"beta", beta.url(), {"crash.b"}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", retry_settings},
@@ -309,7 +286,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_events_survive_kill_9_at_random_moments) {
     BOOST_CHECK_MESSAGE(wait_until([&] { return pub.acked_count() >= 200; }, 30s),
                         "round " << round << ": only " << pub.acked_count() << " events acknowledged");
     std::this_thread::sleep_for(delay); // the random kill moment, not a wait for a result
-    n.process->kill_hard();
+    n.process().kill_hard();
     pub.join();
     for (const auto& id : pub.acked()) {
       want_alpha.insert(id);
@@ -365,7 +342,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_events_survive_kill_9_at_random_moments) {
                         },
                         30s),
                       "pending " << stats.queued << ", dlq " << stats.dlq);
-  BOOST_CHECK_EQUAL(n.process->stop(), 0);
+  BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the_rest) {
@@ -380,7 +357,7 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   }};
   fast.up();
   stuck.up();
-  node n;
+  running_node n;
   n.spec.subscribers = {
     {"fast", fast.url(), {}, "", retry_settings},
     {"stuck", stuck.url(), {"crash.b"}, "", "\"max_in_flight\": 4, \"timeout_ms\": 600000, " + retry_settings},
@@ -396,7 +373,7 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   BOOST_CHECK(wait_until([&] { return pub.acked_count() >= 2000; }, 60s));
   auto t0 = std::chrono::steady_clock::now();
   auto acked_before = pub.acked_count();
-  BOOST_REQUIRE_EQUAL(::kill(n.process->pid(), SIGTERM), 0);
+  BOOST_REQUIRE_EQUAL(::kill(n.process().pid(), SIGTERM), 0);
   // Once new connections are refused, the ingress has begun its shutdown.
   bool refusing = wait_until(
     [&] {
@@ -416,7 +393,7 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   bool late_acked = after && after->find("\"ok\":true") != std::string::npos;
   BOOST_CHECK_MESSAGE(!late_acked, "an event sent on an open connection after the shutdown began was accepted: "
                                      << *after);
-  int code = n.process->stop(60s); // waits for the exit (the repeated SIGTERM is ignored)
+  int code = n.stop(60s); // waits for the exit (the repeated SIGTERM is ignored)
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   pub.join();
   BOOST_TEST_MESSAGE("SIGTERM with " << acked_before << " acknowledged (" << pub.acked_count()
@@ -452,5 +429,5 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   BOOST_TEST_MESSAGE("after SIGTERM and restart: fast " << duplicates(fast.delivered()) << " and stuck "
                                                         << duplicates(stuck.delivered())
                                                         << " delivered more than once");
-  BOOST_CHECK_EQUAL(n.process->stop(), 0);
+  BOOST_CHECK_EQUAL(n.stop(), 0);
 }

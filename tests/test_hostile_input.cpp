@@ -8,6 +8,7 @@
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/recording_receiver.hpp"
+#include "tests/support/running_node.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -20,21 +21,13 @@ using namespace std::string_literals;
 
 namespace {
 
-struct node {
-  temp_dir dir;
-  uint16_t port = free_port();
-  std::unique_ptr<daemon_process> process;
-
-  void start(const std::string& ingress_extra, const std::string& url) {
-    write_file(dir.file("volley.json"),
-               "{\"ingress\": {\"port\": " + std::to_string(port) + ingress_extra +
-                 "}, \"storage\": {\"path\": \"" + dir.file("data") +
-                 "\"}, \"allow_private_networks\": true, \"subscribers\": [{\"name\": \"s\", "
-                 "\"url\": \"" + url + "\"}]}");
-    process = std::make_unique<daemon_process>(dir.file("volley.json"), dir.file("volleyd.log"));
-    BOOST_REQUIRE_MESSAGE(process->wait_ready(), process->log());
-  }
-};
+// One subscriber; the ingress settings vary per test.
+void start(running_node& n, const std::string& ingress_extra, const std::string& url) {
+  n.start("{\"ingress\": {\"port\": " + std::to_string(n.port()) + ingress_extra +
+          "}, \"storage\": {\"path\": \"" + n.spec.data_dir +
+          "\"}, \"allow_private_networks\": true, \"subscribers\": [{\"name\": \"s\", "
+          "\"url\": \"" + url + "\"}]}");
+}
 
 bool ok(const std::optional<std::string>& line) { return line && line->rfind("{\"ok\":true", 0) == 0; }
 
@@ -47,10 +40,10 @@ bool closed_by_peer(line_client& c) {
 
 BOOST_AUTO_TEST_CASE(a_token_must_come_first) {
   recording_receiver sink;
-  node n;
-  n.start(", \"token\": \"s3cret-token\"", sink.url());
+  running_node n;
+  start(n, ", \"token\": \"s3cret-token\"", sink.url());
   {
-    line_client c{n.port};
+    line_client c{n.port()};
     c.send_line(R"({"type":"x","id":"sneaky"})");
     auto answer = c.read_line();
     BOOST_REQUIRE(answer);
@@ -58,12 +51,12 @@ BOOST_AUTO_TEST_CASE(a_token_must_come_first) {
     BOOST_CHECK(closed_by_peer(c));
   }
   {
-    line_client c{n.port};
+    line_client c{n.port()};
     c.send_line(R"({"op":"auth","token":"s3cret-tokeX"})");
     BOOST_CHECK(!ok(c.read_line()));
     BOOST_CHECK(closed_by_peer(c));
   }
-  line_client c{n.port};
+  line_client c{n.port()};
   c.send_line(R"({"op":"auth","token":"s3cret-token"})");
   BOOST_CHECK(ok(c.read_line()));
   c.send_line(R"({"type":"x","id":"allowed"})");
@@ -71,20 +64,20 @@ BOOST_AUTO_TEST_CASE(a_token_must_come_first) {
   BOOST_CHECK(wait_until([&] { return sink.distinct() == 1; }));
   BOOST_CHECK_EQUAL(sink.per_event().count("sneaky"), 0u);
   // The token never shows up in the log.
-  BOOST_CHECK(n.process->log().find("s3cret") == std::string::npos);
-  BOOST_CHECK_EQUAL(n.process->stop(), 0);
+  BOOST_CHECK(n.process().log().find("s3cret") == std::string::npos);
+  BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 
 BOOST_AUTO_TEST_CASE(connection_and_idle_limits) {
   recording_receiver sink;
-  node n;
-  n.start(", \"max_connections\": 2, \"idle_timeout_ms\": 300", sink.url());
-  line_client a{n.port}, b{n.port};
+  running_node n;
+  start(n, ", \"max_connections\": 2, \"idle_timeout_ms\": 300", sink.url());
+  line_client a{n.port()}, b{n.port()};
   a.send_line(R"({"type":"x"})");
   b.send_line(R"({"type":"x"})");
   BOOST_CHECK(ok(a.read_line()));
   BOOST_CHECK(ok(b.read_line()));
-  line_client third{n.port};
+  line_client third{n.port()};
   auto refused = third.read_line();
   BOOST_REQUIRE(refused);
   BOOST_CHECK_MESSAGE(refused->find("too many connections") != std::string::npos, *refused);
@@ -96,23 +89,23 @@ BOOST_AUTO_TEST_CASE(connection_and_idle_limits) {
   BOOST_CHECK(closed_by_peer(b));
   // Their slots are free again.
   BOOST_CHECK(wait_until([&] {
-    line_client again{n.port};
+    line_client again{n.port()};
     again.send_line(R"({"type":"x"})");
     return ok(again.read_line(2s));
   }));
-  BOOST_CHECK_EQUAL(n.process->stop(), 0);
+  BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 
 BOOST_AUTO_TEST_CASE(hostile_lines_get_errors_and_lose_nothing) {
   recording_receiver sink;
-  node n;
-  n.start("", sink.url());
+  running_node n;
+  start(n, "", sink.url());
 
   // A well-behaved client publishes throughout.
   std::atomic<bool> stop{false};
   std::atomic<int> acked{0};
   std::thread good([&] {
-    line_client c{n.port};
+    line_client c{n.port()};
     for (int i = 0; !stop && i < 100000; ++i) {
       c.send_line("{\"type\":\"good\",\"id\":\"g" + std::to_string(i) + "\"}");
       if (ok(c.read_line()))
@@ -129,7 +122,7 @@ BOOST_AUTO_TEST_CASE(hostile_lines_get_errors_and_lose_nothing) {
     "{\"type\":\"x\",\"priority\":99999999999999999999999}",
     "{\"type\":\"x\",\"data\":" + std::string(5000, '9') + "}",
   };
-  line_client bad{n.port};
+  line_client bad{n.port()};
   for (const auto& line : hostile) {
     bad.send_line(line);
     auto answer = bad.read_line();
@@ -147,7 +140,7 @@ BOOST_AUTO_TEST_CASE(hostile_lines_get_errors_and_lose_nothing) {
   BOOST_CHECK(ok(bad.read_line()));
   // Half a line, then gone.
   {
-    line_client half{n.port};
+    line_client half{n.port()};
     half.send_raw("{\"type\":\"half");
   }
 
@@ -157,6 +150,6 @@ BOOST_AUTO_TEST_CASE(hostile_lines_get_errors_and_lose_nothing) {
   auto want = static_cast<size_t>(acked.load()) + 1; // + after-big
   BOOST_CHECK_MESSAGE(wait_until([&] { return sink.distinct() >= want; }),
                       "delivered " << sink.distinct() << " of " << want);
-  BOOST_CHECK(n.process->running());
-  BOOST_CHECK_EQUAL(n.process->stop(), 0);
+  BOOST_CHECK(n.process().running());
+  BOOST_CHECK_EQUAL(n.stop(), 0);
 }

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/node_config.hpp"
 #include "tests/support/recording_receiver.hpp"
@@ -47,26 +48,6 @@ answer parse_answer(const std::string& line) {
   return a;
 }
 
-// A node with its own data dir, config and log.
-struct node {
-  temp_dir dir;
-  test_node spec;
-  std::unique_ptr<daemon_process> process;
-
-  node() {
-    spec.port = free_port();
-    spec.data_dir = dir.file("data");
-  }
-
-  void start() {
-    write_file(dir.file("volley.json"), node_config_json(spec));
-    process = std::make_unique<daemon_process>(dir.file("volley.json"), dir.file("volleyd.log"));
-    BOOST_REQUIRE_MESSAGE(process->wait_ready(), "volleyd did not start:\n" << process->log());
-  }
-
-  int stop() { return process->stop(); }
-};
-
 std::string event_line(const std::string& id, const std::string& type) {
   return "{\"type\":\"" + type + "\",\"id\":\"" + id + "\",\"data\":{\"n\":\"" + id + "\"}}";
 }
@@ -75,7 +56,7 @@ std::string event_line(const std::string& id, const std::string& type) {
 
 BOOST_AUTO_TEST_CASE(ten_thousand_events_reach_exactly_the_matching_subscribers) {
   recording_receiver orders{secret_a}, failures{secret_b}, invoices{secret_c};
-  node n;
+  running_node n;
   n.spec.subscribers = {
     {"orders", orders.url(), {"order.*"}, secret_a, ""},
     {"failures", failures.url(), {"*.failed"}, secret_b, ""},
@@ -149,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_hanging_endpoint_does_not_delay_the_others) {
                              }};
   std::atomic<size_t> hang_requests{0};
   recording_receiver healthy{secret_b};
-  node n;
+  running_node n;
   n.spec.subscribers = {
     {"slow", hanging.url(), {}, "", "\"max_in_flight\": 4, \"timeout_ms\": 600000"},
     {"fast", healthy.url(), {}, secret_b, ""},
@@ -172,7 +153,7 @@ BOOST_AUTO_TEST_CASE(a_hanging_endpoint_does_not_delay_the_others) {
 
 BOOST_AUTO_TEST_CASE(every_bad_line_gets_its_error_and_the_stream_goes_on) {
   recording_receiver sink;
-  node n;
+  running_node n;
   n.spec.extra = "\"defaults\": {\"max_attempts\": 3}";
   n.spec.subscribers = {{"all", sink.url(), {}, "", ""}};
   // A small line limit so the over-long case stays cheap.
@@ -229,7 +210,7 @@ BOOST_AUTO_TEST_CASE(every_bad_line_gets_its_error_and_the_stream_goes_on) {
 
 BOOST_AUTO_TEST_CASE(acknowledged_deliveries_survive_a_restart_with_the_endpoint_down) {
   auto endpoint_port = free_port(); // nothing listens here yet
-  node n;
+  running_node n;
   n.spec.subscribers = {{"later", "http://127.0.0.1:" + std::to_string(endpoint_port) + "/hook",
                          {}, secret_a, "\"max_attempts\": 1000"}};
   n.start();

@@ -9,6 +9,7 @@
 
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/scripted_receiver.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -29,61 +30,6 @@ using namespace std::chrono_literals;
 using volley::receiver_reply;
 
 namespace {
-
-// -- a node with a config of its own ------------------------------------------
-// node_config.hpp fixes each subscriber's backoff and the loader refuses
-// duplicate keys, so these tests write their whole config.
-
-struct sub_spec {
-  std::string name;
-  std::string url;
-  std::vector<std::string> events;
-  std::string settings; // more JSON members: "\"max_attempts\": 4, ..."
-};
-
-std::string json_list(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i)
-    out += (i ? ", \"" : "\"") + items[i] + "\"";
-  return out + "]";
-}
-
-struct node {
-  temp_dir dir;
-  uint16_t port = free_port();
-  std::vector<sub_spec> subscribers;
-  std::string extra; // more top-level JSON members
-  std::unique_ptr<daemon_process> process;
-
-  void start() {
-    std::string cfg = "{\n  \"ingress\": {\"host\": \"127.0.0.1\", \"port\": " + std::to_string(port) +
-                      "},\n  \"storage\": {\"path\": \"" + dir.file("data") +
-                      "\", \"map_size_mb\": 512},\n  \"monitor\": {\"interval_ms\": 1000},\n"
-                      "  \"allow_private_networks\": true,\n" +
-                      (extra.empty() ? "" : "  " + extra + ",\n") + "  \"subscribers\": [";
-    for (size_t i = 0; i < subscribers.size(); ++i) {
-      const auto& s = subscribers[i];
-      cfg += std::string(i ? ",\n" : "\n") + "    {\"name\": \"" + s.name + "\", \"url\": \"" + s.url +
-             "\", \"events\": " + json_list(s.events);
-      if (!s.settings.empty())
-        cfg += ", " + s.settings;
-      cfg += "}";
-    }
-    cfg += "\n  ]\n}\n";
-    write_file(dir.file("volley.json"), cfg);
-    // A log file per start: daemon_process::wait_ready looks for "listening
-    // on" anywhere in the file, which an earlier run already wrote.
-    log_path = dir.file("volleyd-" + std::to_string(starts++) + ".log");
-    process = std::make_unique<daemon_process>(dir.file("volley.json"), log_path);
-    BOOST_REQUIRE_MESSAGE(process->wait_ready(), "volleyd did not start:\n" << process->log());
-  }
-
-  int stop() { return process->stop(); }
-  std::string log() const { return read_file(log_path); }
-
-  std::string log_path;
-  int starts = 0;
-};
 
 std::string event_line(const std::string& id, const std::string& type) {
   return "{\"type\":\"" + type + "\",\"id\":\"" + id + "\",\"data\":{\"n\":\"" + id + "\"}}";
@@ -268,13 +214,13 @@ void run_mixed_faults(int events, const std::string& node_extra) {
                                           "payment.failed", "shipment.sent"};
 
   std::vector<std::unique_ptr<scripted_receiver>> receivers;
-  node n;
-  n.extra = node_extra;
+  running_node n;
+  n.spec.extra = node_extra;
   for (const auto& p : profiles) {
     receivers.push_back(std::make_unique<scripted_receiver>(
       [&p](const std::string& id, uint32_t attempt) { return reply_of(fault_at(p, id, attempt)); }));
     auto settings = fast_retries + (p.extra_settings.empty() ? "" : ", " + p.extra_settings);
-    n.subscribers.push_back({p.name, receivers.back()->url(), p.events, settings});
+    n.spec.subscribers.push_back({p.name, receivers.back()->url(), p.events, "", settings});
   }
   n.start();
 
@@ -315,9 +261,9 @@ void run_mixed_faults(int events, const std::string& node_extra) {
   BOOST_TEST_MESSAGE("mixed faults: " << events << " events, " << deliveries << " deliveries: "
                                       << delivered_total << " to deliver, " << dlq_total
                                       << " to dead-letter, " << kept_total << " to keep");
-  publish(n.port, lines, ids);
+  publish(n.port(), lines, ids);
 
-  control_client control{n.port};
+  control_client control{n.port()};
   bool all_arrived = wait_until(
     [&] {
       for (size_t s = 0; s < profiles.size(); ++s)
@@ -517,15 +463,15 @@ BOOST_AUTO_TEST_CASE(mixed_faults_with_the_backlog_paged_from_disk) {
 BOOST_AUTO_TEST_CASE(a_dead_endpoint_opens_its_breaker_and_drains_when_it_returns) {
   auto dead_port = free_port(); // nothing listens here until the endpoint "returns"
   scripted_receiver bystander{[](const std::string&, uint32_t) { return receiver_reply{}; }};
-  node n;
+  running_node n;
   constexpr uint32_t in_flight = 8, threshold = 3, cooldown_ms = 200;
-  n.subscribers = {
-    {"dead", "http://127.0.0.1:" + std::to_string(dead_port) + "/hook", {},
+  n.spec.subscribers = {
+    {"dead", "http://127.0.0.1:" + std::to_string(dead_port) + "/hook", {}, "",
      "\"max_attempts\": 1000, \"max_in_flight\": " + std::to_string(in_flight) +
        ", \"backoff\": {\"base_ms\": 10, \"max_ms\": 200}, \"breaker\": {\"failure_threshold\": " +
        std::to_string(threshold) + ", \"cooldown_ms\": " + std::to_string(cooldown_ms) +
        ", \"max_cooldown_ms\": 1000}"},
-    {"bystander", bystander.url(), {}, "\"backoff\": {\"base_ms\": 10, \"max_ms\": 200}"},
+    {"bystander", bystander.url(), {}, "", "\"backoff\": {\"base_ms\": 10, \"max_ms\": 200}"},
   };
   auto started = std::chrono::steady_clock::now();
   n.start();
@@ -535,13 +481,13 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_opens_its_breaker_and_drains_when_it_return
     ids.push_back("dead-" + std::to_string(i));
     lines.push_back(event_line(ids.back(), "thing.happened"));
   }
-  publish(n.port, lines, ids);
+  publish(n.port(), lines, ids);
 
   // The other subscriber is not held up.
   BOOST_CHECK_MESSAGE(wait_until([&] { return bystander.delivered_count() >= events; }, 60s),
                       "bystander got " << bystander.delivered_count() << " of " << events);
 
-  control_client control{n.port};
+  control_client control{n.port()};
   BOOST_CHECK_MESSAGE(wait_until([&] { return control.stats().subscribers["dead"].breaker == "open"; }, 30s),
                       "stats never showed the breaker open");
   // Each failed half-open probe re-opens it with a log line: wait for a few
@@ -589,11 +535,11 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_and_keeps_its_deliveries) {
     return r;
   }};
   scripted_receiver fine{[](const std::string&, uint32_t) { return receiver_reply{}; }};
-  node n;
+  running_node n;
   constexpr uint32_t in_flight = 4;
-  n.subscribers = {
-    {"retired", retired.url(), {}, "\"max_in_flight\": " + std::to_string(in_flight)},
-    {"fine", fine.url(), {}, ""},
+  n.spec.subscribers = {
+    {"retired", retired.url(), {}, "", "\"max_in_flight\": " + std::to_string(in_flight)},
+    {"fine", fine.url(), {}, "", ""},
   };
   n.start();
   auto send = [&](size_t from, size_t to) {
@@ -602,7 +548,7 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_and_keeps_its_deliveries) {
       ids.push_back("gone-" + std::to_string(i));
       lines.push_back(event_line(ids.back(), "thing.happened"));
     }
-    publish(n.port, lines, ids);
+    publish(n.port(), lines, ids);
   };
   send(0, 100);
   BOOST_CHECK(wait_until([&] { return fine.delivered_count() >= 100; }, 60s));
@@ -612,7 +558,7 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_and_keeps_its_deliveries) {
   // More events after it was disabled: kept too, never sent.
   send(100, 150);
   BOOST_CHECK(wait_until([&] { return fine.delivered_count() >= 150; }, 60s));
-  control_client control{n.port};
+  control_client control{n.port()};
   node_stats stats;
   BOOST_CHECK_MESSAGE(wait_until(
                         [&] {
@@ -635,7 +581,7 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_and_keeps_its_deliveries) {
   BOOST_CHECK_MESSAGE(wait_until([&] { return n.log().find("subscriber=retired disabled") != std::string::npos; }, 30s),
                       "no 'disabled' line after the restart:\n"
                         << n.log());
-  control_client after_restart{n.port};
+  control_client after_restart{n.port()};
   BOOST_CHECK_MESSAGE(wait_until(
                         [&] {
                           stats = after_restart.stats();
@@ -686,10 +632,10 @@ BOOST_AUTO_TEST_CASE(dlq_list_pages_and_filters_retry_redelivers_delete_removes)
   }};
   const std::string settings = "\"max_attempts\": 2, \"backoff\": {\"base_ms\": 10, \"max_ms\": 200}, "
                                "\"breaker\": {\"failure_threshold\": 1000}";
-  node n;
-  n.subscribers = {
-    {"picky", picky.url(), {"pick.*"}, settings},
-    {"other", other.url(), {"other.*"}, settings},
+  running_node n;
+  n.spec.subscribers = {
+    {"picky", picky.url(), {"pick.*"}, "", settings},
+    {"other", other.url(), {"other.*"}, "", settings},
   };
   n.start();
   std::vector<std::string> lines, ids;
@@ -701,9 +647,9 @@ BOOST_AUTO_TEST_CASE(dlq_list_pages_and_filters_retry_redelivers_delete_removes)
       lines.push_back(event_line(ids.back(), "other.y"));
     }
   }
-  publish(n.port, lines, ids);
+  publish(n.port(), lines, ids);
 
-  control_client control{n.port};
+  control_client control{n.port()};
   std::vector<volley::test::dlq_entry> all;
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return (all = control.dlq_all()).size() >= 32; }, 30s),
                         "DLQ holds " << all.size() << " of 32");
@@ -814,11 +760,11 @@ BOOST_AUTO_TEST_CASE(dlq_ops_on_a_key_that_is_not_there_report_zero) {
     r.status = 404;
     return r;
   }};
-  node n;
-  n.subscribers = {{"refusing", refusing.url(), {}, ""}};
+  running_node n;
+  n.spec.subscribers = {{"refusing", refusing.url(), {}, "", ""}};
   n.start();
-  publish(n.port, {event_line("lonely", "x")}, {"lonely"});
-  control_client control{n.port};
+  publish(n.port(), {event_line("lonely", "x")}, {"lonely"});
+  control_client control{n.port()};
   std::vector<volley::test::dlq_entry> entries;
   BOOST_REQUIRE(wait_until([&] { return (entries = control.dlq_all()).size() == 1; }, 30s));
   auto key = entries[0].key;
@@ -858,8 +804,8 @@ BOOST_AUTO_TEST_CASE(retry_after_is_honoured_over_a_small_backoff) {
     }
     return r;
   }};
-  node n;
-  n.subscribers = {{"patient", patient.url(), {},
+  running_node n;
+  n.spec.subscribers = {{"patient", patient.url(), {}, "",
                     "\"max_attempts\": 5, \"backoff\": {\"base_ms\": 10, \"max_ms\": 5000}, "
                     "\"breaker\": {\"failure_threshold\": 1000}"}};
   n.start();
@@ -869,7 +815,7 @@ BOOST_AUTO_TEST_CASE(retry_after_is_honoured_over_a_small_backoff) {
     ids.push_back("ra-" + std::to_string(i));
     lines.push_back(event_line(ids.back(), "slow.down"));
   }
-  publish(n.port, lines, ids);
+  publish(n.port(), lines, ids);
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return patient.delivered_count() >= events; }, 60s),
                         "delivered " << patient.delivered_count() << " of " << events);
   double shortest = 1e9;

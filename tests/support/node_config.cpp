@@ -20,7 +20,9 @@ std::string node_config_json(const test_node& node) {
     out += "]";
     if (!s.secret.empty())
       out += ", \"secret\": \"" + s.secret + "\"";
-    out += ", \"backoff\": {\"base_ms\": 50, \"max_ms\": 500}";
+    // Quick retries unless the test sets its own (a repeated key is refused).
+    if (s.extra.find("\"backoff\"") == std::string::npos)
+      out += ", \"backoff\": {\"base_ms\": 50, \"max_ms\": 500}";
     if (!s.extra.empty())
       out += ", " + s.extra;
     out += "}";

@@ -1,6 +1,6 @@
 #pragma once
 // Builds volleyd config files for tests: loopback only, a temp data dir,
-// short backoff and monitor intervals.
+// short backoff (unless a subscriber's `extra` sets one) and monitor intervals.
 
 #include <string>
 #include <vector>

@@ -23,6 +23,7 @@ receiver_reply recording_receiver::handle(const received_request& req) {
   d.event_type = req.header("x-event-type");
   d.body = req.body;
   auto standard = req.header("webhook-signature");
+  d.signature = standard;
   auto legacy = req.header("x-webhook-signature");
   if (keys_.empty()) {
     d.signature_valid = standard.empty() && legacy.empty();

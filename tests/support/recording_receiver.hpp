@@ -18,6 +18,7 @@ struct recorded_delivery {
   std::string event_id;   // webhook-id
   std::string event_type; // X-Event-Type
   std::string body;
+  std::string signature;        // the webhook-signature header as received
   bool signature_valid = false; // both forms verified (or unsigned and no secret)
 };
 
