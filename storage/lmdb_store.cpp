@@ -42,35 +42,6 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
-// The meta values: fixed-width little-endian, as in record_codec.
-void put_u32_le(uint32_t v, char (&out)[4]) {
-  for (int i = 0; i < 4; ++i)
-    out[i] = static_cast<char>(v >> (8 * i));
-}
-
-bool get_u32_le(std::string_view in, uint32_t& v) {
-  if (in.size() != 4)
-    return false;
-  v = 0;
-  for (int i = 3; i >= 0; --i)
-    v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return true;
-}
-
-void put_u64_le(uint64_t v, char (&out)[8]) {
-  for (int i = 0; i < 8; ++i)
-    out[i] = static_cast<char>(v >> (8 * i));
-}
-
-bool get_u64_le(std::string_view in, uint64_t& v) {
-  if (in.size() != 8)
-    return false;
-  v = 0;
-  for (int i = 7; i >= 0; --i)
-    v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return true;
-}
-
 // Closes a cursor on every path out of a scope.
 class cursor_guard {
 public:
@@ -258,9 +229,7 @@ struct lmdb_store::impl {
       }
     }
     if (new_last != last_seq) {
-      char v[8];
-      put_u64_le(new_last, v);
-      if ((rc = put(txn, meta, to_val(meta_last_event_seq), {v, sizeof v}, 0)) != 0)
+      if ((rc = put(txn, meta, to_val(meta_last_event_seq), encode_meta_u64(new_last), 0)) != 0)
         return rc;
     }
 
@@ -367,9 +336,7 @@ struct lmdb_store::impl {
     int rc = mdb_txn_begin(env, nullptr, 0, txn.out());
     if (rc != 0)
       return rc;
-    char v[4];
-    put_u32_le(record_format_version, v);
-    if ((rc = put(txn.get(), meta, to_val(meta_format_version), {v, sizeof v}, 0)) != 0)
+    if ((rc = put(txn.get(), meta, to_val(meta_format_version), encode_meta_u32(record_format_version), 0)) != 0)
       return rc;
     return txn.commit();
   }
@@ -599,16 +566,15 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
   MDB_val key = to_val(meta_format_version), value;
   rc = mdb_get(txn, p->meta, &key, &value);
   if (rc == MDB_NOTFOUND) {
-    char v[4];
-    put_u32_le(record_format_version, v);
-    value = {sizeof v, v};
+    auto version = encode_meta_u32(record_format_version);
+    value = to_val(version);
     if ((rc = mdb_put(txn, p->meta, &key, &value, 0)) != 0)
       return fail("record the storage format version", rc);
   } else if (rc != 0) {
     return fail("read the storage format version", rc);
   } else {
     uint32_t version = 0;
-    if (!get_u32_le(to_view(value), version) || version != record_format_version) {
+    if (!decode_meta_u32(to_view(value), version) || version != record_format_version) {
       mdb_txn_abort(txn);
       error = "'" + path + "' holds data in storage format " + std::to_string(version) +
               ", this build reads format " + std::to_string(record_format_version) +
@@ -620,7 +586,7 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
   key = to_val(meta_last_event_seq);
   rc = mdb_get(txn, p->meta, &key, &value);
   if (rc == 0) {
-    if (!get_u64_le(to_view(value), p->last_seq))
+    if (!decode_meta_u64(to_view(value), p->last_seq))
       return fail("read last_event_seq", MDB_CORRUPTED);
   } else if (rc != MDB_NOTFOUND) {
     return fail("read last_event_seq", rc);

@@ -336,4 +336,28 @@ std::string check_batch(const write_batch& batch) {
   return {};
 }
 
+std::string encode_meta_u32(uint32_t v) {
+  std::string out;
+  byte_writer{out}.u32(v);
+  return out;
+}
+
+std::string encode_meta_u64(uint64_t v) {
+  std::string out;
+  byte_writer{out}.u64(v);
+  return out;
+}
+
+bool decode_meta_u32(std::string_view in, uint32_t& v) {
+  byte_reader r{in};
+  v = r.u32();
+  return r.finish() == decode_status::ok;
+}
+
+bool decode_meta_u64(std::string_view in, uint64_t& v) {
+  byte_reader r{in};
+  v = r.u64();
+  return r.finish() == decode_status::ok;
+}
+
 } // namespace volley

@@ -41,6 +41,12 @@ constexpr size_t seq_key_size = 8;
 void encode_seq_key(uint64_t seq, char (&out)[seq_key_size]);
 bool decode_seq_key(std::string_view in, uint64_t& seq);
 
+// --- meta values (format version, last event seq) ---------------------------
+std::string encode_meta_u32(uint32_t v);
+std::string encode_meta_u64(uint64_t v);
+bool decode_meta_u32(std::string_view in, uint32_t& v);
+bool decode_meta_u64(std::string_view in, uint64_t& v);
+
 // Replaces `out` with the key of `key`.
 void encode_delivery_key(const delivery_key& key, std::string& out);
 // Replaces `out` with `subscriber` '\0': the prefix every key of it starts with.
