@@ -138,7 +138,11 @@ void persistence_state::flush(caf::event_based_actor* self) {
 void persistence_state::send_gauges(caf::event_based_actor* self) {
   if (!monitor)
     return;
-  self->send(monitor, gauges_atom::value, storage_gauges{db->count_pending_total(), db->count_dlq()});
+  try {
+    self->send(monitor, gauges_atom::value, storage_gauges{db->count_pending_total(), db->count_dlq()});
+  } catch (const std::exception& e) {
+    log_error(std::string{"storage: cannot read the queue sizes: "} + e.what());
+  }
 }
 
 std::string persistence_state::handle_op(caf::event_based_actor* self, const std::string& op,
@@ -270,16 +274,32 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
     [=](page_atom, const std::string& name, uint64_t after_seq, uint32_t limit) {
       auto& st = self->state;
       st.flush(self);
-      delivery_batch out;
-      for (auto& p : st.db->read_pending(name, after_seq, limit))
-        out.deliveries.push_back(from_disk(std::move(p)));
-      bool complete = out.deliveries.size() < limit;
       auto it = st.subscribers.find(name);
-      if (it != st.subscribers.end())
-        self->send(it->second, page_atom::value, std::move(out), complete);
+      if (it == st.subscribers.end())
+        return;
+      delivery_batch out;
+      try {
+        for (auto& p : st.db->read_pending(name, after_seq, limit))
+          out.deliveries.push_back(from_disk(std::move(p)));
+      } catch (const std::exception& e) {
+        // The subscriber asks again when this empty, incomplete page arrives.
+        log_error("storage: cannot page in deliveries of subscriber=" + name + ": " + e.what() +
+                  "; retrying in 1 s");
+        self->delayed_send(it->second, std::chrono::seconds(1), page_atom::value, delivery_batch{},
+                           false);
+        return;
+      }
+      bool complete = out.deliveries.size() < limit;
+      self->send(it->second, page_atom::value, std::move(out), complete);
     },
     [=](op_atom, const std::string& op, const std::string& line) {
-      return self->state.handle_op(self, op, line);
+      // A store read that fails must not end this actor: it owns every ack.
+      try {
+        return self->state.handle_op(self, op, line);
+      } catch (const std::exception& e) {
+        log_error("storage: " + op + " failed: " + e.what());
+        return error_line(op + " failed: " + e.what());
+      }
     },
     [=](tick_atom) {
       self->state.send_gauges(self);
