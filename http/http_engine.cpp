@@ -23,18 +23,14 @@ struct transfer {
   curl_slist* headers = nullptr;
   http_request request;
   attempt_result result;
-  size_t body_bytes = 0;
-  size_t body_cap = 0;
   bool allow_private = false;
   std::string refused_address; // set when the SSRF guard refused the connect
   char error_buffer[CURL_ERROR_SIZE] = {0};
 };
 
-size_t discard_body(char*, size_t size, size_t count, void* user) {
-  auto* t = static_cast<transfer*>(user);
-  t->body_bytes += size * count;
-  return size * count; // read to the end so the connection can be reused
-}
+// Response bodies are never kept: read to the end (so the connection can be
+// reused) and dropped; the request timeout bounds a body that never ends.
+size_t discard_body(char*, size_t size, size_t count, void*) { return size * count; }
 
 size_t capture_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<transfer*>(user);
@@ -92,7 +88,6 @@ struct http_engine::impl {
   void start(http_request&& req) {
     auto* t = new transfer;
     t->request = std::move(req);
-    t->body_cap = options.max_response_body;
     t->allow_private = options.allow_private_networks;
     if (idle_handles.empty()) {
       t->easy = curl_easy_init();
@@ -117,7 +112,6 @@ struct http_engine::impl {
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.timeout_ms));
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, capture_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);

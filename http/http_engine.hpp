@@ -33,7 +33,6 @@ struct http_engine_options {
   // and memory however many subscribers there are.
   size_t max_concurrent = 1024;
   long max_cached_connections = 1024;
-  size_t max_response_body = 64 * 1024; // read and discarded beyond this
 };
 
 class http_engine {
