@@ -19,7 +19,7 @@ constexpr size_t read_chunk = 64 * 1024;
 // The "subscriber" member of a control line, "" when absent.
 std::string subscriber_field(const std::string& line) {
   rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject())
     return "";
   auto it = doc.FindMember("subscriber");
@@ -54,8 +54,9 @@ void connection_state::on_line(caf::io::broker* self, std::string_view line) {
   if (!authenticated) {
     // The first line must be {"op":"auth","token":...}; anything else ends
     // the connection. The comparison takes the same time for any token.
+    // Iterative parsing: this is whatever an unauthenticated peer sent.
     rapidjson::Document doc;
-    doc.Parse(line.data(), line.size());
+    doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
     std::string_view token;
     if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("op") && doc["op"].IsString() &&
         std::string_view{doc["op"].GetString()} == "auth" && doc.HasMember("token") &&

@@ -41,7 +41,7 @@ std::string counts_json(const delivery_counts& w) {
 // An integer member of a control line within [lo, hi], or `fallback`.
 int int_field(const std::string& line, const char* name, int lo, int hi, int fallback) {
   rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(name) || !doc[name].IsInt())
     return fallback;
   return std::clamp(doc[name].GetInt(), lo, hi);

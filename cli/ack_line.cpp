@@ -8,7 +8,7 @@ namespace {
 
 rapidjson::Document parse(std::string_view line) {
   rapidjson::Document document;
-  document.Parse(line.data(), line.size());
+  document.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
   return document;
 }
 

@@ -85,7 +85,7 @@ void render_value(const json_value& value, const std::string& indent, std::strin
 
 std::optional<std::string> render_readable(std::string_view json) {
   rapidjson::Document document;
-  document.Parse(json.data(), json.size());
+  document.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (document.HasParseError() || !document.IsObject()) return std::nullopt;
   std::string out;
   render_object(document, "", out);

@@ -49,7 +49,7 @@ std::optional<int64_t> digits(std::string_view text, size_t at, size_t width) {
 
 std::optional<rapidjson::Document> parse_reply(std::string_view reply) {
   rapidjson::Document document;
-  document.Parse(reply.data(), reply.size());
+  document.Parse<rapidjson::kParseIterativeFlag>(reply.data(), reply.size());
   if (document.HasParseError() || !document.IsObject()) return std::nullopt;
   return std::optional<rapidjson::Document>(std::move(document));
 }

@@ -569,7 +569,7 @@ private:
 config_result parse_config(std::string_view json_text) {
   config_result result;
   rapidjson::Document doc;
-  doc.Parse(json_text.data(), json_text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(json_text.data(), json_text.size());
   if (doc.HasParseError()) {
     // Line and column: an offset alone is hard to find in an editor.
     size_t offset = doc.GetErrorOffset();

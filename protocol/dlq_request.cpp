@@ -35,7 +35,7 @@ std::string parse_dlq_request(const std::string& op, const std::string& line, dl
   if (op != "dlq.list" && op != "dlq.retry" && op != "dlq.delete")
     return "unknown op \"" + op + "\"";
   rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject())
     return "invalid control line";
   for (auto& m : doc.GetObject()) {
