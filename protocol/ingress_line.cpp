@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <set>
 
 namespace volley {
 
@@ -82,6 +83,12 @@ public:
       return data_writer_.Key(s, n);
     if (depth_ == 1) {
       key_.assign(s, n);
+      // A repeated field would be ambiguous, and a second "data" would
+      // append a second value to the body.
+      if (!seen_keys_.insert(key_).second) {
+        shape_error_ = "field \"" + key_ + "\" appears twice";
+        return false;
+      }
       if (key_ == "data") {
         data_seen_ = true;
         data_depth_ = 1;
@@ -213,6 +220,7 @@ private:
   int depth_ = 0;
   bool started_ = false;
   std::string key_;
+  std::set<std::string> seen_keys_; // top-level fields so far
   size_t data_depth_ = 0;
   bool data_seen_ = false;
   bool type_seen_ = false;

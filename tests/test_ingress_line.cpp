@@ -704,3 +704,17 @@ BOOST_AUTO_TEST_CASE(valid_utf8_rejects_malformed_text) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(repeated_fields)
+
+// Found by the ingress_line fuzzer: a second "data" made the body invalid.
+BOOST_AUTO_TEST_CASE(a_repeated_field_is_refused) {
+  for (const char* line : {R"({"data":"x","type":"a","data":[1]})", R"({"type":"a","type":"b"})",
+                           R"({"type":"a","id":"x","id":"y"})"}) {
+    auto parsed = parse_ingress_line(line);
+    BOOST_TEST((parsed.what == parsed_line::kind::error), line);
+    BOOST_TEST(parsed.error.find("appears twice") != std::string::npos, parsed.error);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
