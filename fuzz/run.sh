@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for a bounded time:
 #   fuzz/run.sh [SECONDS_PER_TARGET]   (default 60)
-# New inputs found go to a scratch corpus, not into the repository's seeds.
+# A fixed seed and a fixed number of runs (VOLLEY_FUZZ_SEED, VOLLEY_FUZZ_RUNS)
+# make CI's run repeatable: what passes here passes there. Set another seed,
+# or more runs, to explore further. New inputs go to a scratch corpus, not
+# into the repository's seeds.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
@@ -24,9 +27,10 @@ build config_fuzzer "$root/fuzz/config_fuzzer.cpp" "$root/config/config_loader.c
 
 for target in ingress_line config; do
   scratch="$out/corpus-$target"
-  mkdir -p "$scratch"
   echo "fuzzing $target for ${seconds}s"
-  "$out/${target}_fuzzer" -max_total_time="$seconds" -max_len=65536 -timeout=10 -artifact_prefix="$out/" \
+  rm -rf "$scratch" && mkdir -p "$scratch" # the same start every time
+  "$out/${target}_fuzzer" -seed="${VOLLEY_FUZZ_SEED:-1}" -runs="${VOLLEY_FUZZ_RUNS:-400000}" \
+    -max_total_time="$seconds" -max_len=65536 -timeout=10 -artifact_prefix="$out/" \
     -print_final_stats=1 "$scratch" "$root/fuzz/corpus/$target" 2>"$out/$target.log" ||
     { tail -50 "$out/$target.log"; echo "fuzz: $target found a failure (input saved in $out)"; exit 1; }
   grep -E "stat::number_of_executed_units" "$out/$target.log" || true
