@@ -1,6 +1,7 @@
 #include "actors/monitor.hpp"
 
 #include "logging/logger.hpp"
+#include "protocol/json_text.hpp"
 #include "protocol/timestamp.hpp"
 
 #include <rapidjson/document.h>
@@ -238,10 +239,7 @@ std::string monitor_state::subscribers_line(int64_t now_ms) {
       .integer("in_flight", static_cast<int64_t>(r.in_flight))
       .integer("queued", static_cast<int64_t>(r.queued))
       .integer("waiting_retry", static_cast<int64_t>(r.waiting_retry))
-      .json("ready_by_priority", "[" + std::to_string(r.ready_by_priority[0]) + "," +
-                                   std::to_string(r.ready_by_priority[1]) + "," +
-                                   std::to_string(r.ready_by_priority[2]) + "," +
-                                   std::to_string(r.ready_by_priority[3]) + "]")
+      .json("ready_by_priority", json_integer_array(r.ready_by_priority))
       .boolean("backlog_on_disk", r.backlog_on_disk)
       .text("last_success", r.last_success_ms ? format_rfc3339_ms(r.last_success_ms) : "")
       .text("last_failure", r.last_failure_ms ? format_rfc3339_ms(r.last_failure_ms) : "")

@@ -3,6 +3,7 @@
 #include "logging/logger.hpp"
 #include "protocol/dlq_request.hpp"
 #include "protocol/fields.hpp"
+#include "protocol/json_text.hpp"
 #include "protocol/timestamp.hpp"
 
 #include <algorithm>
@@ -219,8 +220,7 @@ std::string persistence_state::queue_line() {
     f.text("subscriber", name)
       .boolean("configured", subscribers.count(name) > 0)
       .integer("pending", static_cast<int64_t>(counts[0] + counts[1] + counts[2] + counts[3]))
-      .json("by_priority", "[" + std::to_string(counts[0]) + "," + std::to_string(counts[1]) + "," +
-                             std::to_string(counts[2]) + "," + std::to_string(counts[3]) + "]");
+      .json("by_priority", json_integer_array(counts));
     list += (list.size() > 1 ? "," : "") + f.json_object();
   }
   fields out;
