@@ -112,18 +112,18 @@ http_request subscriber_state::signed_request(const event_payload& p, int64_t no
   req.timeout_ms = cfg.timeout_ms;
   req.tls_insecure = cfg.tls_insecure;
   auto& h = req.headers;
-  h.reserve(10);
-  h.emplace_back("Content-Type: application/json");
-  h.emplace_back("User-Agent: volley/" VOLLEY_VERSION);
-  h.emplace_back("webhook-id: " + p.id);
-  h.emplace_back("webhook-timestamp: " + ts_text);
-  h.emplace_back("X-Webhook-ID: " + p.id);
-  h.emplace_back("X-Webhook-Timestamp: " + ts_text);
-  h.emplace_back("X-Event-Type: " + p.type);
+  h.reserve(320 + 3 * p.id.size() + p.type.size() + 60 * keys.size());
+  h.add("Content-Type", "application/json");
+  h.add("User-Agent", "volley/" VOLLEY_VERSION);
+  h.add("webhook-id", p.id);
+  h.add("webhook-timestamp", ts_text);
+  h.add("X-Webhook-ID", p.id);
+  h.add("X-Webhook-Timestamp", ts_text);
+  h.add("X-Event-Type", p.type);
   if (!keys.empty()) {
-    h.emplace_back("webhook-signature: " + standard_signature_header(keys, p.id, ts, *p.body));
+    h.add("webhook-signature", standard_signature_header(keys, p.id, ts, *p.body));
     // The legacy form carries one signature: the first (current) secret's.
-    h.emplace_back("X-Webhook-Signature: " + legacy_signature(keys.front(), *p.body));
+    h.add("X-Webhook-Signature", legacy_signature(keys.front(), *p.body));
   }
   return req;
 }

@@ -8,10 +8,16 @@
 // Stops after --requests completions or --duration seconds. Prints one JSON
 // object on stdout.
 //
+// --loop poll (default): curl_multi_perform + curl_multi_poll.
+// --loop socket: epoll + curl_multi_socket_action, curl telling us which
+// sockets to watch and when its next timeout is due.
+//
 // Usage: curl_ceiling --url URL [--handles 64] [--requests 200000]
-//                     [--duration 20] [--size 100]
+//                     [--duration 20] [--size 100] [--loop poll|socket]
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +30,61 @@ namespace {
 
 size_t discard(char*, size_t size, size_t count, void*) { return size * count; }
 
+// --loop socket: the sockets curl wants watched, in one epoll set.
+struct socket_loop {
+  int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  long timeout_ms = -1; // curl's next timeout; -1: none
+
+  static int on_socket(CURL*, curl_socket_t s, int what, void* user, void*) {
+    auto* self = static_cast<socket_loop*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(self->epoll_fd, EPOLL_CTL_DEL, s, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.data.fd = s;
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (epoll_ctl(self->epoll_fd, EPOLL_CTL_MOD, s, &ev) != 0)
+      epoll_ctl(self->epoll_fd, EPOLL_CTL_ADD, s, &ev);
+    return 0;
+  }
+
+  static int on_timer(CURLM*, long timeout, void* user) {
+    static_cast<socket_loop*>(user)->timeout_ms = timeout;
+    return 0;
+  }
+
+  void attach(CURLM* multi) {
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+  }
+
+  // One round: wait for ready sockets (or curl's timeout) and let curl act.
+  void step(CURLM* multi) {
+    epoll_event events[256];
+    int wait_ms = timeout_ms < 0 ? 1000 : static_cast<int>(timeout_ms);
+    int n = epoll_wait(epoll_fd, events, 256, wait_ms);
+    int running = 0;
+    if (n <= 0) {
+      timeout_ms = -1;
+      curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                  (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                  (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+      curl_multi_socket_action(multi, events[i].data.fd, flags, &running);
+    }
+    if (timeout_ms == 0) {
+      timeout_ms = -1;
+      curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+  }
+};
+
 // A body shaped like Volley's: {"id","type","timestamp","data":{"t","p"}}.
 std::string make_body(size_t data_size) {
   size_t overhead = 32;
@@ -35,7 +96,7 @@ std::string make_body(size_t data_size) {
 
 int usage() {
   std::fprintf(stderr, "usage: curl_ceiling --url URL [--handles 64] [--requests 200000] "
-                       "[--duration 20] [--size 100]\n");
+                       "[--duration 20] [--size 100] [--loop poll|socket]\n");
   return 2;
 }
 
@@ -47,6 +108,7 @@ int main(int argc, char** argv) {
   long long requests = 200000;
   double duration_s = 20;
   size_t size = 100;
+  std::string loop = "poll";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc)
@@ -60,12 +122,14 @@ int main(int argc, char** argv) {
       requests = std::atoll(v.c_str());
     else if (a == "--duration")
       duration_s = std::atof(v.c_str());
+    else if (a == "--loop")
+      loop = v;
     else if (a == "--size")
       size = static_cast<size_t>(std::atoll(v.c_str()));
     else
       return usage();
   }
-  if (url.empty())
+  if (url.empty() || (loop != "poll" && loop != "socket"))
     return usage();
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -83,6 +147,9 @@ int main(int argc, char** argv) {
     headers = curl_slist_append(headers, h);
 
   CURLM* multi = curl_multi_init();
+  socket_loop sockets;
+  if (loop == "socket")
+    sockets.attach(multi);
   std::vector<CURL*> easies;
   for (long i = 0; i < handles; ++i) {
     CURL* e = curl_easy_init();
@@ -109,9 +176,14 @@ int main(int argc, char** argv) {
     curl_multi_add_handle(multi, e);
     ++started;
   }
+  if (loop == "socket") {
+    int running = 0;
+    curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  }
   while (done < started) {
     int running = 0;
-    curl_multi_perform(multi, &running);
+    if (loop == "poll")
+      curl_multi_perform(multi, &running);
     int left = 0;
     bool stop_adding = clock::now() >= deadline;
     while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
@@ -135,7 +207,11 @@ int main(int argc, char** argv) {
         ++started;
       }
     }
-    if (done < started)
+    if (done >= started)
+      break;
+    if (loop == "socket")
+      sockets.step(multi);
+    else
       curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
   }
   double elapsed = std::chrono::duration<double>(clock::now() - start).count();
@@ -146,8 +222,8 @@ int main(int argc, char** argv) {
   curl_slist_free_all(headers);
   curl_global_cleanup();
   std::printf("{\"requests\":%lld,\"ok\":%lld,\"errors\":%lld,\"elapsed_s\":%.3f,"
-              "\"req_per_s\":%.1f,\"handles\":%ld,\"body_bytes\":%zu,\"first_error\":\"%s\"}\n",
+              "\"req_per_s\":%.1f,\"loop\":\"%s\",\"handles\":%ld,\"body_bytes\":%zu,\"first_error\":\"%s\"}\n",
               done, ok, errors, elapsed, elapsed > 0 ? static_cast<double>(ok) / elapsed : 0.0,
-              handles, body.size(), first_error.c_str());
+              loop.c_str(), handles, body.size(), first_error.c_str());
   return ok > 0 && errors == 0 ? 0 : 1;
 }

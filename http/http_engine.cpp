@@ -17,16 +17,28 @@ namespace volley {
 
 namespace {
 
-// Per-transfer state, owned by the engine thread while the transfer runs.
+// One easy handle with the state of the transfer it runs. Kept and reused
+// after the transfer ends: the options that never change are set once, and
+// the rest only when they differ from the previous request's.
 struct transfer {
   CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
   http_request request;
   attempt_result result;
+  std::vector<curl_slist> header_nodes; // point into request.headers
+  std::string url;                      // the URL set on `easy`
+  int tls_insecure = -1;                // as set on `easy`; -1: not yet
   bool allow_private = false;
   std::string refused_address; // set when the SSRF guard refused the connect
   char error_buffer[CURL_ERROR_SIZE] = {0};
+
+  ~transfer() {
+    if (easy)
+      curl_easy_cleanup(easy);
+  }
 };
+
+// curl would otherwise wait for "100 Continue" on bodies over 1 KiB.
+char no_expect[] = "Expect:";
 
 // Response bodies are never kept: read to the end (so the connection can be
 // reused) and dropped; the request timeout bounds a body that never ends.
@@ -68,7 +80,7 @@ struct http_engine::impl {
   // only then does a submit need the wakeup syscall.
   std::atomic<bool> sleeping{false};
   std::deque<http_request> waiting;    // engine thread only: over max_concurrent
-  std::vector<CURL*> idle_handles;     // engine thread only
+  std::vector<std::unique_ptr<transfer>> idle; // engine thread only; at most max_concurrent
   std::unordered_set<transfer*> running; // engine thread only
   std::thread worker;
 
@@ -80,37 +92,18 @@ struct http_engine::impl {
   }
 
   ~impl() {
-    for (auto* easy : idle_handles)
-      curl_easy_cleanup(easy);
+    idle.clear(); // easy handles go before the multi handle
     curl_multi_cleanup(multi);
   }
 
-  void start(http_request&& req) {
+  static transfer* make_transfer(bool allow_private) {
     auto* t = new transfer;
-    t->request = std::move(req);
-    t->allow_private = options.allow_private_networks;
-    if (idle_handles.empty()) {
-      t->easy = curl_easy_init();
-    } else {
-      t->easy = idle_handles.back();
-      idle_handles.pop_back();
-      curl_easy_reset(t->easy);
-    }
-    for (const auto& h : t->request.headers)
-      t->headers = curl_slist_append(t->headers, h.c_str());
-    // curl would otherwise wait for "100 Continue" on bodies over 1 KiB.
-    t->headers = curl_slist_append(t->headers, "Expect:");
-    auto* e = t->easy;
-    const auto& body = *t->request.body;
-    curl_easy_setopt(e, CURLOPT_URL, t->request.url.c_str());
+    t->allow_private = allow_private;
+    auto* e = t->easy = curl_easy_init();
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.timeout_ms));
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, capture_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
@@ -118,10 +111,45 @@ struct http_engine::impl {
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-    if (t->request.tls_insecure) {
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    return t;
+  }
+
+  void start(http_request&& req) {
+    transfer* t;
+    if (idle.empty()) {
+      t = make_transfer(options.allow_private_networks);
+    } else {
+      t = idle.back().release();
+      idle.pop_back();
     }
+    t->request = std::move(req);
+    t->result = attempt_result{};
+    t->refused_address.clear();
+    t->error_buffer[0] = '\0';
+    auto* e = t->easy;
+    // The header list curl reads, built in place: no copy of any line.
+    t->header_nodes.resize(t->request.headers.size() + 1);
+    size_t i = 0;
+    t->request.headers.each([&](const char* line) {
+      t->header_nodes[i].data = const_cast<char*>(line);
+      t->header_nodes[i].next = &t->header_nodes[i + 1];
+      ++i;
+    });
+    t->header_nodes[i] = {no_expect, nullptr};
+    if (t->url != t->request.url) {
+      t->url = t->request.url;
+      curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
+    }
+    if (t->tls_insecure != static_cast<int>(t->request.tls_insecure)) {
+      t->tls_insecure = t->request.tls_insecure;
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, t->request.tls_insecure ? 0L : 1L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, t->request.tls_insecure ? 0L : 2L);
+    }
+    const auto& body = *t->request.body;
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_nodes.data());
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.timeout_ms));
     running.insert(t);
     if (auto rc = curl_multi_add_handle(multi, e); rc != CURLM_OK) {
       t->result.error = std::string{"cannot start request: "} + curl_multi_strerror(rc);
@@ -155,10 +183,10 @@ struct http_engine::impl {
   void finish(transfer* t) {
     if (t->request.on_done)
       t->request.on_done(std::move(t->result));
-    curl_slist_free_all(t->headers);
     running.erase(t);
-    idle_handles.push_back(t->easy);
-    delete t;
+    // The request (body, callback) is released now, the handle kept.
+    t->request = http_request{};
+    idle.emplace_back(t);
     in_flight.fetch_sub(1, std::memory_order_relaxed);
   }
 

@@ -12,14 +12,41 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace volley {
 
+// Request header lines ("Name: value") kept in one buffer, so a request
+// costs one allocation for all of them and the engine can hand them to curl
+// without copying each line again.
+class header_list {
+public:
+  void reserve(size_t bytes) { text_.reserve(bytes); }
+  void add(std::string_view name, std::string_view value) {
+    text_.append(name).append(": ").append(value).push_back('\0');
+    ++count_;
+  }
+  size_t size() const { return count_; }
+  // Calls f(const char* line) for every line, in order; each is NUL-terminated.
+  template <class F>
+  void each(F&& f) const {
+    for (size_t at = 0, i = 0; i < count_; ++i) {
+      const char* line = text_.data() + at;
+      f(line);
+      at += std::char_traits<char>::length(line) + 1;
+    }
+  }
+
+private:
+  std::string text_;
+  size_t count_ = 0;
+};
+
 struct http_request {
   std::string url;
   std::shared_ptr<const std::string> body; // shared by every attempt and subscriber
-  std::vector<std::string> headers;        // "Name: value"
+  header_list headers;
   uint64_t timeout_ms = 10000;
   bool tls_insecure = false;
   // Runs on the engine thread when the attempt ends: keep it short.

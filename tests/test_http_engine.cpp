@@ -118,11 +118,13 @@ std::string url_for(uint16_t port, const std::string& path = "/hooks") {
 }
 
 http_request make_request(std::string url, completions& done, std::string body = "{}",
-                          std::vector<std::string> headers = {}, uint64_t timeout_ms = 5000) {
+                          std::vector<std::pair<std::string, std::string>> headers = {},
+                          uint64_t timeout_ms = 5000) {
   http_request r;
   r.url = std::move(url);
   r.body = std::make_shared<const std::string>(std::move(body));
-  r.headers = std::move(headers);
+  for (const auto& [name, value] : headers)
+    r.headers.add(name, value);
   r.timeout_ms = timeout_ms;
   r.on_done = done.callback();
   return r;
@@ -195,9 +197,10 @@ BOOST_AUTO_TEST_CASE(post_body_and_headers_arrive_intact) {
   body += "\"}";
   auto result = round_trip(engine,
                            make_request(url_for(receiver.port(), "/hooks/billing?x=1"), done, body,
-                                        {"Content-Type: application/json", "webhook-id: evt_1",
-                                         "webhook-signature: v1,abc= v1,def=",
-                                         "X-Event-Type: order.created"}),
+                                        {{"Content-Type", "application/json"},
+                                         {"webhook-id", "evt_1"},
+                                         {"webhook-signature", "v1,abc= v1,def="},
+                                         {"X-Event-Type", "order.created"}}),
                            done);
   BOOST_TEST(result.status == 200);
   BOOST_TEST(!result.timed_out);
@@ -234,6 +237,41 @@ BOOST_AUTO_TEST_CASE(empty_body_is_posted) {
   BOOST_REQUIRE(log.wait_for(1));
   BOOST_TEST(log.all().at(0).method == "POST");
   BOOST_TEST(log.all().at(0).body.empty());
+}
+
+// The engine keeps easy handles and only changes what differs between
+// requests: nothing of one request may leak into the next.
+BOOST_AUTO_TEST_CASE(a_reused_handle_carries_only_its_own_request) {
+  request_log first_log, second_log;
+  http_receiver first{answering(first_log)};
+  http_receiver second{answering(second_log)};
+  completions done;
+  http_engine engine{loopback_allowed()};
+  auto a = round_trip(engine,
+                      make_request(url_for(first.port(), "/a"), done, std::string(5000, 'a'),
+                                   {{"webhook-id", "evt_a"}, {"X-Only-A", "yes"}}),
+                      done);
+  auto b = round_trip(engine,
+                      make_request(url_for(second.port(), "/b"), done, "{\"b\":1}",
+                                   {{"webhook-id", "evt_b"}}, 3000),
+                      done);
+  BOOST_TEST(a.status == 200);
+  BOOST_TEST(b.status == 200);
+  BOOST_REQUIRE(first_log.wait_for(1));
+  BOOST_REQUIRE(second_log.wait_for(1));
+  BOOST_TEST(first_log.all().size() == 1u);
+  auto rb = second_log.all().at(0);
+  BOOST_TEST(rb.target == "/b");
+  BOOST_TEST(rb.body == "{\"b\":1}");
+  BOOST_TEST(rb.header("webhook-id") == "evt_b");
+  BOOST_TEST(rb.header("x-only-a").empty());
+  BOOST_TEST(rb.header("content-length") == "7");
+  // And back to the first URL on the same (now idle) handle.
+  auto c = round_trip(engine, make_request(url_for(first.port(), "/c"), done, ""), done);
+  BOOST_TEST(c.status == 200);
+  BOOST_REQUIRE(first_log.wait_for(2));
+  BOOST_TEST(first_log.all().at(1).target == "/c");
+  BOOST_TEST(first_log.all().at(1).header("webhook-id").empty());
 }
 
 BOOST_AUTO_TEST_CASE(status_codes_are_reported) {
