@@ -10,6 +10,8 @@
 #include <curl/curl.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <cstring>
 #include <iostream>
@@ -35,6 +37,19 @@ std::optional<config> load_or_report(const std::string& path) {
     return std::nullopt;
   }
   return std::move(result.value);
+}
+
+// glibc grows a thread's heap one page at a time (an mprotect call each,
+// which on a VM means cross-core TLB work) and gives memory back as soon
+// as 128 KiB sit free at its top: at full speed that was one mprotect for
+// every three deliveries. Map heaps whole when they are made (address
+// space only: untouched pages use no memory) and keep up to 32 MiB free.
+// GLIBC_TUNABLES set by the operator win.
+void tune_malloc() {
+  if (std::getenv("GLIBC_TUNABLES") != nullptr)
+    return;
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
 }
 
 int run(const config& cfg, const std::string& path) {
@@ -115,5 +130,6 @@ int main(int argc, char** argv) {
   for (const auto& s : cfg->subscribers)
     if (s.tls_insecure)
       log_warn("subscriber=" + s.name + " tls_insecure=true: TLS certificates are NOT verified");
+  tune_malloc();
   return run(*cfg, path);
 }
