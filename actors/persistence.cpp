@@ -303,6 +303,7 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
     },
     [=](tick_atom) {
       self->state.send_gauges(self);
+      self->state.db->release_cached_pages();
       self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
     },
     [=](drain_atom) {

@@ -375,6 +375,7 @@ private:
   void parse_http(const json& value, http_config& out) {
     object_reader r(value, "http", errors_);
     r.read_integer("max_concurrent", out.max_concurrent);
+    r.read_integer("threads", out.threads, 1, 64);
   }
 
   // Reads only the keys present, so a subscriber may override part of the

@@ -22,6 +22,7 @@ http_engine_options engine_options(const config& cfg) {
   http_engine_options o;
   o.allow_private_networks = cfg.allow_private_networks;
   o.max_concurrent = cfg.http.max_concurrent;
+  o.threads = cfg.http.threads;
   return o;
 }
 

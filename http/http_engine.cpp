@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -241,25 +242,39 @@ struct http_engine::impl {
   }
 };
 
-http_engine::http_engine(http_engine_options options)
-  : impl_(std::make_unique<impl>(options, in_flight_)) {}
+http_engine::http_engine(http_engine_options options) {
+  auto n = std::max<size_t>(options.threads, 1);
+  // The cap on running transfers and cached connections is the engine's:
+  // each thread gets its share.
+  options.max_concurrent = std::max<size_t>(options.max_concurrent / n, 1);
+  options.max_cached_connections = std::max<long>(options.max_cached_connections / static_cast<long>(n), 1);
+  for (size_t i = 0; i < n; ++i)
+    shards_.push_back(std::make_unique<impl>(options, in_flight_));
+}
 
 http_engine::~http_engine() { stop(); }
 
 void http_engine::submit(std::vector<http_request>&& batch) {
   if (batch.empty())
     return;
-  {
-    std::lock_guard<std::mutex> guard{impl_->queue_mutex};
-    if (impl_->stopping)
-      return;
-    in_flight_.fetch_add(batch.size(), std::memory_order_relaxed);
-    for (auto& r : batch)
-      impl_->incoming.push_back(std::move(r));
+  // One by one over the threads, continuing where the last batch stopped.
+  auto n = shards_.size();
+  auto first = next_shard_.fetch_add(batch.size(), std::memory_order_relaxed);
+  for (size_t k = 0; k < n && k < batch.size(); ++k) {
+    auto& shard = *shards_[(first + k) % n];
+    {
+      std::lock_guard<std::mutex> guard{shard.queue_mutex};
+      if (shard.stopping)
+        continue;
+      for (size_t i = k; i < batch.size(); i += n) {
+        shard.incoming.push_back(std::move(batch[i]));
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (shard.sleeping.exchange(false))
+      curl_multi_wakeup(shard.multi);
   }
   batch.clear();
-  if (impl_->sleeping.exchange(false))
-    curl_multi_wakeup(impl_->multi);
 }
 
 void http_engine::submit(http_request&& request) {
@@ -269,14 +284,18 @@ void http_engine::submit(http_request&& request) {
 }
 
 void http_engine::stop() {
-  {
-    std::lock_guard<std::mutex> guard{impl_->queue_mutex};
-    if (impl_->stopping)
-      return;
-    impl_->stopping = true;
+  for (auto& shard : shards_) {
+    {
+      std::lock_guard<std::mutex> guard{shard->queue_mutex};
+      if (shard->stopping)
+        continue;
+      shard->stopping = true;
+    }
+    curl_multi_wakeup(shard->multi);
   }
-  curl_multi_wakeup(impl_->multi);
-  impl_->worker.join();
+  for (auto& shard : shards_)
+    if (shard->worker.joinable())
+      shard->worker.join();
 }
 
 } // namespace volley

@@ -30,6 +30,7 @@ public:
                                    const std::optional<delivery_key>& after,
                                    size_t limit) override;
   size_t count_dlq() override;
+  void release_cached_pages() override;
 
 private:
   struct impl;

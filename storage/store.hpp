@@ -45,6 +45,11 @@ public:
            const std::optional<delivery_key>& after, size_t limit) = 0;
 
   virtual size_t count_dlq() = 0;
+
+  // Lets go of the stored data this process holds in memory only as a
+  // cache, so that its resident set does not grow with the queue; reads
+  // find it again. Called about once a second.
+  virtual void release_cached_pages() {}
 };
 
 } // namespace volley

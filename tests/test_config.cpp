@@ -120,6 +120,7 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
     "monitor": {"interval_ms": 250, "window_s": 60, "healthy_percent": 99.5,
                 "degraded_percent": 90, "format": "json"},
     "queue": {"memory_limit": 500, "dedup_window_s": 0},
+    "http": {"max_concurrent": 64, "threads": 3},
     "allow_private_networks": true,
     "log_level": "debug",
     "priority_rules": [{"event": "payment.*", "priority": 3},
@@ -148,6 +149,8 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
   BOOST_TEST(cfg.monitor.format == "json");
   BOOST_TEST(cfg.queue.memory_limit == 500u);
   BOOST_TEST(cfg.queue.dedup_window_s == 0u);
+  BOOST_TEST(cfg.http.max_concurrent == 64u);
+  BOOST_TEST(cfg.http.threads == 3u);
   BOOST_TEST(cfg.allow_private_networks);
   BOOST_TEST(cfg.log_level == "debug");
   BOOST_REQUIRE(cfg.priority_rules.size() == 2u);
@@ -310,6 +313,7 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
     {R"({"ingress": {"max_connections": 4294967296}})", "ingress.max_connections",
      "positive integer"},
     {R"({"storage": {"map_size_mb": 0}})", "storage.map_size_mb", "positive integer"},
+    {R"({"http": {"threads": 0}})", "http.threads", "between 1 and 64, got 0"},
     {R"({"monitor": {"interval_ms": 0}})", "monitor.interval_ms", "positive integer"},
     {R"({"monitor": {"interval_ms": -5}})", "monitor.interval_ms", "got -5"},
     {R"({"monitor": {"healthy_percent": 101}})", "monitor.healthy_percent",

@@ -130,9 +130,10 @@ http_request make_request(std::string url, completions& done, std::string body =
   return r;
 }
 
-http_engine_options loopback_allowed() {
+http_engine_options loopback_allowed(size_t threads = 2) {
   http_engine_options o;
   o.allow_private_networks = true;
+  o.threads = threads;
   return o;
 }
 
@@ -407,7 +408,7 @@ BOOST_AUTO_TEST_CASE(sequential_requests_reuse_the_connection) {
   request_log log;
   http_receiver receiver{answering(log)};
   completions done;
-  http_engine engine{loopback_allowed()};
+  http_engine engine{loopback_allowed(1)}; // each engine thread has its own connections
   for (int i = 0; i < 50; ++i) {
     auto result = round_trip(
       engine, make_request(url_for(receiver.port()), done, "{\"n\":" + std::to_string(i) + "}"),
@@ -426,8 +427,8 @@ BOOST_AUTO_TEST_CASE(connection_counting_sees_separate_connections) {
   request_log log;
   http_receiver receiver{answering(log)};
   completions done;
-  http_engine first{loopback_allowed()};
-  http_engine second{loopback_allowed()};
+  http_engine first{loopback_allowed(1)};
+  http_engine second{loopback_allowed(1)};
   BOOST_TEST(round_trip(first, make_request(url_for(receiver.port()), done), done).status == 200);
   BOOST_TEST(round_trip(second, make_request(url_for(receiver.port()), done), done).status == 200);
   BOOST_TEST(round_trip(first, make_request(url_for(receiver.port()), done), done).status == 200);
@@ -438,7 +439,7 @@ BOOST_AUTO_TEST_CASE(batch_completes_every_request_once) {
   request_log log;
   http_receiver receiver{answering(log)};
   completions done;
-  http_engine engine{loopback_allowed()};
+  http_engine engine{loopback_allowed(3)}; // spread over three threads
   std::vector<http_request> batch;
   for (int i = 0; i < 40; ++i)
     batch.push_back(make_request(url_for(receiver.port(), "/n/" + std::to_string(i)), done));
@@ -454,6 +455,8 @@ BOOST_AUTO_TEST_CASE(batch_completes_every_request_once) {
     BOOST_TEST(seen[i], "request " << i << " never arrived");
   BOOST_TEST(in_flight_becomes(engine, 0));
   BOOST_TEST(done.size() == 40u);
+  // Every thread took a share: each has connections of its own.
+  BOOST_TEST(log.connections() >= 3u);
 }
 
 BOOST_AUTO_TEST_CASE(slow_endpoint_does_not_hold_up_a_fast_one) {
