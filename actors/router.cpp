@@ -4,26 +4,6 @@
 
 namespace volley {
 
-bool dedup_window::seen(const std::string& id, int64_t now_ms) {
-  expire(now_ms);
-  auto [it, inserted] = seen_at_.emplace(id, now_ms);
-  if (!inserted)
-    return true;
-  order_.emplace_back(now_ms, id);
-  if (order_.size() > max_ids_) {
-    seen_at_.erase(order_.front().second);
-    order_.pop_front();
-  }
-  return false;
-}
-
-void dedup_window::expire(int64_t now_ms) {
-  while (!order_.empty() && now_ms - order_.front().first > window_ms_) {
-    seen_at_.erase(order_.front().second);
-    order_.pop_front();
-  }
-}
-
 routing_table::routing_table(const std::vector<subscriber_config>& subscribers,
                              const std::vector<priority_rule>& rules) {
   for (const auto& s : subscribers) {

@@ -6,31 +6,12 @@
 #include "config/config.hpp"
 #include "messages/messages.hpp"
 #include "routing/filter_index.hpp"
+#include "storage/dedup_window.hpp"
 
-#include <deque>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace volley {
-
-// Remembers event ids for a time window. Plain logic; time passed in.
-class dedup_window {
-public:
-  explicit dedup_window(int64_t window_ms = 0, size_t max_ids = 1000000)
-    : window_ms_(window_ms), max_ids_(max_ids) {}
-
-  // True when `id` was seen within the window; records it otherwise.
-  bool seen(const std::string& id, int64_t now_ms);
-
-private:
-  void expire(int64_t now_ms);
-
-  int64_t window_ms_;
-  size_t max_ids_; // bounds memory whatever the rate of ids
-  std::unordered_map<std::string, int64_t> seen_at_;
-  std::deque<std::pair<int64_t, std::string>> order_;
-};
 
 // Which subscribers get an event and at which priority. Plain logic.
 class routing_table {
