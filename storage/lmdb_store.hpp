@@ -30,6 +30,7 @@ public:
                                    const std::optional<delivery_key>& after,
                                    size_t limit) override;
   size_t count_dlq() override;
+  std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) override;
 
 private:
   struct impl;

@@ -19,6 +19,7 @@ public:
   // Applies the whole batch in one transaction, synced before it returns ok.
   // Deleting a key that is absent is not an error (it was already finished).
   // An event is removed once no pending delivery refers to it any more.
+  // A remembered id that is already stored takes its new accept time.
   virtual write_result commit(const write_batch& batch) = 0;
 
   // Highest event seq ever stored (0 for a new store).
@@ -45,6 +46,10 @@ public:
            const std::optional<delivery_key>& after, size_t limit) = 0;
 
   virtual size_t count_dlq() = 0;
+
+  // The most recent remembered client ids accepted at or after `since_ms`,
+  // at most `limit`, oldest first: what seeds the dedup window at start-up.
+  virtual std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) = 0;
 };
 
 } // namespace volley
