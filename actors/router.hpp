@@ -1,12 +1,12 @@
 #pragma once
 // The router: matches each event against the precompiled subscriber filters,
-// assigns its priority, drops repeated ids within the dedup window, and
-// passes the routed batch on to persistence (which acknowledges it).
+// assigns its priority, gives an id to events that came without one, and
+// passes the routed batch on to persistence (which deduplicates client ids
+// and acknowledges).
 
 #include "config/config.hpp"
 #include "messages/messages.hpp"
 #include "routing/filter_index.hpp"
-#include "storage/dedup_window.hpp"
 
 #include <string>
 #include <vector>
@@ -40,14 +40,12 @@ struct router_state {
   persist_batch route(ingest_batch& batch);
 
   routing_table table;
-  dedup_window dedup;
   caf::actor persistence;
 };
 
 caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table,
-                     dedup_window dedup, caf::actor persistence);
+                     caf::actor persistence);
 
 } // namespace volley
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::routing_table)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::dedup_window)

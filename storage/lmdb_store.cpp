@@ -912,7 +912,8 @@ std::vector<remembered_id> lmdb_store::recent_ids(int64_t since_ms, size_t limit
   MDB_val key, value;
   remembered_id r;
   // Newest first, so the limit keeps the most recent; reversed at the end.
-  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_LAST); found && out.size() < limit;
+  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_LAST);
+       found && out.size() < limit;
        found = impl_->cursor_step(cursor.get(), key, value, MDB_PREV)) {
     if (!decode_id_time_key(to_view(key), r)) {
       impl_->report_corrupt("remembered id time key", printable(to_view(key)), "malformed key");
