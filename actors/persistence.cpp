@@ -44,7 +44,7 @@ delivery from_disk(pending_delivery&& p) {
 
 size_t persistence_state::pending_records() const {
   return pending.events.size() + pending.updates.size() + pending.finished.size() +
-         pending.dead_lettered.size();
+         pending.dead_lettered.size() + pending.remembered.size();
 }
 
 void persistence_state::seed_dedup(int64_t now_ms) {
@@ -124,7 +124,19 @@ id_pruning persistence_state::pruning(int64_t now_ms) const {
   return p;
 }
 
+void persistence_state::schedule_flush(caf::event_based_actor* self,
+                                       std::chrono::milliseconds delay) {
+  flush_scheduled = true;
+  if (delay.count() == 0)
+    self->send(self, flush_atom::value, flush_generation);
+  else
+    self->delayed_send(self, delay, flush_atom::value, flush_generation);
+}
+
 void persistence_state::flush(caf::event_based_actor* self) {
+  // Whatever flush is scheduled is for what this one commits now.
+  ++flush_generation;
+  flush_scheduled = false;
   if (pending.empty() && acks.empty())
     return;
   write_result result;
@@ -179,8 +191,7 @@ void persistence_state::flush(caf::event_based_actor* self) {
   } else {
     // Subscribers' writes (finished, retried, dead-lettered) must not be
     // lost: keep them and try again shortly.
-    self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
-    flush_scheduled = true;
+    schedule_flush(self, std::chrono::seconds(1));
   }
 }
 
@@ -284,6 +295,7 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
   auto& st = self->state;
   st.db = std::move(db);
   st.batch_max = options.batch_max;
+  st.batch_interval = options.batch_interval;
   st.monitor = std::move(monitor);
   st.last_seq = st.db->last_event_seq();
   st.dedup = dedup_window{options.dedup_window_ms, options.dedup_max_ids};
@@ -291,12 +303,10 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
   self->send(self, tick_atom::value);
   auto schedule = [self] {
     auto& st = self->state;
-    if (st.pending_records() >= st.batch_max) {
+    if (st.pending_records() >= st.batch_max)
       st.flush(self);
-    } else if (!st.flush_scheduled) {
-      st.flush_scheduled = true;
-      self->send(self, flush_atom::value);
-    }
+    else if (!st.flush_scheduled)
+      st.schedule_flush(self, st.batch_interval);
   };
   return {
     [=](persist_atom, persist_batch& batch) {
@@ -307,9 +317,11 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
       self->state.add_writes(batch);
       schedule();
     },
-    [=](flush_atom) {
-      self->state.flush_scheduled = false;
-      self->state.flush(self);
+    [=](flush_atom, uint64_t generation) {
+      // Stale when batch_max, an op or a page-in flushed first: that commit
+      // took this flush's records already.
+      if (generation == self->state.flush_generation)
+        self->state.flush(self);
     },
     [=](register_atom, const std::string& name, caf::actor subscriber) {
       self->state.subscribers[name] = std::move(subscriber);

@@ -3,7 +3,8 @@
 // (spawned detached). Writes arrive as messages and are grouped: the first
 // write after a commit sends the actor a `flush` message, which queues behind
 // every write already in the mailbox, so one synced transaction covers them
-// all. Only after the commit are events acknowledged and their deliveries
+// all; with a batch interval the flush is sent delayed, so more writes can
+// join. Only after the commit are events acknowledged and their deliveries
 // handed to the subscriber actors.
 //
 // Deduplication lives here too, because only this actor knows whether a
@@ -16,6 +17,7 @@
 #include "storage/dedup_window.hpp"
 #include "storage/store.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -26,6 +28,7 @@ namespace volley {
 
 struct persistence_options {
   uint32_t batch_max = 4096;    // records per transaction at most
+  std::chrono::milliseconds batch_interval{0}; // 0: commit once the mailbox has no more writes
   int64_t dedup_window_ms = 0;  // 0: no deduplication
   size_t dedup_max_ids = 1000000;
 };
@@ -55,8 +58,12 @@ struct persistence_state {
   std::shared_ptr<store> db;
   caf::actor monitor;
   uint32_t batch_max = 4096;
+  std::chrono::milliseconds batch_interval{0};
   uint64_t last_seq = 0;
   bool flush_scheduled = false;
+  // Every flush bumps it; a scheduled flush message carries the value it was
+  // scheduled under, so one whose batch was committed meanwhile is ignored.
+  uint64_t flush_generation = 0;
   dedup_window dedup;
   std::unordered_set<std::string> batch_ids; // client ids first accepted in `pending`
 
@@ -73,6 +80,8 @@ struct persistence_state {
   id_pruning pruning(int64_t now_ms) const;
   // Commits what is pending, then acknowledges and dispatches.
   void flush(caf::event_based_actor* self);
+  // A flush after `delay` (0: behind whatever the mailbox holds now).
+  void schedule_flush(caf::event_based_actor* self, std::chrono::milliseconds delay);
   void send_gauges(caf::event_based_actor* self);
   std::string handle_op(caf::event_based_actor* self, const std::string& op, const std::string& line);
   size_t pending_records() const;

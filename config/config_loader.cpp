@@ -344,6 +344,8 @@ private:
     r.read_string("path", out.path);
     r.read_integer("map_size_mb", out.map_size_mb);
     r.read_integer("batch_max", out.batch_max);
+    // Acks wait for the commit: more than a second would stall every client.
+    r.read_integer("batch_interval_ms", out.batch_interval_ms, 0, 1000);
   }
 
   void parse_monitor(const json& value, monitor_config& out) {

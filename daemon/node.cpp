@@ -52,6 +52,7 @@ bool node::start() {
   monitor_ = sys_.spawn(monitor, cfg_.monitor, names);
   persistence_options writes;
   writes.batch_max = cfg_.storage.batch_max;
+  writes.batch_interval = std::chrono::milliseconds{cfg_.storage.batch_interval_ms};
   writes.dedup_window_ms = static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000;
   writes.dedup_max_ids = cfg_.queue.dedup_max_ids;
   persistence_ = sys_.spawn<caf::detached>(persistence, db_, writes, monitor_);
