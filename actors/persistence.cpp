@@ -44,7 +44,23 @@ delivery from_disk(pending_delivery&& p) {
 
 size_t persistence_state::pending_records() const {
   return pending.events.size() + pending.updates.size() + pending.finished.size() +
-         pending.dead_lettered.size();
+         pending.dead_lettered.size() + pending.remembered.size();
+}
+
+void persistence_state::seed_dedup(int64_t now_ms) {
+  if (!dedup.enabled())
+    return;
+  try {
+    auto ids = db->recent_ids(now_ms - dedup.window_ms(), dedup.max_ids());
+    for (const auto& r : ids)
+      dedup.remember(r.id, r.accepted_ms);
+    if (!ids.empty())
+      log_info("storage: " + std::to_string(ids.size()) +
+               " client event ids from the dedup window remembered from disk");
+  } catch (const std::exception& e) {
+    log_error(std::string{"storage: cannot read the remembered client event ids: "} + e.what() +
+              "; repeats of events accepted before this start may be delivered again");
+  }
 }
 
 void persistence_state::add_events(persist_batch& batch) {
@@ -52,11 +68,25 @@ void persistence_state::add_events(persist_batch& batch) {
     pending_ack a;
     a.reply_to = batch.reply_to;
     a.slot = ev.slot;
-    a.duplicate = ev.duplicate;
     a.id = ev.payload->id;
+    const int64_t accepted_ms = ev.payload->created_ms;
+    // Generated ids are unique: only a client's own id can repeat.
+    const bool deduplicated = ev.client_id && dedup.enabled();
+    if (deduplicated && dedup.contains(a.id, accepted_ms)) {
+      a.rule = batch_ids.count(a.id) > 0 ? ack_rule::repeat_in_batch : ack_rule::repeat;
+      acks.push_back(std::move(a));
+      continue;
+    }
+    if (deduplicated) {
+      // Remembered in the event's own transaction, even when nobody wants
+      // the event: a repeat must be recognised after a restart as well.
+      dedup.remember(a.id, accepted_ms);
+      batch_ids.insert(a.id);
+      pending.remembered.push_back({a.id, accepted_ms});
+    }
     acks.push_back(std::move(a));
     // Nothing to deliver, nothing to keep: acknowledged with the batch.
-    if (ev.duplicate || ev.targets.empty())
+    if (ev.targets.empty())
       continue;
     ev.payload->seq = ++last_seq;
     new_event ne;
@@ -85,13 +115,42 @@ void persistence_state::add_writes(write_batch& batch) {
   append_moved(pending.dead_lettered, batch.dead_lettered);
 }
 
+id_pruning persistence_state::pruning(int64_t now_ms) const {
+  id_pruning p;
+  // With the window off, whatever an earlier run remembered is pruned away.
+  p.before_ms = now_ms - dedup.window_ms();
+  p.keep_at_most = dedup.enabled() ? dedup.max_ids() : 0;
+  p.max_deletions = pending.remembered.size() + prune_budget_per_commit;
+  return p;
+}
+
+void persistence_state::schedule_flush(caf::event_based_actor* self,
+                                       std::chrono::milliseconds delay) {
+  flush_scheduled = true;
+  if (delay.count() == 0)
+    self->send(self, flush_atom::value, flush_generation);
+  else
+    self->delayed_send(self, delay, flush_atom::value, flush_generation);
+}
+
 void persistence_state::flush(caf::event_based_actor* self) {
+  // Whatever flush is scheduled is for what this one commits now.
+  ++flush_generation;
+  flush_scheduled = false;
   if (pending.empty() && acks.empty())
     return;
   write_result result;
-  if (!pending.empty())
+  if (!pending.empty()) {
+    pending.pruning = pruning(unix_ms_now());
     result = db->commit(pending);
+  }
   bool ok = result.status == write_status::ok;
+  if (!ok) {
+    // Not on disk, so not accepted: the client's retry must count as new.
+    for (const auto& id : batch_ids)
+      dedup.forget(id);
+  }
+  batch_ids.clear();
   if (ok) {
     std::unordered_map<std::string, delivery_batch> by_subscriber;
     for (size_t i = 0; i < pending.events.size(); ++i) {
@@ -117,8 +176,8 @@ void persistence_state::flush(caf::event_based_actor* self) {
       send_out();
       current = a.reply_to;
     }
-    std::string line = a.duplicate || ok
-                         ? ack_line(a.id, a.duplicate)
+    std::string line = ok || a.rule == ack_rule::repeat
+                         ? ack_line(a.id, a.rule != ack_rule::commit)
                          : error_line("not accepted: " + result.error);
     out.acks.push_back({a.slot, std::move(line)});
   }
@@ -126,13 +185,13 @@ void persistence_state::flush(caf::event_based_actor* self) {
   acks.clear();
   payloads.clear();
   pending.events.clear();
+  pending.remembered.clear();
   if (ok) {
     pending = write_batch{};
   } else {
     // Subscribers' writes (finished, retried, dead-lettered) must not be
     // lost: keep them and try again shortly.
-    self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
-    flush_scheduled = true;
+    schedule_flush(self, std::chrono::seconds(1));
   }
 }
 
@@ -232,21 +291,22 @@ std::string persistence_state::queue_line() {
 }
 
 caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::shared_ptr<store> db,
-                          uint32_t batch_max, caf::actor monitor) {
+                          persistence_options options, caf::actor monitor) {
   auto& st = self->state;
   st.db = std::move(db);
-  st.batch_max = batch_max;
+  st.batch_max = options.batch_max;
+  st.batch_interval = options.batch_interval;
   st.monitor = std::move(monitor);
   st.last_seq = st.db->last_event_seq();
+  st.dedup = dedup_window{options.dedup_window_ms, options.dedup_max_ids};
+  st.seed_dedup(unix_ms_now());
   self->send(self, tick_atom::value);
   auto schedule = [self] {
     auto& st = self->state;
-    if (st.pending_records() >= st.batch_max) {
+    if (st.pending_records() >= st.batch_max)
       st.flush(self);
-    } else if (!st.flush_scheduled) {
-      st.flush_scheduled = true;
-      self->send(self, flush_atom::value);
-    }
+    else if (!st.flush_scheduled)
+      st.schedule_flush(self, st.batch_interval);
   };
   return {
     [=](persist_atom, persist_batch& batch) {
@@ -257,9 +317,11 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
       self->state.add_writes(batch);
       schedule();
     },
-    [=](flush_atom) {
-      self->state.flush_scheduled = false;
-      self->state.flush(self);
+    [=](flush_atom, uint64_t generation) {
+      // Stale when batch_max, an op or a page-in flushed first: that commit
+      // took this flush's records already.
+      if (generation == self->state.flush_generation)
+        self->state.flush(self);
     },
     [=](register_atom, const std::string& name, caf::actor subscriber) {
       self->state.subscribers[name] = std::move(subscriber);

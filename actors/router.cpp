@@ -4,26 +4,6 @@
 
 namespace volley {
 
-bool dedup_window::seen(const std::string& id, int64_t now_ms) {
-  expire(now_ms);
-  auto [it, inserted] = seen_at_.emplace(id, now_ms);
-  if (!inserted)
-    return true;
-  order_.emplace_back(now_ms, id);
-  if (order_.size() > max_ids_) {
-    seen_at_.erase(order_.front().second);
-    order_.pop_front();
-  }
-  return false;
-}
-
-void dedup_window::expire(int64_t now_ms) {
-  while (!order_.empty() && now_ms - order_.front().first > window_ms_) {
-    seen_at_.erase(order_.front().second);
-    order_.pop_front();
-  }
-}
-
 routing_table::routing_table(const std::vector<subscriber_config>& subscribers,
                              const std::vector<priority_rule>& rules) {
   for (const auto& s : subscribers) {
@@ -62,13 +42,11 @@ persist_batch router_state::route(ingest_batch& batch) {
     auto& ev = item.event;
     routed_event routed;
     routed.slot = item.slot;
-    if (ev.id.empty())
+    routed.client_id = !ev.id.empty();
+    if (!routed.client_id)
       ev.id = generate_event_id();
-    else
-      routed.duplicate = dedup.seen(ev.id, item.received_ms);
     auto payload = std::make_shared<event_payload>();
-    if (!routed.duplicate)
-      table.targets_for(ev.type, table.priority_for(ev.type, ev.priority), routed.targets);
+    table.targets_for(ev.type, table.priority_for(ev.type, ev.priority), routed.targets);
     // Built once and shared by every subscriber; not at all when none wants it.
     if (!routed.targets.empty())
       payload->body = std::make_shared<const std::string>(
@@ -83,9 +61,8 @@ persist_batch router_state::route(ingest_batch& batch) {
 }
 
 caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table,
-                     dedup_window dedup, caf::actor persistence) {
+                     caf::actor persistence) {
   self->state.table = std::move(table);
-  self->state.dedup = std::move(dedup);
   self->state.persistence = std::move(persistence);
   return {
     [=](update_atom, routing_table& table) { self->state.table = std::move(table); },

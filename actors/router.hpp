@@ -1,36 +1,17 @@
 #pragma once
 // The router: matches each event against the precompiled subscriber filters,
-// assigns its priority, drops repeated ids within the dedup window, and
-// passes the routed batch on to persistence (which acknowledges it).
+// assigns its priority, gives an id to events that came without one, and
+// passes the routed batch on to persistence (which deduplicates client ids
+// and acknowledges).
 
 #include "config/config.hpp"
 #include "messages/messages.hpp"
 #include "routing/filter_index.hpp"
 
-#include <deque>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace volley {
-
-// Remembers event ids for a time window. Plain logic; time passed in.
-class dedup_window {
-public:
-  explicit dedup_window(int64_t window_ms = 0, size_t max_ids = 1000000)
-    : window_ms_(window_ms), max_ids_(max_ids) {}
-
-  // True when `id` was seen within the window; records it otherwise.
-  bool seen(const std::string& id, int64_t now_ms);
-
-private:
-  void expire(int64_t now_ms);
-
-  int64_t window_ms_;
-  size_t max_ids_; // bounds memory whatever the rate of ids
-  std::unordered_map<std::string, int64_t> seen_at_;
-  std::deque<std::pair<int64_t, std::string>> order_;
-};
 
 // Which subscribers get an event and at which priority. Plain logic.
 class routing_table {
@@ -59,14 +40,12 @@ struct router_state {
   persist_batch route(ingest_batch& batch);
 
   routing_table table;
-  dedup_window dedup;
   caf::actor persistence;
 };
 
 caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table,
-                     dedup_window dedup, caf::actor persistence);
+                     caf::actor persistence);
 
 } // namespace volley
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::routing_table)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::dedup_window)

@@ -71,6 +71,9 @@ struct storage_config {
   std::string path = "./data";
   uint64_t map_size_mb = 4096;
   uint32_t batch_max = 4096;   // records per write transaction at most
+  // How long a transaction waits for more records once it has one; 0: it
+  // commits as soon as no more writes are queued. batch_max cuts it short.
+  uint32_t batch_interval_ms = 0;
 };
 
 struct http_config {

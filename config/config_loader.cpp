@@ -21,6 +21,8 @@ namespace volley {
 
 namespace {
 
+constexpr uint64_t max_dedup_window_s = 365 * 24 * 3600;
+
 using json = rapidjson::Value;
 using error_list = std::vector<config_error>;
 
@@ -342,6 +344,8 @@ private:
     r.read_string("path", out.path);
     r.read_integer("map_size_mb", out.map_size_mb);
     r.read_integer("batch_max", out.batch_max);
+    // Acks wait for the commit: more than a second would stall every client.
+    r.read_integer("batch_interval_ms", out.batch_interval_ms, 0, 1000);
   }
 
   void parse_monitor(const json& value, monitor_config& out) {
@@ -362,7 +366,9 @@ private:
   void parse_queue(const json& value, queue_config& out) {
     object_reader r(value, "queue", errors_);
     r.read_integer("memory_limit", out.memory_limit);
-    r.read_integer("dedup_window_s", out.dedup_window_s, 0); // 0: no dedup window
+    // 0: no dedup window. At most a year: the window is kept in milliseconds
+    // and every id in it is remembered on disk and in memory.
+    r.read_integer("dedup_window_s", out.dedup_window_s, 0, max_dedup_window_s);
     r.read_integer("dedup_max_ids", out.dedup_max_ids);
   }
 

@@ -51,11 +51,13 @@ bool node::start() {
   for (const auto& s : cfg_.subscribers)
     names.push_back(s.name);
   monitor_ = sys_.spawn(monitor, cfg_.monitor, names);
-  persistence_ = sys_.spawn<caf::detached>(persistence, db_, cfg_.storage.batch_max, monitor_);
-  router_ = sys_.spawn(router, routing_table{cfg_.subscribers, cfg_.priority_rules},
-                       dedup_window{static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000,
-                                    cfg_.queue.dedup_max_ids},
-                       persistence_);
+  persistence_options writes;
+  writes.batch_max = cfg_.storage.batch_max;
+  writes.batch_interval = std::chrono::milliseconds{cfg_.storage.batch_interval_ms};
+  writes.dedup_window_ms = static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000;
+  writes.dedup_max_ids = cfg_.queue.dedup_max_ids;
+  persistence_ = sys_.spawn<caf::detached>(persistence, db_, writes, monitor_);
+  router_ = sys_.spawn(router, routing_table{cfg_.subscribers, cfg_.priority_rules}, persistence_);
   for (const auto& s : cfg_.subscribers)
     subscribers_[s.name] = spawn_subscriber(s);
   control_ = sys_.spawn<caf::detached>(control_actor, this);
@@ -89,8 +91,11 @@ std::string node::reload() {
   auto next = std::move(*result.value);
   if (next.ingress.host != cfg_.ingress.host || next.ingress.port != cfg_.ingress.port ||
       next.storage.path != cfg_.storage.path ||
-      next.allow_private_networks != cfg_.allow_private_networks)
-    log_warn("reload: ingress, storage and allow_private_networks changes apply after a restart");
+      next.allow_private_networks != cfg_.allow_private_networks ||
+      next.queue.dedup_window_s != cfg_.queue.dedup_window_s ||
+      next.queue.dedup_max_ids != cfg_.queue.dedup_max_ids)
+    log_warn("reload: ingress, storage, queue.dedup_* and allow_private_networks changes apply "
+             "after a restart");
 
   std::vector<std::string> added, removed, updated;
   std::map<std::string, const subscriber_config*> wanted;
@@ -123,10 +128,14 @@ std::string node::reload() {
   auto ingress = cfg_.ingress;
   auto storage = cfg_.storage;
   auto allow_private = cfg_.allow_private_networks;
+  auto dedup_window_s = cfg_.queue.dedup_window_s;
+  auto dedup_max_ids = cfg_.queue.dedup_max_ids;
   cfg_ = std::move(next);
   cfg_.ingress = ingress; // what needs a restart keeps its running value
   cfg_.storage = storage;
   cfg_.allow_private_networks = allow_private;
+  cfg_.queue.dedup_window_s = dedup_window_s;
+  cfg_.queue.dedup_max_ids = dedup_max_ids;
   log_info("reloaded " + config_path_ + ": added=" + std::to_string(added.size()) +
            " removed=" + std::to_string(removed.size()) + " kept=" + std::to_string(updated.size()) +
            (removed.empty() ? "" : " (removed subscribers' pending deliveries stay on disk)"));

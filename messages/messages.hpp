@@ -81,7 +81,7 @@ struct delivery_target {
 };
 struct routed_event {
   uint64_t slot = 0;
-  bool duplicate = false; // acknowledged, not delivered again
+  bool client_id = false; // the id came from the client (else generated): deduplicated
   std::shared_ptr<event_payload> payload; // seq assigned by persistence
   std::vector<delivery_target> targets;
 };

@@ -30,6 +30,7 @@ constexpr unsigned max_dbs = 8;
 constexpr const char* lock_file_name = "volley.lock";
 constexpr std::string_view meta_last_event_seq = "last_event_seq";
 constexpr std::string_view meta_format_version = "format_version";
+constexpr std::string_view empty_value{"", 0}; // not a null pointer: LMDB copies from it
 // Corrupt entries are reported on stderr, but only the first few: reads that
 // page over the same broken entry again must not flood the log.
 constexpr uint64_t max_corrupt_reports = 10;
@@ -135,6 +136,8 @@ struct lmdb_store::impl {
   MDB_dbi deliveries = 0;
   MDB_dbi dlq = 0;
   MDB_dbi meta = 0;
+  MDB_dbi dedup_ids = 0;     // client id -> accept ms
+  MDB_dbi dedup_by_time = 0; // (accept ms, client id), oldest first, for pruning
   int lock_fd = -1;
   // Where LMDB mapped data.mdb (mdb_env_info only knows it with
   // MDB_FIXEDMAP); nullptr when it could not be found.
@@ -341,7 +344,90 @@ struct lmdb_store::impl {
     for (const auto& k : batch.dlq_requeued)
       if ((rc = requeue(txn, k, result)) != 0)
         return rc;
+
+    stage = "remembering client ids";
+    for (const auto& r : batch.remembered)
+      if ((rc = remember_id(txn, r)) != 0)
+        return rc;
+
+    // After remembering, so the cap counts this batch's ids too.
+    stage = "pruning remembered client ids";
+    return prune_ids(txn, batch.pruning);
+  }
+
+  int remember_id(MDB_txn* txn, const remembered_id& r) {
+    MDB_val key = to_val(r.id), value;
+    int rc = mdb_get(txn, dedup_ids, &key, &value);
+    if (rc == 0) {
+      // Still stored from an earlier acceptance (expired, not yet pruned):
+      // its old time key goes, or pruning would later take the new one.
+      int64_t old_ms = 0;
+      if (decode_accept_time(to_view(value), old_ms) && old_ms >= 0) {
+        encode_id_time_key(old_ms, r.id, key_buf);
+        MDB_val old_key = to_val(key_buf);
+        rc = mdb_del(txn, dedup_by_time, &old_key, nullptr);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+          return rc;
+      }
+    } else if (rc != MDB_NOTFOUND) {
+      return rc;
+    }
+    encode_accept_time(r.accepted_ms, value_buf);
+    if ((rc = put(txn, dedup_ids, key, value_buf, 0)) != 0)
+      return rc;
+    encode_id_time_key(r.accepted_ms, r.id, key_buf);
+    return put(txn, dedup_by_time, to_val(key_buf), empty_value, 0);
+  }
+
+  // Deletes from the oldest end of dedup_by_time, each with its dedup_ids
+  // entry, while the rule of `p` says so and its deletion budget lasts.
+  int prune_ids(MDB_txn* txn, const id_pruning& p) {
+    if (p.max_deletions == 0)
+      return 0;
+    MDB_stat stat;
+    int rc = mdb_stat(txn, dedup_by_time, &stat);
+    if (rc != 0)
+      return rc;
+    uint64_t remaining = stat.ms_entries;
+    cursor_guard cursor;
+    if ((rc = mdb_cursor_open(txn, dedup_by_time, cursor.out())) != 0)
+      return rc;
+    remembered_id oldest;
+    for (size_t deleted = 0; deleted < p.max_deletions; ++deleted) {
+      MDB_val key, value;
+      rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST);
+      if (rc == MDB_NOTFOUND)
+        return 0;
+      if (rc != 0)
+        return rc;
+      if (decode_id_time_key(to_view(key), oldest)) {
+        if (oldest.accepted_ms >= p.before_ms && remaining <= p.keep_at_most)
+          return 0;
+        if ((rc = forget_id(txn, oldest)) != 0)
+          return rc;
+      } else {
+        // It could never match an id; dropping it costs nothing.
+        report_corrupt("remembered id time key", printable(to_view(key)), "malformed key");
+      }
+      if ((rc = mdb_cursor_del(cursor.get(), 0)) != 0)
+        return rc;
+      --remaining;
+    }
     return 0;
+  }
+
+  // Deletes the dedup_ids entry of `r` unless it was remembered again later.
+  int forget_id(MDB_txn* txn, const remembered_id& r) {
+    MDB_val key = to_val(r.id), value;
+    int rc = mdb_get(txn, dedup_ids, &key, &value);
+    if (rc == MDB_NOTFOUND)
+      return 0;
+    if (rc != 0)
+      return rc;
+    int64_t stored_ms = 0;
+    if (decode_accept_time(to_view(value), stored_ms) && stored_ms != r.accepted_ms)
+      return 0;
+    return mdb_del(txn, dedup_ids, &key, nullptr);
   }
 
   // One write transaction for the whole batch; 0 once it is synced.
@@ -591,7 +677,9 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
   if ((rc = mdb_dbi_open(txn, "events", MDB_CREATE, &p->events)) != 0 ||
       (rc = mdb_dbi_open(txn, "deliveries", MDB_CREATE, &p->deliveries)) != 0 ||
       (rc = mdb_dbi_open(txn, "dlq", MDB_CREATE, &p->dlq)) != 0 ||
-      (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &p->meta)) != 0)
+      (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &p->meta)) != 0 ||
+      (rc = mdb_dbi_open(txn, "dedup_ids", MDB_CREATE, &p->dedup_ids)) != 0 ||
+      (rc = mdb_dbi_open(txn, "dedup_by_time", MDB_CREATE, &p->dedup_by_time)) != 0)
     return fail("open the databases", rc);
 
   MDB_val key = to_val(meta_format_version), value;
@@ -861,6 +949,31 @@ std::vector<dlq_record> lmdb_store::list_dlq(const std::optional<std::string>& s
     }
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+std::vector<remembered_id> lmdb_store::recent_ids(int64_t since_ms, size_t limit) {
+  std::vector<remembered_id> out;
+  if (limit == 0)
+    return out;
+  impl::read_scope scope(*impl_);
+  cursor_guard cursor;
+  impl_->open_cursor(scope.txn(), impl_->dedup_by_time, cursor);
+  MDB_val key, value;
+  remembered_id r;
+  // Newest first, so the limit keeps the most recent; reversed at the end.
+  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_LAST);
+       found && out.size() < limit;
+       found = impl_->cursor_step(cursor.get(), key, value, MDB_PREV)) {
+    if (!decode_id_time_key(to_view(key), r)) {
+      impl_->report_corrupt("remembered id time key", printable(to_view(key)), "malformed key");
+      continue;
+    }
+    if (r.accepted_ms < since_ms)
+      break;
+    out.push_back(std::move(r));
+  }
+  std::reverse(out.begin(), out.end());
   return out;
 }
 

@@ -2,10 +2,13 @@
 
 #include "storage/record_codec.hpp"
 
+#include <algorithm>
+
 namespace volley {
 
 // The order of the steps below is the contract lmdb_store follows too: new
-// events, updates, finished, dead-lettered, DLQ deletes, DLQ requeues.
+// events, updates, finished, dead-lettered, DLQ deletes, DLQ requeues,
+// remembered ids, pruning.
 write_result memory_store::commit(const write_batch& batch) {
   write_result result;
   if (failure_) {
@@ -13,6 +16,8 @@ write_result memory_store::commit(const write_batch& batch) {
     result.error = "memory_store: commit failure injected by the test";
     return result;
   }
+  if (batch.empty())
+    return result; // pruning rides along with a write, as on disk
   // Every check happens before the first change: nothing partial, as on disk.
   if (auto error = check_batch(batch); !error.empty()) {
     result.status = write_status::failed;
@@ -96,7 +101,30 @@ write_result memory_store::commit(const write_batch& batch) {
     result.requeued.push_back({d, ev->second.event});
     dlq_.erase(it);
   }
+
+  for (const auto& r : batch.remembered)
+    remember_id(r);
+  prune_ids(batch.pruning);
   return result;
+}
+
+void memory_store::remember_id(const remembered_id& r) {
+  auto [it, inserted] = remembered_.emplace(r.id, r.accepted_ms);
+  if (!inserted) {
+    remembered_by_time_.erase({it->second, r.id});
+    it->second = r.accepted_ms;
+  }
+  remembered_by_time_.emplace(r.accepted_ms, r.id);
+}
+
+void memory_store::prune_ids(const id_pruning& p) {
+  for (size_t deleted = 0; deleted < p.max_deletions && !remembered_by_time_.empty(); ++deleted) {
+    auto oldest = remembered_by_time_.begin();
+    if (oldest->first >= p.before_ms && remembered_by_time_.size() <= p.keep_at_most)
+      return;
+    remembered_.erase(oldest->second);
+    remembered_by_time_.erase(oldest);
+  }
 }
 
 void memory_store::release_event(uint64_t seq) {
@@ -170,6 +198,15 @@ std::vector<dlq_record> memory_store::list_dlq(const std::optional<std::string>&
 }
 
 size_t memory_store::count_dlq() { return dlq_.size(); }
+
+std::vector<remembered_id> memory_store::recent_ids(int64_t since_ms, size_t limit) {
+  std::vector<remembered_id> out;
+  for (auto it = remembered_by_time_.rbegin();
+       it != remembered_by_time_.rend() && out.size() < limit && it->first >= since_ms; ++it)
+    out.push_back({it->second, it->first});
+  std::reverse(out.begin(), out.end());
+  return out;
+}
 
 void memory_store::set_commit_failure(std::optional<write_status> status) { failure_ = status; }
 

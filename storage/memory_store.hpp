@@ -7,6 +7,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,7 @@ public:
   std::vector<dlq_record> list_dlq(const std::optional<std::string>& subscriber,
                                    const std::optional<delivery_key>& after, size_t limit) override;
   size_t count_dlq() override;
+  std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) override;
 
   // While set, every commit returns `status` (full or failed) and changes
   // nothing, so tests can drive the error paths of the persistence actor.
@@ -43,10 +45,14 @@ private:
 
   static key_type key_of(const delivery_key& key) { return {key.subscriber, key.event_seq}; }
   void release_event(uint64_t seq);
+  void remember_id(const remembered_id& r);
+  void prune_ids(const id_pruning& p);
 
   std::map<uint64_t, stored_event> events_;
   std::map<key_type, delivery_record> deliveries_;
   std::map<key_type, dlq_record> dlq_;
+  std::map<std::string, int64_t> remembered_;              // id -> accept ms
+  std::set<std::pair<int64_t, std::string>> remembered_by_time_; // oldest first
   uint64_t last_event_seq_ = 0;
   std::optional<write_status> failure_;
 };

@@ -210,6 +210,31 @@ bool decode_delivery_key(std::string_view in, delivery_key& out) {
   return decode_seq_key(in.substr(in.size() - seq_key_size), out.event_seq);
 }
 
+void encode_id_time_key(int64_t accepted_ms, std::string_view id, std::string& out) {
+  char time[seq_key_size];
+  encode_seq_key(static_cast<uint64_t>(accepted_ms), time);
+  out.assign(time, sizeof time);
+  out.append(id.data(), id.size());
+}
+
+bool decode_id_time_key(std::string_view in, remembered_id& out) {
+  uint64_t time = 0;
+  if (in.size() <= seq_key_size || !decode_seq_key(in.substr(0, seq_key_size), time) ||
+      time > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return false;
+  out.accepted_ms = static_cast<int64_t>(time);
+  out.id.assign(in.substr(seq_key_size));
+  return true;
+}
+
+void encode_accept_time(int64_t accepted_ms, std::string& out) { byte_writer{out}.i64(accepted_ms); }
+
+bool decode_accept_time(std::string_view in, int64_t& accepted_ms) {
+  byte_reader r{in};
+  accepted_ms = r.i64();
+  return r.finish() == decode_status::ok;
+}
+
 void encode_event(const event_record& event, uint32_t refcount, std::string& out) {
   byte_writer w(out);
   w.u32(refcount);
@@ -333,6 +358,15 @@ std::string check_batch(const write_batch& batch) {
   for (const auto& k : batch.dlq_requeued)
     if (!(err = check_key(k, "dlq_requeued")).empty())
       return err;
+  for (const auto& r : batch.remembered) {
+    if (r.id.empty() || r.id.size() > max_remembered_id_size)
+      return "remembered ids: an id of " + std::to_string(r.id.size()) +
+             " bytes cannot be stored (it must be 1.." + std::to_string(max_remembered_id_size) +
+             " bytes)";
+    if (r.accepted_ms < 0)
+      return "remembered ids: id '" + r.id + "' has a negative accept time " +
+             std::to_string(r.accepted_ms);
+  }
   return {};
 }
 

@@ -3,10 +3,13 @@
 //
 // Values: little-endian fixed-width integers and u32-length-prefixed strings,
 // in the field order of records.hpp. Keys sort the way reads walk them:
-//   events      be64(seq)
-//   deliveries  subscriber '\0' be64(event_seq)   (dlq uses the same scheme)
-// Big-endian seqs make byte order equal numeric order, so one subscriber's
-// records are contiguous and in seq order.
+//   events         be64(seq)
+//   deliveries     subscriber '\0' be64(event_seq)   (dlq uses the same scheme)
+//   dedup_ids      the client's event id               -> i64 accept ms
+//   dedup_by_time  be64(accept ms) id                  -> empty
+// Big-endian numbers make byte order equal numeric order, so one subscriber's
+// records are contiguous and in seq order, and remembered ids are walked
+// oldest first for pruning.
 //
 // Decoding reads bytes that came from disk: every read is bounds-checked and
 // a bad value comes back as a status, never as a crash or a partial record.
@@ -20,7 +23,12 @@
 namespace volley {
 
 // Bumped whenever a layout below changes; lmdb_store refuses other versions.
+// (The dedup databases were added later without a bump: they are created
+// when missing, and older builds never open them.)
 inline constexpr uint32_t record_format_version = 1;
+
+// LMDB refuses keys over 511 bytes; a dedup_by_time key adds 8 to the id.
+inline constexpr size_t max_remembered_id_size = 500;
 
 enum class decode_status {
   ok,
@@ -47,6 +55,11 @@ std::string encode_meta_u64(uint64_t v);
 bool decode_meta_u32(std::string_view in, uint32_t& v);
 bool decode_meta_u64(std::string_view in, uint64_t& v);
 
+// Replaces `out` with be64(accepted_ms) followed by `id`; accepted_ms must
+// not be negative (check_batch refuses that).
+void encode_id_time_key(int64_t accepted_ms, std::string_view id, std::string& out);
+bool decode_id_time_key(std::string_view in, remembered_id& out);
+
 // Replaces `out` with the key of `key`.
 void encode_delivery_key(const delivery_key& key, std::string& out);
 // Replaces `out` with `subscriber` '\0': the prefix every key of it starts with.
@@ -67,6 +80,10 @@ decode_status decode_event_refcount(std::string_view in, uint32_t& refcount);
 // passed decode_event_refcount).
 void set_event_refcount(std::string& value, uint32_t refcount);
 
+// A remembered id's value: [i64 accepted_ms].
+void encode_accept_time(int64_t accepted_ms, std::string& out);
+bool decode_accept_time(std::string_view in, int64_t& accepted_ms);
+
 // [u8 priority][u32 attempts][i64 next_attempt_ms][i64 created_ms]
 void encode_delivery(const delivery_record& delivery, std::string& out);
 // Sets `out.key` to `key` (taken from the key).
@@ -81,7 +98,8 @@ decode_status decode_dlq(std::string_view in, const delivery_key& key, dlq_recor
 // Structural checks every backend applies before it writes anything, so all
 // backends refuse the same batches: storable subscriber names, priorities in
 // 0..3, each new event's deliveries naming that event and no subscriber twice,
-// no seq twice. Returns an empty string when the batch is well formed,
+// no seq twice, remembered ids non-empty, at most max_remembered_id_size
+// bytes and not accepted before 1970. Returns an empty string when the batch is well formed,
 // otherwise what is wrong with it.
 std::string check_batch(const write_batch& batch);
 

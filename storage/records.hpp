@@ -1,8 +1,11 @@
 #pragma once
 // What Volley keeps on disk: events, the deliveries that still owe an HTTP
-// request, and the dead-letter queue.
+// request, the dead-letter queue, and the client ids of recent events (for
+// deduplication across restarts).
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -59,6 +62,23 @@ struct new_event {
   std::vector<delivery_record> deliveries;
 };
 
+// A client's event id, remembered with the time its event was accepted, so a
+// repeat within the dedup window is recognised even after a restart.
+struct remembered_id {
+  std::string id;
+  int64_t accepted_ms = 0; // unix ms, never negative
+};
+
+// Which remembered ids a commit forgets, oldest first: those accepted before
+// `before_ms`, then the oldest while more than `keep_at_most` remain. At most
+// `max_deletions` per commit, so no commit grows without bound; a backlog is
+// worked off over the following commits.
+struct id_pruning {
+  int64_t before_ms = 0;
+  uint64_t keep_at_most = std::numeric_limits<uint64_t>::max();
+  size_t max_deletions = 0; // 0: prune nothing
+};
+
 // Everything one write transaction applies, all or nothing.
 struct write_batch {
   std::vector<new_event> events;
@@ -67,10 +87,12 @@ struct write_batch {
   std::vector<dlq_record> dead_lettered;  // removed from pending, added to DLQ
   std::vector<delivery_key> dlq_deleted;
   std::vector<delivery_key> dlq_requeued; // DLQ entry back to pending, attempts reset
+  std::vector<remembered_id> remembered;  // client ids of newly accepted events
+  id_pruning pruning; // rides along with a commit; alone it writes nothing
 
   bool empty() const {
-    return events.empty() && updates.empty() && finished.empty() &&
-           dead_lettered.empty() && dlq_deleted.empty() && dlq_requeued.empty();
+    return events.empty() && updates.empty() && finished.empty() && dead_lettered.empty() &&
+           dlq_deleted.empty() && dlq_requeued.empty() && remembered.empty();
   }
 };
 

@@ -19,6 +19,7 @@ public:
   // Applies the whole batch in one transaction, synced before it returns ok.
   // Deleting a key that is absent is not an error (it was already finished).
   // An event is removed once no pending delivery refers to it any more.
+  // A remembered id that is already stored takes its new accept time.
   virtual write_result commit(const write_batch& batch) = 0;
 
   // Highest event seq ever stored (0 for a new store).
@@ -50,6 +51,9 @@ public:
   // cache, so that its resident set does not grow with the queue; reads
   // find it again. Called about once a second.
   virtual void release_cached_pages() {}
+  // The most recent remembered client ids accepted at or after `since_ms`,
+  // at most `limit`, oldest first: what seeds the dedup window at start-up.
+  virtual std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) = 0;
 };
 
 } // namespace volley

@@ -116,7 +116,8 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
   auto result = parse_config(R"({
     "ingress": {"host": "0.0.0.0", "port": 8000, "max_line_bytes": 2048,
                 "max_unacked": 10, "max_connections": 20, "token": "t0k"},
-    "storage": {"path": "/var/lib/volley", "map_size_mb": 1, "batch_max": 128},
+    "storage": {"path": "/var/lib/volley", "map_size_mb": 1, "batch_max": 128,
+                "batch_interval_ms": 5},
     "monitor": {"interval_ms": 250, "window_s": 60, "healthy_percent": 99.5,
                 "degraded_percent": 90, "format": "json"},
     "queue": {"memory_limit": 500, "dedup_window_s": 0},
@@ -142,6 +143,7 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
   BOOST_TEST(cfg.storage.path == "/var/lib/volley");
   BOOST_TEST(cfg.storage.map_size_mb == 1u);
   BOOST_TEST(cfg.storage.batch_max == 128u);
+  BOOST_TEST(cfg.storage.batch_interval_ms == 5u);
   BOOST_TEST(cfg.monitor.interval_ms == 250u);
   BOOST_TEST(cfg.monitor.window_s == 60u);
   BOOST_TEST(cfg.monitor.healthy_percent == 99.5);
@@ -314,6 +316,12 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
      "positive integer"},
     {R"({"storage": {"map_size_mb": 0}})", "storage.map_size_mb", "positive integer"},
     {R"({"http": {"threads": 0}})", "http.threads", "between 1 and 64, got 0"},
+    {R"({"storage": {"batch_interval_ms": 1001}})", "storage.batch_interval_ms",
+     "between 0 and 1000, got 1001"},
+    {R"({"storage": {"batch_interval_ms": -1}})", "storage.batch_interval_ms", "got -1"},
+    {R"({"queue": {"dedup_window_s": 31536001}})", "queue.dedup_window_s",
+     "between 0 and 31536000"},
+    {R"({"queue": {"dedup_max_ids": 0}})", "queue.dedup_max_ids", "positive integer"},
     {R"({"monitor": {"interval_ms": 0}})", "monitor.interval_ms", "positive integer"},
     {R"({"monitor": {"interval_ms": -5}})", "monitor.interval_ms", "got -5"},
     {R"({"monitor": {"healthy_percent": 101}})", "monitor.healthy_percent",

@@ -234,6 +234,50 @@ BOOST_AUTO_TEST_CASE(acknowledged_deliveries_survive_a_restart_with_the_endpoint
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_interval_still_acknowledges_and_delivers_everything) {
+  recording_receiver sink;
+  running_node n;
+  // Small batches: some commits are cut short by batch_max, leaving their
+  // delayed flush stale; others wait out the interval.
+  n.spec.storage_extra = "\"batch_interval_ms\": 20, \"batch_max\": 64";
+  n.spec.subscribers = {{"all", sink.url(), {}, "", ""}};
+  n.start();
+  {
+    // A lone event is committed once the interval is up.
+    line_client client{n.spec.port};
+    auto answers = client.exchange({event_line("lone", "batch.test")});
+    BOOST_REQUIRE_EQUAL(answers.size(), 1u);
+    BOOST_CHECK(parse_answer(answers[0]).ok);
+  }
+  constexpr int connections = 2;
+  constexpr int per_connection = 500;
+  std::vector<std::vector<std::string>> answers(connections);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < connections; ++c)
+    clients.emplace_back([&, c] {
+      std::vector<std::string> lines;
+      for (int i = 0; i < per_connection; ++i)
+        lines.push_back(event_line("b" + std::to_string(c) + "-" + std::to_string(i), "batch.test"));
+      line_client client{n.spec.port};
+      answers[c] = client.exchange(lines);
+    });
+  for (auto& t : clients)
+    t.join();
+  for (int c = 0; c < connections; ++c) {
+    BOOST_REQUIRE_EQUAL(answers[c].size(), static_cast<size_t>(per_connection));
+    for (int i = 0; i < per_connection; ++i) {
+      auto a = parse_answer(answers[c][i]);
+      BOOST_REQUIRE_MESSAGE(a.ok, answers[c][i]);
+      BOOST_REQUIRE_EQUAL(a.id, "b" + std::to_string(c) + "-" + std::to_string(i));
+    }
+  }
+  const size_t want = connections * per_connection + 1;
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return sink.distinct() >= want; }, 60s),
+                        "delivered " << sink.distinct() << " of " << want);
+  BOOST_CHECK_EQUAL(sink.count(), want);
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_config_is_refused_with_the_key_named) {
   temp_dir dir;
   auto path = dir.file("bad.json");

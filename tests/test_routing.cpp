@@ -212,56 +212,6 @@ BOOST_AUTO_TEST_CASE(no_match) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(dedup)
-
-BOOST_AUTO_TEST_CASE(repeat_within_window_is_seen) {
-  dedup_window window{1000};
-  BOOST_TEST(!window.seen("a", 10'000));
-  BOOST_TEST(window.seen("a", 10'000));
-  BOOST_TEST(window.seen("a", 10'500));
-  BOOST_TEST(window.seen("a", 11'000)); // exactly the window: still inside
-  BOOST_TEST(!window.seen("b", 11'000));
-}
-
-BOOST_AUTO_TEST_CASE(id_expires_after_the_window_and_is_recorded_again) {
-  dedup_window window{1000};
-  BOOST_TEST(!window.seen("a", 10'000));
-  BOOST_TEST(!window.seen("a", 11'001));
-  BOOST_TEST(window.seen("a", 11'500));
-  BOOST_TEST(window.seen("a", 12'001));
-  BOOST_TEST(!window.seen("a", 12'002));
-}
-
-BOOST_AUTO_TEST_CASE(window_runs_from_the_first_sighting) {
-  dedup_window window{1000};
-  BOOST_TEST(!window.seen("a", 0 + 5000));
-  BOOST_TEST(window.seen("a", 5900)); // a repeat does not extend the window
-  BOOST_TEST(!window.seen("a", 6001));
-}
-
-BOOST_AUTO_TEST_CASE(ids_expire_independently) {
-  dedup_window window{1000};
-  BOOST_TEST(!window.seen("a", 1000));
-  BOOST_TEST(!window.seen("b", 1600));
-  BOOST_TEST(!window.seen("a", 2001)); // a expired
-  BOOST_TEST(window.seen("b", 2001));  // b did not
-  BOOST_TEST(!window.seen("b", 2601));
-  BOOST_TEST(window.seen("a", 2601));  // a was recorded again at 2001
-}
-
-BOOST_AUTO_TEST_CASE(many_ids) {
-  dedup_window window{100};
-  for (int i = 0; i < 1000; ++i)
-    BOOST_TEST(!window.seen("id" + std::to_string(i), i));
-  // Ids from the last 100 ms are remembered, older ones are gone.
-  BOOST_TEST(window.seen("id999", 1000));
-  BOOST_TEST(window.seen("id900", 1000));
-  BOOST_TEST(!window.seen("id899", 1000));
-  BOOST_TEST(!window.seen("id0", 1000));
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
 BOOST_AUTO_TEST_SUITE(routing_table_suite)
 
 BOOST_AUTO_TEST_CASE(events_own_priority_wins) {
@@ -332,6 +282,31 @@ BOOST_AUTO_TEST_CASE(no_subscriber_matches) {
   empty.targets_for("order.created", 0, out);
   BOOST_TEST(out.empty());
   BOOST_TEST(empty.priority_for("order.created", no_priority) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(route_marks_client_ids_and_leaves_repeats_to_persistence) {
+  router_state router;
+  router.table = routing_table{{subscriber("billing", {"order.*"})}, {}};
+  ingest_batch batch;
+  for (const char* id : {"ord_1", "", "ord_1"}) {
+    ingest_item item;
+    item.slot = batch.items.size();
+    item.event.id = id;
+    item.event.type = "order.created";
+    item.received_ms = 1700000000000;
+    batch.items.push_back(std::move(item));
+  }
+  auto routed = router.route(batch);
+  BOOST_REQUIRE_EQUAL(routed.events.size(), 3u);
+  BOOST_TEST(routed.events[0].client_id);
+  BOOST_TEST(routed.events[0].payload->id == "ord_1");
+  BOOST_TEST(!routed.events[1].client_id); // generated: unique, never deduplicated
+  BOOST_TEST(routed.events[1].payload->id.rfind("evt_", 0) == 0u);
+  // Whether a repeat is one is decided where commits are known: persistence.
+  BOOST_TEST(routed.events[2].client_id);
+  BOOST_TEST(names_of(routed.events[2].targets) == std::vector<std::string>{"billing"});
+  for (const auto& ev : routed.events)
+    BOOST_TEST(ev.payload->body != nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -161,6 +161,25 @@ std::string delivery_key_bytes(const std::string& subscriber, uint64_t seq) {
   return out;
 }
 
+// "id@ms" for each remembered id, for readable comparisons.
+std::vector<std::string> ids_of(const std::vector<remembered_id>& ids) {
+  std::vector<std::string> out;
+  for (const auto& r : ids)
+    out.push_back(r.id + "@" + std::to_string(r.accepted_ms));
+  return out;
+}
+
+write_batch remembering(std::initializer_list<remembered_id> ids, id_pruning pruning = {}) {
+  write_batch batch;
+  batch.remembered = ids;
+  batch.pruning = pruning;
+  return batch;
+}
+
+std::vector<remembered_id> all_ids(store& s) {
+  return s.recent_ids(std::numeric_limits<int64_t>::min(), std::numeric_limits<size_t>::max());
+}
+
 } // namespace
 
 // The backends every behavioural case runs against; outside the anonymous
@@ -605,6 +624,108 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_batches_write_nothing, B, backends) {
   refused(empty_name, "cannot be stored");
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(remembered_ids_read_back_newest_within_the_limit, B, backends) {
+  B b;
+  store& s = b.get();
+  BOOST_TEST(all_ids(s).empty());
+  const std::string odd_id("nul\0and-\xc3\xa9", 10);
+  // Ids alone make a commit: events no subscriber wants are remembered too.
+  commit_ok(s, remembering({{"b", 200}, {"a", 100}, {odd_id, 300}}));
+  commit_ok(s, remembering({{"c", 300}}));
+  BOOST_TEST(ids_of(all_ids(s)) ==
+                 (std::vector<std::string>{"a@100", "b@200", "c@300", odd_id + "@300"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(ids_of(s.recent_ids(200, 100)) ==
+                 (std::vector<std::string>{"b@200", "c@300", odd_id + "@300"}),
+             boost::test_tools::per_element());
+  // The limit keeps the most recent, still oldest first.
+  BOOST_TEST(ids_of(s.recent_ids(0, 2)) == (std::vector<std::string>{"c@300", odd_id + "@300"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(s.recent_ids(301, 100).empty());
+  BOOST_TEST(s.recent_ids(0, 0).empty());
+  BOOST_TEST(s.last_event_seq() == 0u); // no event was stored
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_id_remembered_again_takes_its_new_time, B, backends) {
+  B b;
+  store& s = b.get();
+  commit_ok(s, remembering({{"a", 100}, {"b", 150}}));
+  commit_ok(s, remembering({{"a", 500}}));
+  BOOST_TEST(ids_of(all_ids(s)) == (std::vector<std::string>{"b@150", "a@500"}),
+             boost::test_tools::per_element());
+  // Pruning by the old time must not take it.
+  commit_ok(s, remembering({{"c", 600}}, {400, std::numeric_limits<uint64_t>::max(), 10}));
+  BOOST_TEST(ids_of(all_ids(s)) == (std::vector<std::string>{"a@500", "c@600"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(pruning_by_age_is_bounded_per_commit, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch ten;
+  for (int i = 1; i <= 10; ++i)
+    ten.remembered.push_back({"id" + std::to_string(i), i});
+  commit_ok(s, ten);
+  const id_pruning before_8{8, std::numeric_limits<uint64_t>::max(), 3};
+
+  // Pruning alone rides along with nothing: no commit, nothing removed.
+  write_batch alone;
+  alone.pruning = before_8;
+  BOOST_TEST(alone.empty());
+  commit_ok(s, alone);
+  BOOST_TEST(all_ids(s).size() == 10u);
+
+  // At most three per commit, oldest first; the rest over later commits.
+  commit_ok(s, remembering({{"new", 100}}, before_8));
+  BOOST_TEST(ids_of(all_ids(s)).front() == "id4@4");
+  BOOST_TEST(all_ids(s).size() == 8u);
+  commit_ok(s, remembering({{"newer", 101}}, before_8));
+  BOOST_TEST(ids_of(all_ids(s)).front() == "id7@7");
+  commit_ok(s, remembering({{"newest", 102}}, before_8));
+  // id8 was accepted at 8, not before: it stays, and so does what follows.
+  BOOST_TEST(ids_of(all_ids(s)) == (std::vector<std::string>{"id8@8", "id9@9", "id10@10", "new@100",
+                                                            "newer@101", "newest@102"}),
+             boost::test_tools::per_element());
+  // Forgotten ids can be remembered afresh.
+  commit_ok(s, remembering({{"id1", 200}}));
+  BOOST_TEST(ids_of(s.recent_ids(200, 10)) == (std::vector<std::string>{"id1@200"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(pruning_by_cap_keeps_the_newest, B, backends) {
+  B b;
+  store& s = b.get();
+  commit_ok(s, remembering({{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}, {"e", 5}}));
+  // The cap counts this commit's ids too: six held, three kept.
+  commit_ok(s, remembering({{"f", 6}}, {0, 3, 10}));
+  BOOST_TEST(ids_of(all_ids(s)) == (std::vector<std::string>{"d@4", "e@5", "f@6"}),
+             boost::test_tools::per_element());
+  // Over the cap with a small budget: one at a time.
+  commit_ok(s, remembering({{"g", 7}, {"h", 8}}, {0, 3, 1}));
+  BOOST_TEST(ids_of(all_ids(s)) == (std::vector<std::string>{"e@5", "f@6", "g@7", "h@8"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_remembered_ids_write_nothing, B, backends) {
+  B b;
+  store& s = b.get();
+  auto refused = [&](remembered_id bad, const std::string& expect) {
+    write_batch batch = remembering({{"fine", 1}, bad});
+    batch.events.push_back(make_new_event(1, {"a"}));
+    auto result = s.commit(batch);
+    BOOST_TEST((result.status == write_status::failed));
+    BOOST_TEST(result.error.find(expect) != std::string::npos,
+               "error '" << result.error << "' should mention '" << expect << "'");
+    BOOST_TEST(all_ids(s).empty());
+    BOOST_TEST(s.last_event_seq() == 0u);
+  };
+  refused({"", 5}, "an id of 0 bytes");
+  refused({std::string(max_remembered_id_size + 1, 'x'), 5}, "1..500 bytes");
+  refused({"before-1970", -1}, "negative accept time");
+  commit_ok(s, remembering({{std::string(max_remembered_id_size, 'x'), 5}}));
+  BOOST_TEST(all_ids(s).size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================
@@ -623,6 +744,10 @@ BOOST_AUTO_TEST_CASE(injected_failures_change_nothing) {
   s.set_commit_failure(std::nullopt);
   commit_ok(s, batch);
   BOOST_TEST(s.count_pending_total() == 1u);
+
+  s.set_commit_failure(write_status::failed);
+  BOOST_TEST((s.commit(remembering({{"a", 1}})).status == write_status::failed));
+  BOOST_TEST(all_ids(s).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -664,6 +789,29 @@ BOOST_AUTO_TEST_CASE(data_survives_reopening) {
   write_batch next;
   next.events.push_back(make_new_event(4, {"a"}));
   commit_ok(*s, next);
+}
+
+BOOST_AUTO_TEST_CASE(remembered_ids_survive_reopening_and_pruning_keeps_both_databases_in_step) {
+  temp_dir dir;
+  std::string error;
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    write_batch batch = remembering({{"a", 10}, {"b", 20}, {"c", 30}});
+    batch.events.push_back(make_new_event(1, {"s"}));
+    commit_ok(*s, batch);
+    commit_ok(*s, remembering({{"a", 40}})); // moves, not copies
+  }
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    BOOST_TEST(ids_of(all_ids(*s)) == (std::vector<std::string>{"b@20", "c@30", "a@40"}),
+               boost::test_tools::per_element());
+    commit_ok(*s, remembering({{"d", 50}}, {35, std::numeric_limits<uint64_t>::max(), 100}));
+  }
+  raw_lmdb raw(dir.path());
+  BOOST_TEST(raw.entries("dedup_ids") == 2u);
+  BOOST_TEST(raw.entries("dedup_by_time") == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(events_are_removed_with_their_last_delivery) {
@@ -989,6 +1137,33 @@ BOOST_AUTO_TEST_CASE(keys_sort_numerically_and_round_trip) {
   BOOST_TEST(is_storable_subscriber("billing"));
   BOOST_TEST(!is_storable_subscriber(""));
   BOOST_TEST(!is_storable_subscriber(std::string("a\0b", 3)));
+}
+
+BOOST_AUTO_TEST_CASE(remembered_id_keys_sort_by_time_and_round_trip) {
+  auto key = [](int64_t ms, const std::string& id) {
+    std::string out;
+    encode_id_time_key(ms, id, out);
+    return out;
+  };
+  // Double parentheses: compared as std::string (bytes), not as C strings.
+  BOOST_TEST((key(255, "zzz") < key(256, "a")));
+  BOOST_TEST((key(1700000000000, "b") < key(1700000000001, "a")));
+  BOOST_TEST((key(7, "a") < key(7, "b")));
+  remembered_id r;
+  BOOST_TEST(decode_id_time_key(key(1700000000123, "ord_1"), r));
+  BOOST_TEST(r.id == "ord_1");
+  BOOST_TEST(r.accepted_ms == 1700000000123);
+  BOOST_TEST(!decode_id_time_key(seq_key(5), r)); // no id
+  BOOST_TEST(!decode_id_time_key("", r));
+  BOOST_TEST(!decode_id_time_key(seq_key(std::numeric_limits<uint64_t>::max()) + "x", r));
+
+  std::string value;
+  encode_accept_time(-3, value);
+  int64_t ms = 0;
+  BOOST_TEST(decode_accept_time(value, ms));
+  BOOST_TEST(ms == -3);
+  BOOST_TEST(!decode_accept_time(value.substr(1), ms));
+  BOOST_TEST(!decode_accept_time(value + "x", ms));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,7 +5,9 @@ namespace volley::test {
 std::string node_config_json(const test_node& node) {
   std::string out = "{\n  \"ingress\": {\"host\": \"127.0.0.1\", \"port\": " + std::to_string(node.port) +
                     "},\n  \"storage\": {\"path\": \"" + node.data_dir +
-                    "\", \"map_size_mb\": 512},\n  \"monitor\": {\"interval_ms\": 1000},\n"
+                    "\", \"map_size_mb\": 512" +
+                    (node.storage_extra.empty() ? "" : ", " + node.storage_extra) +
+                    "},\n  \"monitor\": {\"interval_ms\": 1000},\n"
                     "  \"allow_private_networks\": true,\n";
   if (!node.extra.empty())
     out += "  " + node.extra + ",\n";

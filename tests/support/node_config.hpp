@@ -19,7 +19,8 @@ struct test_node {
   uint16_t port = 0;
   std::string data_dir;
   std::vector<test_subscriber> subscribers;
-  std::string extra; // more top-level JSON members
+  std::string extra;         // more top-level JSON members
+  std::string storage_extra; // more "storage" members, e.g. "\"batch_max\": 16"
 };
 
 std::string node_config_json(const test_node& node);
