@@ -78,7 +78,7 @@ struct storage_config {
 
 struct http_config {
   uint32_t max_concurrent = 1024; // requests running at once over all subscribers
-  uint32_t threads = 2;           // HTTP engine threads (libcurl multi loops)
+  uint32_t threads = 0;           // HTTP engine threads (libcurl multi loops); 0: one per two cores
 };
 
 // The actor scheduler: threads for the actors (the HTTP engine and storage

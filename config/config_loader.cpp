@@ -312,6 +312,8 @@ public:
       parse_scheduler(*v, cfg.scheduler);
     if (cfg.scheduler.threads == 0)
       cfg.scheduler.threads = std::max(2u, std::thread::hardware_concurrency());
+    if (cfg.http.threads == 0)
+      cfg.http.threads = std::max(1u, std::thread::hardware_concurrency() / 2);
     top.read_bool("allow_private_networks", cfg.allow_private_networks);
     top.read_choice("log_level", cfg.log_level, {"debug", "info", "warn", "error"});
     // Defaults first: every subscriber starts from them.
@@ -381,7 +383,7 @@ private:
   void parse_http(const json& value, http_config& out) {
     object_reader r(value, "http", errors_);
     r.read_integer("max_concurrent", out.max_concurrent);
-    r.read_integer("threads", out.threads, 1, 64);
+    r.read_integer("threads", out.threads, 0, 64); // 0: one per two cores
   }
 
   // Reads only the keys present, so a subscriber may override part of the

@@ -61,9 +61,9 @@ struct http_engine_options {
   // and memory however many subscribers there are.
   size_t max_concurrent = 1024;
   long max_cached_connections = 1024;
-  // Engine threads. One libcurl multi loop keeps about one core busy at
-  // ~30k requests/s here; a second uses what the actors leave over.
-  size_t threads = 2;
+  // Engine threads, each a libcurl multi loop with its own connections.
+  // One loop keeps about one core busy at its ceiling.
+  size_t threads = 1;
 };
 
 class http_engine {

@@ -3,7 +3,9 @@
 
 #include "config/config_loader.hpp"
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace volley;
@@ -110,6 +112,10 @@ BOOST_AUTO_TEST_CASE(empty_object_gives_the_defaults) {
   BOOST_TEST(cfg.log_level == "info");
   BOOST_TEST(cfg.subscribers.empty());
   BOOST_TEST(cfg.priority_rules.empty());
+  // Thread counts of 0 mean "from the cores": never 0 once loaded.
+  BOOST_TEST(cfg.http.threads >= 1u);
+  BOOST_TEST(cfg.http.threads <= std::max(1u, std::thread::hardware_concurrency()));
+  BOOST_TEST(cfg.scheduler.threads >= 2u);
 }
 
 BOOST_AUTO_TEST_CASE(every_key_is_read) {
@@ -315,7 +321,7 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
     {R"({"ingress": {"max_connections": 4294967296}})", "ingress.max_connections",
      "positive integer"},
     {R"({"storage": {"map_size_mb": 0}})", "storage.map_size_mb", "positive integer"},
-    {R"({"http": {"threads": 0}})", "http.threads", "between 1 and 64, got 0"},
+    {R"({"http": {"threads": 65}})", "http.threads", "between 0 and 64, got 65"},
     {R"({"storage": {"batch_interval_ms": 1001}})", "storage.batch_interval_ms",
      "between 0 and 1000, got 1001"},
     {R"({"storage": {"batch_interval_ms": -1}})", "storage.batch_interval_ms", "got -1"},
