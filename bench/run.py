@@ -425,15 +425,21 @@ def scenario_a(h, run):
     vd = h.start_volleyd(cfg, port, f"a-volleyd-{run}")
     try:
         lg = h.loadgen(port, h.args.ingest_events, name=f"a-loadgen-{run}")
+        # The same with a client id on every event: each id is remembered on
+        # disk for the dedup window, in the event's transaction.
+        lg_ids = h.loadgen(port, h.args.ingest_events, ids=True, name=f"a-ids-loadgen-{run}")
         rss = vm_status(vd.pid).get("VmHWM")
         h.stop_volleyd(vd, "a")
     finally:
         kill(vd)
     print(f"  (a) ingest only: {fmt(lg['events_per_s'])} events/s acked, "
-          f"ack p50 {lg['ack_p50_ms']:.1f} ms p99 {lg['ack_p99_ms']:.1f} ms, peak RSS {fmt(rss)} MB",
-          flush=True)
+          f"ack p50 {lg['ack_p50_ms']:.1f} ms p99 {lg['ack_p99_ms']:.1f} ms, peak RSS {fmt(rss)} MB; "
+          f"with client ids {fmt(lg_ids['events_per_s'])} events/s", flush=True)
     return [("(a) ingest only", {"events_s": lg["events_per_s"], "rss_mb": rss,
-                                 "ack_p50_ms": lg["ack_p50_ms"], "ack_p99_ms": lg["ack_p99_ms"]})]
+                                 "ack_p50_ms": lg["ack_p50_ms"], "ack_p99_ms": lg["ack_p99_ms"]}),
+            ("(a) ingest only, client ids", {"events_s": lg_ids["events_per_s"],
+                                             "ack_p50_ms": lg_ids["ack_p50_ms"],
+                                             "ack_p99_ms": lg_ids["ack_p99_ms"]})]
 
 
 def throughput_phase(h, port, sport, events, subs, size, name, timeout_s=None):
@@ -869,9 +875,13 @@ def targets(rows):
                        "met": None if value is None else bool(ok),
                        "shown": "-" if value is None else shown})
 
-    a = by.get("(a) ingest only", {})
+    # An event no subscriber wants has nothing to keep, so the plain (a) run
+    # writes nothing; with client ids every event's id is committed and
+    # synced before its answer: that is the durable ingest rate.
+    a = by.get("(a) ingest only, client ids", {})
     v = a.get("events_s")
-    check("(a) >= 150k events/s acknowledged", v, v is not None and v >= 150000, fmt(v))
+    check("(a) >= 150k events/s acknowledged, durable (client ids committed)", v,
+          v is not None and v >= 150000, fmt(v))
     b = by.get("(b) 1 subscriber", {})
     v = b.get("deliveries_s")
     check("(b) >= 30k deliveries/s", v, v is not None and v >= 30000, fmt(v))
@@ -1018,7 +1028,10 @@ METHOD = """\
 - **events/s acked**: `bench/loadgen` (4 TCP connections, 1024 lines in flight
   each) counts `{"ok":true}` answers ÷ time from the first line sent to the
   last answer. An answer means the event and its deliveries are committed to
-  LMDB.
+  LMDB. In (a) no subscriber matches, so a plain event has nothing to write
+  and is answered without a commit; the "client ids" run commits (and
+  fsyncs) every event's id for the dedup window, which makes it the durable
+  ingest rate. (e)'s ingest column commits events and deliveries.
 - **deliveries/s**: requests counted by `bench/sink` ÷ time between the first
   and the last arrival, with every event published at full speed (so the
   delivery path, not the publisher, sets the pace). Every delivery must arrive
