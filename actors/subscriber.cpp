@@ -417,11 +417,10 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
     },
     [=](update_atom, subscriber_config& next) {
       // Queued and in-flight deliveries stay; new attempts use the new URL,
-      // secrets and limits. An operator's enable/disable stands unless the
-      // file itself changed "enabled".
-      // A file turning "enabled" to true also deletes a recorded disable
-      // (410 Gone or an operator's); turning it to false records nothing:
-      // the file says so at every start.
+      // secrets and limits. An operator's enable/disable (or a 410's) stands
+      // unless the file itself changed "enabled". A change to true also
+      // deletes a recorded disable; one to false records nothing: the file
+      // says so at every start.
       auto& st = self->state;
       if (next.enabled != st.cfg.enabled && next.enabled != st.enabled) {
         st.set_enabled(next.enabled, config_reason, next.enabled, unix_ms_now());
