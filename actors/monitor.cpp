@@ -234,6 +234,7 @@ std::string monitor_state::subscribers_line(int64_t now_ms) {
     f.text("subscriber", name)
       .text("status", to_string(classify(v.windows, r.last_attempt_ms, now_ms)))
       .boolean("enabled", r.enabled)
+      .text("disabled_reason", r.disabled_reason)
       .text("breaker", to_string(r.breaker))
       .integer("consecutive_failures", r.consecutive_failures)
       .integer("in_flight", static_cast<int64_t>(r.in_flight))

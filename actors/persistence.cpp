@@ -44,7 +44,8 @@ delivery from_disk(pending_delivery&& p) {
 
 size_t persistence_state::pending_records() const {
   return pending.events.size() + pending.updates.size() + pending.finished.size() +
-         pending.dead_lettered.size() + pending.remembered.size();
+         pending.dead_lettered.size() + pending.remembered.size() +
+         pending.status_changes.size();
 }
 
 void persistence_state::seed_dedup(int64_t now_ms) {
@@ -60,6 +61,19 @@ void persistence_state::seed_dedup(int64_t now_ms) {
   } catch (const std::exception& e) {
     log_error(std::string{"storage: cannot read the remembered client event ids: "} + e.what() +
               "; repeats of events accepted before this start may be delivered again");
+  }
+}
+
+void persistence_state::load_disabled() {
+  try {
+    for (auto& s : db->disabled_subscribers()) {
+      auto name = s.subscriber;
+      disabled[name] = std::move(s);
+    }
+  } catch (const std::exception& e) {
+    log_error(std::string{"storage: cannot read which subscribers are disabled: "} + e.what() +
+              "; subscribers disabled before this start (410 Gone or an operator) start "
+              "enabled; disable them again with volley subscriber disable");
   }
 }
 
@@ -113,6 +127,13 @@ void persistence_state::add_writes(write_batch& batch) {
   append_moved(pending.updates, batch.updates);
   append_moved(pending.finished, batch.finished);
   append_moved(pending.dead_lettered, batch.dead_lettered);
+  for (const auto& c : batch.status_changes) {
+    if (c.disabled)
+      disabled[c.subscriber] = c;
+    else
+      disabled.erase(c.subscriber);
+  }
+  append_moved(pending.status_changes, batch.status_changes);
 }
 
 id_pruning persistence_state::pruning(int64_t now_ms) const {
@@ -259,7 +280,12 @@ caf::result<std::string> persistence_state::forward_to(caf::event_based_actor* s
     return error_line("no subscriber named \"" + name + "\"");
   auto rp = self->make_response_promise<std::string>();
   self->request(it->second, caf::infinite, std::move(msg))
-    .then([rp](std::string& answer) mutable { rp.deliver(std::move(answer)); },
+    .then([this, self, rp](std::string& answer) mutable {
+            // What the subscriber wrote (an enable/disable) came before its
+            // answer: on disk before the operator hears it is done.
+            flush(self);
+            rp.deliver(std::move(answer));
+          },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
 }
@@ -300,6 +326,7 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
   st.last_seq = st.db->last_event_seq();
   st.dedup = dedup_window{options.dedup_window_ms, options.dedup_max_ids};
   st.seed_dedup(unix_ms_now());
+  st.load_disabled();
   self->send(self, tick_atom::value);
   auto schedule = [self] {
     auto& st = self->state;
@@ -324,7 +351,11 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, std::sha
         self->state.flush(self);
     },
     [=](register_atom, const std::string& name, caf::actor subscriber) {
-      self->state.subscribers[name] = std::move(subscriber);
+      auto& st = self->state;
+      // Told before anything else this actor sends it (deliveries, pages).
+      if (auto it = st.disabled.find(name); it != st.disabled.end())
+        self->send(subscriber, restore_atom::value, it->second.reason, it->second.since_ms);
+      st.subscribers[name] = std::move(subscriber);
     },
     [=](forget_atom, const std::string& name) { self->state.subscribers.erase(name); },
     [=](enable_atom, const std::string& name, bool on) {

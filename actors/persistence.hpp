@@ -11,6 +11,10 @@
 // commit stuck: a client's id is remembered in the same transaction as its
 // event, and forgotten again when that transaction fails, so a retry after
 // an error is never mistaken for a repeat.
+//
+// It also keeps which subscribers are disabled at run time (410 Gone, or an
+// operator): a subscriber actor registering here is told at once when it is
+// recorded as disabled, before any delivery reaches it.
 
 #include "config/config.hpp"
 #include "messages/messages.hpp"
@@ -71,9 +75,13 @@ struct persistence_state {
   std::vector<std::shared_ptr<event_payload>> payloads; // parallel to pending.events
   std::vector<pending_ack> acks;                        // in arrival order
   std::unordered_map<std::string, caf::actor> subscribers;
+  // Disabled subscribers as the latest writes say (committed or about to be).
+  std::unordered_map<std::string, subscriber_status> disabled;
 
   // Fills the dedup window with what the store remembers from the window.
   void seed_dedup(int64_t now_ms);
+  // Reads which subscribers were left disabled by the previous run.
+  void load_disabled();
   void add_events(persist_batch& batch);
   void add_writes(write_batch& batch);
   // Which remembered ids the next commit prunes.

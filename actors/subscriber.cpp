@@ -14,6 +14,15 @@ namespace volley {
 namespace {
 
 constexpr auto report_interval = std::chrono::milliseconds(1000);
+constexpr const char* gone_reason = "endpoint answered 410 Gone";
+constexpr const char* operator_reason = "disabled by operator";
+constexpr const char* config_reason = "\"enabled\": false in the config";
+
+// How an operator turns a subscriber back on, for log lines.
+std::string how_to_enable(const std::string& name) {
+  return "re-enable with: volley subscriber enable --subscriber " + name +
+         " (or the op {\"op\":\"subscriber.enable\",\"subscriber\":\"" + name + "\"})";
+}
 
 } // namespace
 
@@ -217,12 +226,15 @@ void subscriber_state::on_result(caf::event_based_actor* self, delivery&& d, att
         break;
       case verdict::gone:
         // The endpoint says it is gone for good: stop calling it, keep its
-        // deliveries queued until an operator re-enables it.
+        // deliveries queued until an operator re-enables it, restarts
+        // included (an operator's own disable keeps its reason).
         breaker.on_success(now);
         if (enabled)
-          log_warn("subscriber=" + cfg.name + " disabled: endpoint answered 410 Gone; "
-                   "deliveries stay queued until it is re-enabled");
-        enabled = false;
+          log_warn("subscriber=" + cfg.name + " disabled: " + gone_reason +
+                   "; deliveries stay queued until it is re-enabled, also across restarts; " +
+                   how_to_enable(cfg.name));
+        if (!disable_recorded)
+          set_enabled(false, gone_reason, true, now);
         writes.updates.push_back(d.record);
         accept(std::move(d), now);
         break;
@@ -273,6 +285,18 @@ void subscriber_state::dead_letter(delivery&& d, const attempt_result& r,
   writes.dead_lettered.push_back(std::move(e));
 }
 
+void subscriber_state::set_enabled(bool on, const std::string& reason, bool record,
+                                   int64_t now_ms) {
+  enabled = on;
+  disabled_reason = on ? std::string{} : reason;
+  if (!record)
+    return;
+  // Enabling always writes: deleting an absent record costs nothing, and a
+  // stale one would disable the subscriber again at the next start.
+  writes.status_changes.push_back({cfg.name, !on, on ? std::string{} : reason, now_ms});
+  disable_recorded = !on;
+}
+
 void subscriber_state::schedule_writes(caf::event_based_actor* self) {
   if (writes_scheduled || writes.empty())
     return;
@@ -299,6 +323,7 @@ void subscriber_state::send_report(caf::event_based_actor* self) {
   report.breaker = breaker.state();
   report.consecutive_failures = breaker.consecutive_failures();
   report.enabled = enabled;
+  report.disabled_reason = disabled_reason;
   self->send(deps.monitor, report_atom::value, report);
   report.counts = delivery_counts{};
   report.by_type.clear();
@@ -339,6 +364,8 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
   st.breaker = circuit_breaker{cfg.breaker};
   st.limiter = token_bucket{cfg.rate_limit_per_s};
   st.enabled = cfg.enabled;
+  if (!cfg.enabled)
+    st.disabled_reason = config_reason;
   st.configure(std::move(cfg));
   st.deps = std::move(deps);
   self->send(st.deps.persistence, register_atom::value, st.cfg.name,
@@ -390,29 +417,49 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
     },
     [=](update_atom, subscriber_config& next) {
       // Queued and in-flight deliveries stay; new attempts use the new URL,
-      // secrets and limits. An operator's enable/disable stands unless the
-      // file itself changed "enabled".
+      // secrets and limits. An operator's enable/disable (or a 410's) stands
+      // unless the file itself changed "enabled". A change to true also
+      // deletes a recorded disable; one to false records nothing: the file
+      // says so at every start.
       auto& st = self->state;
       if (next.enabled != st.cfg.enabled && next.enabled != st.enabled) {
-        st.enabled = next.enabled;
+        st.set_enabled(next.enabled, config_reason, next.enabled, unix_ms_now());
         log_info("subscriber=" + next.name + (next.enabled ? " enabled" : " disabled") + " by reload");
         st.send_report(self);
+        st.schedule_writes(self);
       }
       st.configure(std::move(next));
       self->state.pump(self);
     },
     [=](enable_atom, bool on) -> std::string {
+      // Recorded on disk, so it holds after a restart; sent now, ahead of
+      // the answer, so persistence commits it before the operator hears back.
       auto& st = self->state;
       if (st.enabled != on)
         log_info("subscriber=" + st.cfg.name + (on ? " enabled" : " disabled") + " by operator");
       auto changed = st.enabled != on;
-      st.enabled = on;
+      if (on || !st.disable_recorded)
+        st.set_enabled(on, operator_reason, true, unix_ms_now());
+      st.send_writes(self);
       if (changed)
         st.send_report(self);
       st.pump(self);
       fields answer;
       answer.boolean("ok", true).text("subscriber", st.cfg.name).boolean("enabled", st.enabled);
       return answer.json_object() + "\n";
+    },
+    [=](restore_atom, const std::string& reason, int64_t since_ms) {
+      // Disabled before the last stop (410 Gone or an operator): stays so.
+      // Persistence sends this ahead of any delivery or page.
+      auto& st = self->state;
+      st.enabled = false;
+      st.disable_recorded = true;
+      st.disabled_reason = reason;
+      log_warn("subscriber=" + st.cfg.name + " disabled (recorded " +
+               (since_ms > 0 ? format_rfc3339_ms(since_ms) : std::string{"at an unknown time"}) +
+               " before this start: " + reason + "); its deliveries stay queued; " +
+               how_to_enable(st.cfg.name));
+      st.send_report(self);
     },
     [=](test_atom) -> caf::result<std::string> {
       // A signed test event, outside the queue: nothing is stored or retried.

@@ -62,6 +62,10 @@ struct subscriber_state {
   std::multimap<int64_t, delivery> waiting;  // retry due (unix ms) -> delivery
   size_t in_flight = 0;
   bool enabled = true;
+  // A run-time disable (410 Gone, an operator) is recorded on disk so it
+  // outlasts a restart; a config file's "enabled": false is not.
+  bool disable_recorded = false;
+  std::string disabled_reason; // why it is disabled, for operators; empty when enabled
 
   // Paging: deliveries with seq above `watermark` may be on disk only.
   bool on_disk = true; // at start everything pending is on disk
@@ -94,6 +98,9 @@ struct subscriber_state {
   void on_result(caf::event_based_actor* self, delivery&& d, attempt_result&& r, int64_t now_ms);
   void retry_later(caf::event_based_actor* self, delivery&& d, const attempt_result& r, int64_t now_ms);
   void dead_letter(delivery&& d, const attempt_result& r, const std::string& reason, int64_t now_ms);
+  // Sets `enabled`; `record` also writes the change to disk with the next
+  // writes, so it holds after a restart. The caller reports and schedules.
+  void set_enabled(bool on, const std::string& reason, bool record, int64_t now_ms);
   void schedule_writes(caf::event_based_actor* self);
   void send_writes(caf::event_based_actor* self);
   http_request signed_request(const event_payload& p, int64_t now_ms) const;

@@ -44,6 +44,7 @@ using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using test_atom = caf::atom_constant<caf::atom("test")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
+using restore_atom = caf::atom_constant<caf::atom("restore")>;
 
 // -- payloads ------------------------------------------------------------------
 
@@ -132,6 +133,7 @@ struct subscriber_report {
   breaker_state breaker = breaker_state::closed;
   uint32_t consecutive_failures = 0;
   bool enabled = true;
+  std::string disabled_reason; // empty when enabled
 };
 
 // persistence -> monitor

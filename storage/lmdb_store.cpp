@@ -138,6 +138,7 @@ struct lmdb_store::impl {
   MDB_dbi meta = 0;
   MDB_dbi dedup_ids = 0;     // client id -> accept ms
   MDB_dbi dedup_by_time = 0; // (accept ms, client id), oldest first, for pruning
+  MDB_dbi subscriber_state = 0; // subscriber name -> disabled record (absent: enabled)
   int lock_fd = -1;
   // Where LMDB mapped data.mdb (mdb_env_info only knows it with
   // MDB_FIXEDMAP); nullptr when it could not be found.
@@ -344,6 +345,19 @@ struct lmdb_store::impl {
     for (const auto& k : batch.dlq_requeued)
       if ((rc = requeue(txn, k, result)) != 0)
         return rc;
+
+    stage = "recording subscriber status changes";
+    for (const auto& c : batch.status_changes) {
+      MDB_val name = to_val(c.subscriber);
+      if (c.disabled) {
+        encode_subscriber_status(c, value_buf);
+        rc = put(txn, subscriber_state, name, value_buf, 0);
+      } else if ((rc = mdb_del(txn, subscriber_state, &name, nullptr)) == MDB_NOTFOUND) {
+        rc = 0; // enabled already
+      }
+      if (rc != 0)
+        return rc;
+    }
 
     stage = "remembering client ids";
     for (const auto& r : batch.remembered)
@@ -679,7 +693,8 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
       (rc = mdb_dbi_open(txn, "dlq", MDB_CREATE, &p->dlq)) != 0 ||
       (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &p->meta)) != 0 ||
       (rc = mdb_dbi_open(txn, "dedup_ids", MDB_CREATE, &p->dedup_ids)) != 0 ||
-      (rc = mdb_dbi_open(txn, "dedup_by_time", MDB_CREATE, &p->dedup_by_time)) != 0)
+      (rc = mdb_dbi_open(txn, "dedup_by_time", MDB_CREATE, &p->dedup_by_time)) != 0 ||
+      (rc = mdb_dbi_open(txn, "subscriber_state", MDB_CREATE, &p->subscriber_state)) != 0)
     return fail("open the databases", rc);
 
   MDB_val key = to_val(meta_format_version), value;
@@ -974,6 +989,31 @@ std::vector<remembered_id> lmdb_store::recent_ids(int64_t since_ms, size_t limit
     out.push_back(std::move(r));
   }
   std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<subscriber_status> lmdb_store::disabled_subscribers() {
+  std::vector<subscriber_status> out;
+  impl::read_scope scope(*impl_);
+  cursor_guard cursor;
+  impl_->open_cursor(scope.txn(), impl_->subscriber_state, cursor);
+  MDB_val key, value;
+  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST); found;
+       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+    std::string_view name = to_view(key);
+    subscriber_status status;
+    if (!is_storable_subscriber(name)) {
+      impl_->report_corrupt("subscriber state", printable(name), "malformed key");
+      continue;
+    }
+    if (auto st = decode_subscriber_status(to_view(value), name, status); st != decode_status::ok) {
+      // Still disabled: the key says so, only the details are unreadable,
+      // and the subscriber's start-up line shows that.
+      status.reason = std::string{"(the stored reason is unreadable: "} + to_string(st) + ")";
+      status.since_ms = 0;
+    }
+    out.push_back(std::move(status));
+  }
   return out;
 }
 

@@ -32,6 +32,7 @@ public:
   size_t count_dlq() override;
   void release_cached_pages() override;
   std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) override;
+  std::vector<subscriber_status> disabled_subscribers() override;
 
 private:
   struct impl;

@@ -8,7 +8,7 @@ namespace volley {
 
 // The order of the steps below is the contract lmdb_store follows too: new
 // events, updates, finished, dead-lettered, DLQ deletes, DLQ requeues,
-// remembered ids, pruning.
+// subscriber status changes, remembered ids, pruning.
 write_result memory_store::commit(const write_batch& batch) {
   write_result result;
   if (failure_) {
@@ -100,6 +100,13 @@ write_result memory_store::commit(const write_batch& batch) {
     deliveries_[key_of(key)] = d;
     result.requeued.push_back({d, ev->second.event});
     dlq_.erase(it);
+  }
+
+  for (const auto& c : batch.status_changes) {
+    if (c.disabled)
+      disabled_[c.subscriber] = c;
+    else
+      disabled_.erase(c.subscriber);
   }
 
   for (const auto& r : batch.remembered)
@@ -205,6 +212,13 @@ std::vector<remembered_id> memory_store::recent_ids(int64_t since_ms, size_t lim
        it != remembered_by_time_.rend() && out.size() < limit && it->first >= since_ms; ++it)
     out.push_back({it->second, it->first});
   std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<subscriber_status> memory_store::disabled_subscribers() {
+  std::vector<subscriber_status> out;
+  for (const auto& entry : disabled_)
+    out.push_back(entry.second);
   return out;
 }
 

@@ -28,6 +28,7 @@ public:
                                    const std::optional<delivery_key>& after, size_t limit) override;
   size_t count_dlq() override;
   std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) override;
+  std::vector<subscriber_status> disabled_subscribers() override;
 
   // While set, every commit returns `status` (full or failed) and changes
   // nothing, so tests can drive the error paths of the persistence actor.
@@ -53,6 +54,7 @@ private:
   std::map<key_type, dlq_record> dlq_;
   std::map<std::string, int64_t> remembered_;              // id -> accept ms
   std::set<std::pair<int64_t, std::string>> remembered_by_time_; // oldest first
+  std::map<std::string, subscriber_status> disabled_;
   uint64_t last_event_seq_ = 0;
   std::optional<write_status> failure_;
 };

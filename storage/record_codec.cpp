@@ -314,6 +314,22 @@ decode_status decode_dlq(std::string_view in, const delivery_key& key, dlq_recor
   return r.finish();
 }
 
+void encode_subscriber_status(const subscriber_status& status, std::string& out) {
+  byte_writer w(out);
+  w.i64(status.since_ms);
+  w.str(status.reason);
+}
+
+decode_status decode_subscriber_status(std::string_view in, std::string_view subscriber,
+                                       subscriber_status& out) {
+  byte_reader r(in);
+  out.since_ms = r.i64();
+  r.str(out.reason);
+  out.subscriber.assign(subscriber.data(), subscriber.size());
+  out.disabled = true;
+  return r.finish();
+}
+
 std::string check_batch(const write_batch& batch) {
   std::string err;
   std::unordered_set<uint64_t> seqs;
@@ -366,6 +382,16 @@ std::string check_batch(const write_batch& batch) {
     if (r.accepted_ms < 0)
       return "remembered ids: id '" + r.id + "' has a negative accept time " +
              std::to_string(r.accepted_ms);
+  }
+  for (const auto& c : batch.status_changes) {
+    if (!(err = check_key({c.subscriber, 0}, "status changes")).empty())
+      return err;
+    if (c.subscriber.size() > max_subscriber_name_size)
+      return "status changes: a subscriber name of " + std::to_string(c.subscriber.size()) +
+             " bytes cannot be stored (at most " + std::to_string(max_subscriber_name_size) + ")";
+    if (c.reason.size() > max_string_size)
+      return "status changes: the reason for subscriber '" + c.subscriber +
+             "' is larger than 4 GiB and cannot be stored";
   }
   return {};
 }

@@ -7,6 +7,7 @@
 //   deliveries     subscriber '\0' be64(event_seq)   (dlq uses the same scheme)
 //   dedup_ids      the client's event id               -> i64 accept ms
 //   dedup_by_time  be64(accept ms) id                  -> empty
+//   subscriber_state  subscriber name                  -> disabled record
 // Big-endian numbers make byte order equal numeric order, so one subscriber's
 // records are contiguous and in seq order, and remembered ids are walked
 // oldest first for pruning.
@@ -23,12 +24,14 @@
 namespace volley {
 
 // Bumped whenever a layout below changes; lmdb_store refuses other versions.
-// (The dedup databases were added later without a bump: they are created
-// when missing, and older builds never open them.)
+// (The dedup and subscriber_state databases were added later without a
+// bump: they are created when missing, and older builds never open them.)
 inline constexpr uint32_t record_format_version = 1;
 
 // LMDB refuses keys over 511 bytes; a dedup_by_time key adds 8 to the id.
 inline constexpr size_t max_remembered_id_size = 500;
+// A subscriber_state key is the bare name; a delivery key adds 9 to it.
+inline constexpr size_t max_subscriber_name_size = 500;
 
 enum class decode_status {
   ok,
@@ -94,12 +97,19 @@ decode_status decode_delivery(std::string_view in, const delivery_key& key, deli
 void encode_dlq(const dlq_record& record, std::string& out);
 decode_status decode_dlq(std::string_view in, const delivery_key& key, dlq_record& out);
 
+// A disabled subscriber's value: [i64 since_ms][reason]. Sets
+// `out.subscriber` to `subscriber` (taken from the key) and `out.disabled`.
+void encode_subscriber_status(const subscriber_status& status, std::string& out);
+decode_status decode_subscriber_status(std::string_view in, std::string_view subscriber,
+                                       subscriber_status& out);
+
 // --- batches --------------------------------------------------------------
 // Structural checks every backend applies before it writes anything, so all
 // backends refuse the same batches: storable subscriber names, priorities in
 // 0..3, each new event's deliveries naming that event and no subscriber twice,
 // no seq twice, remembered ids non-empty, at most max_remembered_id_size
-// bytes and not accepted before 1970. Returns an empty string when the batch is well formed,
+// bytes and not accepted before 1970, status changes naming a storable
+// subscriber of at most max_subscriber_name_size bytes. Returns an empty string when the batch is well formed,
 // otherwise what is wrong with it.
 std::string check_batch(const write_batch& batch);
 

@@ -1,7 +1,7 @@
 #pragma once
 // What Volley keeps on disk: events, the deliveries that still owe an HTTP
-// request, the dead-letter queue, and the client ids of recent events (for
-// deduplication across restarts).
+// request, the dead-letter queue, the client ids of recent events (for
+// deduplication across restarts) and which subscribers are disabled.
 
 #include <cstddef>
 #include <cstdint>
@@ -69,6 +69,17 @@ struct remembered_id {
   int64_t accepted_ms = 0; // unix ms, never negative
 };
 
+// A subscriber disabled at run time (its endpoint answered 410, or an
+// operator disabled it), so it stays disabled across a restart. Only the
+// disabled state is stored: re-enabling deletes the record. A config file's
+// "enabled": false is not recorded here; the file says it at every start.
+struct subscriber_status {
+  std::string subscriber;
+  bool disabled = false;
+  std::string reason; // why, for operators: e.g. "endpoint answered 410 Gone"
+  int64_t since_ms = 0; // unix ms when it was disabled
+};
+
 // Which remembered ids a commit forgets, oldest first: those accepted before
 // `before_ms`, then the oldest while more than `keep_at_most` remain. At most
 // `max_deletions` per commit, so no commit grows without bound; a backlog is
@@ -88,11 +99,15 @@ struct write_batch {
   std::vector<delivery_key> dlq_deleted;
   std::vector<delivery_key> dlq_requeued; // DLQ entry back to pending, attempts reset
   std::vector<remembered_id> remembered;  // client ids of newly accepted events
+  // Disabled: recorded (replacing an earlier record); enabled: deleted.
+  // Applied in order, so the last change of one subscriber wins.
+  std::vector<subscriber_status> status_changes;
   id_pruning pruning; // rides along with a commit; alone it writes nothing
 
   bool empty() const {
     return events.empty() && updates.empty() && finished.empty() && dead_lettered.empty() &&
-           dlq_deleted.empty() && dlq_requeued.empty() && remembered.empty();
+           dlq_deleted.empty() && dlq_requeued.empty() && remembered.empty() &&
+           status_changes.empty();
   }
 };
 

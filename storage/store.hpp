@@ -54,6 +54,9 @@ public:
   // The most recent remembered client ids accepted at or after `since_ms`,
   // at most `limit`, oldest first: what seeds the dedup window at start-up.
   virtual std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) = 0;
+  // Subscribers recorded as disabled (status_changes), sorted by name, each
+  // with disabled = true and the reason and time it was recorded with.
+  virtual std::vector<subscriber_status> disabled_subscribers() = 0;
 };
 
 } // namespace volley

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE operations
 #include <boost/test/unit_test.hpp>
 
+#include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/recording_receiver.hpp"
@@ -65,6 +66,96 @@ BOOST_AUTO_TEST_CASE(a_disabled_subscriber_keeps_its_deliveries_until_enabled) {
 
   client.send_line(R"({"op":"subscriber.enable","subscriber":"missing"})");
   BOOST_CHECK(!ok(*client.read_line()));
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_operators_disable_and_enable_outlast_restarts) {
+  recording_receiver off, on;
+  running_node n;
+  const std::string subscribers = "{\"name\": \"off\", \"url\": \"" + off.url() + "\"}, " +
+                                  "{\"name\": \"on\", \"url\": \"" + on.url() + "\"}";
+  start(n, "", subscribers);
+  {
+    control_client control{n.port()};
+    auto answer = control.call(R"({"op":"subscriber.disable","subscriber":"off"})");
+    BOOST_CHECK_MESSAGE(answer.find("\"enabled\":false") != std::string::npos, answer);
+  }
+  // The answer came after the commit: even kill -9 right away keeps it.
+  n.process().kill_hard();
+
+  start(n, "", subscribers);
+  BOOST_CHECK_MESSAGE(wait_until([&] {
+                        return n.log().find("subscriber=off disabled (recorded ") != std::string::npos;
+                      }),
+                      n.log());
+  BOOST_CHECK_MESSAGE(n.log().find("disabled by operator); its deliveries stay queued; re-enable "
+                                   "with: volley subscriber enable --subscriber off") != std::string::npos,
+                      n.log());
+  line_client client{n.port()};
+  std::vector<std::string> lines;
+  for (int i = 0; i < 20; ++i)
+    lines.push_back(event("k" + std::to_string(i)));
+  for (auto& a : client.exchange(lines))
+    BOOST_REQUIRE(ok(a));
+  // "on" has them all, so "off" had the same chance: it stayed silent.
+  BOOST_REQUIRE(wait_until([&] { return on.distinct() == 20; }));
+  BOOST_CHECK_EQUAL(off.count(), 0u);
+  control_client control{n.port()};
+  node_stats stats;
+  BOOST_CHECK_MESSAGE(wait_until([&] {
+                        stats = control.stats();
+                        return !stats.subscribers["off"].enabled && stats.subscribers["on"].enabled &&
+                               stats.queued == 20;
+                      }),
+                      "off enabled=" << stats.subscribers["off"].enabled << " queued=" << stats.queued);
+  auto listed = control.call(R"({"op":"subscribers"})");
+  BOOST_CHECK_MESSAGE(listed.find("\"disabled_reason\":\"disabled by operator\"") != std::string::npos,
+                      listed);
+
+  // Enabled by the operator: the kept deliveries go out, and a restart
+  // (SIGTERM this time) keeps it enabled.
+  auto answer = control.call(R"({"op":"subscriber.enable","subscriber":"off"})");
+  BOOST_CHECK_MESSAGE(answer.find("\"enabled\":true") != std::string::npos, answer);
+  BOOST_CHECK(wait_until([&] { return off.distinct() == 20; }));
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+
+  start(n, "", subscribers);
+  line_client again{n.port()};
+  BOOST_REQUIRE(ok(again.exchange({event("after")}).at(0)));
+  BOOST_CHECK(wait_until([&] { return off.per_event().count("after") == 1; }));
+  BOOST_CHECK(control_client{n.port()}.stats().subscribers["off"].enabled);
+  BOOST_CHECK(n.log().find("subscriber=off disabled") == std::string::npos);
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_reload_turning_enabled_back_on_clears_a_recorded_disable) {
+  recording_receiver receiver;
+  running_node n;
+  auto config = [&](bool enabled) {
+    return "{\"ingress\": {\"port\": " + std::to_string(n.port()) + "}, \"storage\": {\"path\": \"" +
+           n.spec.data_dir + "\"}, \"allow_private_networks\": true, \"subscribers\": [{\"name\": \"s\", " +
+           "\"url\": \"" + receiver.url() + "\", \"enabled\": " + (enabled ? "true" : "false") + "}]}";
+  };
+  n.start(config(true));
+  control_client control{n.port()};
+  BOOST_CHECK(ok(control.call(R"({"op":"subscriber.disable","subscriber":"s"})")));
+  auto reload = [&](bool enabled) {
+    write_file(n.dir().file("volley.json"), config(enabled));
+    auto answer = control.call(R"({"op":"reload"})");
+    BOOST_CHECK_MESSAGE(ok(answer), answer);
+  };
+  // The file says false, then true again: a change to true re-enables it
+  // and deletes the recorded disable.
+  reload(false);
+  BOOST_REQUIRE(ok(control.call(event("x1"))));
+  reload(true);
+  BOOST_CHECK(wait_until([&] { return receiver.per_event().count("x1") == 1; }));
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+
+  n.start(config(true));
+  BOOST_REQUIRE(ok(control_client{n.port()}.call(event("x2"))));
+  BOOST_CHECK(wait_until([&] { return receiver.per_event().count("x2") == 1; }));
+  BOOST_CHECK(n.log().find("subscriber=s disabled") == std::string::npos);
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 

@@ -527,7 +527,7 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_opens_its_breaker_and_drains_when_it_return
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 
-BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_and_keeps_its_deliveries) {
+BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_across_restarts_and_keeps_its_deliveries) {
   std::atomic<bool> healed{false};
   scripted_receiver retired{[&](const std::string&, uint32_t) {
     receiver_reply r;
@@ -575,35 +575,63 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_and_keeps_its_deliveries) {
   BOOST_CHECK(control.dlq_all(std::string{"retired"}).empty());
   BOOST_CHECK_EQUAL(n.stop(), 0);
 
-  // Kept across a restart too. The restart re-enables it from the config,
-  // so it meets the 410 once more and is disabled again.
+  // Disabled across a restart too: it starts disabled, says why and how to
+  // re-enable it, and never calls the gone endpoint again.
+  const auto requests_before_restart = retired.requests();
   n.start();
-  BOOST_CHECK_MESSAGE(wait_until([&] { return n.log().find("subscriber=retired disabled") != std::string::npos; }, 30s),
-                      "no 'disabled' line after the restart:\n"
+  BOOST_CHECK_MESSAGE(wait_until([&] {
+                        return n.log().find("subscriber=retired disabled (recorded ") != std::string::npos;
+                      }),
+                      "no start-up line for the disabled subscriber:\n"
                         << n.log());
+  BOOST_CHECK_MESSAGE(n.log().find("endpoint answered 410 Gone); its deliveries stay queued; "
+                                   "re-enable with: volley subscriber enable --subscriber retired") !=
+                        std::string::npos,
+                      n.log());
+  BOOST_CHECK_EQUAL(count_of(n.log(), "subscriber=retired disabled"), 1u);
+  BOOST_CHECK_EQUAL(count_of(n.log(), "subscriber=fine disabled"), 0u);
   control_client after_restart{n.port()};
+  // A marker after the restart reaches the healthy subscriber; by then a
+  // re-enabled "retired" would have sent its backlog (and the marker).
+  send(150, 151);
+  BOOST_CHECK(wait_until([&] { return fine.delivered().count("gone-150") == 1; }, 60s));
   BOOST_CHECK_MESSAGE(wait_until(
                         [&] {
                           stats = after_restart.stats();
-                          return !stats.subscribers["retired"].enabled && stats.queued == 150;
+                          return !stats.subscribers["retired"].enabled && stats.queued == 151;
                         },
                         30s),
                       "after the restart: enabled=" << stats.subscribers["retired"].enabled
                                                     << ", node queued=" << stats.queued);
-  BOOST_CHECK_LE(retired.requests(), 2 * in_flight);
+  BOOST_CHECK_EQUAL(retired.requests(), requests_before_restart);
   BOOST_CHECK_EQUAL(retired.delivered_count(), 0u);
+  auto listed = after_restart.call("{\"op\":\"subscribers\"}");
+  BOOST_CHECK_MESSAGE(listed.find("\"subscriber\":\"retired\",\"status\"") != std::string::npos &&
+                        listed.find("\"enabled\":false,\"disabled_reason\":\"endpoint answered 410 Gone\"") !=
+                          std::string::npos,
+                      listed);
 
   // Nothing was dropped: with the endpoint back and the subscriber enabled
   // by the operator, every kept delivery arrives.
   healed = true;
   auto answer = after_restart.call("{\"op\":\"subscriber.enable\",\"subscriber\":\"retired\"}");
   BOOST_CHECK_MESSAGE(answer.find("\"ok\":true") != std::string::npos, answer);
-  BOOST_CHECK_MESSAGE(wait_until([&] { return retired.delivered_count() >= 150; }, 60s),
-                      "retired got " << retired.delivered_count() << " of 150 after subscriber.enable");
+  BOOST_CHECK_MESSAGE(wait_until([&] { return retired.delivered_count() >= 151; }, 60s),
+                      "retired got " << retired.delivered_count() << " of 151 after subscriber.enable");
   BOOST_CHECK(wait_until([&] { return after_restart.stats().queued == 0; }, 30s));
   BOOST_CHECK_EQUAL(after_restart.dlq_all().size(), 0u);
   for (const auto& [id, times] : retired.delivered())
     BOOST_CHECK_MESSAGE(times == 1, id << " delivered " << times << " times");
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+
+  // Enabled is what the next start remembers as well.
+  n.start();
+  BOOST_CHECK_EQUAL(count_of(n.log(), "subscriber=retired disabled"), 0u);
+  control_client third{n.port()};
+  send(151, 152);
+  BOOST_CHECK_MESSAGE(wait_until([&] { return retired.delivered().count("gone-151") == 1; }, 60s),
+                      "retired did not get an event after the second restart");
+  BOOST_CHECK(third.stats().subscribers["retired"].enabled);
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 

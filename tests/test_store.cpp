@@ -180,6 +180,29 @@ std::vector<remembered_id> all_ids(store& s) {
   return s.recent_ids(std::numeric_limits<int64_t>::min(), std::numeric_limits<size_t>::max());
 }
 
+subscriber_status disabling(const std::string& subscriber, const std::string& reason,
+                            int64_t since_ms) {
+  return {subscriber, true, reason, since_ms};
+}
+
+subscriber_status enabling(const std::string& subscriber) { return {subscriber, false, "", 0}; }
+
+write_batch changing(std::initializer_list<subscriber_status> changes) {
+  write_batch batch;
+  batch.status_changes = changes;
+  return batch;
+}
+
+// "name:reason@ms" for each disabled subscriber, for readable comparisons.
+std::vector<std::string> disabled_of(store& s) {
+  std::vector<std::string> out;
+  for (const auto& d : s.disabled_subscribers()) {
+    BOOST_TEST(d.disabled);
+    out.push_back(d.subscriber + ":" + d.reason + "@" + std::to_string(d.since_ms));
+  }
+  return out;
+}
+
 } // namespace
 
 // The backends every behavioural case runs against; outside the anonymous
@@ -726,6 +749,54 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_remembered_ids_write_nothing, B, backend
   BOOST_TEST(all_ids(s).size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(disabled_subscribers_are_recorded_replaced_and_cleared, B, backends) {
+  B b;
+  store& s = b.get();
+  BOOST_TEST(s.disabled_subscribers().empty());
+  // Status changes alone make a commit.
+  BOOST_TEST(!changing({enabling("a")}).empty());
+  commit_ok(s, changing({disabling("billing", "endpoint answered 410 Gone", 1000),
+                         disabling("audit", "disabled by operator", 2000)}));
+  BOOST_TEST(disabled_of(s) == (std::vector<std::string>{"audit:disabled by operator@2000",
+                                                        "billing:endpoint answered 410 Gone@1000"}),
+             boost::test_tools::per_element());
+  // Recording again replaces; enabling deletes; enabling what is enabled is fine.
+  commit_ok(s, changing({disabling("billing", "disabled by operator", 3000), enabling("audit"),
+                         enabling("never-disabled")}));
+  BOOST_TEST(disabled_of(s) == (std::vector<std::string>{"billing:disabled by operator@3000"}),
+             boost::test_tools::per_element());
+  // Within one batch the last change of a subscriber wins.
+  commit_ok(s, changing({enabling("billing"), disabling("billing", "again", 4000),
+                         disabling("x", "", 5000), enabling("x")}));
+  BOOST_TEST(disabled_of(s) == (std::vector<std::string>{"billing:again@4000"}),
+             boost::test_tools::per_element());
+  commit_ok(s, changing({enabling("billing")}));
+  BOOST_TEST(s.disabled_subscribers().empty());
+  // Nothing else moved.
+  BOOST_TEST(s.last_event_seq() == 0u);
+  BOOST_TEST(s.count_pending_total() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_status_changes_write_nothing, B, backends) {
+  B b;
+  store& s = b.get();
+  auto refused = [&](subscriber_status bad, const std::string& expect) {
+    write_batch batch = changing({disabling("fine", "ok", 1), bad});
+    batch.events.push_back(make_new_event(1, {"a"}));
+    auto result = s.commit(batch);
+    BOOST_TEST((result.status == write_status::failed));
+    BOOST_TEST(result.error.find(expect) != std::string::npos,
+               "error '" << result.error << "' should mention '" << expect << "'");
+    BOOST_TEST(s.disabled_subscribers().empty());
+    BOOST_TEST(s.last_event_seq() == 0u);
+  };
+  refused(disabling("", "r", 1), "cannot be stored");
+  refused(disabling(std::string("a\0b", 3), "r", 1), "cannot be stored");
+  refused(enabling(std::string(max_subscriber_name_size + 1, 'x')), "at most 500");
+  commit_ok(s, changing({disabling(std::string(max_subscriber_name_size, 'x'), "long name", 1)}));
+  BOOST_TEST(s.disabled_subscribers().size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================
@@ -812,6 +883,60 @@ BOOST_AUTO_TEST_CASE(remembered_ids_survive_reopening_and_pruning_keeps_both_dat
   raw_lmdb raw(dir.path());
   BOOST_TEST(raw.entries("dedup_ids") == 2u);
   BOOST_TEST(raw.entries("dedup_by_time") == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(disabled_subscribers_survive_reopening) {
+  temp_dir dir;
+  std::string error;
+  const std::string reason_with_odd_bytes("410 Gone \0 \xc3\xa9", 13);
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    commit_ok(*s, changing({disabling("billing", reason_with_odd_bytes, 1700000000123),
+                            disabling("audit", "disabled by operator", 5)}));
+  }
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    auto got = s->disabled_subscribers();
+    BOOST_REQUIRE_EQUAL(got.size(), 2u);
+    BOOST_TEST(got[0].subscriber == "audit");
+    BOOST_TEST(got[1].subscriber == "billing");
+    BOOST_TEST(got[1].disabled);
+    BOOST_TEST(got[1].reason == reason_with_odd_bytes);
+    BOOST_TEST(got[1].since_ms == 1700000000123);
+    commit_ok(*s, changing({enabling("audit")}));
+  }
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    BOOST_TEST(disabled_of(*s) ==
+                   (std::vector<std::string>{"billing:" + reason_with_odd_bytes + "@1700000000123"}),
+               boost::test_tools::per_element());
+  }
+  raw_lmdb raw(dir.path());
+  BOOST_TEST(raw.entries("subscriber_state") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_disabled_record_still_disables) {
+  temp_dir dir;
+  std::string error;
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    commit_ok(*s, changing({disabling("billing", "gone", 1)}));
+  }
+  {
+    raw_lmdb raw(dir.path());
+    raw.put("subscriber_state", "billing", "xy"); // shorter than its time field
+  }
+  auto s = lmdb_store::open(dir.path(), 16, error);
+  BOOST_REQUIRE_MESSAGE(s, error);
+  auto got = s->disabled_subscribers();
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_TEST(got[0].subscriber == "billing");
+  BOOST_TEST(got[0].disabled);
+  BOOST_TEST(got[0].reason.find("unreadable") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(events_are_removed_with_their_last_delivery) {
