@@ -1,7 +1,6 @@
 #include "actors/ingress.hpp"
 
 #include "logging/logger.hpp"
-#include "protocol/timestamp.hpp"
 #include "signing/signature.hpp"
 
 #include <chrono>
@@ -15,18 +14,6 @@ namespace volley {
 namespace {
 
 constexpr size_t read_chunk = 64 * 1024;
-
-// The "subscriber" member of a control line, "" when absent.
-std::string subscriber_field(const std::string& line) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return "";
-  auto it = doc.FindMember("subscriber");
-  if (it == doc.MemberEnd() || !it->value.IsString())
-    return "";
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
 
 } // namespace
 
@@ -92,7 +79,7 @@ void connection_state::on_line(caf::io::broker* self, std::string_view line) {
     case parsed_line::kind::event: {
       auto slot = next_slot++;
       answers.emplace_back(std::nullopt);
-      batch.items.push_back({slot, std::move(parsed.event), unix_ms_now()});
+      batch.items.push_back({slot, std::move(parsed.event), deps.now()});
       return;
     }
     case parsed_line::kind::op:
@@ -102,29 +89,18 @@ void connection_state::on_line(caf::io::broker* self, std::string_view line) {
 }
 
 void connection_state::on_op(caf::io::broker* self, const std::string& op, std::string_view line) {
-  std::string text{line};
-  if (op.rfind("dlq.", 0) == 0 || op == "queue") {
-    await_answer(self, next_slot++, deps.persistence,
-                 caf::make_message(op_atom::value, op, std::move(text)));
-  } else if (op == "stats" || op == "health" || op == "subscribers" || op == "failures") {
-    await_answer(self, next_slot++, deps.monitor, caf::make_message(op_atom::value, op, std::move(text)));
-  } else if (op == "subscriber.enable" || op == "subscriber.disable" || op == "test") {
-    auto name = subscriber_field(text);
-    if (name.empty()) {
-      answer_now(error_line(op + " needs \"subscriber\": the name of a configured subscriber"));
-      return;
-    }
-    auto msg = op == "test" ? caf::make_message(test_atom::value, std::move(name))
-                            : caf::make_message(enable_atom::value, std::move(name),
-                                                op == "subscriber.enable");
-    await_answer(self, next_slot++, deps.persistence, std::move(msg));
-  } else if (op == "reload" && deps.control) {
-    await_answer(self, next_slot++, deps.control, caf::make_message(reload_atom::value));
-  } else {
-    answer_now(error_line("unknown op \"" + op +
-                          "\" (known: stats, health, subscribers, failures, queue, test, dlq.list, dlq.retry, dlq.delete, "
-                          "subscriber.enable, subscriber.disable, reload)"));
+  auto parsed = parse_control_request(op, line);
+  if (!parsed.request) {
+    answer_now(error_line(parsed.error));
+    return;
   }
+  auto route = deps.control.route_of(*parsed.request);
+  if (!route.target) {
+    answer_now(std::move(route.error));
+    return;
+  }
+  await_answer(self, next_slot++, route.target,
+               caf::make_message(control_atom::value, std::move(*parsed.request)));
 }
 
 void connection_state::await_answer(caf::io::broker* self, uint64_t slot, caf::actor target,
@@ -143,7 +119,7 @@ void connection_state::await_answer(caf::io::broker* self, uint64_t slot, caf::a
 }
 
 void connection_state::on_bytes(caf::io::broker* self, const char* data, size_t size) {
-  last_activity_ms = unix_ms_now();
+  last_activity_ms = deps.now();
   const char* end = data + size;
   while (data < end) {
     auto* nl = static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
@@ -208,7 +184,7 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
   st.deps = std::move(deps);
   st.hdl = hdl;
   st.authenticated = st.deps.cfg.token.empty();
-  st.last_activity_ms = unix_ms_now();
+  st.last_activity_ms = st.deps.now();
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   auto idle = std::chrono::milliseconds(st.deps.cfg.idle_timeout_ms);
   if (idle.count() > 0)
@@ -216,7 +192,7 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
   return {
     [=](tick_atom) {
       auto& st = self->state;
-      auto quiet_ms = unix_ms_now() - st.last_activity_ms;
+      auto quiet_ms = st.deps.now() - st.last_activity_ms;
       // A connection still waiting for answers is not idle.
       if (quiet_ms >= idle.count() && st.answers.empty() && !st.closing) {
         st.refuse_and_close(self, error_line("no data for " + std::to_string(quiet_ms) +

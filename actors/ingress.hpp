@@ -6,8 +6,10 @@
 // (halt) while too many lines await their answer and resumes (trigger) as
 // acknowledgements return.
 
+#include "actors/control_plane.hpp"
 #include "config/config.hpp"
 #include "messages/messages.hpp"
+#include "time/clock.hpp"
 
 #include <caf/io/all.hpp>
 
@@ -21,9 +23,8 @@ namespace volley {
 struct ingress_deps {
   ingress_config cfg;
   caf::actor router;
-  caf::actor persistence; // dlq.* and subscriber.* ops (it knows every subscriber)
-  caf::actor monitor;     // stats, health
-  caf::actor control;     // reload
+  control_plane control; // who answers each control op
+  clock_fn now = wall_clock();
 };
 
 struct connection_state {

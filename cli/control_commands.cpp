@@ -7,7 +7,7 @@
 #include "cli/control_exchange.hpp"
 #include "cli/reply_tables.hpp"
 #include "cli/stats_tables.hpp"
-#include "protocol/timestamp.hpp"
+#include "time/timestamp.hpp"
 
 #include <string>
 

@@ -4,7 +4,7 @@
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "cli/signing_keys.hpp"
-#include "protocol/timestamp.hpp"
+#include "time/timestamp.hpp"
 #include "receiver/http_receiver.hpp"
 #include "signing/signature.hpp"
 

@@ -127,9 +127,6 @@ int main(int argc, char** argv) {
   log_level level = log_level::info;
   parse_log_level(cfg->log_level, level);
   set_log_level(level);
-  for (const auto& s : cfg->subscribers)
-    if (s.tls_insecure)
-      log_warn("subscriber=" + s.name + " tls_insecure=true: TLS certificates are NOT verified");
   tune_malloc();
   return run(*cfg, path);
 }

@@ -4,6 +4,7 @@
 #include "actors/monitor.hpp"
 #include "actors/persistence.hpp"
 #include "actors/router.hpp"
+#include "actors/store_reader.hpp"
 #include "actors/subscriber.hpp"
 #include "config/config_loader.hpp"
 #include "logging/logger.hpp"
@@ -11,6 +12,7 @@
 #include "protocol/json_text.hpp"
 
 #include <chrono>
+#include <random>
 
 namespace volley {
 
@@ -26,10 +28,11 @@ http_engine_options engine_options(const config& cfg) {
   return o;
 }
 
-// Runs reload() off the scheduler: reading the file may block.
-caf::behavior control_actor(caf::event_based_actor*, node* n) {
+// Answers the node's own ops (reload) off the scheduler: reading the file
+// may block.
+caf::behavior node_actor(caf::event_based_actor*, node* n) {
   return {
-    [=](reload_atom) { return n->reload(); },
+    [=](control_atom, const control_request&) { return n->reload(); },
   };
 }
 
@@ -41,28 +44,53 @@ node::node(config cfg, std::string config_path, std::shared_ptr<store> db)
 
 node::~node() { shutdown(); }
 
-caf::actor node::spawn_subscriber(const subscriber_config& s) {
-  subscriber_deps deps{&engine_, persistence_, monitor_, cfg_.queue.memory_limit, cfg_.monitor.slow_ms};
-  return sys_.spawn(subscriber, s, deps);
+std::vector<subscriber_status> node::recorded_disables() {
+  std::vector<subscriber_status> out;
+  caf::scoped_actor self{sys_};
+  self->request(persistence_, caf::infinite, disabled_atom::value)
+    .receive([&](std::vector<subscriber_status>& list) { out = std::move(list); },
+             [&](caf::error& err) {
+               log_error("storage: cannot tell which subscribers are disabled: " + sys_.render(err));
+             });
+  return out;
+}
+
+caf::actor node::spawn_subscriber(const subscriber_config& s,
+                                  const std::vector<subscriber_status>& disabled) {
+  subscriber_deps deps;
+  deps.transport = &engine_;
+  deps.persistence = persistence_;
+  deps.monitor = monitor_;
+  deps.memory_limit = cfg_.queue.memory_limit;
+  deps.slow_ms = cfg_.monitor.slow_ms;
+  deps.seed = std::random_device{}();
+  for (const auto& d : disabled)
+    if (d.subscriber == s.name)
+      deps.recorded_disable = d;
+  auto actor = sys_.spawn(subscriber, s, deps);
+  subscribers_->add(s.name, actor);
+  return actor;
 }
 
 bool node::start() {
   std::vector<std::string> names;
   for (const auto& s : cfg_.subscribers)
     names.push_back(s.name);
-  monitor_ = sys_.spawn(monitor, cfg_.monitor, names);
+  monitor_ = sys_.spawn(monitor, cfg_.monitor, names, wall_clock());
   persistence_options writes;
   writes.batch_max = cfg_.storage.batch_max;
   writes.batch_interval = std::chrono::milliseconds{cfg_.storage.batch_interval_ms};
   writes.dedup_window_ms = static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000;
   writes.dedup_max_ids = cfg_.queue.dedup_max_ids;
-  persistence_ = sys_.spawn<caf::detached>(persistence, db_, writes, monitor_);
+  persistence_ = sys_.spawn<caf::detached>(persistence, persistence_deps{db_, subscribers_, monitor_, wall_clock()}, writes);
+  store_reader_ = sys_.spawn<caf::detached>(store_reader, db_, subscribers_);
   router_ = sys_.spawn(router, routing_table{cfg_.subscribers, cfg_.priority_rules}, persistence_);
+  auto disabled = recorded_disables();
   for (const auto& s : cfg_.subscribers)
-    subscribers_[s.name] = spawn_subscriber(s);
-  control_ = sys_.spawn<caf::detached>(control_actor, this);
-  acceptor_ = sys_.middleman().spawn_broker(
-    ingress_acceptor, ingress_deps{cfg_.ingress, router_, persistence_, monitor_, control_});
+    spawn_subscriber(s, disabled);
+  control_ = sys_.spawn<caf::detached>(node_actor, this);
+  ingress_deps ingress{cfg_.ingress, router_, {monitor_, store_reader_, persistence_, control_, subscribers_}, wall_clock()};
+  acceptor_ = sys_.middleman().spawn_broker(ingress_acceptor, ingress);
 
   caf::scoped_actor self{sys_};
   bool listening = false;
@@ -71,7 +99,7 @@ bool node::start() {
       [&](uint16_t port) {
         listening = true;
         log_info("volleyd " VOLLEY_VERSION " listening on " + cfg_.ingress.host + ":" +
-                 std::to_string(port) + " subscribers=" + std::to_string(subscribers_.size()) +
+                 std::to_string(port) + " subscribers=" + std::to_string(cfg_.subscribers.size()) +
                  " storage=" + cfg_.storage.path);
       },
       [&](caf::error& err) { log_error("ingress: " + sys_.render(err)); });
@@ -101,30 +129,32 @@ std::string node::reload() {
   std::map<std::string, const subscriber_config*> wanted;
   for (const auto& s : next.subscribers)
     wanted[s.name] = &s;
-  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
-    if (wanted.count(it->first)) {
-      ++it;
+  for (auto& [name, actor] : subscribers_->all()) {
+    if (wanted.count(name))
       continue;
-    }
     // Its pending deliveries stay on disk; a later config may bring it back.
-    caf::anon_send(persistence_, forget_atom::value, it->first);
-    caf::anon_send(monitor_, forget_atom::value, it->first);
-    caf::anon_send_exit(it->second, caf::exit_reason::user_shutdown);
-    removed.push_back(it->first);
-    it = subscribers_.erase(it);
+    subscribers_->remove(name);
+    caf::anon_send(monitor_, forget_atom::value, name);
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    removed.push_back(name);
   }
   cfg_.queue.memory_limit = next.queue.memory_limit;
+  std::vector<subscriber_status> disabled;
+  bool disabled_read = false;
   for (const auto& s : next.subscribers) {
-    auto it = subscribers_.find(s.name);
-    if (it == subscribers_.end()) {
-      subscribers_[s.name] = spawn_subscriber(s);
-      added.push_back(s.name);
-    } else {
-      caf::anon_send(it->second, update_atom::value, s);
+    if (auto actor = subscribers_->find(s.name)) {
+      caf::anon_send(actor, reconfig_atom::value, s);
       updated.push_back(s.name);
+      continue;
     }
+    if (!disabled_read) { // a disable recorded during this run counts too
+      disabled = recorded_disables();
+      disabled_read = true;
+    }
+    spawn_subscriber(s, disabled);
+    added.push_back(s.name);
   }
-  caf::anon_send(router_, update_atom::value, routing_table{next.subscribers, next.priority_rules});
+  caf::anon_send(router_, routes_atom::value, routing_table{next.subscribers, next.priority_rules});
   auto ingress = cfg_.ingress;
   auto storage = cfg_.storage;
   auto allow_private = cfg_.allow_private_networks;
@@ -157,7 +187,8 @@ void node::shutdown() {
   if (acceptor_)
     self->request(acceptor_, std::chrono::seconds(5), drain_atom::value).receive([](bool) {}, ignore);
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-  for (auto& [name, actor] : subscribers_) {
+  auto running = subscribers_->all();
+  for (auto& [name, actor] : running) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     self->request(actor, std::max(left, std::chrono::milliseconds(1)), drain_atom::value)
       .receive([](bool) {}, [&, n = name](caf::error&) {
@@ -173,9 +204,9 @@ void node::shutdown() {
       });
   if (acceptor_)
     self->request(acceptor_, std::chrono::seconds(5), close_atom::value).receive([](bool) {}, ignore);
-  for (auto& [name, actor] : subscribers_)
+  for (auto& [name, actor] : running)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
-  for (auto& a : {acceptor_, control_, router_, persistence_, monitor_})
+  for (auto& a : {acceptor_, control_, router_, store_reader_, persistence_, monitor_})
     if (a)
       self->send_exit(a, caf::exit_reason::user_shutdown);
 }

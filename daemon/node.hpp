@@ -2,6 +2,7 @@
 // A running Volley node: the actor system, the HTTP engine and every actor,
 // started from one config and re-configured in place by reload().
 
+#include "actors/subscriber_registry.hpp"
 #include "config/config.hpp"
 #include "http/http_engine.hpp"
 #include "storage/store.hpp"
@@ -45,7 +46,11 @@ private:
     }
   };
 
-  caf::actor spawn_subscriber(const subscriber_config& s);
+  // Starts a subscriber actor, disabled if `disabled` records it so.
+  caf::actor spawn_subscriber(const subscriber_config& s,
+                              const std::vector<subscriber_status>& disabled);
+  // Which subscribers are disabled on record, as persistence knows it now.
+  std::vector<subscriber_status> recorded_disables();
 
   std::mutex mutex_; // reload() vs. shutdown()
   config cfg_;
@@ -54,8 +59,8 @@ private:
   http_engine engine_;
   system_config sys_cfg_;
   caf::actor_system sys_;
-  caf::actor monitor_, persistence_, router_, acceptor_, control_;
-  std::map<std::string, caf::actor> subscribers_;
+  caf::actor monitor_, persistence_, store_reader_, router_, acceptor_, control_;
+  std::shared_ptr<subscriber_registry> subscribers_ = std::make_shared<subscriber_registry>();
   bool stopped_ = false;
 };
 

@@ -21,7 +21,7 @@ build() { # name, sources...
   clang++ "${flags[@]}" "$@" -o "$out/$name" -lcurl -lcrypto
 }
 build ingress_line_fuzzer "$root/fuzz/ingress_line_fuzzer.cpp" "$root/protocol/ingress_line.cpp" \
-  "$root/protocol/json_text.cpp" "$root/protocol/timestamp.cpp"
+  "$root/protocol/json_text.cpp" "$root/time/timestamp.cpp"
 build config_fuzzer "$root/fuzz/config_fuzzer.cpp" "$root/config/config_loader.cpp" \
   "$root/signing/signature.cpp"
 

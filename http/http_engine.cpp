@@ -277,12 +277,6 @@ void http_engine::submit(std::vector<http_request>&& batch) {
   batch.clear();
 }
 
-void http_engine::submit(http_request&& request) {
-  std::vector<http_request> one;
-  one.push_back(std::move(request));
-  submit(std::move(one));
-}
-
 void http_engine::stop() {
   for (auto& shard : shards_) {
     {

@@ -1,6 +1,6 @@
 #include "logging/logger.hpp"
 
-#include "protocol/timestamp.hpp"
+#include "time/timestamp.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -1,7 +1,7 @@
 #include "protocol/ingress_line.hpp"
 
 #include "protocol/json_text.hpp"
-#include "protocol/timestamp.hpp"
+#include "time/timestamp.hpp"
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>

@@ -5,6 +5,7 @@
 #include <lmdb.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -145,11 +146,7 @@ struct lmdb_store::impl {
   void* map_addr = nullptr;
   size_t map_length = 0;
   uint64_t last_seq = 0;
-  uint64_t corrupt_seen = 0;
-
-  // One read transaction handle, reset between reads and renewed for the
-  // next: no allocation per read, and no snapshot held while idle.
-  MDB_txn* read_txn = nullptr;
+  std::atomic<uint64_t> corrupt_seen{0};
 
   // Reused by every commit so a batch does not allocate per record.
   std::string key_buf;
@@ -157,8 +154,6 @@ struct lmdb_store::impl {
   std::vector<uint64_t> released; // event seqs whose refcount drops
 
   ~impl() {
-    if (read_txn)
-      mdb_txn_abort(read_txn);
     if (env)
       mdb_env_close(env);
     if (lock_fd >= 0)
@@ -166,30 +161,34 @@ struct lmdb_store::impl {
   }
 
   // --- reads ---------------------------------------------------------------
-  // A read transaction for the current scope; throws on the (rare) LMDB
-  // failures, because the interface has no error channel for reads and an
-  // empty answer would look like "nothing pending".
+  // A read transaction for the current scope, of its own: reads may run on
+  // any thread (the operator's queries run beside the commits; LMDB readers
+  // never block the writer). Failures throw inside the store and come out
+  // of the public methods as a failed read_result.
   class read_scope {
   public:
-    explicit read_scope(impl& self) : self_(self) {
-      int rc = self_.read_txn ? mdb_txn_renew(self_.read_txn)
-                              : mdb_txn_begin(self_.env, nullptr, MDB_RDONLY, &self_.read_txn);
-      if (rc != 0) {
-        if (self_.read_txn) {
-          mdb_txn_abort(self_.read_txn); // a fresh handle next time
-          self_.read_txn = nullptr;
-        }
-        self_.throw_read_error("start a read transaction", rc);
-      }
+    explicit read_scope(impl& self) {
+      if (int rc = mdb_txn_begin(self.env, nullptr, MDB_RDONLY, &txn_); rc != 0)
+        self.throw_read_error("start a read transaction", rc);
     }
     read_scope(const read_scope&) = delete;
     read_scope& operator=(const read_scope&) = delete;
-    ~read_scope() { mdb_txn_reset(self_.read_txn); }
-    MDB_txn* txn() const { return self_.read_txn; }
+    ~read_scope() { mdb_txn_abort(txn_); }
+    MDB_txn* txn() const { return txn_; }
 
   private:
-    impl& self_;
+    MDB_txn* txn_ = nullptr;
   };
+
+  // Runs a read, turning its failure into a failed result.
+  template <class F>
+  auto guarded(F&& f) -> read_result<decltype(f())> {
+    try {
+      return f();
+    } catch (const std::runtime_error& e) {
+      return read_result<decltype(f())>::failure(e.what());
+    }
+  }
 
   [[noreturn]] void throw_read_error(const char* what, int rc) const {
     throw std::runtime_error("storage read failed in '" + path + "': cannot " + what + ": " +
@@ -775,134 +774,146 @@ write_result lmdb_store::commit(const write_batch& batch) {
 
 uint64_t lmdb_store::last_event_seq() { return impl_->last_seq; }
 
-std::vector<std::string> lmdb_store::pending_subscribers() {
-  std::vector<std::string> names;
-  impl::read_scope scope(*impl_);
-  cursor_guard cursor;
-  impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
-  MDB_val key, value;
-  std::string seek;
-  delivery_key k;
-  bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST);
-  while (found) {
-    std::string_view raw = to_view(key);
-    if (decode_delivery_key(raw, k))
-      names.push_back(k.subscriber);
-    else
-      impl_->report_corrupt("delivery", printable(raw), "malformed key");
-    // Jump past every key of this subscriber: name '\x01' sorts after all
-    // of name '\0' <seq>.
-    seek.assign(raw.substr(0, raw.find('\0')));
-    seek.push_back('\x01');
-    key = to_val(seek);
-    found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
-  }
-  return names;
+read_result<std::vector<std::string>> lmdb_store::pending_subscribers() {
+  return impl_->guarded([&] {
+    std::vector<std::string> names;
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
+    MDB_val key, value;
+    std::string seek;
+    delivery_key k;
+    bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST);
+    while (found) {
+      std::string_view raw = to_view(key);
+      if (decode_delivery_key(raw, k))
+        names.push_back(k.subscriber);
+      else
+        impl_->report_corrupt("delivery", printable(raw), "malformed key");
+      // Jump past every key of this subscriber: name '\x01' sorts after all
+      // of name '\0' <seq>.
+      seek.assign(raw.substr(0, raw.find('\0')));
+      seek.push_back('\x01');
+      key = to_val(seek);
+      found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+    }
+    return names;
+  });
 }
 
-std::vector<pending_delivery> lmdb_store::read_pending(const std::string& subscriber,
-                                                       uint64_t after_seq, size_t limit) {
-  std::vector<pending_delivery> out;
-  if (limit == 0 || after_seq == std::numeric_limits<uint64_t>::max() ||
-      !is_storable_subscriber(subscriber))
+read_result<std::vector<pending_delivery>> lmdb_store::read_pending(const std::string& subscriber,
+                                                                    uint64_t after_seq, size_t limit) {
+  return impl_->guarded([&] {
+    std::vector<pending_delivery> out;
+    if (limit == 0 || after_seq == std::numeric_limits<uint64_t>::max() ||
+        !is_storable_subscriber(subscriber))
+      return out;
+    std::string prefix, start;
+    encode_subscriber_prefix(subscriber, prefix);
+    encode_delivery_key({subscriber, after_seq + 1}, start);
+
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
+    MDB_val key = to_val(start), value;
+    bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+    pending_delivery p;
+    for (; found && out.size() < limit;
+         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+      std::string_view raw = to_view(key);
+      if (!starts_with(raw, prefix))
+        break;
+      if (!decode_delivery_key(raw, p.delivery.key)) {
+        impl_->report_corrupt("delivery", printable(raw), "malformed key");
+        continue;
+      }
+      if (auto st = decode_delivery(to_view(value), p.delivery.key, p.delivery);
+          st != decode_status::ok) {
+        impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
+                              to_string(st));
+        continue;
+      }
+      char seq_key[seq_key_size];
+      encode_seq_key(p.delivery.key.event_seq, seq_key);
+      MDB_val event_key = to_val(seq_key), event_value;
+      int rc = mdb_get(scope.txn(), impl_->events, &event_key, &event_value);
+      if (rc != 0 && rc != MDB_NOTFOUND)
+        impl_->throw_read_error("read an event", rc);
+      uint32_t refcount = 0;
+      decode_status st =
+          rc == MDB_NOTFOUND
+              ? decode_status::truncated
+              : decode_event(to_view(event_value), p.delivery.key.event_seq, p.event, refcount);
+      if (st != decode_status::ok) {
+        impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
+                              rc == MDB_NOTFOUND ? "its event is missing" : to_string(st));
+        continue;
+      }
+      out.push_back(std::move(p));
+    }
     return out;
-  std::string prefix, start;
-  encode_subscriber_prefix(subscriber, prefix);
-  encode_delivery_key({subscriber, after_seq + 1}, start);
-
-  impl::read_scope scope(*impl_);
-  cursor_guard cursor;
-  impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
-  MDB_val key = to_val(start), value;
-  bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
-  pending_delivery p;
-  for (; found && out.size() < limit;
-       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
-    std::string_view raw = to_view(key);
-    if (!starts_with(raw, prefix))
-      break;
-    if (!decode_delivery_key(raw, p.delivery.key)) {
-      impl_->report_corrupt("delivery", printable(raw), "malformed key");
-      continue;
-    }
-    if (auto st = decode_delivery(to_view(value), p.delivery.key, p.delivery);
-        st != decode_status::ok) {
-      impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
-                            to_string(st));
-      continue;
-    }
-    char seq_key[seq_key_size];
-    encode_seq_key(p.delivery.key.event_seq, seq_key);
-    MDB_val event_key = to_val(seq_key), event_value;
-    int rc = mdb_get(scope.txn(), impl_->events, &event_key, &event_value);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-      impl_->throw_read_error("read an event", rc);
-    uint32_t refcount = 0;
-    decode_status st =
-        rc == MDB_NOTFOUND
-            ? decode_status::truncated
-            : decode_event(to_view(event_value), p.delivery.key.event_seq, p.event, refcount);
-    if (st != decode_status::ok) {
-      impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
-                            rc == MDB_NOTFOUND ? "its event is missing" : to_string(st));
-      continue;
-    }
-    out.push_back(std::move(p));
-  }
-  return out;
+  });
 }
 
-size_t lmdb_store::count_pending(const std::string& subscriber) {
-  if (!is_storable_subscriber(subscriber))
-    return 0;
-  std::string prefix;
-  encode_subscriber_prefix(subscriber, prefix);
-  impl::read_scope scope(*impl_);
-  cursor_guard cursor;
-  impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
-  MDB_val key = to_val(prefix), value;
-  size_t n = 0;
-  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
-       found && starts_with(to_view(key), prefix);
-       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT))
-    ++n;
-  return n;
+read_result<size_t> lmdb_store::count_pending(const std::string& subscriber) {
+  return impl_->guarded([&] {
+    if (!is_storable_subscriber(subscriber))
+      return size_t{0};
+    std::string prefix;
+    encode_subscriber_prefix(subscriber, prefix);
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
+    MDB_val key = to_val(prefix), value;
+    size_t n = 0;
+    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+         found && starts_with(to_view(key), prefix);
+         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT))
+      ++n;
+    return n;
+  });
 }
 
-std::array<size_t, 4> lmdb_store::count_pending_by_priority(const std::string& subscriber) {
-  std::array<size_t, 4> counts{};
-  if (!is_storable_subscriber(subscriber))
+read_result<std::array<size_t, 4>> lmdb_store::count_pending_by_priority(const std::string& subscriber) {
+  return impl_->guarded([&] {
+    std::array<size_t, 4> counts{};
+    if (!is_storable_subscriber(subscriber))
+      return counts;
+    std::string prefix;
+    encode_subscriber_prefix(subscriber, prefix);
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
+    MDB_val key = to_val(prefix), value;
+    delivery_key dkey{subscriber, 0};
+    delivery_record record;
+    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+         found && starts_with(to_view(key), prefix);
+         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT))
+      if (decode_delivery(to_view(value), dkey, record) == decode_status::ok)
+        counts[std::min<size_t>(record.priority, 3)] += 1;
     return counts;
-  std::string prefix;
-  encode_subscriber_prefix(subscriber, prefix);
-  impl::read_scope scope(*impl_);
-  cursor_guard cursor;
-  impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
-  MDB_val key = to_val(prefix), value;
-  delivery_key dkey{subscriber, 0};
-  delivery_record record;
-  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
-       found && starts_with(to_view(key), prefix);
-       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT))
-    if (decode_delivery(to_view(value), dkey, record) == decode_status::ok)
-      counts[std::min<size_t>(record.priority, 3)] += 1;
-  return counts;
+  });
 }
 
-size_t lmdb_store::count_pending_total() {
-  impl::read_scope scope(*impl_);
-  MDB_stat stat;
-  if (int rc = mdb_stat(scope.txn(), impl_->deliveries, &stat); rc != 0)
-    impl_->throw_read_error("count deliveries", rc);
-  return stat.ms_entries;
+read_result<size_t> lmdb_store::count_pending_total() {
+  return impl_->guarded([&] {
+    impl::read_scope scope(*impl_);
+    MDB_stat stat;
+    if (int rc = mdb_stat(scope.txn(), impl_->deliveries, &stat); rc != 0)
+      impl_->throw_read_error("count deliveries", rc);
+    return stat.ms_entries;
+  });
 }
 
-size_t lmdb_store::count_dlq() {
-  impl::read_scope scope(*impl_);
-  MDB_stat stat;
-  if (int rc = mdb_stat(scope.txn(), impl_->dlq, &stat); rc != 0)
-    impl_->throw_read_error("count dead-letter entries", rc);
-  return stat.ms_entries;
+read_result<size_t> lmdb_store::count_dlq() {
+  return impl_->guarded([&] {
+    impl::read_scope scope(*impl_);
+    MDB_stat stat;
+    if (int rc = mdb_stat(scope.txn(), impl_->dlq, &stat); rc != 0)
+      impl_->throw_read_error("count dead-letter entries", rc);
+    return stat.ms_entries;
+  });
 }
 
 void lmdb_store::release_cached_pages() {
@@ -923,98 +934,104 @@ void lmdb_store::release_cached_pages() {
   ::madvise(impl_->map_addr, std::min(used, impl_->map_length), MADV_DONTNEED);
 }
 
-std::vector<dlq_record> lmdb_store::list_dlq(const std::optional<std::string>& subscriber,
-                                             const std::optional<delivery_key>& after,
-                                             size_t limit) {
-  std::vector<dlq_record> out;
-  if (limit == 0 || (subscriber && !is_storable_subscriber(*subscriber)))
-    return out;
-  std::string prefix, after_key, start;
-  if (subscriber)
-    encode_subscriber_prefix(*subscriber, prefix);
-  if (after)
-    encode_delivery_key(*after, after_key);
-  // Start at `after` (skipped below, it is exclusive) or at the subscriber's
-  // first key, whichever is later.
-  start = std::max(prefix, after_key);
+read_result<std::vector<dlq_record>> lmdb_store::list_dlq(const std::optional<std::string>& subscriber,
+                                                          const std::optional<delivery_key>& after,
+                                                          size_t limit) {
+  return impl_->guarded([&] {
+    std::vector<dlq_record> out;
+    if (limit == 0 || (subscriber && !is_storable_subscriber(*subscriber)))
+      return out;
+    std::string prefix, after_key, start;
+    if (subscriber)
+      encode_subscriber_prefix(*subscriber, prefix);
+    if (after)
+      encode_delivery_key(*after, after_key);
+    // Start at `after` (skipped below, it is exclusive) or at the subscriber's
+    // first key, whichever is later.
+    start = std::max(prefix, after_key);
 
-  impl::read_scope scope(*impl_);
-  cursor_guard cursor;
-  impl_->open_cursor(scope.txn(), impl_->dlq, cursor);
-  MDB_val key = to_val(start), value;
-  bool found =
-      impl_->cursor_step(cursor.get(), key, value, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
-  delivery_key k;
-  for (; found && out.size() < limit;
-       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
-    std::string_view raw = to_view(key);
-    if (subscriber && !starts_with(raw, prefix))
-      break;
-    if (after && raw == after_key)
-      continue;
-    if (!decode_delivery_key(raw, k)) {
-      impl_->report_corrupt("dead-letter entry", printable(raw), "malformed key");
-      continue;
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->dlq, cursor);
+    MDB_val key = to_val(start), value;
+    bool found =
+        impl_->cursor_step(cursor.get(), key, value, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
+    delivery_key k;
+    for (; found && out.size() < limit;
+         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+      std::string_view raw = to_view(key);
+      if (subscriber && !starts_with(raw, prefix))
+        break;
+      if (after && raw == after_key)
+        continue;
+      if (!decode_delivery_key(raw, k)) {
+        impl_->report_corrupt("dead-letter entry", printable(raw), "malformed key");
+        continue;
+      }
+      dlq_record r;
+      if (auto st = decode_dlq(to_view(value), k, r); st != decode_status::ok) {
+        impl_->report_corrupt("dead-letter entry", k.subscriber + "/" + std::to_string(k.event_seq),
+                              to_string(st));
+        continue;
+      }
+      out.push_back(std::move(r));
     }
-    dlq_record r;
-    if (auto st = decode_dlq(to_view(value), k, r); st != decode_status::ok) {
-      impl_->report_corrupt("dead-letter entry", k.subscriber + "/" + std::to_string(k.event_seq),
-                            to_string(st));
-      continue;
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
+    return out;
+  });
 }
 
-std::vector<remembered_id> lmdb_store::recent_ids(int64_t since_ms, size_t limit) {
-  std::vector<remembered_id> out;
-  if (limit == 0)
-    return out;
-  impl::read_scope scope(*impl_);
-  cursor_guard cursor;
-  impl_->open_cursor(scope.txn(), impl_->dedup_by_time, cursor);
-  MDB_val key, value;
-  remembered_id r;
-  // Newest first, so the limit keeps the most recent; reversed at the end.
-  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_LAST);
-       found && out.size() < limit;
-       found = impl_->cursor_step(cursor.get(), key, value, MDB_PREV)) {
-    if (!decode_id_time_key(to_view(key), r)) {
-      impl_->report_corrupt("remembered id time key", printable(to_view(key)), "malformed key");
-      continue;
+read_result<std::vector<remembered_id>> lmdb_store::recent_ids(int64_t since_ms, size_t limit) {
+  return impl_->guarded([&] {
+    std::vector<remembered_id> out;
+    if (limit == 0)
+      return out;
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->dedup_by_time, cursor);
+    MDB_val key, value;
+    remembered_id r;
+    // Newest first, so the limit keeps the most recent; reversed at the end.
+    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_LAST);
+         found && out.size() < limit;
+         found = impl_->cursor_step(cursor.get(), key, value, MDB_PREV)) {
+      if (!decode_id_time_key(to_view(key), r)) {
+        impl_->report_corrupt("remembered id time key", printable(to_view(key)), "malformed key");
+        continue;
+      }
+      if (r.accepted_ms < since_ms)
+        break;
+      out.push_back(std::move(r));
     }
-    if (r.accepted_ms < since_ms)
-      break;
-    out.push_back(std::move(r));
-  }
-  std::reverse(out.begin(), out.end());
-  return out;
+    std::reverse(out.begin(), out.end());
+    return out;
+  });
 }
 
-std::vector<subscriber_status> lmdb_store::disabled_subscribers() {
-  std::vector<subscriber_status> out;
-  impl::read_scope scope(*impl_);
-  cursor_guard cursor;
-  impl_->open_cursor(scope.txn(), impl_->subscriber_state, cursor);
-  MDB_val key, value;
-  for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST); found;
-       found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
-    std::string_view name = to_view(key);
-    subscriber_status status;
-    if (!is_storable_subscriber(name)) {
-      impl_->report_corrupt("subscriber state", printable(name), "malformed key");
-      continue;
+read_result<std::vector<subscriber_status>> lmdb_store::disabled_subscribers() {
+  return impl_->guarded([&] {
+    std::vector<subscriber_status> out;
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->subscriber_state, cursor);
+    MDB_val key, value;
+    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST); found;
+         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+      std::string_view name = to_view(key);
+      subscriber_status status;
+      if (!is_storable_subscriber(name)) {
+        impl_->report_corrupt("subscriber state", printable(name), "malformed key");
+        continue;
+      }
+      if (auto st = decode_subscriber_status(to_view(value), name, status); st != decode_status::ok) {
+        // Still disabled: the key says so, only the details are unreadable,
+        // and the subscriber's start-up line shows that.
+        status.reason = std::string{"(the stored reason is unreadable: "} + to_string(st) + ")";
+        status.since_ms = 0;
+      }
+      out.push_back(std::move(status));
     }
-    if (auto st = decode_subscriber_status(to_view(value), name, status); st != decode_status::ok) {
-      // Still disabled: the key says so, only the details are unreadable,
-      // and the subscriber's start-up line shows that.
-      status.reason = std::string{"(the stored reason is unreadable: "} + to_string(st) + ")";
-      status.since_ms = 0;
-    }
-    out.push_back(std::move(status));
-  }
-  return out;
+    return out;
+  });
 }
 
 } // namespace volley

@@ -20,19 +20,19 @@ public:
 
   write_result commit(const write_batch& batch) override;
   uint64_t last_event_seq() override;
-  std::vector<std::string> pending_subscribers() override;
-  std::vector<pending_delivery>
+  read_result<std::vector<std::string>> pending_subscribers() override;
+  read_result<std::vector<pending_delivery>>
   read_pending(const std::string& subscriber, uint64_t after_seq, size_t limit) override;
-  size_t count_pending(const std::string& subscriber) override;
-  std::array<size_t, 4> count_pending_by_priority(const std::string& subscriber) override;
-  size_t count_pending_total() override;
-  std::vector<dlq_record> list_dlq(const std::optional<std::string>& subscriber,
+  read_result<size_t> count_pending(const std::string& subscriber) override;
+  read_result<std::array<size_t, 4>> count_pending_by_priority(const std::string& subscriber) override;
+  read_result<size_t> count_pending_total() override;
+  read_result<std::vector<dlq_record>> list_dlq(const std::optional<std::string>& subscriber,
                                    const std::optional<delivery_key>& after,
                                    size_t limit) override;
-  size_t count_dlq() override;
+  read_result<size_t> count_dlq() override;
   void release_cached_pages() override;
-  std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) override;
-  std::vector<subscriber_status> disabled_subscribers() override;
+  read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
+  read_result<std::vector<subscriber_status>> disabled_subscribers() override;
 
 private:
   struct impl;

@@ -10,6 +10,7 @@ namespace volley {
 // events, updates, finished, dead-lettered, DLQ deletes, DLQ requeues,
 // subscriber status changes, remembered ids, pruning.
 write_result memory_store::commit(const write_batch& batch) {
+  std::lock_guard<std::mutex> guard{mutex_};
   write_result result;
   if (failure_) {
     result.status = *failure_;
@@ -144,9 +145,15 @@ void memory_store::release_event(uint64_t seq) {
     --it->second.refcount;
 }
 
-uint64_t memory_store::last_event_seq() { return last_event_seq_; }
+uint64_t memory_store::last_event_seq() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return last_event_seq_;
+}
 
-std::vector<std::string> memory_store::pending_subscribers() {
+read_result<std::vector<std::string>> memory_store::pending_subscribers() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (read_failure_)
+    return read_result<std::vector<std::string>>::failure(*read_failure_);
   std::vector<std::string> names;
   for (const auto& entry : deliveries_)
     if (names.empty() || names.back() != entry.first.first)
@@ -154,8 +161,11 @@ std::vector<std::string> memory_store::pending_subscribers() {
   return names;
 }
 
-std::vector<pending_delivery> memory_store::read_pending(const std::string& subscriber,
+read_result<std::vector<pending_delivery>> memory_store::read_pending(const std::string& subscriber,
                                                          uint64_t after_seq, size_t limit) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (read_failure_)
+    return read_result<std::vector<pending_delivery>>::failure(*read_failure_);
   std::vector<pending_delivery> out;
   for (auto it = deliveries_.upper_bound({subscriber, after_seq});
        it != deliveries_.end() && it->first.first == subscriber && out.size() < limit; ++it) {
@@ -167,7 +177,8 @@ std::vector<pending_delivery> memory_store::read_pending(const std::string& subs
   return out;
 }
 
-size_t memory_store::count_pending(const std::string& subscriber) {
+read_result<size_t> memory_store::count_pending(const std::string& subscriber) {
+  std::lock_guard<std::mutex> guard{mutex_};
   size_t n = 0;
   for (auto it = deliveries_.lower_bound({subscriber, 0});
        it != deliveries_.end() && it->first.first == subscriber; ++it)
@@ -175,7 +186,8 @@ size_t memory_store::count_pending(const std::string& subscriber) {
   return n;
 }
 
-std::array<size_t, 4> memory_store::count_pending_by_priority(const std::string& subscriber) {
+read_result<std::array<size_t, 4>> memory_store::count_pending_by_priority(const std::string& subscriber) {
+  std::lock_guard<std::mutex> guard{mutex_};
   std::array<size_t, 4> counts{};
   for (auto it = deliveries_.lower_bound({subscriber, 0});
        it != deliveries_.end() && it->first.first == subscriber; ++it)
@@ -183,11 +195,17 @@ std::array<size_t, 4> memory_store::count_pending_by_priority(const std::string&
   return counts;
 }
 
-size_t memory_store::count_pending_total() { return deliveries_.size(); }
+read_result<size_t> memory_store::count_pending_total() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return deliveries_.size();
+}
 
-std::vector<dlq_record> memory_store::list_dlq(const std::optional<std::string>& subscriber,
+read_result<std::vector<dlq_record>> memory_store::list_dlq(const std::optional<std::string>& subscriber,
                                                const std::optional<delivery_key>& after,
                                                size_t limit) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (read_failure_)
+    return read_result<std::vector<dlq_record>>::failure(*read_failure_);
   std::vector<dlq_record> out;
   // Start after `after`, or at the subscriber's first entry if that is later.
   auto it = after ? dlq_.upper_bound(key_of(*after)) : dlq_.begin();
@@ -204,9 +222,13 @@ std::vector<dlq_record> memory_store::list_dlq(const std::optional<std::string>&
   return out;
 }
 
-size_t memory_store::count_dlq() { return dlq_.size(); }
+read_result<size_t> memory_store::count_dlq() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return dlq_.size();
+}
 
-std::vector<remembered_id> memory_store::recent_ids(int64_t since_ms, size_t limit) {
+read_result<std::vector<remembered_id>> memory_store::recent_ids(int64_t since_ms, size_t limit) {
+  std::lock_guard<std::mutex> guard{mutex_};
   std::vector<remembered_id> out;
   for (auto it = remembered_by_time_.rbegin();
        it != remembered_by_time_.rend() && out.size() < limit && it->first >= since_ms; ++it)
@@ -215,13 +237,22 @@ std::vector<remembered_id> memory_store::recent_ids(int64_t since_ms, size_t lim
   return out;
 }
 
-std::vector<subscriber_status> memory_store::disabled_subscribers() {
+read_result<std::vector<subscriber_status>> memory_store::disabled_subscribers() {
+  std::lock_guard<std::mutex> guard{mutex_};
   std::vector<subscriber_status> out;
   for (const auto& entry : disabled_)
     out.push_back(entry.second);
   return out;
 }
 
-void memory_store::set_commit_failure(std::optional<write_status> status) { failure_ = status; }
+void memory_store::set_commit_failure(std::optional<write_status> status) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  failure_ = status;
+}
+
+void memory_store::set_read_failure(std::optional<std::string> error) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  read_failure_ = std::move(error);
+}
 
 } // namespace volley

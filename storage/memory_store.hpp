@@ -1,11 +1,12 @@
 #pragma once
 // A store kept in std::maps: the same semantics as lmdb_store, no disk.
 // Lets actor tests run without a data directory, and lets tests make commits
-// fail on purpose.
+// and reads fail on purpose.
 
 #include "storage/store.hpp"
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,21 +19,23 @@ class memory_store : public store {
 public:
   write_result commit(const write_batch& batch) override;
   uint64_t last_event_seq() override;
-  std::vector<std::string> pending_subscribers() override;
-  std::vector<pending_delivery> read_pending(const std::string& subscriber, uint64_t after_seq,
+  read_result<std::vector<std::string>> pending_subscribers() override;
+  read_result<std::vector<pending_delivery>> read_pending(const std::string& subscriber, uint64_t after_seq,
                                              size_t limit) override;
-  size_t count_pending(const std::string& subscriber) override;
-  std::array<size_t, 4> count_pending_by_priority(const std::string& subscriber) override;
-  size_t count_pending_total() override;
-  std::vector<dlq_record> list_dlq(const std::optional<std::string>& subscriber,
+  read_result<size_t> count_pending(const std::string& subscriber) override;
+  read_result<std::array<size_t, 4>> count_pending_by_priority(const std::string& subscriber) override;
+  read_result<size_t> count_pending_total() override;
+  read_result<std::vector<dlq_record>> list_dlq(const std::optional<std::string>& subscriber,
                                    const std::optional<delivery_key>& after, size_t limit) override;
-  size_t count_dlq() override;
-  std::vector<remembered_id> recent_ids(int64_t since_ms, size_t limit) override;
-  std::vector<subscriber_status> disabled_subscribers() override;
+  read_result<size_t> count_dlq() override;
+  read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
+  read_result<std::vector<subscriber_status>> disabled_subscribers() override;
 
   // While set, every commit returns `status` (full or failed) and changes
   // nothing, so tests can drive the error paths of the persistence actor.
   void set_commit_failure(std::optional<write_status> status);
+  // While set, page and list reads fail with this error.
+  void set_read_failure(std::optional<std::string> error);
 
 private:
   // (subscriber, event_seq): the same order as lmdb_store's keys, because
@@ -57,6 +60,8 @@ private:
   std::map<std::string, subscriber_status> disabled_;
   uint64_t last_event_seq_ = 0;
   std::optional<write_status> failure_;
+  std::optional<std::string> read_failure_;
+  mutable std::mutex mutex_; // reads may come from another thread than commits
 };
 
 } // namespace volley

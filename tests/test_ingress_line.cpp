@@ -1,11 +1,11 @@
 #define BOOST_TEST_MODULE ingress_line
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/dlq_request.hpp"
+#include "protocol/dlq_entries.hpp"
 #include "protocol/fields.hpp"
 #include "protocol/ingress_line.hpp"
 #include "protocol/json_text.hpp"
-#include "protocol/timestamp.hpp"
+#include "time/timestamp.hpp"
 
 #include <rapidjson/document.h>
 
@@ -489,68 +489,6 @@ BOOST_AUTO_TEST_CASE(largest_sequence_numbers_round_trip) {
     if (back)
       BOOST_TEST(back->event_seq == seq);
   }
-}
-
-BOOST_AUTO_TEST_CASE(list_request) {
-  dlq_request req;
-  BOOST_TEST(parse_dlq_request("dlq.list", R"({"op":"dlq.list"})", req) == "");
-  BOOST_TEST(!req.subscriber);
-  BOOST_TEST(!req.after);
-  BOOST_TEST(req.limit == 100u);
-
-  dlq_request full;
-  BOOST_TEST(parse_dlq_request(
-               "dlq.list", R"({"op":"dlq.list","subscriber":"billing","after":"billing/9","limit":10})",
-               full) == "");
-  BOOST_REQUIRE(full.subscriber);
-  BOOST_TEST(*full.subscriber == "billing");
-  BOOST_REQUIRE(full.after);
-  BOOST_TEST(full.after->event_seq == 9u);
-  BOOST_TEST(full.limit == 10u);
-}
-
-BOOST_AUTO_TEST_CASE(retry_and_delete_requests) {
-  for (std::string op : {"dlq.retry", "dlq.delete"}) {
-    dlq_request one;
-    BOOST_TEST(parse_dlq_request(op, R"({"op":")" + op + R"(","key":"billing/3"})", one) == "");
-    BOOST_REQUIRE(one.key);
-    BOOST_TEST(one.key->subscriber == "billing");
-    BOOST_TEST(one.key->event_seq == 3u);
-
-    dlq_request all;
-    BOOST_TEST(parse_dlq_request(op, R"({"op":")" + op + R"(","subscriber":"audit"})", all) == "");
-    BOOST_REQUIRE(all.subscriber);
-    BOOST_TEST(*all.subscriber == "audit");
-
-    dlq_request neither;
-    auto err = parse_dlq_request(op, R"({"op":")" + op + R"("})", neither);
-    BOOST_TEST(contains(err, "key"));
-    BOOST_TEST(contains(err, "subscriber"));
-  }
-}
-
-BOOST_AUTO_TEST_CASE(request_errors) {
-  auto error_for = [](const std::string& op, const std::string& line) {
-    dlq_request req;
-    return parse_dlq_request(op, line, req);
-  };
-  BOOST_TEST(contains(error_for("dlq.purge", R"({"op":"dlq.purge"})"), "dlq.purge"));
-  BOOST_TEST(!error_for("dlq.list", "{").empty());
-  BOOST_TEST(!error_for("dlq.list", "[]").empty());
-  BOOST_TEST(contains(error_for("dlq.list", R"({"subscriber":""})"), "subscriber"));
-  BOOST_TEST(contains(error_for("dlq.list", R"({"subscriber":5})"), "subscriber"));
-  BOOST_TEST(contains(error_for("dlq.retry", R"({"key":"billing"})"), "key"));
-  BOOST_TEST(contains(error_for("dlq.retry", R"({"key":42})"), "key"));
-  BOOST_TEST(contains(error_for("dlq.list", R"({"after":"x/"})"), "after"));
-  for (const char* limit : {"0", "10001", "-1", "1.5", R"("5")", "null"})
-    BOOST_TEST(contains(error_for("dlq.list", R"({"limit":)" + std::string{limit} + "}"), "limit"));
-  BOOST_TEST(contains(error_for("dlq.delete", R"({"key":"a/1","force":true})"), "force"));
-
-  dlq_request edge;
-  BOOST_TEST(parse_dlq_request("dlq.list", R"({"limit":10000})", edge) == "");
-  BOOST_TEST(edge.limit == 10000u);
-  BOOST_TEST(parse_dlq_request("dlq.list", R"({"limit":1})", edge) == "");
-  BOOST_TEST(edge.limit == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(list_line_is_valid_json) {

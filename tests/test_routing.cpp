@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE routing
 #include <boost/test/unit_test.hpp>
 
-#include "actors/router.hpp"
+#include "routing/routing_table.hpp"
 #include "routing/filter_index.hpp"
 #include "routing/pattern.hpp"
 
@@ -285,28 +285,33 @@ BOOST_AUTO_TEST_CASE(no_subscriber_matches) {
 }
 
 BOOST_AUTO_TEST_CASE(route_marks_client_ids_and_leaves_repeats_to_persistence) {
-  router_state router;
-  router.table = routing_table{{subscriber("billing", {"order.*"})}, {}};
-  ingest_batch batch;
+  routing_table table{{subscriber("billing", {"order.*"})}, {}};
+  std::vector<routed_event> routed;
   for (const char* id : {"ord_1", "", "ord_1"}) {
-    ingest_item item;
-    item.slot = batch.items.size();
-    item.event.id = id;
-    item.event.type = "order.created";
-    item.received_ms = 1700000000000;
-    batch.items.push_back(std::move(item));
+    parsed_event ev;
+    ev.id = id;
+    ev.type = "order.created";
+    routed.push_back(table.route(std::move(ev), routed.size(), 1700000000000));
   }
-  auto routed = router.route(batch);
-  BOOST_REQUIRE_EQUAL(routed.events.size(), 3u);
-  BOOST_TEST(routed.events[0].client_id);
-  BOOST_TEST(routed.events[0].payload->id == "ord_1");
-  BOOST_TEST(!routed.events[1].client_id); // generated: unique, never deduplicated
-  BOOST_TEST(routed.events[1].payload->id.rfind("evt_", 0) == 0u);
+  BOOST_TEST(routed[0].client_id);
+  BOOST_TEST(routed[0].payload->id == "ord_1");
+  BOOST_TEST(!routed[1].client_id); // generated: unique, never deduplicated
+  BOOST_TEST(routed[1].payload->id.rfind("evt_", 0) == 0u);
+  BOOST_TEST(routed[1].slot == 1u);
   // Whether a repeat is one is decided where commits are known: persistence.
-  BOOST_TEST(routed.events[2].client_id);
-  BOOST_TEST(names_of(routed.events[2].targets) == std::vector<std::string>{"billing"});
-  for (const auto& ev : routed.events)
+  BOOST_TEST(routed[2].client_id);
+  BOOST_TEST(names_of(routed[2].targets) == std::vector<std::string>{"billing"});
+  for (const auto& ev : routed)
     BOOST_TEST(ev.payload->body != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(an_event_nobody_wants_gets_no_body) {
+  routing_table table{{subscriber("billing", {"order.*"})}, {}};
+  parsed_event ev;
+  ev.type = "invoice.paid";
+  auto routed = table.route(std::move(ev), 0, 1700000000000);
+  BOOST_TEST(routed.targets.empty());
+  BOOST_TEST(routed.payload->body == nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 #include "storage/lmdb_store.hpp"
 #include "storage/memory_store.hpp"
 #include "storage/record_codec.hpp"
+#include "tests/support/must.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <boost/mpl/list.hpp>
@@ -19,6 +20,7 @@
 #include <vector>
 
 using namespace volley;
+using volley::test::must;
 using volley::test::temp_dir;
 namespace fs = std::filesystem;
 
@@ -177,7 +179,7 @@ write_batch remembering(std::initializer_list<remembered_id> ids, id_pruning pru
 }
 
 std::vector<remembered_id> all_ids(store& s) {
-  return s.recent_ids(std::numeric_limits<int64_t>::min(), std::numeric_limits<size_t>::max());
+  return must(s.recent_ids(std::numeric_limits<int64_t>::min(), std::numeric_limits<size_t>::max()));
 }
 
 subscriber_status disabling(const std::string& subscriber, const std::string& reason,
@@ -196,7 +198,7 @@ write_batch changing(std::initializer_list<subscriber_status> changes) {
 // "name:reason@ms" for each disabled subscriber, for readable comparisons.
 std::vector<std::string> disabled_of(store& s) {
   std::vector<std::string> out;
-  for (const auto& d : s.disabled_subscribers()) {
+  for (const auto& d : must(s.disabled_subscribers())) {
     BOOST_TEST(d.disabled);
     out.push_back(d.subscriber + ":" + d.reason + "@" + std::to_string(d.since_ms));
   }
@@ -232,12 +234,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(new_store_is_empty, B, backends) {
   B b;
   store& s = b.get();
   BOOST_TEST(s.last_event_seq() == 0u);
-  BOOST_TEST(s.pending_subscribers().empty());
-  BOOST_TEST(s.read_pending("billing", 0, 100).empty());
-  BOOST_TEST(s.count_pending("billing") == 0u);
-  BOOST_TEST(s.count_pending_total() == 0u);
-  BOOST_TEST(s.count_dlq() == 0u);
-  BOOST_TEST(s.list_dlq(std::nullopt, std::nullopt, 100).empty());
+  BOOST_TEST(must(s.pending_subscribers()).empty());
+  BOOST_TEST(must(s.read_pending("billing", 0, 100)).empty());
+  BOOST_TEST(must(s.count_pending("billing")) == 0u);
+  BOOST_TEST(must(s.count_pending_total()) == 0u);
+  BOOST_TEST(must(s.count_dlq()) == 0u);
+  BOOST_TEST(must(s.list_dlq(std::nullopt, std::nullopt, 100)).empty());
   commit_ok(s, write_batch{}); // an empty batch is fine
 }
 
@@ -262,15 +264,15 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(round_trip_keeps_every_field, B, backends) {
   commit_ok(s, batch);
 
   BOOST_TEST(s.last_event_seq() == 7u);
-  auto got = s.read_pending("billing", 0, 10);
+  auto got = must(s.read_pending("billing", 0, 10));
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   check_same_delivery(got[0].delivery, d1);
   check_same_event(got[0].event, ev.event);
-  got = s.read_pending("audit", 0, 10);
+  got = must(s.read_pending("audit", 0, 10));
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   check_same_delivery(got[0].delivery, d2);
   check_same_event(got[0].event, ev.event);
-  BOOST_TEST(s.count_pending_total() == 2u);
+  BOOST_TEST(must(s.count_pending_total()) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(event_without_deliveries_only_advances_seq, B, backends) {
@@ -281,7 +283,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(event_without_deliveries_only_advances_seq, B, bac
   batch.events.push_back(make_new_event(2, {}));
   commit_ok(s, batch);
   BOOST_TEST(s.last_event_seq() == 2u);
-  BOOST_TEST(s.count_pending_total() == 1u);
+  BOOST_TEST(must(s.count_pending_total()) == 1u);
   // seq 2 is spent even though nothing of it was stored.
   write_batch again;
   again.events.push_back(make_new_event(2, {"a"}));
@@ -302,7 +304,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(event_lives_until_its_last_delivery_ends, B, backe
   finish_a.finished = {{"a", 1}};
   commit_ok(s, finish_a);
   for (const char* sub : {"b", "c", "d"}) {
-    auto got = s.read_pending(sub, 0, 10);
+    auto got = must(s.read_pending(sub, 0, 10));
     BOOST_REQUIRE_EQUAL(got.size(), 1u);
     BOOST_TEST(got[0].event.body == body);
   }
@@ -311,15 +313,15 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(event_lives_until_its_last_delivery_ends, B, backe
   dead_b.dead_lettered = {make_dlq("b", 1)};
   commit_ok(s, dead_b);
   for (const char* sub : {"c", "d"})
-    BOOST_REQUIRE_EQUAL(s.read_pending(sub, 0, 10).size(), 1u);
+    BOOST_REQUIRE_EQUAL(must(s.read_pending(sub, 0, 10)).size(), 1u);
 
   // Two of one event's deliveries ending in one batch.
   write_batch both;
   both.finished = {{"c", 1}};
   both.dead_lettered = {make_dlq("d", 1)};
   commit_ok(s, both);
-  BOOST_TEST(s.count_pending_total() == 0u);
-  BOOST_TEST(s.count_dlq() == 2u);
+  BOOST_TEST(must(s.count_pending_total()) == 0u);
+  BOOST_TEST(must(s.count_dlq()) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(refcount_survives_partial_batches, B, backends) {
@@ -331,7 +333,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(refcount_survives_partial_batches, B, backends) {
   write_batch two;
   two.finished = {{"a", 1}, {"b", 1}};
   commit_ok(s, two);
-  auto got = s.read_pending("c", 0, 10);
+  auto got = must(s.read_pending("c", 0, 10));
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   check_same_event(got[0].event, make_event(1));
 }
@@ -350,13 +352,13 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(updates_are_persisted, B, backends) {
   update.updates = {d, make_delivery("ghost", 1), make_delivery("a", 99)};
   commit_ok(s, update);
 
-  auto got = s.read_pending("a", 0, 10);
+  auto got = must(s.read_pending("a", 0, 10));
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   check_same_delivery(got[0].delivery, d);
-  BOOST_TEST(s.read_pending("b", 0, 10)[0].delivery.attempts == 0u);
+  BOOST_TEST(must(s.read_pending("b", 0, 10))[0].delivery.attempts == 0u);
   // Updating a delivery that no longer exists does not bring it back.
-  BOOST_TEST(s.count_pending("ghost") == 0u);
-  BOOST_TEST(s.count_pending_total() == 2u);
+  BOOST_TEST(must(s.count_pending("ghost")) == 0u);
+  BOOST_TEST(must(s.count_pending_total()) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(deletes_of_absent_keys_are_ignored, B, backends) {
@@ -370,7 +372,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(deletes_of_absent_keys_are_ignored, B, backends) {
   finish.finished = {{"a", 1}, {"a", 1}}; // twice in one batch
   commit_ok(s, finish);
   commit_ok(s, finish); // and again later
-  BOOST_REQUIRE_EQUAL(s.read_pending("b", 0, 10).size(), 1u);
+  BOOST_REQUIRE_EQUAL(must(s.read_pending("b", 0, 10)).size(), 1u);
 
   write_batch absent;
   absent.finished = {{"nobody", 5}};
@@ -379,9 +381,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(deletes_of_absent_keys_are_ignored, B, backends) {
   absent.dlq_requeued = {{"a", 1}};
   auto result = commit_ok(s, absent);
   BOOST_TEST(result.requeued.empty());
-  BOOST_TEST(s.count_dlq() == 0u);
-  BOOST_TEST(s.count_pending_total() == 1u);
-  auto got = s.read_pending("b", 0, 10);
+  BOOST_TEST(must(s.count_dlq()) == 0u);
+  BOOST_TEST(must(s.count_pending_total()) == 1u);
+  auto got = must(s.read_pending("b", 0, 10));
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   check_same_event(got[0].event, make_event(1));
 
@@ -389,8 +391,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(deletes_of_absent_keys_are_ignored, B, backends) {
   dead.dead_lettered = {make_dlq("b", 1)};
   commit_ok(s, dead);
   commit_ok(s, dead); // a repeated dead-letter changes nothing
-  BOOST_TEST(s.count_dlq() == 1u);
-  BOOST_TEST(s.count_pending_total() == 0u);
+  BOOST_TEST(must(s.count_dlq()) == 1u);
+  BOOST_TEST(must(s.count_pending_total()) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(pending_subscribers_are_distinct_and_sorted, B, backends) {
@@ -401,7 +403,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pending_subscribers_are_distinct_and_sorted, B, ba
     batch.events.push_back(make_new_event(seq, {"b", "ab", "a.b", "a"}));
   batch.events.push_back(make_new_event(6, {"zz"}));
   commit_ok(s, batch);
-  BOOST_TEST(s.pending_subscribers() == (std::vector<std::string>{"a", "a.b", "ab", "b", "zz"}),
+  BOOST_TEST(must(s.pending_subscribers()) == (std::vector<std::string>{"a", "a.b", "ab", "b", "zz"}),
              boost::test_tools::per_element());
 
   write_batch finish;
@@ -409,11 +411,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pending_subscribers_are_distinct_and_sorted, B, ba
     finish.finished.push_back({"ab", seq});
   finish.finished.push_back({"zz", 6});
   commit_ok(s, finish);
-  BOOST_TEST(s.pending_subscribers() == (std::vector<std::string>{"a", "a.b", "b"}),
+  BOOST_TEST(must(s.pending_subscribers()) == (std::vector<std::string>{"a", "a.b", "b"}),
              boost::test_tools::per_element());
-  BOOST_TEST(s.count_pending("a") == 5u);
-  BOOST_TEST(s.count_pending("ab") == 0u);
-  BOOST_TEST(s.count_pending_total() == 15u);
+  BOOST_TEST(must(s.count_pending("a")) == 5u);
+  BOOST_TEST(must(s.count_pending("ab")) == 0u);
+  BOOST_TEST(must(s.count_pending_total()) == 15u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(read_pending_pages_in_seq_order, B, backends) {
@@ -426,12 +428,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(read_pending_pages_in_seq_order, B, backends) {
     batch.events.push_back(make_new_event(seq, {"s", "s2", "r"}));
     commit_ok(s, batch);
   }
-  BOOST_TEST(s.count_pending("s") == seqs.size());
+  BOOST_TEST(must(s.count_pending("s")) == seqs.size());
 
   std::vector<uint64_t> seen;
   uint64_t after = 0;
   for (int page = 0; page < 10; ++page) {
-    auto got = s.read_pending("s", after, 4);
+    auto got = must(s.read_pending("s", after, 4));
     BOOST_TEST(got.size() <= 4u);
     if (got.empty())
       break;
@@ -444,13 +446,13 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(read_pending_pages_in_seq_order, B, backends) {
   }
   BOOST_TEST(seen == seqs, boost::test_tools::per_element());
 
-  BOOST_TEST(seqs_of(s.read_pending("s", 255, 2)) == (std::vector<uint64_t>{256, 257}),
+  BOOST_TEST(seqs_of(must(s.read_pending("s", 255, 2))) == (std::vector<uint64_t>{256, 257}),
              boost::test_tools::per_element());
-  BOOST_TEST(s.read_pending("s", 5000000000, 10).empty());
-  BOOST_TEST(s.read_pending("s", std::numeric_limits<uint64_t>::max(), 10).empty());
-  BOOST_TEST(s.read_pending("s", 0, 0).empty());
-  BOOST_TEST(s.read_pending("", 0, 10).empty());
-  BOOST_TEST(s.read_pending("unknown", 0, 10).empty());
+  BOOST_TEST(must(s.read_pending("s", 5000000000, 10)).empty());
+  BOOST_TEST(must(s.read_pending("s", std::numeric_limits<uint64_t>::max(), 10)).empty());
+  BOOST_TEST(must(s.read_pending("s", 0, 0)).empty());
+  BOOST_TEST(must(s.read_pending("", 0, 10)).empty());
+  BOOST_TEST(must(s.read_pending("unknown", 0, 10)).empty());
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(dlq_lists_filters_and_pages, B, backends) {
@@ -466,10 +468,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(dlq_lists_filters_and_pages, B, backends) {
     for (const char* sub : {"c", "a", "b"})
       dead.dead_lettered.push_back(make_dlq(sub, seq));
   commit_ok(s, dead);
-  BOOST_TEST(s.count_dlq() == 12u);
-  BOOST_TEST(s.count_pending_total() == 0u);
+  BOOST_TEST(must(s.count_dlq()) == 12u);
+  BOOST_TEST(must(s.count_pending_total()) == 0u);
 
-  auto all = s.list_dlq(std::nullopt, std::nullopt, 100);
+  auto all = must(s.list_dlq(std::nullopt, std::nullopt, 100));
   BOOST_TEST(keys_of(all) == (std::vector<std::string>{"a/1", "a/2", "a/3", "a/4", "b/1", "b/2",
                                                        "b/3", "b/4", "c/1", "c/2", "c/3", "c/4"}),
              boost::test_tools::per_element());
@@ -487,28 +489,28 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(dlq_lists_filters_and_pages, B, backends) {
   BOOST_TEST(got.failed_ms == want.failed_ms);
 
   // Paging across subscribers: `after` is exclusive.
-  BOOST_TEST(keys_of(s.list_dlq(std::nullopt, delivery_key{"a", 4}, 3)) ==
+  BOOST_TEST(keys_of(must(s.list_dlq(std::nullopt, delivery_key{"a", 4}, 3))) ==
                  (std::vector<std::string>{"b/1", "b/2", "b/3"}),
              boost::test_tools::per_element());
   // One subscriber, paged.
-  BOOST_TEST(keys_of(s.list_dlq(std::string("b"), std::nullopt, 2)) ==
+  BOOST_TEST(keys_of(must(s.list_dlq(std::string("b"), std::nullopt, 2))) ==
                  (std::vector<std::string>{"b/1", "b/2"}),
              boost::test_tools::per_element());
-  BOOST_TEST(keys_of(s.list_dlq(std::string("b"), delivery_key{"b", 2}, 10)) ==
+  BOOST_TEST(keys_of(must(s.list_dlq(std::string("b"), delivery_key{"b", 2}, 10))) ==
                  (std::vector<std::string>{"b/3", "b/4"}),
              boost::test_tools::per_element());
   // `after` before or beyond the subscriber's range.
-  BOOST_TEST(s.list_dlq(std::string("b"), delivery_key{"a", 9}, 10).size() == 4u);
-  BOOST_TEST(s.list_dlq(std::string("b"), delivery_key{"c", 0}, 10).empty());
-  BOOST_TEST(s.list_dlq(std::string("nobody"), std::nullopt, 10).empty());
-  BOOST_TEST(s.list_dlq(std::nullopt, delivery_key{"c", 4}, 10).empty());
-  BOOST_TEST(s.list_dlq(std::nullopt, std::nullopt, 0).empty());
+  BOOST_TEST(must(s.list_dlq(std::string("b"), delivery_key{"a", 9}, 10)).size() == 4u);
+  BOOST_TEST(must(s.list_dlq(std::string("b"), delivery_key{"c", 0}, 10)).empty());
+  BOOST_TEST(must(s.list_dlq(std::string("nobody"), std::nullopt, 10)).empty());
+  BOOST_TEST(must(s.list_dlq(std::nullopt, delivery_key{"c", 4}, 10)).empty());
+  BOOST_TEST(must(s.list_dlq(std::nullopt, std::nullopt, 0)).empty());
 
   write_batch del;
   del.dlq_deleted = {{"a", 1}, {"c", 4}, {"c", 4}, {"zz", 1}};
   commit_ok(s, del);
-  BOOST_TEST(s.count_dlq() == 10u);
-  BOOST_TEST(keys_of(s.list_dlq(std::string("c"), std::nullopt, 10)) ==
+  BOOST_TEST(must(s.count_dlq()) == 10u);
+  BOOST_TEST(keys_of(must(s.list_dlq(std::string("c"), std::nullopt, 10))) ==
                  (std::vector<std::string>{"c/1", "c/2", "c/3"}),
              boost::test_tools::per_element());
 }
@@ -540,8 +542,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(requeue_recreates_a_gone_event, B, backends) {
   BOOST_TEST(p.delivery.priority == 2);
   check_same_event(p.event, make_event(3));
 
-  BOOST_TEST(s.count_dlq() == 0u);
-  auto got = s.read_pending("a", 0, 10);
+  BOOST_TEST(must(s.count_dlq()) == 0u);
+  auto got = must(s.read_pending("a", 0, 10));
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   check_same_delivery(got[0].delivery, p.delivery);
   check_same_event(got[0].event, make_event(3));
@@ -559,7 +561,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(requeue_shares_a_live_event, B, backends) {
   write_batch dead;
   dead.dead_lettered = {make_dlq("a", 1, false)};
   commit_ok(s, dead);
-  auto listed = s.list_dlq(std::nullopt, std::nullopt, 10);
+  auto listed = must(s.list_dlq(std::nullopt, std::nullopt, 10));
   BOOST_REQUIRE_EQUAL(listed.size(), 1u);
   BOOST_TEST(listed[0].body == make_event(1).body);
   BOOST_TEST(listed[0].event_id == "evt_1");
@@ -574,7 +576,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(requeue_shares_a_live_event, B, backends) {
   write_batch finish_b;
   finish_b.finished = {{"b", 1}};
   commit_ok(s, finish_b);
-  auto got = s.read_pending("a", 0, 10);
+  auto got = must(s.read_pending("a", 0, 10));
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   check_same_event(got[0].event, make_event(1));
 }
@@ -592,9 +594,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(batch_steps_apply_in_order, B, backends) {
   batch.dlq_requeued = {{"a", 2}};
   auto result = commit_ok(s, batch);
   BOOST_TEST(result.requeued.size() == 1u);
-  BOOST_TEST(seqs_of(s.read_pending("a", 0, 10)) == (std::vector<uint64_t>{2}),
+  BOOST_TEST(seqs_of(must(s.read_pending("a", 0, 10))) == (std::vector<uint64_t>{2}),
              boost::test_tools::per_element());
-  BOOST_TEST(s.count_dlq() == 0u);
+  BOOST_TEST(must(s.count_dlq()) == 0u);
   BOOST_TEST(s.last_event_seq() == 2u);
 }
 
@@ -613,8 +615,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_batches_write_nothing, B, backends) {
                "error '" << result.error << "' should mention '" << expect << "'");
     BOOST_TEST(result.requeued.empty());
     BOOST_TEST(s.last_event_seq() == 5u);
-    BOOST_TEST(s.count_pending_total() == 1u);
-    BOOST_TEST(s.count_pending("ok") == 0u);
+    BOOST_TEST(must(s.count_pending_total()) == 1u);
+    BOOST_TEST(must(s.count_pending("ok")) == 0u);
   };
   write_batch old_seq;
   old_seq.events.push_back(make_new_event(4, {"a"}));
@@ -658,14 +660,14 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(remembered_ids_read_back_newest_within_the_limit, 
   BOOST_TEST(ids_of(all_ids(s)) ==
                  (std::vector<std::string>{"a@100", "b@200", "c@300", odd_id + "@300"}),
              boost::test_tools::per_element());
-  BOOST_TEST(ids_of(s.recent_ids(200, 100)) ==
+  BOOST_TEST(ids_of(must(s.recent_ids(200, 100))) ==
                  (std::vector<std::string>{"b@200", "c@300", odd_id + "@300"}),
              boost::test_tools::per_element());
   // The limit keeps the most recent, still oldest first.
-  BOOST_TEST(ids_of(s.recent_ids(0, 2)) == (std::vector<std::string>{"c@300", odd_id + "@300"}),
+  BOOST_TEST(ids_of(must(s.recent_ids(0, 2))) == (std::vector<std::string>{"c@300", odd_id + "@300"}),
              boost::test_tools::per_element());
-  BOOST_TEST(s.recent_ids(301, 100).empty());
-  BOOST_TEST(s.recent_ids(0, 0).empty());
+  BOOST_TEST(must(s.recent_ids(301, 100)).empty());
+  BOOST_TEST(must(s.recent_ids(0, 0)).empty());
   BOOST_TEST(s.last_event_seq() == 0u); // no event was stored
 }
 
@@ -711,7 +713,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pruning_by_age_is_bounded_per_commit, B, backends)
              boost::test_tools::per_element());
   // Forgotten ids can be remembered afresh.
   commit_ok(s, remembering({{"id1", 200}}));
-  BOOST_TEST(ids_of(s.recent_ids(200, 10)) == (std::vector<std::string>{"id1@200"}),
+  BOOST_TEST(ids_of(must(s.recent_ids(200, 10))) == (std::vector<std::string>{"id1@200"}),
              boost::test_tools::per_element());
 }
 
@@ -752,7 +754,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_remembered_ids_write_nothing, B, backend
 BOOST_AUTO_TEST_CASE_TEMPLATE(disabled_subscribers_are_recorded_replaced_and_cleared, B, backends) {
   B b;
   store& s = b.get();
-  BOOST_TEST(s.disabled_subscribers().empty());
+  BOOST_TEST(must(s.disabled_subscribers()).empty());
   // Status changes alone make a commit.
   BOOST_TEST(!changing({enabling("a")}).empty());
   commit_ok(s, changing({disabling("billing", "endpoint answered 410 Gone", 1000),
@@ -771,10 +773,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(disabled_subscribers_are_recorded_replaced_and_cle
   BOOST_TEST(disabled_of(s) == (std::vector<std::string>{"billing:again@4000"}),
              boost::test_tools::per_element());
   commit_ok(s, changing({enabling("billing")}));
-  BOOST_TEST(s.disabled_subscribers().empty());
+  BOOST_TEST(must(s.disabled_subscribers()).empty());
   // Nothing else moved.
   BOOST_TEST(s.last_event_seq() == 0u);
-  BOOST_TEST(s.count_pending_total() == 0u);
+  BOOST_TEST(must(s.count_pending_total()) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_status_changes_write_nothing, B, backends) {
@@ -787,14 +789,14 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_status_changes_write_nothing, B, backend
     BOOST_TEST((result.status == write_status::failed));
     BOOST_TEST(result.error.find(expect) != std::string::npos,
                "error '" << result.error << "' should mention '" << expect << "'");
-    BOOST_TEST(s.disabled_subscribers().empty());
+    BOOST_TEST(must(s.disabled_subscribers()).empty());
     BOOST_TEST(s.last_event_seq() == 0u);
   };
   refused(disabling("", "r", 1), "cannot be stored");
   refused(disabling(std::string("a\0b", 3), "r", 1), "cannot be stored");
   refused(enabling(std::string(max_subscriber_name_size + 1, 'x')), "at most 500");
   commit_ok(s, changing({disabling(std::string(max_subscriber_name_size, 'x'), "long name", 1)}));
-  BOOST_TEST(s.disabled_subscribers().size() == 1u);
+  BOOST_TEST(must(s.disabled_subscribers()).size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -811,10 +813,10 @@ BOOST_AUTO_TEST_CASE(injected_failures_change_nothing) {
   BOOST_TEST((result.status == write_status::full));
   BOOST_TEST(!result.error.empty());
   BOOST_TEST(s.last_event_seq() == 0u);
-  BOOST_TEST(s.count_pending_total() == 0u);
+  BOOST_TEST(must(s.count_pending_total()) == 0u);
   s.set_commit_failure(std::nullopt);
   commit_ok(s, batch);
-  BOOST_TEST(s.count_pending_total() == 1u);
+  BOOST_TEST(must(s.count_pending_total()) == 1u);
 
   s.set_commit_failure(write_status::failed);
   BOOST_TEST((s.commit(remembering({{"a", 1}})).status == write_status::failed));
@@ -844,13 +846,13 @@ BOOST_AUTO_TEST_CASE(data_survives_reopening) {
   auto s = lmdb_store::open(dir.path(), 16, error);
   BOOST_REQUIRE_MESSAGE(s, error);
   BOOST_TEST(s->last_event_seq() == 3u);
-  BOOST_TEST(s->pending_subscribers() == (std::vector<std::string>{"a"}),
+  BOOST_TEST(must(s->pending_subscribers()) == (std::vector<std::string>{"a"}),
              boost::test_tools::per_element());
-  auto got = s->read_pending("a", 0, 10);
+  auto got = must(s->read_pending("a", 0, 10));
   BOOST_REQUIRE_EQUAL(got.size(), 2u);
   check_same_event(got[0].event, make_event(1));
   check_same_event(got[1].event, make_event(2));
-  BOOST_TEST(keys_of(s->list_dlq(std::nullopt, std::nullopt, 10)) ==
+  BOOST_TEST(keys_of(must(s->list_dlq(std::nullopt, std::nullopt, 10))) ==
                  (std::vector<std::string>{"b/1"}),
              boost::test_tools::per_element());
   // The next seq continues after the reopened last_event_seq.
@@ -898,7 +900,7 @@ BOOST_AUTO_TEST_CASE(disabled_subscribers_survive_reopening) {
   {
     auto s = lmdb_store::open(dir.path(), 16, error);
     BOOST_REQUIRE_MESSAGE(s, error);
-    auto got = s->disabled_subscribers();
+    auto got = must(s->disabled_subscribers());
     BOOST_REQUIRE_EQUAL(got.size(), 2u);
     BOOST_TEST(got[0].subscriber == "audit");
     BOOST_TEST(got[1].subscriber == "billing");
@@ -932,7 +934,7 @@ BOOST_AUTO_TEST_CASE(an_unreadable_disabled_record_still_disables) {
   }
   auto s = lmdb_store::open(dir.path(), 16, error);
   BOOST_REQUIRE_MESSAGE(s, error);
-  auto got = s->disabled_subscribers();
+  auto got = must(s->disabled_subscribers());
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   BOOST_TEST(got[0].subscriber == "billing");
   BOOST_TEST(got[0].disabled);
@@ -1024,8 +1026,8 @@ BOOST_AUTO_TEST_CASE(full_map_writes_nothing_and_recovers) {
     mixed.events.push_back(make_new_event(seq + i, {"a"}, big));
   BOOST_TEST((s->commit(mixed).status == write_status::full));
   BOOST_TEST(s->last_event_seq() == seq);
-  BOOST_TEST(s->count_pending_total() == seq);
-  BOOST_TEST(s->read_pending("a", 0, 1).at(0).delivery.key.event_seq == 1u);
+  BOOST_TEST(must(s->count_pending_total()) == seq);
+  BOOST_TEST(must(s->read_pending("a", 0, 1)).at(0).delivery.key.event_seq == 1u);
 
   // Draining frees the space; new events fit again, right away (LMDB only
   // reuses freed pages two transactions later, the store must bridge that).
@@ -1033,7 +1035,7 @@ BOOST_AUTO_TEST_CASE(full_map_writes_nothing_and_recovers) {
   for (uint64_t i = 1; i <= seq; ++i)
     drain.finished.push_back({"a", i});
   commit_ok(*s, drain);
-  BOOST_TEST(s->count_pending_total() == 0u);
+  BOOST_TEST(must(s->count_pending_total()) == 0u);
   uint64_t refilled = 0;
   for (uint64_t i = 1; i <= seq; ++i) {
     write_batch batch;
@@ -1048,7 +1050,7 @@ BOOST_AUTO_TEST_CASE(full_map_writes_nothing_and_recovers) {
   BOOST_TEST_MESSAGE(refilled << " of " << seq << " events fit again after draining");
   // Not all of them: pages freed by the refill's own copies wait their turn.
   BOOST_TEST(refilled >= seq / 2);
-  BOOST_TEST(s->count_pending_total() == refilled);
+  BOOST_TEST(must(s->count_pending_total()) == refilled);
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_values_are_skipped_not_fatal) {
@@ -1073,22 +1075,22 @@ BOOST_AUTO_TEST_CASE(corrupt_values_are_skipped_not_fatal) {
   }
   auto s = lmdb_store::open(dir.path(), 16, error);
   BOOST_REQUIRE_MESSAGE(s, error);
-  BOOST_TEST(seqs_of(s->read_pending("a", 0, 10)) == (std::vector<uint64_t>{1}),
+  BOOST_TEST(seqs_of(must(s->read_pending("a", 0, 10))) == (std::vector<uint64_t>{1}),
              boost::test_tools::per_element());
   // Skipped entries do not use up the limit.
-  BOOST_TEST(seqs_of(s->read_pending("a", 0, 1)) == (std::vector<uint64_t>{1}),
+  BOOST_TEST(seqs_of(must(s->read_pending("a", 0, 1))) == (std::vector<uint64_t>{1}),
              boost::test_tools::per_element());
-  BOOST_TEST(keys_of(s->list_dlq(std::nullopt, std::nullopt, 10)) ==
+  BOOST_TEST(keys_of(must(s->list_dlq(std::nullopt, std::nullopt, 10))) ==
                  (std::vector<std::string>{"a/5"}),
              boost::test_tools::per_element());
-  BOOST_TEST(s->count_pending("a") == 3u); // still on disk, for an operator to see
+  BOOST_TEST(must(s->count_pending("a")) == 3u); // still on disk, for an operator to see
   // Writes touching the damaged entries still succeed.
   write_batch batch;
   batch.finished = {{"a", 1}, {"a", 2}, {"a", 3}};
   batch.dlq_requeued = {{"a", 4}};
   auto result = commit_ok(*s, batch);
   BOOST_TEST(result.requeued.empty());
-  BOOST_TEST(s->count_pending_total() == 0u);
+  BOOST_TEST(must(s->count_pending_total()) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(many_batches_of_a_thousand_events) {
@@ -1106,7 +1108,7 @@ BOOST_AUTO_TEST_CASE(many_batches_of_a_thousand_events) {
     }
     commit_ok(*s, batch);
   }
-  BOOST_TEST(s->count_pending("billing") == 5000u);
+  BOOST_TEST(must(s->count_pending("billing")) == 5000u);
   BOOST_TEST(s->last_event_seq() == 5000u);
 }
 
@@ -1139,7 +1141,7 @@ BOOST_AUTO_TEST_CASE(cached_pages_are_released_and_data_stays) {
     size_t bytes = 0, right = 0;
     uint64_t after = 0;
     for (;;) {
-      auto page = s->read_pending("billing", after, 1000);
+      auto page = must(s->read_pending("billing", after, 1000));
       for (const auto& p : page) {
         bytes += p.event.body.size();
         right += p.event.body == std::string(10000, 'a' + p.event.seq % 26) ? 1 : 0;

@@ -1,4 +1,4 @@
-#include "protocol/timestamp.hpp"
+#include "time/timestamp.hpp"
 
 #include <chrono>
 #include <cstdio>

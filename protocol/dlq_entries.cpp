@@ -1,9 +1,7 @@
-#include "protocol/dlq_request.hpp"
+#include "protocol/dlq_entries.hpp"
 
 #include "protocol/json_text.hpp"
-#include "protocol/timestamp.hpp"
-
-#include <rapidjson/document.h>
+#include "time/timestamp.hpp"
 
 namespace volley {
 
@@ -29,42 +27,6 @@ std::optional<delivery_key> parse_delivery_key(const std::string& text) {
   }
   key.event_seq = seq;
   return key;
-}
-
-std::string parse_dlq_request(const std::string& op, const std::string& line, dlq_request& out) {
-  if (op != "dlq.list" && op != "dlq.retry" && op != "dlq.delete")
-    return "unknown op \"" + op + "\"";
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return "invalid control line";
-  for (auto& m : doc.GetObject()) {
-    std::string name{m.name.GetString(), m.name.GetStringLength()};
-    auto& v = m.value;
-    if (name == "op")
-      continue;
-    if (name == "subscriber") {
-      if (!v.IsString() || v.GetStringLength() == 0)
-        return "\"subscriber\" must be a non-empty string";
-      out.subscriber = std::string{v.GetString(), v.GetStringLength()};
-    } else if (name == "key" || name == "after") {
-      std::optional<delivery_key> key;
-      if (v.IsString())
-        key = parse_delivery_key(std::string{v.GetString(), v.GetStringLength()});
-      if (!key)
-        return "\"" + name + "\" must be a DLQ key like \"billing/42\"";
-      (name == "key" ? out.key : out.after) = std::move(key);
-    } else if (name == "limit") {
-      if (!v.IsUint() || v.GetUint() == 0 || v.GetUint() > 10000)
-        return "\"limit\" must be an integer from 1 to 10000";
-      out.limit = v.GetUint();
-    } else {
-      return "unknown field \"" + name + "\" for " + op;
-    }
-  }
-  if (op != "dlq.list" && !out.key && !out.subscriber)
-    return op + " needs \"key\" (one entry) or \"subscriber\" (all of its entries)";
-  return "";
 }
 
 std::string dlq_list_line(const std::vector<dlq_record>& entries, bool more) {

@@ -1,0 +1,288 @@
+#include "health/monitor_core.hpp"
+
+#include "protocol/ingress_line.hpp"
+#include "protocol/json_text.hpp"
+#include "time/timestamp.hpp"
+
+#include <chrono>
+
+namespace volley {
+
+namespace {
+
+constexpr int64_t minute_ms = 60 * 1000;
+constexpr int64_t hour_ms = 60 * minute_ms;
+
+void add_counts(fields& f, const delivery_counts& w) {
+  f.integer("delivered", static_cast<int64_t>(w.delivered))
+    .integer("failed", static_cast<int64_t>(w.failures))
+    .integer("dead_lettered", static_cast<int64_t>(w.dead_lettered))
+    .integer("attempts", static_cast<int64_t>(w.attempts))
+    .number("success_rate", w.success_rate())
+    .number("p50_ms", w.latency.percentile_ms(0.5))
+    .number("p99_ms", w.latency.percentile_ms(0.99));
+}
+
+std::string counts_json(const delivery_counts& w) {
+  fields f;
+  add_counts(f, w);
+  f.integer("successes", static_cast<int64_t>(w.successes))
+    .integer("slow", static_cast<int64_t>(w.slow))
+    .number("avg_attempts", w.attempts_per_delivery())
+    .number("avg_ms", w.latency.mean_ms());
+  fields codes;
+  for (const auto& [key, n] : w.outcomes)
+    codes.integer(key, static_cast<int64_t>(n));
+  f.json("outcomes", codes.json_object());
+  return f.json_object();
+}
+
+
+} // namespace
+
+monitor_windows::monitor_windows(uint64_t log_window_ms)
+  : minute(minute_ms, 10000), hour(hour_ms, 5 * minute_ms), day(24 * hour_ms, hour_ms),
+    log(log_window_ms, std::max<uint64_t>(log_window_ms / 10, 1000)) {}
+
+void monitor_windows::add(int64_t now_ms, const delivery_counts& c) {
+  minute.add(now_ms, c);
+  hour.add(now_ms, c);
+  day.add(now_ms, c);
+  log.add(now_ms, c);
+}
+
+monitor_core::monitor_core(monitor_config cfg, const std::vector<std::string>& subscribers,
+                           line_sink sink)
+  : cfg_(std::move(cfg)), sink_(std::move(sink)), node_(cfg_.window_s * 1000) {
+  thresholds_.healthy_percent = cfg_.healthy_percent;
+  thresholds_.degraded_percent = cfg_.degraded_percent;
+  for (const auto& name : subscribers)
+    view(name);
+}
+
+health monitor_core::classify(const monitor_windows& w, int64_t last_attempt_ms, int64_t now_ms) const {
+  // Judged on the log window; when it saw no attempt, on the last hour, so
+  // an endpoint that only failed does not turn healthy by going quiet.
+  auto t = w.log.total(now_ms);
+  if (t.attempts == 0)
+    t = w.hour.total(now_ms);
+  return classify_health(t.attempts, t.success_rate(), last_attempt_ms, now_ms, thresholds_);
+}
+
+monitor_core::subscriber_view& monitor_core::view(const std::string& name) {
+  auto it = subscribers_.find(name);
+  if (it == subscribers_.end())
+    it = subscribers_.emplace(name, subscriber_view{cfg_.window_s * 1000}).first;
+  return it->second;
+}
+
+void monitor_core::add_report(subscriber_report& r, int64_t now_ms) {
+  bool known = subscribers_.count(r.name) > 0;
+  auto& v = view(r.name);
+  v.windows.add(now_ms, r.counts);
+  v.total.merge(r.counts);
+  node_.add(now_ms, r.counts);
+  node_total_.merge(r.counts);
+  node_last_attempt_ms_ = std::max(node_last_attempt_ms_, r.last_attempt_ms);
+  for (auto& [type, counts] : r.by_type) {
+    auto key = event_types_.size() < max_event_types || event_types_.count(type) ? type : "(other)";
+    event_types_.try_emplace(key, monitor_windows{cfg_.window_s * 1000}).first->second.add(now_ms, counts);
+  }
+  for (auto& f : r.failures) {
+    failures_.push_back(std::move(f));
+    if (failures_.size() > max_failures)
+      failures_.pop_front();
+  }
+  // State changes, logged as they arrive.
+  if (known && r.breaker != v.last.breaker) {
+    fields f;
+    f.text("subscriber", r.name).text("event", std::string{"breaker_"} + to_string(r.breaker))
+      .text("breaker", to_string(r.breaker)).integer("consecutive_failures", r.consecutive_failures);
+    if (!r.last_error.empty())
+      f.text("last_error", r.last_error);
+    emit(f);
+  }
+  if (known && r.enabled != v.last.enabled) {
+    fields f;
+    f.text("subscriber", r.name).text("event", r.enabled ? "enabled" : "disabled");
+    emit(f);
+  }
+  r.last_attempt_ms = std::max(r.last_attempt_ms, v.last.last_attempt_ms);
+  r.last_success_ms = std::max(r.last_success_ms, v.last.last_success_ms);
+  r.last_failure_ms = std::max(r.last_failure_ms, v.last.last_failure_ms);
+  if (r.last_error.empty())
+    r.last_error = v.last.last_error;
+  r.counts = delivery_counts{};
+  r.by_type.clear();
+  r.failures.clear();
+  v.last = std::move(r);
+  auto status = classify(v.windows, v.last.last_attempt_ms, now_ms);
+  if (status != v.status) {
+    fields f;
+    f.text("subscriber", v.last.name).text("event", "health").text("status", to_string(status))
+      .text("was", to_string(v.status));
+    v.status = status;
+    emit(f);
+  }
+}
+
+void monitor_core::add_gauges(const storage_gauges& g) {
+  if (g.dlq > storage_.dlq) {
+    fields f;
+    f.flag("node").text("event", "dlq_growth").integer("dlq", static_cast<int64_t>(g.dlq))
+      .integer("added", static_cast<int64_t>(g.dlq - storage_.dlq));
+    emit(f);
+  }
+  storage_ = g;
+}
+
+fields monitor_core::node_line(int64_t now_ms) {
+  auto w = node_.log.total(now_ms);
+  node_status_ = classify(node_, node_last_attempt_ms_, now_ms);
+  fields f;
+  f.flag("node").text("status", to_string(node_status_));
+  add_counts(f, w);
+  f.integer("slow", static_cast<int64_t>(w.slow))
+    .number("avg_attempts", w.attempts_per_delivery())
+    .integer("queued", static_cast<int64_t>(storage_.pending))
+    .integer("dlq", static_cast<int64_t>(storage_.dlq));
+  return f;
+}
+
+fields monitor_core::subscriber_line(const std::string& name, subscriber_view& v, int64_t now_ms) {
+  auto w = v.windows.log.total(now_ms);
+  v.status = classify(v.windows, v.last.last_attempt_ms, now_ms);
+  fields f;
+  f.text("subscriber", name)
+    .text("status", to_string(v.status))
+    .text("breaker", to_string(v.last.breaker))
+    .boolean("enabled", v.last.enabled);
+  add_counts(f, w);
+  f.integer("slow", static_cast<int64_t>(w.slow))
+    .integer("consecutive_failures", v.last.consecutive_failures)
+    .integer("in_flight", static_cast<int64_t>(v.last.in_flight))
+    .integer("queued", static_cast<int64_t>(v.last.queued))
+    .boolean("backlog_on_disk", v.last.backlog_on_disk);
+  if (!v.last.last_error.empty())
+    f.text("last_error", v.last.last_error);
+  return f;
+}
+
+void monitor_core::emit(const fields& f) const {
+  sink_("monitor " + (cfg_.format == "json" ? f.json_object() : f.logfmt()));
+}
+
+void monitor_core::log_all(int64_t now_ms) {
+  emit(node_line(now_ms));
+  for (auto& [name, v] : subscribers_)
+    emit(subscriber_line(name, v, now_ms));
+}
+
+std::string monitor_core::windows_json(const monitor_windows& w, int64_t now_ms, int hours) const {
+  fields f;
+  f.json("1m", counts_json(w.minute.total(now_ms)))
+    .json("1h", counts_json(w.hour.total(now_ms)))
+    .json("24h", counts_json(w.day.total(now_ms)));
+  if (hours > 1 && hours < 24) // 1h and 24h are there already
+    f.json(std::to_string(hours) + "h", counts_json(w.day.total(now_ms, static_cast<uint64_t>(hours) * hour_ms)));
+  return f.json_object();
+}
+
+std::string monitor_core::stats_line(int hours, int64_t now_ms) {
+  auto node_fields = node_line(now_ms);
+  node_fields.json("windows", windows_json(node_, now_ms, hours))
+    .json("since_start", counts_json(node_total_))
+    .integer("window_s", static_cast<int64_t>(cfg_.window_s));
+  std::string subs = "[";
+  for (auto& [name, v] : subscribers_) {
+    auto f = subscriber_line(name, v, now_ms);
+    f.json("windows", windows_json(v.windows, now_ms, hours)).json("since_start", counts_json(v.total));
+    subs += (subs.size() > 1 ? "," : "") + f.json_object();
+  }
+  std::string types = "[";
+  for (auto& [type, w] : event_types_) {
+    fields f;
+    f.text("type", type).json("windows", windows_json(w, now_ms, hours));
+    types += (types.size() > 1 ? "," : "") + f.json_object();
+  }
+  fields out;
+  out.boolean("ok", true)
+    .json("node", node_fields.json_object())
+    .json("subscribers", subs + "]")
+    .json("event_types", types + "]");
+  return out.json_object() + "\n";
+}
+
+std::string monitor_core::health_line(int64_t now_ms) {
+  node_line(now_ms);
+  fields subs;
+  for (auto& [name, v] : subscribers_) {
+    subscriber_line(name, v, now_ms);
+    subs.text(name, to_string(v.status));
+  }
+  fields out;
+  out.boolean("ok", true).text("status", to_string(node_status_)).json("subscribers", subs.json_object());
+  return out.json_object() + "\n";
+}
+
+std::string monitor_core::subscribers_line(int64_t now_ms) {
+  std::string list = "[";
+  for (auto& [name, v] : subscribers_) {
+    const auto& r = v.last;
+    fields f;
+    f.text("subscriber", name)
+      .text("status", to_string(classify(v.windows, r.last_attempt_ms, now_ms)))
+      .boolean("enabled", r.enabled)
+      .text("disabled_reason", r.disabled_reason)
+      .text("breaker", to_string(r.breaker))
+      .integer("consecutive_failures", r.consecutive_failures)
+      .integer("in_flight", static_cast<int64_t>(r.in_flight))
+      .integer("queued", static_cast<int64_t>(r.queued))
+      .integer("waiting_retry", static_cast<int64_t>(r.waiting_retry))
+      .json("ready_by_priority", json_integer_array(r.ready_by_priority))
+      .boolean("backlog_on_disk", r.backlog_on_disk)
+      .text("last_success", r.last_success_ms ? format_rfc3339_ms(r.last_success_ms) : "")
+      .text("last_failure", r.last_failure_ms ? format_rfc3339_ms(r.last_failure_ms) : "")
+      .text("last_error", r.last_error);
+    list += (list.size() > 1 ? "," : "") + f.json_object();
+  }
+  fields out;
+  out.boolean("ok", true).json("subscribers", list + "]");
+  return out.json_object() + "\n";
+}
+
+std::string monitor_core::failures_line(size_t limit) const {
+  std::string list = "[";
+  size_t n = 0;
+  for (auto it = failures_.rbegin(); it != failures_.rend() && n < limit; ++it, ++n) {
+    fields f;
+    f.text("at", format_rfc3339_ms(it->at_ms))
+      .text("subscriber", it->subscriber)
+      .text("event_id", it->event_id)
+      .text("type", it->type)
+      .integer("attempt", it->attempt)
+      .integer("status", it->status)
+      .text("error", it->error);
+    list += (list.size() > 1 ? "," : "") + f.json_object();
+  }
+  fields out;
+  out.boolean("ok", true).json("failures", list + "]");
+  return out.json_object() + "\n";
+}
+
+std::string monitor_core::answer(const control_request& req, int64_t now_ms) {
+  switch (req.op) {
+    case control_op::stats:
+      return stats_line(req.hours, now_ms);
+    case control_op::health:
+      return health_line(now_ms);
+    case control_op::subscribers:
+      return subscribers_line(now_ms);
+    case control_op::failures:
+      return failures_line(req.limit);
+    default:
+      return error_line(std::string{"the monitor does not answer \""} + req.name() + "\"");
+  }
+}
+
+} // namespace volley

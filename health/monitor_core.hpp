@@ -1,0 +1,92 @@
+#pragma once
+// What the monitor knows, without CAF: the subscribers' batched reports and
+// the storage_ gauges in rolling windows (last minute, hour, day, and the log
+// window) for the node, each subscriber and each event type. It writes the
+// monitor log lines (docs/ARCHITECTURE.md, "Monitor log") when asked, every
+// monitor.interval_ms, plus one at once on a health change, a breaker
+// transition, a subscriber disabled or enabled, and DLQ growth; and it
+// answers the stats, health, subscribers and failures_ ops. Time is passed in.
+
+#include "config/config.hpp"
+#include "health/health_status.hpp"
+#include "health/rolling_window.hpp"
+#include "control/control_request.hpp"
+#include "health/subscriber_report.hpp"
+#include "protocol/fields.hpp"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace volley {
+
+// The spans every entity is counted over.
+struct monitor_windows {
+  explicit monitor_windows(uint64_t log_window_ms);
+  void add(int64_t now_ms, const delivery_counts& c);
+
+  rolling_window minute;
+  rolling_window hour;
+  rolling_window day;
+  rolling_window log; // monitor.window_s: the log lines and health
+};
+
+// The storage's sizes, from persistence.
+struct storage_gauges {
+  size_t pending = 0;
+  size_t dlq = 0;
+};
+
+class monitor_core {
+public:
+  static constexpr size_t max_event_types = 200;  // more are counted as "(other)"
+  static constexpr size_t max_failures = 1000;    // recent failures_ kept
+
+  // Where the log lines go (the log, in the daemon).
+  using line_sink = std::function<void(const std::string&)>;
+
+  monitor_core(monitor_config cfg, const std::vector<std::string>& subscribers, line_sink sink);
+
+  void add_report(subscriber_report& r, int64_t now_ms);
+  void add_gauges(const storage_gauges& g);
+  void forget(const std::string& subscriber) { subscribers_.erase(subscriber); }
+  // The periodic lines: the node's and one per subscriber.
+  void log_all(int64_t now_ms);
+  // The answer line of a monitor op (stats, health, subscribers, failures).
+  std::string answer(const control_request& req, int64_t now_ms);
+
+private:
+  struct subscriber_view {
+    explicit subscriber_view(uint64_t log_window_ms) : windows(log_window_ms) {}
+    monitor_windows windows;
+    delivery_counts total;  // since start
+    subscriber_report last; // its latest gauges
+    health status = health::unknown;
+  };
+
+  subscriber_view& view(const std::string& name);
+  void emit(const fields& f) const;
+  health classify(const monitor_windows& w, int64_t last_attempt_ms, int64_t now_ms) const;
+  fields node_line(int64_t now_ms);
+  fields subscriber_line(const std::string& name, subscriber_view& v, int64_t now_ms);
+  std::string windows_json(const monitor_windows& w, int64_t now_ms, int hours) const;
+  std::string stats_line(int hours, int64_t now_ms);
+  std::string health_line(int64_t now_ms);
+  std::string subscribers_line(int64_t now_ms);
+  std::string failures_line(size_t limit) const;
+
+  monitor_config cfg_;
+  line_sink sink_;
+  health_thresholds thresholds_;
+  monitor_windows node_{300000};
+  delivery_counts node_total_;
+  int64_t node_last_attempt_ms_ = 0;
+  health node_status_ = health::unknown;
+  storage_gauges storage_;
+  std::map<std::string, subscriber_view> subscribers_;
+  std::map<std::string, monitor_windows> event_types_;
+  std::deque<failure_record> failures_; // newest at the back
+};
+
+} // namespace volley

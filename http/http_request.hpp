@@ -1,0 +1,68 @@
+#pragma once
+// One HTTP request as the engine takes it: URL, shared body, header lines
+// and what to do when the attempt ends. No libcurl in here, so the code that
+// builds requests (signing, the subscriber's logic) needs no engine.
+
+#include "delivery/outcome.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace volley {
+
+// Request header lines ("Name: value") kept in one buffer, so a request
+// costs one allocation for all of them and the engine can hand them to curl
+// without copying each line again.
+class header_list {
+public:
+  void reserve(size_t bytes) { text_.reserve(bytes); }
+  void add(std::string_view name, std::string_view value) {
+    text_.append(name).append(": ").append(value).push_back('\0');
+    ++count_;
+  }
+  size_t size() const { return count_; }
+  // Calls f(const char* line) for every line, in order; each is NUL-terminated.
+  template <class F>
+  void each(F&& f) const {
+    for (size_t at = 0, i = 0; i < count_; ++i) {
+      const char* line = text_.data() + at;
+      f(line);
+      at += std::char_traits<char>::length(line) + 1;
+    }
+  }
+
+private:
+  std::string text_;
+  size_t count_ = 0;
+};
+
+struct http_request {
+  std::string url;
+  std::shared_ptr<const std::string> body; // shared by every attempt and subscriber
+  header_list headers;
+  uint64_t timeout_ms = 10000;
+  bool tls_insecure = false;
+  // Runs on the engine thread when the attempt ends: keep it short.
+  std::function<void(attempt_result&&)> on_done;
+};
+
+// Where requests go: the libcurl engine in the daemon, a scripted endpoint
+// in deterministic actor tests.
+class http_transport {
+public:
+  virtual ~http_transport() = default;
+  // Thread-safe. Every request's on_done runs exactly once, unless the
+  // transport is stopped first.
+  virtual void submit(std::vector<http_request>&& batch) = 0;
+  void submit(http_request&& request) {
+    std::vector<http_request> one;
+    one.push_back(std::move(request));
+    submit(std::move(one));
+  }
+};
+
+} // namespace volley

@@ -1,0 +1,19 @@
+#pragma once
+// Dead-letter entries as operators see them: an entry's key is
+// "<subscriber>/<event seq>", and a listing is one JSON answer.
+
+#include "storage/records.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace volley {
+
+std::string format_delivery_key(const delivery_key& key);
+std::optional<delivery_key> parse_delivery_key(const std::string& text);
+
+// {"ok":true,"entries":[...],"next":"<key>"|null}
+std::string dlq_list_line(const std::vector<dlq_record>& entries, bool more);
+
+} // namespace volley

@@ -1,0 +1,34 @@
+#pragma once
+// The signed HTTP request of one delivery attempt, as DESIGN.md's delivery
+// contract has it: the event's body (the same bytes on every attempt), the
+// Standard Webhooks headers (one v1 signature per secret), the legacy
+// headers (the first secret's signature) and the event type.
+
+#include "config/config.hpp"
+#include "delivery/delivery.hpp"
+#include "http/http_request.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace volley {
+
+class webhook_signer {
+public:
+  explicit webhook_signer(const subscriber_config& cfg);
+
+  // The request for an attempt made at `now_ms` (its webhook-timestamp).
+  http_request request_for(const event_payload& event, int64_t now_ms) const;
+
+private:
+  std::string url_;
+  uint64_t timeout_ms_ = 0;
+  bool tls_insecure_ = false;
+  std::vector<std::string> keys_; // from the secrets, current first
+};
+
+// The `volley.test` event an operator's `test` op sends to a subscriber.
+event_payload test_event(const std::string& subscriber, int64_t now_ms);
+
+} // namespace volley

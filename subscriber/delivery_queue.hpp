@@ -1,0 +1,88 @@
+#pragma once
+// One subscriber's deliveries in memory: ready to send (by priority),
+// waiting for a retry time, and in flight. Bounded: past `memory_limit` a
+// newly committed delivery stays on disk only and is paged back in as the
+// backlog drains. The watermark is the highest event seq memory has taken in
+// commit order; everything above it may be on disk only.
+// Plain logic: no CAF, time passed in.
+
+#include "delivery/delivery.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace volley {
+
+// Ask the store for up to `limit` pending deliveries with event seq above
+// `after_seq`.
+struct page_request {
+  uint64_t after_seq = 0;
+  uint32_t limit = 0;
+};
+
+class delivery_queue {
+public:
+  static constexpr int64_t page_retry_ms = 1000; // after a failed read
+
+  explicit delivery_queue(uint32_t memory_limit);
+
+  void set_memory_limit(uint32_t limit) { memory_limit_ = limit; }
+
+  // A delivery just committed, in commit order. False when it stays on disk
+  // only (memory is full, or older ones are still there): a page brings it.
+  bool offer(delivery&& d, int64_t now_ms);
+
+  // Taken whatever the cap: a delivery outside the paging order (requeued
+  // from the dead-letter queue).
+  void put(delivery&& d, int64_t now_ms);
+
+  // Back to wait for its retry time (after a failed attempt).
+  void retry_at(delivery&& d, int64_t due_ms);
+
+  // A page to ask for now, if memory has room and the backlog is on disk;
+  // nullopt otherwise, or while an answer is awaited.
+  std::optional<page_request> want_page(int64_t now_ms);
+  // The store's answer: `complete` when it held no more than this.
+  void take_page(std::vector<delivery>&& page, bool complete, int64_t now_ms);
+  // The read failed: ask again after page_retry_ms.
+  void page_failed(int64_t now_ms);
+  // When want_page may ask again after a failure (0: not waiting for that).
+  int64_t page_retry_at_ms() const { return page_retry_at_ms_; }
+
+  // Moves the waiting deliveries whose time has come to the ready queues.
+  void promote_due(int64_t now_ms);
+  // The earliest retry time still waiting.
+  std::optional<int64_t> next_due() const;
+
+  bool has_ready() const;
+  // The oldest delivery of the highest ready priority, now counted in flight.
+  delivery start_next();
+  // An attempt came back (whatever its fate).
+  void attempt_ended() { --in_flight_; }
+
+  size_t in_flight() const { return in_flight_; }
+  size_t in_memory() const; // ready + waiting + in flight
+  size_t waiting() const { return waiting_.size(); }
+  std::array<size_t, 4> ready_by_priority() const;
+  bool backlog_on_disk() const { return on_disk_; }
+  uint64_t watermark() const { return watermark_; }
+
+private:
+  void enqueue(delivery&& d, int64_t now_ms);
+
+  uint32_t memory_limit_;
+  std::array<std::deque<delivery>, 4> ready_; // index = priority
+  std::multimap<int64_t, delivery> waiting_;  // retry due (unix ms) -> delivery
+  size_t in_flight_ = 0;
+  bool on_disk_ = true; // at start everything pending is on disk
+  bool page_requested_ = false;
+  int64_t page_retry_at_ms_ = 0;
+  uint64_t watermark_ = 0;
+};
+
+} // namespace volley
