@@ -4,6 +4,7 @@
 #include "health/delivery_counts.hpp"
 #include "health/health_status.hpp"
 #include "health/latency_histogram.hpp"
+#include "health/monitor_core.hpp"
 #include "health/rolling_window.hpp"
 
 #include <algorithm>
@@ -318,6 +319,85 @@ BOOST_AUTO_TEST_CASE(names) {
   BOOST_TEST(std::string{to_string(health::degraded)} == "degraded");
   BOOST_TEST(std::string{to_string(health::unhealthy)} == "unhealthy");
   BOOST_TEST(std::string{to_string(health::unknown)} == "unknown");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The monitor's plain core: what it writes and answers for a scripted
+// series of reports, with time passed in.
+BOOST_AUTO_TEST_SUITE(monitor)
+
+struct monitor_lines {
+  std::vector<std::string> lines;
+  monitor_core make(std::vector<std::string> subscribers = {"billing"}) {
+    monitor_config cfg;
+    cfg.window_s = 60;
+    return monitor_core{cfg, subscribers, [this](const std::string& l) { lines.push_back(l); }};
+  }
+  size_t count(const std::string& needle) const {
+    return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find(needle) != std::string::npos;
+    }));
+  }
+};
+
+constexpr int64_t t0 = 1700000000000;
+
+subscriber_report report_of(const std::string& name, uint64_t attempts, uint64_t ok, int64_t at_ms) {
+  subscriber_report r;
+  r.name = name;
+  r.counts = volley::delivery_counts{};
+  r.counts.attempts = attempts;
+  r.counts.successes = ok;
+  r.counts.failures = attempts - ok;
+  r.last_attempt_ms = attempts > 0 ? at_ms : 0;
+  return r;
+}
+
+// Before the fix a configured subscriber started as "healthy" (the enum's
+// first value), so its first report logged `status=unknown was=healthy`.
+BOOST_AUTO_TEST_CASE(a_quiet_subscriber_starts_unknown_and_logs_no_change) {
+  monitor_lines out;
+  auto m = out.make();
+  auto idle = report_of("billing", 0, 0, t0);
+  m.add_report(idle, t0);
+  BOOST_TEST(out.count("event=health") == 0u);
+  control_request health;
+  health.op = control_op::health;
+  BOOST_TEST(m.answer(health, t0).find("\"billing\":\"unknown\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(health_changes_are_logged_once_with_what_they_were) {
+  monitor_lines out;
+  auto m = out.make();
+  auto good = report_of("billing", 100, 100, t0);
+  m.add_report(good, t0);
+  BOOST_TEST(out.count("subscriber=billing event=health status=healthy was=unknown") == 1u);
+  auto more = report_of("billing", 100, 100, t0 + 1000);
+  m.add_report(more, t0 + 1000);
+  BOOST_TEST(out.count("event=health") == 1u);
+  auto bad = report_of("billing", 300, 0, t0 + 2000);
+  m.add_report(bad, t0 + 2000);
+  BOOST_TEST(out.count("status=unhealthy was=healthy") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(answers_follow_the_request) {
+  monitor_lines out;
+  auto m = out.make();
+  auto r = report_of("billing", 10, 9, t0);
+  r.failures.push_back({t0, "billing", "evt_1", "order.created", 1, 503, "HTTP 503"});
+  m.add_report(r, t0);
+  control_request failures;
+  failures.op = control_op::failures;
+  failures.limit = 5;
+  BOOST_TEST(m.answer(failures, t0).find("\"event_id\":\"evt_1\"") != std::string::npos);
+  control_request stats;
+  stats.op = control_op::stats;
+  stats.hours = 6;
+  BOOST_TEST(m.answer(stats, t0).find("\"6h\"") != std::string::npos);
+  m.log_all(t0);
+  BOOST_TEST(out.count("monitor node status=") == 1u);
+  BOOST_TEST(out.count("monitor subscriber=billing status=") == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

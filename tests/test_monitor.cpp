@@ -8,6 +8,7 @@
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/recording_receiver.hpp"
+#include "tests/support/running_node.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -171,4 +172,28 @@ BOOST_AUTO_TEST_CASE(json_log_format) {
   doc.Parse(json.c_str());
   BOOST_CHECK_MESSAGE(!doc.HasParseError() && doc.HasMember("success_rate"), json);
   BOOST_CHECK_EQUAL(volleyd.stop(), 0);
+}
+
+// Two start-up bugs, each seen in the log of a real start: a subscriber's
+// first report logged a health change from "healthy" (it started as the
+// enum's first value, not unknown), and the tls_insecure warning came twice.
+BOOST_AUTO_TEST_CASE(start_up_logs_health_from_unknown_and_warns_about_tls_once) {
+  running_node n;
+  n.spec.subscribers = {{"quiet", "http://127.0.0.1:9/never", {"nothing.*"}, "", ""},
+                        {"down", "https://127.0.0.1:9/hooks", {"x"}, "", "\"tls_insecure\": true"}};
+  n.start();
+  line_client c{n.port()};
+  c.send_line(R"({"type":"x"})");
+  BOOST_REQUIRE(c.read_line());
+  // The failed attempt makes "down" unhealthy: a health line that must say
+  // where it came from.
+  BOOST_REQUIRE(wait_until([&] { return n.log().find("subscriber=down event=health") != std::string::npos; }));
+  auto log = n.log();
+  BOOST_TEST(log.find("subscriber=down event=health status=unhealthy was=unknown") != std::string::npos, log);
+  BOOST_TEST(log.find("was=healthy") == std::string::npos, log);
+  size_t warnings = 0;
+  for (auto at = log.find("tls_insecure=true"); at != std::string::npos;
+       at = log.find("tls_insecure=true", at + 1))
+    ++warnings;
+  BOOST_TEST(warnings == 1u, log);
 }

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "signing/signature.hpp"
+#include "signing/webhook_request.hpp"
 
 #include <string>
 #include <vector>
@@ -209,6 +210,57 @@ BOOST_AUTO_TEST_CASE(constant_time_equal_compares_lengths_and_bytes) {
   BOOST_TEST(!constant_time_equal("abc", "abd"));
   BOOST_TEST(!constant_time_equal("abc", "ab"));
   BOOST_TEST(!constant_time_equal(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The request of one delivery attempt: every header of the delivery contract,
+// signed over the exact body, for each secret during rotation.
+BOOST_AUTO_TEST_SUITE(webhook_request)
+
+std::vector<std::string> lines_of(const http_request& r) {
+  std::vector<std::string> out;
+  r.headers.each([&](const char* line) { out.push_back(line); });
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(the_standard_webhooks_vector_as_a_whole_request) {
+  subscriber_config cfg;
+  cfg.name = "billing";
+  cfg.url = "https://billing.example.com/hooks";
+  cfg.secrets = {sw_secret, "audit-secret"};
+  cfg.timeout_ms = 1234;
+  event_payload p;
+  p.id = sw_id;
+  p.type = "order.created";
+  p.body = std::make_shared<const std::string>(sw_body);
+  auto req = webhook_signer{cfg}.request_for(p, sw_timestamp * 1000 + 999);
+  BOOST_TEST(req.url == cfg.url);
+  BOOST_TEST(req.timeout_ms == 1234u);
+  BOOST_TEST(req.body.get() == p.body.get()); // shared, not copied
+  auto audit = standard_signature("audit-secret", sw_id, sw_timestamp, sw_body);
+  auto expected = std::vector<std::string>{
+    "Content-Type: application/json",
+    "User-Agent: volley/" VOLLEY_VERSION,
+    std::string{"webhook-id: "} + sw_id,
+    "webhook-timestamp: 1614265330",
+    std::string{"X-Webhook-ID: "} + sw_id,
+    "X-Webhook-Timestamp: 1614265330",
+    "X-Event-Type: order.created",
+    std::string{"webhook-signature: "} + sw_expected + " " + audit,
+    "X-Webhook-Signature: " + legacy_signature(sw_key(), sw_body),
+  };
+  BOOST_TEST(lines_of(req) == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(no_secret_no_signature_headers) {
+  subscriber_config cfg;
+  cfg.url = "http://127.0.0.1:9/";
+  auto p = test_event("billing", 1700000000000);
+  BOOST_TEST(p.type == "volley.test");
+  BOOST_TEST(p.body->find("\"subscriber\":\"billing\"") != std::string::npos);
+  for (const auto& line : lines_of(webhook_signer{cfg}.request_for(p, 1700000000000)))
+    BOOST_TEST(line.find("ignature") == std::string::npos, line);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
