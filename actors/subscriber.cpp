@@ -12,6 +12,14 @@ namespace {
 
 constexpr auto report_interval = std::chrono::milliseconds(1000);
 
+// What an error says, for a log line: the text it carries when there is one.
+std::string what_of(caf::event_based_actor* self, const caf::error& err) {
+  const auto& context = err.context();
+  if (context.match_elements<std::string>())
+    return context.get_as<std::string>(0);
+  return self->system().render(err);
+}
+
 } // namespace
 
 void subscriber_state::carry_out(caf::event_based_actor* self) {
@@ -42,7 +50,7 @@ void subscriber_state::carry_out(caf::event_based_actor* self) {
           carry_out(self);
         },
         [=](caf::error& err) {
-          core->page_failed(self->system().render(err), deps.now());
+          core->page_failed(what_of(self, err), deps.now());
           carry_out(self);
         });
   }
@@ -87,7 +95,7 @@ caf::result<std::string> subscriber_state::enable(caf::event_based_actor* self, 
         rp.deliver(answer.json_object() + "\n");
       },
       [rp, self](caf::error& err) mutable {
-        rp.deliver(error_line("the change is not on disk: " + self->system().render(err)));
+        rp.deliver(error_line("the change is not on disk: " + what_of(self, err)));
       });
   return rp;
 }

@@ -333,7 +333,7 @@ private:
   void parse_ingress(const json& value, ingress_config& out) {
     object_reader r(value, "ingress", errors_);
     r.read_string("host", out.host);
-    r.read_integer("port", out.port, 1, 65535);
+    r.read_integer("port", out.port, 0, 65535); // 0: any free port, logged at start
     r.read_integer("max_line_bytes", out.max_line_bytes);
     r.read_integer("max_unacked", out.max_unacked);
     r.read_integer("max_connections", out.max_connections);

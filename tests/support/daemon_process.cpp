@@ -50,6 +50,18 @@ bool daemon_process::wait_ready(std::chrono::milliseconds timeout) {
          running();
 }
 
+uint16_t daemon_process::port() const {
+  auto text = log();
+  auto at = text.find("listening on ");
+  if (at == std::string::npos)
+    return 0;
+  auto end = text.find(' ', at + 13);
+  auto colon = text.rfind(':', end);
+  if (colon == std::string::npos || colon < at)
+    return 0;
+  return static_cast<uint16_t>(std::stoi(text.substr(colon + 1, end - colon - 1)));
+}
+
 int daemon_process::stop(std::chrono::milliseconds timeout) {
   if (pid_ <= 0)
     return -1;

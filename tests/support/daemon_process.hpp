@@ -17,6 +17,9 @@ public:
 
   // Waits for the "listening on" line; false if it exited or timed out.
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // The ingress port this run listens on, from its "listening on" line (the
+  // config may ask for port 0: any free port). 0 before it is ready.
+  uint16_t port() const;
 
   // SIGTERM and wait; returns the exit status (or -1 on timeout, then kill -9).
   int stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));

@@ -5,7 +5,7 @@
 namespace volley::test {
 
 running_node::running_node() {
-  spec.port = free_port();
+  spec.port = 0;
   spec.data_dir = dir_.file("data");
 }
 

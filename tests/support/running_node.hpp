@@ -14,7 +14,7 @@ namespace volley::test {
 
 class running_node {
 public:
-  running_node(); // spec.port: a free port; spec.data_dir: inside dir()
+  running_node(); // spec.port: 0 (any free port); spec.data_dir: inside dir()
 
   test_node spec;
 
@@ -26,7 +26,8 @@ public:
   int stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   daemon_process& process() { return *process_; }
   std::string log() const; // what the current (or last) run wrote
-  uint16_t port() const { return spec.port; }
+  // The port the current (or last) run listens on.
+  uint16_t port() const { return process_ ? process_->port() : 0; }
   const temp_dir& dir() const { return dir_; }
 
 private:
