@@ -2,7 +2,7 @@
 """Volley benchmark harness (driven by bench/run.sh, which installs and builds).
 
 Starts volleyd, the bench sink, the load generator, wrk and the bare libcurl
-loop on 127.0.0.1 only, runs the scenarios of DESIGN.md "Benchmarks" --runs
+loop on 127.0.0.1 only, runs the benchmark scenarios (bench/README.md) --runs
 times each, and reports medians: a table on stdout, bench/results/latest.json
 and bench/RESULTS.md. Every process it starts is killed on exit; every wait
 has a deadline.

@@ -1,5 +1,5 @@
 #pragma once
-// Volley's configuration: the JSON file of DESIGN.md, as plain structs.
+// Volley's configuration: the JSON file of docs/ARCHITECTURE.md ("Config file"), as plain structs.
 // Every key is validated up front; see config_loader.hpp.
 
 #include <cstdint>

@@ -20,7 +20,7 @@ outcome classify(const attempt_result& r) {
 }
 
 bool honours_retry_after(int status) {
-  // DESIGN.md: every retryable answer may say when to come back.
+  // docs/ARCHITECTURE.md, outcome rules: every retryable answer may say when to come back.
   return status == 408 || status == 425 || status == 429 || status >= 500;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The outcome rules of DESIGN.md: what one HTTP attempt means for its delivery.
+// The outcome rules (docs/ARCHITECTURE.md): what one HTTP attempt means for its delivery.
 
 #include <string>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Health per DESIGN.md: healthy >= 95 %, degraded >= 80 %, unhealthy below,
+// Health (docs/ARCHITECTURE.md, monitor log): healthy >= 95 %, degraded >= 80 %, unhealthy below,
 // unknown with no attempt in the last hour. Thresholds come from the config.
 
 #include <cstdint>

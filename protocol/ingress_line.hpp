@@ -1,5 +1,5 @@
 #pragma once
-// The ingress protocol (DESIGN.md): one JSON object per line, either an event
+// The ingress protocol (docs/ARCHITECTURE.md): one JSON object per line, either an event
 // or a control line carrying "op". This parses and validates one line and
 // writes the answer lines; the ingress actor only moves bytes.
 

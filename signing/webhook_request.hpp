@@ -1,6 +1,6 @@
 #pragma once
-// The signed HTTP request of one delivery attempt, as DESIGN.md's delivery
-// contract has it: the event's body (the same bytes on every attempt), the
+// The signed HTTP request of one delivery attempt, as the delivery
+// contract (docs/ARCHITECTURE.md) has it: the event's body (the same bytes on every attempt), the
 // Standard Webhooks headers (one v1 signature per secret), the legacy
 // headers (the first secret's signature) and the event type.
 

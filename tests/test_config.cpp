@@ -12,7 +12,7 @@ using namespace volley;
 
 namespace {
 
-// The example of DESIGN.md, verbatim.
+// The example config of the design, verbatim.
 constexpr const char* design_example = R"({
   "ingress":  { "host": "127.0.0.1", "port": 7400 },
   "storage":  { "path": "./data" },

@@ -388,7 +388,7 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
     },
     20s);
   BOOST_CHECK_MESSAGE(refusing, "still accepting connections after SIGTERM");
-  // "Stop accepting" (DESIGN.md) covers open connections too: an event sent
+  // "Stop accepting" (docs/ARCHITECTURE.md) covers open connections too: an event sent
   // now must not be acknowledged.
   late.send_line(event_line("late-1", "crash.a"));
   auto after = late.read_line(20s);

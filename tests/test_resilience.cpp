@@ -1,5 +1,5 @@
 // Faults at the endpoints, through the real volleyd binary: every answer of
-// the outcome rules (DESIGN.md), hangs, resets and dead ports, the circuit
+// the outcome rules (docs/ARCHITECTURE.md), hangs, resets and dead ports, the circuit
 // breaker, 410 Gone, the dead-letter queue's control ops and Retry-After.
 // Fault plans are pure functions of (subscriber, event id, attempt), so what
 // the engine must end up with is computed up front, not observed.
