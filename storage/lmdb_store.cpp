@@ -196,6 +196,15 @@ struct lmdb_store::impl {
                              "; the data directory may be damaged, check the disk and restart");
   }
 
+  // Entries in one database, from its statistics (no walk).
+  size_t count_entries(MDB_dbi dbi, const char* what) {
+    read_scope scope(*this);
+    MDB_stat stat;
+    if (int rc = mdb_stat(scope.txn(), dbi, &stat); rc != 0)
+      throw_read_error(what, rc);
+    return stat.ms_entries;
+  }
+
   void open_cursor(MDB_txn* txn, MDB_dbi dbi, cursor_guard& cursor) const {
     if (int rc = mdb_cursor_open(txn, dbi, cursor.out()); rc != 0)
       throw_read_error("open a cursor", rc);
@@ -897,23 +906,11 @@ read_result<std::array<size_t, 4>> lmdb_store::count_pending_by_priority(const s
 }
 
 read_result<size_t> lmdb_store::count_pending_total() {
-  return impl_->guarded([&] {
-    impl::read_scope scope(*impl_);
-    MDB_stat stat;
-    if (int rc = mdb_stat(scope.txn(), impl_->deliveries, &stat); rc != 0)
-      impl_->throw_read_error("count deliveries", rc);
-    return stat.ms_entries;
-  });
+  return impl_->guarded([&] { return impl_->count_entries(impl_->deliveries, "count deliveries"); });
 }
 
 read_result<size_t> lmdb_store::count_dlq() {
-  return impl_->guarded([&] {
-    impl::read_scope scope(*impl_);
-    MDB_stat stat;
-    if (int rc = mdb_stat(scope.txn(), impl_->dlq, &stat); rc != 0)
-      impl_->throw_read_error("count dead-letter entries", rc);
-    return stat.ms_entries;
-  });
+  return impl_->guarded([&] { return impl_->count_entries(impl_->dlq, "count dead-letter entries"); });
 }
 
 void lmdb_store::release_cached_pages() {
