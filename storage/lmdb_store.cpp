@@ -148,6 +148,10 @@ struct lmdb_store::impl {
   uint64_t last_seq = 0;
   std::atomic<uint64_t> corrupt_seen{0};
 
+  // Where a commit records its changes; nullptr while it does not.
+  std::vector<mirrored_change>* mirror = nullptr;
+  bool mirroring = false;
+
   // Reused by every commit so a batch does not allocate per record.
   std::string key_buf;
   std::string value_buf;
@@ -234,9 +238,84 @@ struct lmdb_store::impl {
 
   // --- writes --------------------------------------------------------------
   // Each helper returns an LMDB code; the caller aborts on anything but 0.
+  // With mirroring on, every change a transaction makes is also recorded
+  // (database tag + key, value or deletion), so another store can replay it.
   int put(MDB_txn* txn, MDB_dbi dbi, MDB_val key, std::string_view value, unsigned flags) {
     MDB_val v = to_val(value);
-    return mdb_put(txn, dbi, &key, &v, flags);
+    int rc = mdb_put(txn, dbi, &key, &v, flags);
+    if (rc == 0)
+      mirror_put(dbi, to_view(key), value);
+    return rc;
+  }
+
+  // Deletes `key`; MDB_NOTFOUND when it was not there (nothing recorded).
+  int del(MDB_txn* txn, MDB_dbi dbi, MDB_val key) {
+    auto text = std::string{to_view(key)}; // the key may point into the page freed below
+    int rc = mdb_del(txn, dbi, &key, nullptr);
+    if (rc == 0)
+      mirror_del(dbi, text);
+    return rc;
+  }
+
+  // Deletes the entry under `cursor`, whose key is `key`.
+  int cursor_del(MDB_cursor* cursor, MDB_dbi dbi, std::string_view key) {
+    auto text = std::string{key};
+    int rc = mdb_cursor_del(cursor, 0);
+    if (rc == 0)
+      mirror_del(dbi, text);
+    return rc;
+  }
+
+  int cursor_replace(MDB_cursor* cursor, MDB_dbi dbi, MDB_val key, std::string_view value) {
+    MDB_val v = to_val(value);
+    int rc = mdb_cursor_put(cursor, &key, &v, MDB_CURRENT);
+    if (rc == 0)
+      mirror_put(dbi, to_view(key), value);
+    return rc;
+  }
+
+  char tag_of(MDB_dbi dbi) const {
+    if (dbi == events) return 'e';
+    if (dbi == deliveries) return 'd';
+    if (dbi == dlq) return 'q';
+    if (dbi == meta) return 'm';
+    if (dbi == dedup_ids) return 'i';
+    if (dbi == dedup_by_time) return 't';
+    return 's'; // subscriber_state
+  }
+
+  std::optional<MDB_dbi> dbi_of(char tag) const {
+    switch (tag) {
+      case 'e': return events;
+      case 'd': return deliveries;
+      case 'q': return dlq;
+      case 'm': return meta;
+      case 'i': return dedup_ids;
+      case 't': return dedup_by_time;
+      case 's': return subscriber_state;
+    }
+    return std::nullopt;
+  }
+
+  void mirror_put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+    if (mirror == nullptr)
+      return;
+    mirrored_change c;
+    c.key.reserve(key.size() + 1);
+    c.key.push_back(tag_of(dbi));
+    c.key.append(key.data(), key.size());
+    c.value = std::string{value};
+    mirror->push_back(std::move(c));
+  }
+
+  void mirror_del(MDB_dbi dbi, std::string_view key) {
+    if (mirror == nullptr)
+      return;
+    mirrored_change c;
+    c.key.reserve(key.size() + 1);
+    c.key.push_back(tag_of(dbi));
+    c.key.append(key.data(), key.size());
+    mirror->push_back(std::move(c));
   }
 
   int apply(MDB_txn* txn, const write_batch& batch, write_result& result, const char*& stage) {
@@ -291,8 +370,7 @@ struct lmdb_store::impl {
       if (rc != 0)
         return rc;
       encode_delivery(d, value_buf);
-      value = to_val(value_buf);
-      if ((rc = mdb_cursor_put(cursor.get(), &key, &value, MDB_CURRENT)) != 0)
+      if ((rc = cursor_replace(cursor.get(), deliveries, key, value_buf)) != 0)
         return rc;
     }
 
@@ -307,7 +385,7 @@ struct lmdb_store::impl {
       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET);
       if (rc == MDB_NOTFOUND)
         continue; // already finished
-      if (rc != 0 || (rc = mdb_cursor_del(cursor.get(), 0)) != 0)
+      if (rc != 0 || (rc = cursor_del(cursor.get(), deliveries, key_buf)) != 0)
         return rc;
       released.push_back(k.event_seq);
     }
@@ -319,7 +397,7 @@ struct lmdb_store::impl {
       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET);
       if (rc == MDB_NOTFOUND)
         continue; // finished or dead-lettered already
-      if (rc != 0 || (rc = mdb_cursor_del(cursor.get(), 0)) != 0)
+      if (rc != 0 || (rc = cursor_del(cursor.get(), deliveries, key_buf)) != 0)
         return rc;
       released.push_back(r.key.event_seq);
       if (r.event_id.empty() || r.type.empty() || r.body.empty()) {
@@ -343,7 +421,7 @@ struct lmdb_store::impl {
     for (const auto& k : batch.dlq_deleted) {
       encode_delivery_key(k, key_buf);
       key = to_val(key_buf);
-      rc = mdb_del(txn, dlq, &key, nullptr);
+      rc = del(txn, dlq, key);
       if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
       result.dlq_removed += rc == 0 ? 1 : 0;
@@ -360,7 +438,7 @@ struct lmdb_store::impl {
       if (c.disabled) {
         encode_subscriber_status(c, value_buf);
         rc = put(txn, subscriber_state, name, value_buf, 0);
-      } else if ((rc = mdb_del(txn, subscriber_state, &name, nullptr)) == MDB_NOTFOUND) {
+      } else if ((rc = del(txn, subscriber_state, name)) == MDB_NOTFOUND) {
         rc = 0; // enabled already
       }
       if (rc != 0)
@@ -387,7 +465,7 @@ struct lmdb_store::impl {
       if (decode_accept_time(to_view(value), old_ms) && old_ms >= 0) {
         encode_id_time_key(old_ms, r.id, key_buf);
         MDB_val old_key = to_val(key_buf);
-        rc = mdb_del(txn, dedup_by_time, &old_key, nullptr);
+        rc = del(txn, dedup_by_time, old_key);
         if (rc != 0 && rc != MDB_NOTFOUND)
           return rc;
       }
@@ -431,7 +509,7 @@ struct lmdb_store::impl {
         // It could never match an id; dropping it costs nothing.
         report_corrupt("remembered id time key", printable(to_view(key)), "malformed key");
       }
-      if ((rc = mdb_cursor_del(cursor.get(), 0)) != 0)
+      if ((rc = cursor_del(cursor.get(), dedup_by_time, to_view(key))) != 0)
         return rc;
       --remaining;
     }
@@ -449,11 +527,17 @@ struct lmdb_store::impl {
     int64_t stored_ms = 0;
     if (decode_accept_time(to_view(value), stored_ms) && stored_ms != r.accepted_ms)
       return 0;
-    return mdb_del(txn, dedup_ids, &key, nullptr);
+    return del(txn, dedup_ids, key);
   }
 
   // One write transaction for the whole batch; 0 once it is synced.
   int write(const write_batch& batch, write_result& result, const char*& stage) {
+    result.changes.clear();
+    mirror = mirroring ? &result.changes : nullptr;
+    struct stop_mirroring {
+      impl& self;
+      ~stop_mirroring() { self.mirror = nullptr; }
+    } stop{*this};
     write_txn_guard txn;
     stage = "starting the transaction";
     int rc = mdb_txn_begin(env, nullptr, 0, txn.out());
@@ -524,7 +608,7 @@ struct lmdb_store::impl {
         continue;
       }
       if (refcount <= drop) {
-        if ((rc = mdb_del(txn, events, &key, nullptr)) != 0)
+        if ((rc = del(txn, events, key)) != 0)
           return rc;
         continue;
       }
@@ -553,7 +637,7 @@ struct lmdb_store::impl {
     }
     rc = mdb_get(txn, deliveries, &key, &value);
     if (rc == 0) // already pending again: the DLQ entry is stale
-      return mdb_del(txn, dlq, &key, nullptr);
+      return del(txn, dlq, key);
     if (rc != MDB_NOTFOUND)
       return rc;
 
@@ -587,7 +671,7 @@ struct lmdb_store::impl {
     encode_event(p.event, refcount, value_buf);
     if ((rc = put(txn, events, event_key, value_buf, 0)) != 0)
       return rc;
-    if ((rc = mdb_del(txn, dlq, &key, nullptr)) != 0)
+    if ((rc = del(txn, dlq, key)) != 0)
       return rc;
     result.requeued.push_back(std::move(p));
     return 0;
@@ -778,6 +862,51 @@ write_result lmdb_store::commit(const write_batch& batch) {
     return result;
   }
   impl_->last_seq = new_last;
+  return result;
+}
+
+void lmdb_store::set_mirroring(bool on) { impl_->mirroring = on; }
+
+write_result lmdb_store::apply_changes(const std::vector<mirrored_change>& changes) {
+  write_result result;
+  for (const auto& c : changes)
+    if (c.key.empty() || !impl_->dbi_of(c.key[0])) {
+      result.status = write_status::failed;
+      result.error = "refused to replay a change to an unknown database in '" + impl_->path + "'";
+      return result;
+    }
+  auto* p = impl_.get();
+  write_txn_guard txn;
+  int rc = mdb_txn_begin(p->env, nullptr, 0, txn.out());
+  for (size_t i = 0; rc == 0 && i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    auto dbi = *p->dbi_of(c.key[0]);
+    MDB_val key = to_val(std::string_view{c.key}.substr(1));
+    if (c.value) {
+      MDB_val value = to_val(*c.value);
+      rc = mdb_put(txn.get(), dbi, &key, &value, 0);
+    } else if ((rc = mdb_del(txn.get(), dbi, &key, nullptr)) == MDB_NOTFOUND) {
+      rc = 0;
+    }
+  }
+  // The replayed meta carries the last event seq.
+  uint64_t last = p->last_seq;
+  if (rc == 0) {
+    MDB_val key = to_val(meta_last_event_seq), value;
+    int got = mdb_get(txn.get(), p->meta, &key, &value);
+    if (got == 0 && !decode_meta_u64(to_view(value), last))
+      rc = MDB_CORRUPTED;
+    else if (got != 0 && got != MDB_NOTFOUND)
+      rc = got;
+  }
+  if (rc == 0)
+    rc = txn.commit();
+  if (rc != 0) {
+    result.status = rc == MDB_MAP_FULL || rc == ENOSPC ? write_status::full : write_status::failed;
+    result.error = p->write_error(rc, "replaying changes");
+    return result;
+  }
+  p->last_seq = last;
   return result;
 }
 

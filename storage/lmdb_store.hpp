@@ -16,6 +16,12 @@ public:
   static std::unique_ptr<lmdb_store> open(const std::string& path,
                                           uint64_t map_size_mb,
                                           std::string& error);
+
+  // Records every change of a commit in its write_result (off by default).
+  void set_mirroring(bool on);
+  // Replays mirrored changes (another store's, in their order) in one
+  // transaction; `source` is ignored. Keys of unknown databases are refused.
+  write_result apply_changes(const std::vector<mirrored_change>& changes);
   ~lmdb_store() override;
 
   write_result commit(const write_batch& batch) override;

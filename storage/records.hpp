@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,7 @@ struct new_event {
 struct remembered_id {
   std::string id;
   int64_t accepted_ms = 0; // unix ms, never negative
+  uint16_t source = 0;     // the partition of its event (cluster mode); not stored
 };
 
 // A subscriber disabled at run time (its endpoint answered 410, or an
@@ -117,11 +119,23 @@ enum class write_status {
   failed, // any other error: nothing was written
 };
 
+// One change a write transaction made, as a store that mirrors its changes
+// records it: which database and key (one tag byte, then the key), and the
+// new value, or none for a deletion. Replayed in order on an empty store, the
+// changes of every commit rebuild the store exactly (cluster mode mirrors
+// them into a Kafka changelog topic).
+struct mirrored_change {
+  uint16_t source = 0; // which store of several (a partition) made it
+  std::string key;
+  std::optional<std::string> value; // none: deleted
+};
+
 struct write_result {
   write_status status = write_status::ok;
   std::string error; // empty when ok
   std::vector<pending_delivery> requeued; // the deliveries dlq_requeued created
   size_t dlq_removed = 0;                 // dlq_deleted entries that existed
+  std::vector<mirrored_change> changes;   // what the commit changed, when the store mirrors
 };
 
 } // namespace volley

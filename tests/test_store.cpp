@@ -3,6 +3,7 @@
 
 #include "storage/lmdb_store.hpp"
 #include "storage/memory_store.hpp"
+#include "storage/partitioned_store.hpp"
 #include "storage/record_codec.hpp"
 #include "tests/support/must.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -17,6 +18,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <set>
 #include <vector>
 
 using namespace volley;
@@ -1291,6 +1293,142 @@ BOOST_AUTO_TEST_CASE(remembered_id_keys_sort_by_time_and_round_trip) {
   BOOST_TEST(ms == -3);
   BOOST_TEST(!decode_accept_time(value.substr(1), ms));
   BOOST_TEST(!decode_accept_time(value + "x", ms));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// Mirroring: every change of a commit recorded, so that replaying the
+// changes on an empty store rebuilds it (cluster mode's changelog), and the
+// partitioned store that keeps one store per partition.
+BOOST_AUTO_TEST_SUITE(mirroring)
+
+std::unique_ptr<lmdb_store> open_store(const std::string& path) {
+  std::string error;
+  auto s = lmdb_store::open(path, 64, error);
+  BOOST_REQUIRE_MESSAGE(s, error);
+  return s;
+}
+
+// Everything a reader can see, as text, to compare two stores.
+std::string contents(store& s) {
+  std::string out = "last=" + std::to_string(s.last_event_seq()) + "\n";
+  for (const auto& name : must(s.pending_subscribers()))
+    for (const auto& p : must(s.read_pending(name, 0, 1000)))
+      out += "pending " + name + "/" + std::to_string(p.delivery.key.event_seq) + " a=" +
+             std::to_string(p.delivery.attempts) + " next=" + std::to_string(p.delivery.next_attempt_ms) +
+             " body=" + p.event.body + "\n";
+  for (const auto& r : must(s.list_dlq(std::nullopt, std::nullopt, 1000)))
+    out += "dlq " + r.key.subscriber + "/" + std::to_string(r.key.event_seq) + " " + r.last_error + " " + r.body + "\n";
+  for (const auto& r : must(s.recent_ids(0, 1000)))
+    out += "id " + r.id + " " + std::to_string(r.accepted_ms) + "\n";
+  for (const auto& d : must(s.disabled_subscribers()))
+    out += "disabled " + d.subscriber + " " + d.reason + "\n";
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(replayed_changes_rebuild_the_store) {
+  temp_dir dir;
+  auto source = open_store(dir.file("source"));
+  source->set_mirroring(true);
+  std::vector<mirrored_change> log;
+  auto commit = [&](const write_batch& b) {
+    auto r = source->commit(b);
+    BOOST_REQUIRE(r.status == write_status::ok);
+    BOOST_TEST(!r.changes.empty());
+    log.insert(log.end(), r.changes.begin(), r.changes.end());
+  };
+  write_batch first;
+  first.events = {make_new_event(1, {"a", "b"}), make_new_event(2, {"a"}), make_new_event(3, {})};
+  first.remembered = {{"client-1", 1700000000000}};
+  commit(first);
+  write_batch second;
+  auto retried = make_delivery("a", 2);
+  retried.attempts = 2;
+  retried.next_attempt_ms = 1700000005000;
+  second.updates = {retried};
+  second.finished = {{"b", 1}};
+  second.dead_lettered = {make_dlq("a", 1)};
+  second.status_changes = {{"b", true, "endpoint answered 410 Gone", 1700000001000}};
+  commit(second);
+  write_batch third;
+  third.dlq_requeued = {{"a", 1}};
+  third.remembered = {{"client-2", 1700000002000}};
+  third.pruning = {1700000001000, 10, 10}; // client-1 is older: pruned
+  commit(third);
+
+  auto replica = open_store(dir.file("replica"));
+  auto replayed = replica->apply_changes(log);
+  BOOST_REQUIRE_MESSAGE(replayed.status == write_status::ok, replayed.error);
+  BOOST_TEST(contents(*replica) == contents(*source));
+  BOOST_TEST(contents(*replica).find("id client-1") == std::string::npos);
+  BOOST_TEST(replica->last_event_seq() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(without_mirroring_nothing_is_recorded_and_unknown_changes_are_refused) {
+  temp_dir dir;
+  auto s = open_store(dir.file("s"));
+  write_batch b;
+  b.events = {make_new_event(1, {"a"})};
+  BOOST_TEST(s->commit(b).changes.empty());
+  mirrored_change bogus;
+  bogus.key = "zkey";
+  bogus.value = "v";
+  BOOST_TEST((s->apply_changes({bogus}).status == write_status::failed));
+  BOOST_TEST(must(s->count_pending_total()) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(partition_seqs_carry_partition_and_offset) {
+  auto seq = partitioned_store::seq_of(3, 1234);
+  BOOST_TEST(partitioned_store::partition_of(seq) == 3u);
+  BOOST_TEST(partitioned_store::offset_of(seq) == 1234);
+  BOOST_TEST(partitioned_store::seq_of(0, 0) > partitioned_store::partition_start(0));
+  BOOST_TEST(partitioned_store::seq_of(2, 0) > partitioned_store::seq_of(1, 999999));
+}
+
+BOOST_AUTO_TEST_CASE(a_partitioned_store_routes_by_partition_and_merges_reads) {
+  temp_dir dir;
+  partitioned_store s{dir.file("parts"), 64};
+  BOOST_REQUIRE_EQUAL(s.adopt(0), "");
+  BOOST_REQUIRE_EQUAL(s.adopt(2), "");
+  auto a0 = partitioned_store::seq_of(0, 10), a2 = partitioned_store::seq_of(2, 5),
+       stray = partitioned_store::seq_of(1, 7);
+  write_batch b;
+  b.events = {make_new_event(a0, {"billing"}), make_new_event(a2, {"billing", "audit"}),
+              make_new_event(stray, {"billing"})}; // partition 1 is not ours: dropped
+  b.remembered = {{"id-0", 1700000000000, 0}, {"id-2", 1700000000001, 2}};
+  b.status_changes = {{"audit", true, "disabled by operator", 1700000000000}};
+  auto r = s.commit(b);
+  BOOST_REQUIRE_MESSAGE(r.status == write_status::ok, r.error);
+  std::set<uint16_t> sources;
+  for (const auto& c : r.changes)
+    sources.insert(c.source);
+  BOOST_TEST((sources == std::set<uint16_t>{0, 2}));
+  BOOST_TEST(must(s.count_pending_total()) == 3u);
+  BOOST_TEST(must(s.count_pending("billing")) == 2u);
+  BOOST_TEST((must(s.pending_subscribers()) == std::vector<std::string>{"audit", "billing"}));
+  // Pages stay inside their partition.
+  auto p0 = must(s.read_pending("billing", partitioned_store::partition_start(0), 10));
+  BOOST_REQUIRE_EQUAL(p0.size(), 1u);
+  BOOST_TEST(p0[0].delivery.key.event_seq == a0);
+  BOOST_TEST(must(s.read_pending("billing", partitioned_store::partition_start(1), 10)).empty());
+  // Status changes reach every partition; ids keep theirs.
+  BOOST_TEST(must(s.partition(0)->disabled_subscribers()).size() == 1u);
+  BOOST_TEST(must(s.partition(2)->disabled_subscribers()).size() == 1u);
+  auto ids = must(s.recent_ids(0, 10));
+  BOOST_REQUIRE_EQUAL(ids.size(), 2u);
+  BOOST_TEST(ids[1].source == 2u);
+  // DLQ across partitions, in key order.
+  write_batch dl;
+  dl.dead_lettered = {make_dlq("billing", a2), make_dlq("billing", a0)};
+  BOOST_REQUIRE(s.commit(dl).status == write_status::ok);
+  auto dlq = must(s.list_dlq(std::string{"billing"}, std::nullopt, 10));
+  BOOST_REQUIRE_EQUAL(dlq.size(), 2u);
+  BOOST_TEST(dlq[0].key.event_seq == a0);
+  // Releasing a partition removes its store.
+  s.release(2);
+  BOOST_TEST(must(s.count_pending_total()) == 0u);
+  BOOST_TEST(!fs::exists(dir.file("parts") + "/p2"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
