@@ -15,15 +15,18 @@ struct backoff_config {
 };
 
 struct breaker_config {
-  uint32_t failure_threshold = 5;  // consecutive failures that open it
-  uint64_t cooldown_ms = 30000;    // first open period before a probe
+  // At volume (at least `min_requests` attempts in the last `rate_window_ms`)
+  // the breaker opens only when `failure_rate_percent` of them failed: a
+  // struggling endpoint fails some requests, a dead one fails all. Below that
+  // volume, `failure_threshold` consecutive failures open it. A
+  // failure_rate_percent of 0 turns the rate rule off: consecutive failures
+  // open it at any volume (the behaviour before the rate rule).
+  uint32_t failure_threshold = 5;
+  uint64_t cooldown_ms = 30000; // first open period before a probe
   uint64_t max_cooldown_ms = 600000;
-  // Also open when at least `failure_rate_percent` of the attempts in the
-  // last `rate_window_ms` failed, once there were `min_requests` of them.
-  // 0 turns the rate rule off.
-  double failure_rate_percent = 0;
+  double failure_rate_percent = 50;
   uint32_t min_requests = 20;
-  uint64_t rate_window_ms = 60000;
+  uint64_t rate_window_ms = 30000;
 };
 
 // Values a subscriber inherits unless it sets its own ("defaults" key).

@@ -5,8 +5,10 @@
 #include "delivery/circuit_breaker.hpp"
 #include "delivery/outcome.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 
 using namespace volley;
@@ -404,13 +406,151 @@ BOOST_AUTO_TEST_CASE(full_cycle_reports_every_transition_once) {
   BOOST_TEST((b.state() == breaker_state::closed));
 }
 
-BOOST_AUTO_TEST_CASE(failure_rate_rule_is_off_by_default) {
-  circuit_breaker b{breaker_cfg(3, 1000, 8000)};
-  for (int64_t t = 0; t < 2000; t += 2) { // 50 % failures, never two in a row
-    BOOST_TEST(!b.on_failure(t));
-    BOOST_TEST(!b.on_success(t + 1));
+BOOST_AUTO_TEST_CASE(rate_rule_defaults) {
+  breaker_config cfg;
+  BOOST_TEST(cfg.failure_rate_percent == 50.0);
+  BOOST_TEST(cfg.min_requests == 20u);
+  BOOST_TEST(cfg.rate_window_ms == 30000u);
+  BOOST_TEST(cfg.failure_threshold == 5u);
+}
+
+// The operator's case: 30 % of requests fail (503), 64 in flight, about 100
+// attempts a second, so 3,000 in a 30 s window. Runs of 5 failures happen
+// every few hundred attempts; at volume they must not open the breaker.
+BOOST_AUTO_TEST_CASE(never_opens_on_a_30_percent_failure_pattern_at_volume) {
+  for (uint64_t seed : {1, 2, 3, 4, 5}) {
+    circuit_breaker b{breaker_config{}};
+    std::mt19937_64 rng{seed};
+    std::bernoulli_distribution fails{0.3};
+    int64_t t = 0;
+    // Volume first: from a standing start the first 19 attempts are at low
+    // volume, where 5 failures in a row do open it (tested below).
+    for (int i = 0; i < 20; ++i, t += 10)
+      b.on_success(t);
+    int changes = 0, refused = 0;
+    uint32_t longest_run = 0;
+    for (int i = 0; i < 100000; ++i, t += 10) {
+      refused += b.admit(t) == admission::request ? 0 : 1;
+      changes += (fails(rng) ? b.on_failure(t) : b.on_success(t)) ? 1 : 0;
+      longest_run = std::max(longest_run, b.consecutive_failures());
+    }
+    BOOST_TEST_INFO("seed " << seed);
+    BOOST_TEST(changes == 0);
+    BOOST_TEST_INFO("seed " << seed);
+    BOOST_TEST(refused == 0);
+    BOOST_TEST_INFO("seed " << seed); // the old rule would have opened
+    BOOST_TEST(longest_run >= 5u);
+    BOOST_TEST((b.state() == breaker_state::closed));
   }
+}
+
+// After a healthy stretch at 100 attempts a second (3,000 in the window, 300
+// per slot) the endpoint fails every request. At 50 % the breaker opens once
+// the failures equal the successes left in the window: within half a window's
+// attempts plus one slot, N = 1,800 (here 1,500, 15 s).
+BOOST_AUTO_TEST_CASE(opens_within_half_a_window_on_total_failure_at_volume) {
+  circuit_breaker b{breaker_config{}};
+  int64_t t = 0;
+  for (; t < 60000; t += 10)
+    BOOST_REQUIRE(!b.on_success(t));
+  int failures = 0;
+  while (b.state() == breaker_state::closed && failures < 10000) {
+    b.on_failure(t);
+    ++failures;
+    t += 10;
+  }
+  BOOST_TEST((b.state() == breaker_state::open));
+  BOOST_TEST(failures <= 1800);
+  BOOST_TEST(failures > 1000); // the rate rule, not 5 in a row
+  BOOST_TEST_MESSAGE("opened after " << failures << " failures at volume");
+}
+
+BOOST_AUTO_TEST_CASE(total_failure_from_a_standing_start_opens_at_the_threshold) {
+  circuit_breaker b{breaker_config{}};
+  BOOST_TEST(fail_times(b, 4, 0) == 0);
+  BOOST_TEST(b.on_failure(10)); // 5 attempts in the window: low volume
+  BOOST_TEST((b.state() == breaker_state::open));
+}
+
+BOOST_AUTO_TEST_CASE(consecutive_failures_do_not_open_at_volume) {
+  circuit_breaker b{breaker_config{}};
+  for (int64_t t = 0; t < 100; ++t)
+    b.on_success(t);
+  BOOST_TEST(fail_times(b, 50, 200) == 0); // 50 of 150: a third
+  BOOST_TEST(b.consecutive_failures() == 50u);
   BOOST_TEST((b.state() == breaker_state::closed));
+  BOOST_TEST(fail_times(b, 50, 300) == 1); // 100 of 200: half
+  BOOST_TEST((b.state() == breaker_state::open));
+}
+
+// One attempt every 10 s: at most 3 in the 30 s window, never 20.
+BOOST_AUTO_TEST_CASE(consecutive_failures_open_at_low_volume) {
+  circuit_breaker b{breaker_config{}};
+  int64_t t = 0;
+  auto next = [&] { return t += 10000; };
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 4; ++i)
+      BOOST_TEST(!b.on_failure(next()));
+    BOOST_TEST(!b.on_success(next())); // a success in between: start over
+  }
+  BOOST_TEST(fail_times(b, 4, next()) == 0);
+  BOOST_TEST(b.on_failure(next()));
+  BOOST_TEST((b.state() == breaker_state::open));
+  BOOST_TEST(b.open_until_ms() == t + 30000);
+}
+
+BOOST_AUTO_TEST_CASE(rate_zero_is_the_old_rule_consecutive_failures_at_any_volume) {
+  auto cfg = breaker_cfg(5, 1000, 8000);
+  cfg.failure_rate_percent = 0;
+  circuit_breaker steady{cfg};
+  for (int64_t t = 0; t < 2000; t += 2) { // 50 % failures, never two in a row
+    BOOST_TEST(!steady.on_failure(t));
+    BOOST_TEST(!steady.on_success(t + 1));
+  }
+  BOOST_TEST((steady.state() == breaker_state::closed));
+
+  circuit_breaker busy{cfg};
+  for (int64_t t = 0; t < 1000; ++t)
+    busy.on_success(t); // volume does not matter
+  BOOST_TEST(fail_times(busy, 4, 1000) == 0);
+  BOOST_TEST(busy.on_failure(1000));
+  BOOST_TEST((busy.state() == breaker_state::open));
+}
+
+BOOST_AUTO_TEST_CASE(admit_tells_when_the_probe_goes_out) {
+  circuit_breaker b{breaker_cfg(2, 1000, 8000)};
+  BOOST_TEST((b.admit(0) == admission::request));
+  fail_times(b, 2, 0);
+  BOOST_TEST((b.admit(999) == admission::refused));
+  BOOST_TEST((b.admit(1000) == admission::probe));
+  BOOST_TEST((b.state() == breaker_state::half_open));
+  BOOST_TEST((b.admit(1000) == admission::refused)); // one probe only
+  BOOST_TEST(!b.try_acquire(1001));
+  BOOST_TEST(b.on_failure(1100)); // open again, cooldown 2000
+  BOOST_TEST((b.admit(3099) == admission::refused));
+  BOOST_TEST((b.admit(3100) == admission::probe));
+  BOOST_TEST(b.on_success(3200));
+  BOOST_TEST((b.admit(3200) == admission::request));
+  BOOST_TEST((b.admit(3200) == admission::request));
+}
+
+BOOST_AUTO_TEST_CASE(opened_at_volume_then_probe_failure_doubles_and_success_closes) {
+  circuit_breaker b{breaker_config{}};
+  int64_t t = 0;
+  for (int i = 0; i < 20; ++i, t += 10) // 50 % at volume
+    i % 2 ? b.on_failure(t) : b.on_success(t);
+  BOOST_REQUIRE((b.state() == breaker_state::open));
+  BOOST_TEST(b.cooldown_ms() == 30000u);
+  t = b.open_until_ms();
+  BOOST_TEST((b.admit(t) == admission::probe));
+  BOOST_TEST(b.on_failure(t + 50));
+  BOOST_TEST(b.cooldown_ms() == 60000u);
+  BOOST_TEST(b.open_until_ms() == t + 50 + 60000);
+  t = b.open_until_ms();
+  BOOST_TEST((b.admit(t) == admission::probe));
+  BOOST_TEST(b.on_success(t + 50));
+  BOOST_TEST((b.state() == breaker_state::closed));
+  BOOST_TEST(b.cooldown_ms() == 30000u);
 }
 
 BOOST_AUTO_TEST_CASE(failure_rate_opens_once_min_requests_are_reached) {
