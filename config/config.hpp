@@ -29,6 +29,15 @@ struct breaker_config {
   uint64_t rate_window_ms = 30000;
 };
 
+// Adaptive concurrency (delivery/concurrency_limit.hpp): how many requests a
+// subscriber keeps in flight, between 1 and its max_in_flight.
+struct concurrency_config {
+  bool adaptive = true;         // false: always max_in_flight
+  uint32_t initial = 4;         // the limit at start (capped at max_in_flight)
+  double decrease_factor = 0.5; // the limit is multiplied by this on overload
+  double latency_ratio = 3.0;   // latency this far above the baseline is overload; 0: off
+};
+
 // Values a subscriber inherits unless it sets its own ("defaults" key).
 struct delivery_defaults {
   uint32_t max_attempts = 8;
