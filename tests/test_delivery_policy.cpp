@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE delivery_policy
 #include <boost/test/unit_test.hpp>
 
+#include "delivery/auto_disable.hpp"
 #include "delivery/backoff.hpp"
 #include "delivery/circuit_breaker.hpp"
 #include "delivery/outcome.hpp"
@@ -609,6 +610,70 @@ BOOST_AUTO_TEST_CASE(failure_rate_window_restarts_after_the_breaker_opened) {
   // The failures that opened it do not count again.
   BOOST_TEST(!b.on_failure(1005));
   BOOST_TEST((b.state() == breaker_state::closed));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(auto_disable_after_hours)
+
+constexpr int64_t hour_ms = 3600 * 1000;
+const std::string reason_72h = "no successful delivery for 72 h (disable_after_hours)";
+
+BOOST_AUTO_TEST_CASE(off_at_zero_hours) {
+  auto_disable d{0};
+  for (int64_t h = 0; h <= 1000; ++h)
+    d.on_failure(h * hour_ms);
+  BOOST_TEST(!d.should_disable().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(disables_after_hours_of_failed_attempts) {
+  auto_disable d{72};
+  int64_t start = 1700000000000;
+  BOOST_TEST(!d.should_disable().has_value()); // no attempts at all
+  for (int64_t h = 0; h < 72; ++h) {
+    d.on_failure(start + h * hour_ms);
+    BOOST_TEST(!d.should_disable().has_value(), "after " << h << " h");
+  }
+  d.on_failure(start + 72 * hour_ms - 1);
+  BOOST_TEST(!d.should_disable().has_value());
+  d.on_failure(start + 72 * hour_ms);
+  BOOST_TEST(d.should_disable().value_or("") == reason_72h);
+  BOOST_TEST(d.failing_since_ms().value_or(0) == start);
+}
+
+BOOST_AUTO_TEST_CASE(a_success_starts_the_count_again) {
+  auto_disable d{72};
+  for (int64_t h = 0; h < 72; ++h)
+    d.on_failure(h * hour_ms);
+  d.on_success();
+  BOOST_TEST(!d.failing_since_ms().has_value());
+  d.on_failure(72 * hour_ms);
+  d.on_failure(143 * hour_ms);
+  BOOST_TEST(!d.should_disable().has_value());
+  d.on_failure(144 * hour_ms);
+  BOOST_TEST(d.should_disable().value_or("") == reason_72h);
+  d.on_success(); // a success before the caller acted: not due any more
+  BOOST_TEST(!d.should_disable().has_value());
+}
+
+// Hours without attempts are not hours of failure: the period runs from the
+// first failure after the last success.
+BOOST_AUTO_TEST_CASE(silence_is_not_failure) {
+  auto_disable d{72};
+  d.on_success();
+  d.on_failure(100 * hour_ms); // the first attempt in 100 h
+  BOOST_TEST(!d.should_disable().has_value());
+  d.on_failure(171 * hour_ms);
+  BOOST_TEST(!d.should_disable().has_value());
+  d.on_failure(172 * hour_ms);
+  BOOST_TEST(d.should_disable().value_or("") == reason_72h);
+}
+
+BOOST_AUTO_TEST_CASE(reason_names_the_hours_and_the_key) {
+  auto_disable d{1};
+  d.on_failure(0);
+  d.on_failure(hour_ms);
+  BOOST_TEST(d.should_disable().value_or("") == "no successful delivery for 1 h (disable_after_hours)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
