@@ -45,6 +45,8 @@ struct delivery_defaults {
   uint32_t max_in_flight = 64;
   backoff_config backoff;
   breaker_config breaker;
+  concurrency_config concurrency;
+  uint32_t disable_after_hours = 0; // no success while attempts failed this long: disable; 0: never
 };
 
 struct subscriber_config {
@@ -58,6 +60,8 @@ struct subscriber_config {
   double rate_limit_per_s = 0; // 0: unlimited
   backoff_config backoff;
   breaker_config breaker;
+  concurrency_config concurrency;
+  uint32_t disable_after_hours = 0;
   bool tls_insecure = false;
   bool enabled = true;
 };
