@@ -208,45 +208,19 @@ BOOST_AUTO_TEST_CASE(breaker_concurrency_and_disable_defaults) {
   BOOST_TEST(sub.disable_after_hours == 0u); // off
 }
 
-BOOST_AUTO_TEST_CASE(concurrency_and_disable_inherit_like_backoff) {
-  auto result = parse_config(R"({
-    "defaults": {"concurrency": {"initial": 8, "latency_ratio": 0},
-                 "breaker": {"failure_rate_percent": 0},
-                 "disable_after_hours": 72},
-    "subscribers": [
-      {"name": "plain", "url": "http://a.example/"},
-      {"name": "custom", "url": "http://b.example/", "disable_after_hours": 0,
-       "concurrency": {"decrease_factor": 0.7}, "breaker": {"min_requests": 50}}
-    ]
-  })");
-  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
-  const auto& plain = result.value->subscribers.at(0);
-  BOOST_TEST(plain.concurrency.adaptive);
-  BOOST_TEST(plain.concurrency.initial == 8u);
-  BOOST_TEST(plain.concurrency.decrease_factor == 0.5);
-  BOOST_TEST(plain.concurrency.latency_ratio == 0.0);
-  BOOST_TEST(plain.breaker.failure_rate_percent == 0.0);
-  BOOST_TEST(plain.disable_after_hours == 72u);
-
-  const auto& custom = result.value->subscribers.at(1);
-  BOOST_TEST(custom.concurrency.initial == 8u);          // from defaults
-  BOOST_TEST(custom.concurrency.latency_ratio == 0.0);   // from defaults
-  BOOST_TEST(custom.concurrency.decrease_factor == 0.7);
-  BOOST_TEST(custom.breaker.failure_rate_percent == 0.0); // from defaults
-  BOOST_TEST(custom.breaker.min_requests == 50u);
-  BOOST_TEST(custom.disable_after_hours == 0u);
-}
-
 BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {
   auto result = parse_config(R"({
     "defaults": {"max_attempts": 3, "timeout_ms": 2000, "max_in_flight": 4,
                  "backoff": {"base_ms": 100, "max_ms": 1000, "jitter": 0},
                  "breaker": {"failure_threshold": 7, "cooldown_ms": 50,
-                             "max_cooldown_ms": 500}},
+                             "max_cooldown_ms": 500, "failure_rate_percent": 0},
+                 "concurrency": {"initial": 8, "latency_ratio": 0},
+                 "disable_after_hours": 72},
     "subscribers": [
       {"name": "plain", "url": "http://a.example/"},
       {"name": "custom", "url": "http://b.example/", "max_attempts": 10,
-       "backoff": {"base_ms": 200}, "breaker": {"cooldown_ms": 60}}
+       "backoff": {"base_ms": 200}, "breaker": {"cooldown_ms": 60, "min_requests": 50},
+       "concurrency": {"decrease_factor": 0.7}, "disable_after_hours": 0}
     ]
   })");
   BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
@@ -260,6 +234,12 @@ BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {
   BOOST_TEST(plain.breaker.failure_threshold == 7u);
   BOOST_TEST(plain.breaker.cooldown_ms == 50u);
   BOOST_TEST(plain.breaker.max_cooldown_ms == 500u);
+  BOOST_TEST(plain.breaker.failure_rate_percent == 0.0);
+  BOOST_TEST(plain.concurrency.adaptive);
+  BOOST_TEST(plain.concurrency.initial == 8u);
+  BOOST_TEST(plain.concurrency.decrease_factor == 0.5);
+  BOOST_TEST(plain.concurrency.latency_ratio == 0.0);
+  BOOST_TEST(plain.disable_after_hours == 72u);
 
   const auto& custom = result.value->subscribers.at(1);
   BOOST_TEST(custom.max_attempts == 10u);
@@ -271,6 +251,12 @@ BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {
   BOOST_TEST(custom.breaker.failure_threshold == 7u);
   BOOST_TEST(custom.breaker.cooldown_ms == 60u);
   BOOST_TEST(custom.breaker.max_cooldown_ms == 500u);
+  BOOST_TEST(custom.breaker.failure_rate_percent == 0.0); // from defaults
+  BOOST_TEST(custom.breaker.min_requests == 50u);
+  BOOST_TEST(custom.concurrency.initial == 8u);        // from defaults
+  BOOST_TEST(custom.concurrency.latency_ratio == 0.0); // from defaults
+  BOOST_TEST(custom.concurrency.decrease_factor == 0.7);
+  BOOST_TEST(custom.disable_after_hours == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(example_file_loads) {
