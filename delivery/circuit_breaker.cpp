@@ -71,6 +71,11 @@ bool circuit_breaker::should_open(int64_t now_ms) const {
 }
 
 bool circuit_breaker::on_success(int64_t now_ms) {
+  // Open, every result is of a request sent before it opened. With many in
+  // flight some of those succeed even when most fail; closing on them undid
+  // the rate rule within milliseconds. Only the probe decides.
+  if (state_ == breaker_state::open)
+    return false;
   record(now_ms, false);
   consecutive_failures_ = 0;
   probe_in_flight_ = false;

@@ -384,6 +384,24 @@ BOOST_AUTO_TEST_CASE(late_failure_while_open_changes_nothing) {
   BOOST_TEST(b.cooldown_ms() == 1000u);
 }
 
+// 64 in flight at 60 % failures: the breaker opens on the rate while 40 % of
+// the flight is still to succeed. Those successes must not close it.
+BOOST_AUTO_TEST_CASE(late_successes_while_open_change_nothing) {
+  circuit_breaker b{breaker_config{}};
+  for (int i = 0; i < 40 && b.state() == breaker_state::closed; ++i)
+    i % 5 < 3 ? b.on_failure(i) : b.on_success(i);
+  BOOST_REQUIRE((b.state() == breaker_state::open));
+  auto until = b.open_until_ms();
+  auto failures = b.consecutive_failures();
+  for (int i = 0; i < 30; ++i)
+    BOOST_TEST(!b.on_success(100 + i));
+  BOOST_TEST((b.state() == breaker_state::open));
+  BOOST_TEST(b.open_until_ms() == until);
+  BOOST_TEST(b.consecutive_failures() == failures);
+  BOOST_TEST((b.admit(until - 1) == admission::refused));
+  BOOST_TEST((b.admit(until) == admission::probe));
+}
+
 BOOST_AUTO_TEST_CASE(cooldown_cap_below_cooldown_keeps_the_cooldown) {
   circuit_breaker b{breaker_cfg(1, 2000, 500)};
   b.on_failure(0);
