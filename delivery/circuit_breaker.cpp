@@ -71,10 +71,12 @@ bool circuit_breaker::should_open(int64_t now_ms) const {
 }
 
 bool circuit_breaker::on_success(int64_t now_ms) {
-  // Open, every result is of a request sent before it opened. With many in
-  // flight some of those succeed even when most fail; closing on them undid
-  // the rate rule within milliseconds. Only the probe decides.
-  if (state_ == breaker_state::open)
+  // Open, every result is of a request sent before it opened. A rate that
+  // opened it already weighed such successes: closing on them undid the rate
+  // rule within milliseconds with many in flight. Only the probe decides.
+  // Without the rate rule a success still closes it: "none succeed" was the
+  // reason it opened (the old behaviour, kept exactly).
+  if (state_ == breaker_state::open && rate_rule_on())
     return false;
   record(now_ms, false);
   consecutive_failures_ = 0;

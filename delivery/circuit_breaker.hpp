@@ -41,8 +41,9 @@ public:
   bool try_acquire(int64_t now_ms) { return admit(now_ms) != admission::refused; }
 
   // The result of a request that admit allowed. Return true when the state
-  // changed (the caller logs transitions). While open they change nothing:
-  // those requests were sent before it opened.
+  // changed (the caller logs transitions). While open, results are of
+  // requests sent before it opened: failures change nothing, nor do
+  // successes unless the rate rule is off.
   bool on_success(int64_t now_ms);
   bool on_failure(int64_t now_ms);
 

@@ -402,6 +402,16 @@ BOOST_AUTO_TEST_CASE(late_successes_while_open_change_nothing) {
   BOOST_TEST((b.admit(until) == admission::probe));
 }
 
+// The old behaviour, kept exactly: a success contradicts "none succeed".
+BOOST_AUTO_TEST_CASE(without_the_rate_rule_a_late_success_closes_it) {
+  auto cfg = breaker_cfg(2, 1000, 8000);
+  cfg.failure_rate_percent = 0;
+  circuit_breaker b{cfg};
+  BOOST_TEST(fail_times(b, 2, 0) == 1);
+  BOOST_TEST(b.on_success(10));
+  BOOST_TEST((b.state() == breaker_state::closed));
+}
+
 BOOST_AUTO_TEST_CASE(cooldown_cap_below_cooldown_keeps_the_cooldown) {
   circuit_breaker b{breaker_cfg(1, 2000, 500)};
   b.on_failure(0);
