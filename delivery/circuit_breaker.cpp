@@ -13,23 +13,23 @@ const char* to_string(breaker_state state) {
   return "closed";
 }
 
-admission circuit_breaker::admit(int64_t now_ms) {
+breaker_admission circuit_breaker::admit(int64_t now_ms) {
   switch (state_) {
     case breaker_state::closed:
-      return admission::request;
+      return breaker_admission::request;
     case breaker_state::open:
       if (now_ms < open_until_ms_)
-        return admission::refused;
+        return breaker_admission::refused;
       state_ = breaker_state::half_open;
       probe_in_flight_ = true;
-      return admission::probe;
+      return breaker_admission::probe;
     case breaker_state::half_open:
       if (probe_in_flight_)
-        return admission::refused;
+        return breaker_admission::refused;
       probe_in_flight_ = true;
-      return admission::probe;
+      return breaker_admission::probe;
   }
-  return admission::refused;
+  return breaker_admission::refused;
 }
 
 int64_t circuit_breaker::slot_index(int64_t now_ms) const {

@@ -25,7 +25,7 @@ enum class breaker_state { closed, open, half_open };
 const char* to_string(breaker_state state);
 
 // What admit() decided for one request.
-enum class admission {
+enum class breaker_admission {
   refused, // open, or half-open with the probe out: wait
   request, // closed: go
   probe,   // open -> half_open: this request is the probe (log breaker_half_open)
@@ -36,9 +36,9 @@ public:
   explicit circuit_breaker(breaker_config cfg) : cfg_(cfg), cooldown_ms_(cfg.cooldown_ms) {}
 
   // May a request start now? In half-open, once: the probe.
-  admission admit(int64_t now_ms);
+  breaker_admission admit(int64_t now_ms);
   // admit() for callers that need not know about the probe.
-  bool try_acquire(int64_t now_ms) { return admit(now_ms) != admission::refused; }
+  bool try_acquire(int64_t now_ms) { return admit(now_ms) != breaker_admission::refused; }
 
   // The result of a request that admit allowed. Return true when the state
   // changed (the caller logs transitions). While open, results are of

@@ -398,8 +398,8 @@ BOOST_AUTO_TEST_CASE(late_successes_while_open_change_nothing) {
   BOOST_TEST((b.state() == breaker_state::open));
   BOOST_TEST(b.open_until_ms() == until);
   BOOST_TEST(b.consecutive_failures() == failures);
-  BOOST_TEST((b.admit(until - 1) == admission::refused));
-  BOOST_TEST((b.admit(until) == admission::probe));
+  BOOST_TEST((b.admit(until - 1) == breaker_admission::refused));
+  BOOST_TEST((b.admit(until) == breaker_admission::probe));
 }
 
 // The old behaviour, kept exactly: a success contradicts "none succeed".
@@ -459,7 +459,7 @@ BOOST_AUTO_TEST_CASE(never_opens_on_a_30_percent_failure_pattern_at_volume) {
     int changes = 0, refused = 0;
     uint32_t longest_run = 0;
     for (int i = 0; i < 100000; ++i, t += 10) {
-      refused += b.admit(t) == admission::request ? 0 : 1;
+      refused += b.admit(t) == breaker_admission::request ? 0 : 1;
       changes += (fails(rng) ? b.on_failure(t) : b.on_success(t)) ? 1 : 0;
       longest_run = std::max(longest_run, b.consecutive_failures());
     }
@@ -548,19 +548,19 @@ BOOST_AUTO_TEST_CASE(rate_zero_is_the_old_rule_consecutive_failures_at_any_volum
 
 BOOST_AUTO_TEST_CASE(admit_tells_when_the_probe_goes_out) {
   circuit_breaker b{breaker_cfg(2, 1000, 8000)};
-  BOOST_TEST((b.admit(0) == admission::request));
+  BOOST_TEST((b.admit(0) == breaker_admission::request));
   fail_times(b, 2, 0);
-  BOOST_TEST((b.admit(999) == admission::refused));
-  BOOST_TEST((b.admit(1000) == admission::probe));
+  BOOST_TEST((b.admit(999) == breaker_admission::refused));
+  BOOST_TEST((b.admit(1000) == breaker_admission::probe));
   BOOST_TEST((b.state() == breaker_state::half_open));
-  BOOST_TEST((b.admit(1000) == admission::refused)); // one probe only
+  BOOST_TEST((b.admit(1000) == breaker_admission::refused)); // one probe only
   BOOST_TEST(!b.try_acquire(1001));
   BOOST_TEST(b.on_failure(1100)); // open again, cooldown 2000
-  BOOST_TEST((b.admit(3099) == admission::refused));
-  BOOST_TEST((b.admit(3100) == admission::probe));
+  BOOST_TEST((b.admit(3099) == breaker_admission::refused));
+  BOOST_TEST((b.admit(3100) == breaker_admission::probe));
   BOOST_TEST(b.on_success(3200));
-  BOOST_TEST((b.admit(3200) == admission::request));
-  BOOST_TEST((b.admit(3200) == admission::request));
+  BOOST_TEST((b.admit(3200) == breaker_admission::request));
+  BOOST_TEST((b.admit(3200) == breaker_admission::request));
 }
 
 BOOST_AUTO_TEST_CASE(opened_at_volume_then_probe_failure_doubles_and_success_closes) {
@@ -571,12 +571,12 @@ BOOST_AUTO_TEST_CASE(opened_at_volume_then_probe_failure_doubles_and_success_clo
   BOOST_REQUIRE((b.state() == breaker_state::open));
   BOOST_TEST(b.cooldown_ms() == 30000u);
   t = b.open_until_ms();
-  BOOST_TEST((b.admit(t) == admission::probe));
+  BOOST_TEST((b.admit(t) == breaker_admission::probe));
   BOOST_TEST(b.on_failure(t + 50));
   BOOST_TEST(b.cooldown_ms() == 60000u);
   BOOST_TEST(b.open_until_ms() == t + 50 + 60000);
   t = b.open_until_ms();
-  BOOST_TEST((b.admit(t) == admission::probe));
+  BOOST_TEST((b.admit(t) == breaker_admission::probe));
   BOOST_TEST(b.on_success(t + 50));
   BOOST_TEST((b.state() == breaker_state::closed));
   BOOST_TEST(b.cooldown_ms() == 30000u);
