@@ -15,15 +15,27 @@ struct backoff_config {
 };
 
 struct breaker_config {
-  uint32_t failure_threshold = 5;  // consecutive failures that open it
-  uint64_t cooldown_ms = 30000;    // first open period before a probe
+  // At volume (at least `min_requests` attempts in the last `rate_window_ms`)
+  // the breaker opens only when `failure_rate_percent` of them failed: a
+  // struggling endpoint fails some requests, a dead one fails all. Below that
+  // volume, `failure_threshold` consecutive failures open it. A
+  // failure_rate_percent of 0 turns the rate rule off: consecutive failures
+  // open it at any volume (the behaviour before the rate rule).
+  uint32_t failure_threshold = 5;
+  uint64_t cooldown_ms = 30000; // first open period before a probe
   uint64_t max_cooldown_ms = 600000;
-  // Also open when at least `failure_rate_percent` of the attempts in the
-  // last `rate_window_ms` failed, once there were `min_requests` of them.
-  // 0 turns the rate rule off.
-  double failure_rate_percent = 0;
+  double failure_rate_percent = 50;
   uint32_t min_requests = 20;
-  uint64_t rate_window_ms = 60000;
+  uint64_t rate_window_ms = 30000;
+};
+
+// Adaptive concurrency (delivery/concurrency_limit.hpp): how many requests a
+// subscriber keeps in flight, between 1 and its max_in_flight.
+struct concurrency_config {
+  bool adaptive = true;         // false: always max_in_flight
+  uint32_t initial = 4;         // the limit at start (capped at max_in_flight)
+  double decrease_factor = 0.5; // the limit is multiplied by this on overload
+  double latency_ratio = 3.0;   // latency this far above the baseline is overload; 0: off
 };
 
 // Values a subscriber inherits unless it sets its own ("defaults" key).
@@ -33,6 +45,8 @@ struct delivery_defaults {
   uint32_t max_in_flight = 64;
   backoff_config backoff;
   breaker_config breaker;
+  concurrency_config concurrency;
+  uint32_t disable_after_hours = 0; // no success while attempts failed this long: disable; 0: never
 };
 
 struct subscriber_config {
@@ -46,6 +60,8 @@ struct subscriber_config {
   double rate_limit_per_s = 0; // 0: unlimited
   backoff_config backoff;
   breaker_config breaker;
+  concurrency_config concurrency;
+  uint32_t disable_after_hours = 0;
   bool tls_insecure = false;
   bool enabled = true;
 };

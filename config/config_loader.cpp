@@ -22,6 +22,8 @@ namespace volley {
 namespace {
 
 constexpr uint64_t max_dedup_window_s = 365 * 24 * 3600;
+constexpr uint32_t max_disable_after_hours = 365 * 24;
+constexpr double min_latency_ratio = 1.5;
 
 using json = rapidjson::Value;
 using error_list = std::vector<config_error>;
@@ -415,6 +417,19 @@ private:
                 + ")");
   }
 
+  void parse_concurrency(const json& value, const std::string& path, concurrency_config& out) {
+    object_reader r(value, path, errors_);
+    r.read_bool("adaptive", out.adaptive);
+    r.read_integer("initial", out.initial);
+    r.read_number("decrease_factor", out.decrease_factor, 0.1, 0.9);
+    r.read_number("latency_ratio", out.latency_ratio, 0, 100);
+    // Closer to 1, ordinary jitter would read as overload.
+    if (r.has("latency_ratio") && out.latency_ratio > 0 && out.latency_ratio < min_latency_ratio)
+      r.error("latency_ratio", "must be 0 (latency ignored) or at least "
+                                 + format_number(min_latency_ratio) + ", got "
+                                 + format_number(out.latency_ratio));
+  }
+
   void parse_defaults(const json& value, delivery_defaults& out) {
     object_reader r(value, "defaults", errors_);
     r.read_integer("max_attempts", out.max_attempts);
@@ -424,6 +439,9 @@ private:
       parse_backoff(*v, "defaults.backoff", out.backoff);
     if (auto v = r.find_object("breaker"))
       parse_breaker(*v, "defaults.breaker", out.breaker);
+    if (auto v = r.find_object("concurrency"))
+      parse_concurrency(*v, "defaults.concurrency", out.concurrency);
+    r.read_integer("disable_after_hours", out.disable_after_hours, 0, max_disable_after_hours);
   }
 
   void parse_priority_rules(const json& array, std::vector<priority_rule>& out) {
@@ -479,6 +497,8 @@ private:
     sub.max_in_flight = defaults.max_in_flight;
     sub.backoff = defaults.backoff;
     sub.breaker = defaults.breaker;
+    sub.concurrency = defaults.concurrency;
+    sub.disable_after_hours = defaults.disable_after_hours;
 
     name_paths_.push_back(r.path_of("name"));
     if (!r.has("name"))
@@ -527,6 +547,9 @@ private:
       parse_backoff(*v, r.path_of("backoff"), sub.backoff);
     if (auto v = r.find_object("breaker"))
       parse_breaker(*v, r.path_of("breaker"), sub.breaker);
+    if (auto v = r.find_object("concurrency"))
+      parse_concurrency(*v, r.path_of("concurrency"), sub.concurrency);
+    r.read_integer("disable_after_hours", sub.disable_after_hours, 0, max_disable_after_hours);
     r.read_bool("tls_insecure", sub.tls_insecure);
     r.read_bool("enabled", sub.enabled);
     return sub;

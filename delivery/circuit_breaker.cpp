@@ -13,30 +13,34 @@ const char* to_string(breaker_state state) {
   return "closed";
 }
 
-bool circuit_breaker::try_acquire(int64_t now_ms) {
+breaker_admission circuit_breaker::admit(int64_t now_ms) {
   switch (state_) {
     case breaker_state::closed:
-      return true;
+      return breaker_admission::request;
     case breaker_state::open:
       if (now_ms < open_until_ms_)
-        return false;
+        return breaker_admission::refused;
       state_ = breaker_state::half_open;
       probe_in_flight_ = true;
-      return true;
+      return breaker_admission::probe;
     case breaker_state::half_open:
       if (probe_in_flight_)
-        return false;
+        return breaker_admission::refused;
       probe_in_flight_ = true;
-      return true;
+      return breaker_admission::probe;
   }
-  return false;
+  return breaker_admission::refused;
+}
+
+int64_t circuit_breaker::slot_index(int64_t now_ms) const {
+  auto slot_ms = std::max<int64_t>(static_cast<int64_t>(cfg_.rate_window_ms / rate_.size()), 1);
+  return now_ms / slot_ms;
 }
 
 void circuit_breaker::record(int64_t now_ms, bool failed) {
-  if (cfg_.failure_rate_percent <= 0)
+  if (!rate_rule_on())
     return;
-  auto slot_ms = std::max<int64_t>(static_cast<int64_t>(cfg_.rate_window_ms / rate_.size()), 1);
-  auto index = now_ms / slot_ms;
+  auto index = slot_index(now_ms);
   auto& s = rate_[static_cast<size_t>(index) % rate_.size()];
   if (s.index != index)
     s = rate_slot{index, 0, 0};
@@ -44,22 +48,36 @@ void circuit_breaker::record(int64_t now_ms, bool failed) {
   s.failures += failed ? 1 : 0;
 }
 
-bool circuit_breaker::failure_rate_exceeded(int64_t now_ms) const {
-  if (cfg_.failure_rate_percent <= 0)
-    return false;
-  auto slot_ms = std::max<int64_t>(static_cast<int64_t>(cfg_.rate_window_ms / rate_.size()), 1);
-  auto newest = now_ms / slot_ms;
-  uint64_t attempts = 0, failures = 0;
+circuit_breaker::window_counts circuit_breaker::counts(int64_t now_ms) const {
+  auto newest = slot_index(now_ms);
+  window_counts out;
   for (const auto& s : rate_)
     if (s.index > newest - static_cast<int64_t>(rate_.size()) && s.index <= newest) {
-      attempts += s.attempts;
-      failures += s.failures;
+      out.attempts += s.attempts;
+      out.failures += s.failures;
     }
-  return attempts >= cfg_.min_requests && attempts > 0 &&
-         100.0 * static_cast<double>(failures) >= cfg_.failure_rate_percent * static_cast<double>(attempts);
+  return out;
+}
+
+// Called closed, after the failure was recorded.
+bool circuit_breaker::should_open(int64_t now_ms) const {
+  if (rate_rule_on()) {
+    auto c = counts(now_ms);
+    if (c.attempts >= cfg_.min_requests)
+      return 100.0 * static_cast<double>(c.failures) >=
+             cfg_.failure_rate_percent * static_cast<double>(c.attempts);
+  }
+  return consecutive_failures_ >= cfg_.failure_threshold;
 }
 
 bool circuit_breaker::on_success(int64_t now_ms) {
+  // Open, every result is of a request sent before it opened. A rate that
+  // opened it already weighed such successes: closing on them undid the rate
+  // rule within milliseconds with many in flight. Only the probe decides.
+  // Without the rate rule a success still closes it: "none succeed" was the
+  // reason it opened (the old behaviour, kept exactly).
+  if (state_ == breaker_state::open && rate_rule_on())
+    return false;
   record(now_ms, false);
   consecutive_failures_ = 0;
   probe_in_flight_ = false;
@@ -75,7 +93,7 @@ bool circuit_breaker::on_failure(int64_t now_ms) {
   record(now_ms, true);
   switch (state_) {
     case breaker_state::closed:
-      if (consecutive_failures_ < cfg_.failure_threshold && !failure_rate_exceeded(now_ms))
+      if (!should_open(now_ms))
         return false;
       open(now_ms);
       return true;

@@ -136,7 +136,11 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
                      "events": [], "secrets": ["whsec_Zm9vYmFy", "plain"],
                      "rate_limit_per_s": 2.5, "tls_insecure": true, "enabled": false,
                      "breaker": {"failure_threshold": 2, "cooldown_ms": 10,
-                                 "max_cooldown_ms": 10}}]
+                                 "max_cooldown_ms": 10, "failure_rate_percent": 75,
+                                 "min_requests": 40, "rate_window_ms": 5000},
+                     "concurrency": {"adaptive": false, "initial": 16,
+                                     "decrease_factor": 0.8, "latency_ratio": 0},
+                     "disable_after_hours": 72}]
   })");
   BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
   const auto& cfg = *result.value;
@@ -178,6 +182,30 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
   BOOST_TEST(sub.breaker.failure_threshold == 2u);
   BOOST_TEST(sub.breaker.cooldown_ms == 10u);
   BOOST_TEST(sub.breaker.max_cooldown_ms == 10u);
+  BOOST_TEST(sub.breaker.failure_rate_percent == 75.0);
+  BOOST_TEST(sub.breaker.min_requests == 40u);
+  BOOST_TEST(sub.breaker.rate_window_ms == 5000u);
+  BOOST_TEST(!sub.concurrency.adaptive);
+  BOOST_TEST(sub.concurrency.initial == 16u);
+  BOOST_TEST(sub.concurrency.decrease_factor == 0.8);
+  BOOST_TEST(sub.concurrency.latency_ratio == 0.0);
+  BOOST_TEST(sub.disable_after_hours == 72u);
+}
+
+BOOST_AUTO_TEST_CASE(breaker_concurrency_and_disable_defaults) {
+  auto result = parse_config(with_subscriber(""));
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+  const auto& sub = result.value->subscribers.at(0);
+  // A 30 % failure pattern at volume must not open the breaker.
+  BOOST_TEST(sub.breaker.failure_rate_percent == 50.0);
+  BOOST_TEST(sub.breaker.min_requests == 20u);
+  BOOST_TEST(sub.breaker.rate_window_ms == 30000u);
+  BOOST_TEST(sub.breaker.failure_threshold == 5u);
+  BOOST_TEST(sub.concurrency.adaptive);
+  BOOST_TEST(sub.concurrency.initial == 4u);
+  BOOST_TEST(sub.concurrency.decrease_factor == 0.5);
+  BOOST_TEST(sub.concurrency.latency_ratio == 3.0);
+  BOOST_TEST(sub.disable_after_hours == 0u); // off
 }
 
 BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {
@@ -185,11 +213,14 @@ BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {
     "defaults": {"max_attempts": 3, "timeout_ms": 2000, "max_in_flight": 4,
                  "backoff": {"base_ms": 100, "max_ms": 1000, "jitter": 0},
                  "breaker": {"failure_threshold": 7, "cooldown_ms": 50,
-                             "max_cooldown_ms": 500}},
+                             "max_cooldown_ms": 500, "failure_rate_percent": 0},
+                 "concurrency": {"initial": 8, "latency_ratio": 0},
+                 "disable_after_hours": 72},
     "subscribers": [
       {"name": "plain", "url": "http://a.example/"},
       {"name": "custom", "url": "http://b.example/", "max_attempts": 10,
-       "backoff": {"base_ms": 200}, "breaker": {"cooldown_ms": 60}}
+       "backoff": {"base_ms": 200}, "breaker": {"cooldown_ms": 60, "min_requests": 50},
+       "concurrency": {"decrease_factor": 0.7}, "disable_after_hours": 0}
     ]
   })");
   BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
@@ -203,6 +234,12 @@ BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {
   BOOST_TEST(plain.breaker.failure_threshold == 7u);
   BOOST_TEST(plain.breaker.cooldown_ms == 50u);
   BOOST_TEST(plain.breaker.max_cooldown_ms == 500u);
+  BOOST_TEST(plain.breaker.failure_rate_percent == 0.0);
+  BOOST_TEST(plain.concurrency.adaptive);
+  BOOST_TEST(plain.concurrency.initial == 8u);
+  BOOST_TEST(plain.concurrency.decrease_factor == 0.5);
+  BOOST_TEST(plain.concurrency.latency_ratio == 0.0);
+  BOOST_TEST(plain.disable_after_hours == 72u);
 
   const auto& custom = result.value->subscribers.at(1);
   BOOST_TEST(custom.max_attempts == 10u);
@@ -214,6 +251,12 @@ BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {
   BOOST_TEST(custom.breaker.failure_threshold == 7u);
   BOOST_TEST(custom.breaker.cooldown_ms == 60u);
   BOOST_TEST(custom.breaker.max_cooldown_ms == 500u);
+  BOOST_TEST(custom.breaker.failure_rate_percent == 0.0); // from defaults
+  BOOST_TEST(custom.breaker.min_requests == 50u);
+  BOOST_TEST(custom.concurrency.initial == 8u);        // from defaults
+  BOOST_TEST(custom.concurrency.latency_ratio == 0.0); // from defaults
+  BOOST_TEST(custom.concurrency.decrease_factor == 0.7);
+  BOOST_TEST(custom.disable_after_hours == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(example_file_loads) {
@@ -278,6 +321,10 @@ BOOST_AUTO_TEST_CASE(unknown_keys_at_every_level) {
      "subscribers[0].backoff.maxms", "unknown key"},
     {with_subscriber(R"("breaker": {"threshold": 2})"), "subscribers[0].breaker.threshold",
      "unknown key"},
+    {R"({"defaults": {"concurrency": {"inital": 2}}})", "defaults.concurrency.inital",
+     "unknown key; expected one of: adaptive, initial, decrease_factor, latency_ratio"},
+    {with_subscriber(R"("concurrency": {"max": 2})"), "subscribers[0].concurrency.max",
+     "unknown key"},
   });
   // The message lists what was expected, so a typo is easy to spot.
   auto result = parse_config(R"({"ingress": {"prot": 1}})");
@@ -310,6 +357,15 @@ BOOST_AUTO_TEST_CASE(wrong_types) {
     {with_subscriber(R"("backoff": 5)"), "subscribers[0].backoff", "must be an object"},
     {with_subscriber(R"("rate_limit_per_s": "fast")"), "subscribers[0].rate_limit_per_s",
      "must be a number"},
+    {with_subscriber(R"("concurrency": true)"), "subscribers[0].concurrency",
+     "must be an object, got true"},
+    {R"({"defaults": {"concurrency": []}})", "defaults.concurrency", "must be an object"},
+    {with_subscriber(R"("concurrency": {"adaptive": "yes"})"),
+     "subscribers[0].concurrency.adaptive", "must be a boolean"},
+    {with_subscriber(R"("concurrency": {"initial": 2.5})"),
+     "subscribers[0].concurrency.initial", "must be a positive integer, got 2.5"},
+    {with_subscriber(R"("disable_after_hours": "72")"), "subscribers[0].disable_after_hours",
+     "must be an integer between 0 and 8760, got a string"},
   });
 }
 
@@ -356,6 +412,28 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
      "at least 0"},
     {with_subscriber(R"("backoff": {"base_ms": 0})"), "subscribers[0].backoff.base_ms",
      "positive integer"},
+    {R"({"defaults": {"breaker": {"failure_rate_percent": 101}}})",
+     "defaults.breaker.failure_rate_percent", "between 0 and 100, got 101"},
+    {with_subscriber(R"("breaker": {"min_requests": 0})"), "subscribers[0].breaker.min_requests",
+     "positive integer"},
+    {with_subscriber(R"("breaker": {"rate_window_ms": 0})"),
+     "subscribers[0].breaker.rate_window_ms", "positive integer"},
+    {R"({"defaults": {"concurrency": {"initial": 0}}})", "defaults.concurrency.initial",
+     "must be a positive integer, got 0"},
+    {R"({"defaults": {"concurrency": {"decrease_factor": 1}}})",
+     "defaults.concurrency.decrease_factor", "between 0.1 and 0.9, got 1"},
+    {with_subscriber(R"("concurrency": {"decrease_factor": 0})"),
+     "subscribers[0].concurrency.decrease_factor", "between 0.1 and 0.9, got 0"},
+    {with_subscriber(R"("concurrency": {"latency_ratio": 1.2})"),
+     "subscribers[0].concurrency.latency_ratio", "must be 0 (latency ignored) or at least 1.5, got 1.2"},
+    {with_subscriber(R"("concurrency": {"latency_ratio": -1})"),
+     "subscribers[0].concurrency.latency_ratio", "between 0 and 100, got -1"},
+    {R"({"defaults": {"concurrency": {"latency_ratio": 101}}})",
+     "defaults.concurrency.latency_ratio", "between 0 and 100, got 101"},
+    {R"({"defaults": {"disable_after_hours": 8761}})", "defaults.disable_after_hours",
+     "between 0 and 8760, got 8761"},
+    {with_subscriber(R"("disable_after_hours": -1)"), "subscribers[0].disable_after_hours",
+     "between 0 and 8760, got -1"},
     // max_ms comes from the defaults (3600000): the key the subscriber set is named.
     {with_subscriber(R"("backoff": {"base_ms": 4000000})"), "subscribers[0].backoff.base_ms",
      "must be at least base_ms"},

@@ -1,12 +1,15 @@
 #define BOOST_TEST_MODULE delivery_policy
 #include <boost/test/unit_test.hpp>
 
+#include "delivery/auto_disable.hpp"
 #include "delivery/backoff.hpp"
 #include "delivery/circuit_breaker.hpp"
 #include "delivery/outcome.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 
 using namespace volley;
@@ -381,6 +384,34 @@ BOOST_AUTO_TEST_CASE(late_failure_while_open_changes_nothing) {
   BOOST_TEST(b.cooldown_ms() == 1000u);
 }
 
+// 64 in flight at 60 % failures: the breaker opens on the rate while 40 % of
+// the flight is still to succeed. Those successes must not close it.
+BOOST_AUTO_TEST_CASE(late_successes_while_open_change_nothing) {
+  circuit_breaker b{breaker_config{}};
+  for (int i = 0; i < 40 && b.state() == breaker_state::closed; ++i)
+    i % 5 < 3 ? b.on_failure(i) : b.on_success(i);
+  BOOST_REQUIRE((b.state() == breaker_state::open));
+  auto until = b.open_until_ms();
+  auto failures = b.consecutive_failures();
+  for (int i = 0; i < 30; ++i)
+    BOOST_TEST(!b.on_success(100 + i));
+  BOOST_TEST((b.state() == breaker_state::open));
+  BOOST_TEST(b.open_until_ms() == until);
+  BOOST_TEST(b.consecutive_failures() == failures);
+  BOOST_TEST((b.admit(until - 1) == breaker_admission::refused));
+  BOOST_TEST((b.admit(until) == breaker_admission::probe));
+}
+
+// The old behaviour, kept exactly: a success contradicts "none succeed".
+BOOST_AUTO_TEST_CASE(without_the_rate_rule_a_late_success_closes_it) {
+  auto cfg = breaker_cfg(2, 1000, 8000);
+  cfg.failure_rate_percent = 0;
+  circuit_breaker b{cfg};
+  BOOST_TEST(fail_times(b, 2, 0) == 1);
+  BOOST_TEST(b.on_success(10));
+  BOOST_TEST((b.state() == breaker_state::closed));
+}
+
 BOOST_AUTO_TEST_CASE(cooldown_cap_below_cooldown_keeps_the_cooldown) {
   circuit_breaker b{breaker_cfg(1, 2000, 500)};
   b.on_failure(0);
@@ -404,13 +435,151 @@ BOOST_AUTO_TEST_CASE(full_cycle_reports_every_transition_once) {
   BOOST_TEST((b.state() == breaker_state::closed));
 }
 
-BOOST_AUTO_TEST_CASE(failure_rate_rule_is_off_by_default) {
-  circuit_breaker b{breaker_cfg(3, 1000, 8000)};
-  for (int64_t t = 0; t < 2000; t += 2) { // 50 % failures, never two in a row
-    BOOST_TEST(!b.on_failure(t));
-    BOOST_TEST(!b.on_success(t + 1));
+BOOST_AUTO_TEST_CASE(rate_rule_defaults) {
+  breaker_config cfg;
+  BOOST_TEST(cfg.failure_rate_percent == 50.0);
+  BOOST_TEST(cfg.min_requests == 20u);
+  BOOST_TEST(cfg.rate_window_ms == 30000u);
+  BOOST_TEST(cfg.failure_threshold == 5u);
+}
+
+// The operator's case: 30 % of requests fail (503), 64 in flight, about 100
+// attempts a second, so 3,000 in a 30 s window. Runs of 5 failures happen
+// every few hundred attempts; at volume they must not open the breaker.
+BOOST_AUTO_TEST_CASE(never_opens_on_a_30_percent_failure_pattern_at_volume) {
+  for (uint64_t seed : {1, 2, 3, 4, 5}) {
+    circuit_breaker b{breaker_config{}};
+    std::mt19937_64 rng{seed};
+    std::bernoulli_distribution fails{0.3};
+    int64_t t = 0;
+    // Volume first: from a standing start the first 19 attempts are at low
+    // volume, where 5 failures in a row do open it (tested below).
+    for (int i = 0; i < 20; ++i, t += 10)
+      b.on_success(t);
+    int changes = 0, refused = 0;
+    uint32_t longest_run = 0;
+    for (int i = 0; i < 100000; ++i, t += 10) {
+      refused += b.admit(t) == breaker_admission::request ? 0 : 1;
+      changes += (fails(rng) ? b.on_failure(t) : b.on_success(t)) ? 1 : 0;
+      longest_run = std::max(longest_run, b.consecutive_failures());
+    }
+    BOOST_TEST_INFO("seed " << seed);
+    BOOST_TEST(changes == 0);
+    BOOST_TEST_INFO("seed " << seed);
+    BOOST_TEST(refused == 0);
+    BOOST_TEST_INFO("seed " << seed); // the old rule would have opened
+    BOOST_TEST(longest_run >= 5u);
+    BOOST_TEST((b.state() == breaker_state::closed));
   }
+}
+
+// After a healthy stretch at 100 attempts a second (3,000 in the window, 300
+// per slot) the endpoint fails every request. At 50 % the breaker opens once
+// the failures equal the successes left in the window: within half a window's
+// attempts plus one slot, N = 1,800 (here 1,500, 15 s).
+BOOST_AUTO_TEST_CASE(opens_within_half_a_window_on_total_failure_at_volume) {
+  circuit_breaker b{breaker_config{}};
+  int64_t t = 0;
+  for (; t < 60000; t += 10)
+    BOOST_REQUIRE(!b.on_success(t));
+  int failures = 0;
+  while (b.state() == breaker_state::closed && failures < 10000) {
+    b.on_failure(t);
+    ++failures;
+    t += 10;
+  }
+  BOOST_TEST((b.state() == breaker_state::open));
+  BOOST_TEST(failures <= 1800);
+  BOOST_TEST(failures > 1000); // the rate rule, not 5 in a row
+  BOOST_TEST_MESSAGE("opened after " << failures << " failures at volume");
+}
+
+BOOST_AUTO_TEST_CASE(total_failure_from_a_standing_start_opens_at_the_threshold) {
+  circuit_breaker b{breaker_config{}};
+  BOOST_TEST(fail_times(b, 4, 0) == 0);
+  BOOST_TEST(b.on_failure(10)); // 5 attempts in the window: low volume
+  BOOST_TEST((b.state() == breaker_state::open));
+}
+
+BOOST_AUTO_TEST_CASE(consecutive_failures_do_not_open_at_volume) {
+  circuit_breaker b{breaker_config{}};
+  for (int64_t t = 0; t < 100; ++t)
+    b.on_success(t);
+  BOOST_TEST(fail_times(b, 50, 200) == 0); // 50 of 150: a third
+  BOOST_TEST(b.consecutive_failures() == 50u);
   BOOST_TEST((b.state() == breaker_state::closed));
+  BOOST_TEST(fail_times(b, 50, 300) == 1); // 100 of 200: half
+  BOOST_TEST((b.state() == breaker_state::open));
+}
+
+// One attempt every 10 s: at most 3 in the 30 s window, never 20.
+BOOST_AUTO_TEST_CASE(consecutive_failures_open_at_low_volume) {
+  circuit_breaker b{breaker_config{}};
+  int64_t t = 0;
+  auto next = [&] { return t += 10000; };
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 4; ++i)
+      BOOST_TEST(!b.on_failure(next()));
+    BOOST_TEST(!b.on_success(next())); // a success in between: start over
+  }
+  BOOST_TEST(fail_times(b, 4, next()) == 0);
+  BOOST_TEST(b.on_failure(next()));
+  BOOST_TEST((b.state() == breaker_state::open));
+  BOOST_TEST(b.open_until_ms() == t + 30000);
+}
+
+BOOST_AUTO_TEST_CASE(rate_zero_is_the_old_rule_consecutive_failures_at_any_volume) {
+  auto cfg = breaker_cfg(5, 1000, 8000);
+  cfg.failure_rate_percent = 0;
+  circuit_breaker steady{cfg};
+  for (int64_t t = 0; t < 2000; t += 2) { // 50 % failures, never two in a row
+    BOOST_TEST(!steady.on_failure(t));
+    BOOST_TEST(!steady.on_success(t + 1));
+  }
+  BOOST_TEST((steady.state() == breaker_state::closed));
+
+  circuit_breaker busy{cfg};
+  for (int64_t t = 0; t < 1000; ++t)
+    busy.on_success(t); // volume does not matter
+  BOOST_TEST(fail_times(busy, 4, 1000) == 0);
+  BOOST_TEST(busy.on_failure(1000));
+  BOOST_TEST((busy.state() == breaker_state::open));
+}
+
+BOOST_AUTO_TEST_CASE(admit_tells_when_the_probe_goes_out) {
+  circuit_breaker b{breaker_cfg(2, 1000, 8000)};
+  BOOST_TEST((b.admit(0) == breaker_admission::request));
+  fail_times(b, 2, 0);
+  BOOST_TEST((b.admit(999) == breaker_admission::refused));
+  BOOST_TEST((b.admit(1000) == breaker_admission::probe));
+  BOOST_TEST((b.state() == breaker_state::half_open));
+  BOOST_TEST((b.admit(1000) == breaker_admission::refused)); // one probe only
+  BOOST_TEST(!b.try_acquire(1001));
+  BOOST_TEST(b.on_failure(1100)); // open again, cooldown 2000
+  BOOST_TEST((b.admit(3099) == breaker_admission::refused));
+  BOOST_TEST((b.admit(3100) == breaker_admission::probe));
+  BOOST_TEST(b.on_success(3200));
+  BOOST_TEST((b.admit(3200) == breaker_admission::request));
+  BOOST_TEST((b.admit(3200) == breaker_admission::request));
+}
+
+BOOST_AUTO_TEST_CASE(opened_at_volume_then_probe_failure_doubles_and_success_closes) {
+  circuit_breaker b{breaker_config{}};
+  int64_t t = 0;
+  for (int i = 0; i < 20; ++i, t += 10) // 50 % at volume
+    i % 2 ? b.on_failure(t) : b.on_success(t);
+  BOOST_REQUIRE((b.state() == breaker_state::open));
+  BOOST_TEST(b.cooldown_ms() == 30000u);
+  t = b.open_until_ms();
+  BOOST_TEST((b.admit(t) == breaker_admission::probe));
+  BOOST_TEST(b.on_failure(t + 50));
+  BOOST_TEST(b.cooldown_ms() == 60000u);
+  BOOST_TEST(b.open_until_ms() == t + 50 + 60000);
+  t = b.open_until_ms();
+  BOOST_TEST((b.admit(t) == breaker_admission::probe));
+  BOOST_TEST(b.on_success(t + 50));
+  BOOST_TEST((b.state() == breaker_state::closed));
+  BOOST_TEST(b.cooldown_ms() == 30000u);
 }
 
 BOOST_AUTO_TEST_CASE(failure_rate_opens_once_min_requests_are_reached) {
@@ -469,6 +638,70 @@ BOOST_AUTO_TEST_CASE(failure_rate_window_restarts_after_the_breaker_opened) {
   // The failures that opened it do not count again.
   BOOST_TEST(!b.on_failure(1005));
   BOOST_TEST((b.state() == breaker_state::closed));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(auto_disable_after_hours)
+
+constexpr int64_t hour_ms = 3600 * 1000;
+const std::string reason_72h = "no successful delivery for 72 h (disable_after_hours)";
+
+BOOST_AUTO_TEST_CASE(off_at_zero_hours) {
+  auto_disable d{0};
+  for (int64_t h = 0; h <= 1000; ++h)
+    d.on_failure(h * hour_ms);
+  BOOST_TEST(!d.should_disable().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(disables_after_hours_of_failed_attempts) {
+  auto_disable d{72};
+  int64_t start = 1700000000000;
+  BOOST_TEST(!d.should_disable().has_value()); // no attempts at all
+  for (int64_t h = 0; h < 72; ++h) {
+    d.on_failure(start + h * hour_ms);
+    BOOST_TEST(!d.should_disable().has_value(), "after " << h << " h");
+  }
+  d.on_failure(start + 72 * hour_ms - 1);
+  BOOST_TEST(!d.should_disable().has_value());
+  d.on_failure(start + 72 * hour_ms);
+  BOOST_TEST(d.should_disable().value_or("") == reason_72h);
+  BOOST_TEST(d.failing_since_ms().value_or(0) == start);
+}
+
+BOOST_AUTO_TEST_CASE(a_success_starts_the_count_again) {
+  auto_disable d{72};
+  for (int64_t h = 0; h < 72; ++h)
+    d.on_failure(h * hour_ms);
+  d.on_success();
+  BOOST_TEST(!d.failing_since_ms().has_value());
+  d.on_failure(72 * hour_ms);
+  d.on_failure(143 * hour_ms);
+  BOOST_TEST(!d.should_disable().has_value());
+  d.on_failure(144 * hour_ms);
+  BOOST_TEST(d.should_disable().value_or("") == reason_72h);
+  d.on_success(); // a success before the caller acted: not due any more
+  BOOST_TEST(!d.should_disable().has_value());
+}
+
+// Hours without attempts are not hours of failure: the period runs from the
+// first failure after the last success.
+BOOST_AUTO_TEST_CASE(silence_is_not_failure) {
+  auto_disable d{72};
+  d.on_success();
+  d.on_failure(100 * hour_ms); // the first attempt in 100 h
+  BOOST_TEST(!d.should_disable().has_value());
+  d.on_failure(171 * hour_ms);
+  BOOST_TEST(!d.should_disable().has_value());
+  d.on_failure(172 * hour_ms);
+  BOOST_TEST(d.should_disable().value_or("") == reason_72h);
+}
+
+BOOST_AUTO_TEST_CASE(reason_names_the_hours_and_the_key) {
+  auto_disable d{1};
+  d.on_failure(0);
+  d.on_failure(hour_ms);
+  BOOST_TEST(d.should_disable().value_or("") == "no successful delivery for 1 h (disable_after_hours)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
