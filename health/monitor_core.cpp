@@ -161,6 +161,7 @@ fields monitor_core::subscriber_line(const std::string& name, subscriber_view& v
   f.integer("slow", static_cast<int64_t>(w.slow))
     .integer("consecutive_failures", v.last.consecutive_failures)
     .integer("in_flight", static_cast<int64_t>(v.last.in_flight))
+    .integer("limit", v.last.limit)
     .integer("queued", static_cast<int64_t>(v.last.queued))
     .boolean("backlog_on_disk", v.last.backlog_on_disk);
   if (!v.last.last_error.empty())
@@ -174,8 +175,18 @@ void monitor_core::emit(const fields& f) const {
 
 void monitor_core::log_all(int64_t now_ms) {
   emit(node_line(now_ms));
-  for (auto& [name, v] : subscribers_)
+  for (auto& [name, v] : subscribers_) {
+    if (v.logged_limit != 0 && v.last.limit != 0 && v.last.limit != v.logged_limit) {
+      fields f;
+      f.text("subscriber", name).text("event", "limit").integer("limit", v.last.limit)
+        .integer("was", v.logged_limit).integer("max_in_flight", v.last.max_in_flight)
+        .text("cause", v.last.limit_cause);
+      emit(f);
+    }
+    if (v.last.limit != 0)
+      v.logged_limit = v.last.limit;
     emit(subscriber_line(name, v, now_ms));
+  }
 }
 
 std::string monitor_core::windows_json(const monitor_windows& w, int64_t now_ms, int hours) const {
@@ -237,6 +248,9 @@ std::string monitor_core::subscribers_line(int64_t now_ms) {
       .text("breaker", to_string(r.breaker))
       .integer("consecutive_failures", r.consecutive_failures)
       .integer("in_flight", static_cast<int64_t>(r.in_flight))
+      .integer("limit", r.limit)
+      .integer("max_in_flight", r.max_in_flight)
+      .text("paused_until", r.paused_until_ms > now_ms ? format_rfc3339_ms(r.paused_until_ms) : "")
       .integer("queued", static_cast<int64_t>(r.queued))
       .integer("waiting_retry", static_cast<int64_t>(r.waiting_retry))
       .json("ready_by_priority", json_integer_array(r.ready_by_priority))

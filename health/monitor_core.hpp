@@ -51,7 +51,9 @@ public:
   void add_report(subscriber_report& r, int64_t now_ms);
   void add_gauges(const storage_gauges& g);
   void forget(const std::string& subscriber) { subscribers_.erase(subscriber); }
-  // The periodic lines: the node's and one per subscriber.
+  // The periodic lines: the node's and one per subscriber, and a line for
+  // each subscriber whose concurrency limit changed since the last ones (at
+  // most one per interval, however often it moved).
   void log_all(int64_t now_ms);
   // The answer line of a monitor op (stats, health, subscribers, failures).
   std::string answer(const control_request& req, int64_t now_ms);
@@ -63,6 +65,7 @@ private:
     delivery_counts total;  // since start
     subscriber_report last; // its latest gauges
     health status = health::unknown;
+    uint32_t logged_limit = 0; // the concurrency limit the log last showed
   };
 
   subscriber_view& view(const std::string& name);

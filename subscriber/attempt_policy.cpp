@@ -1,5 +1,7 @@
 #include "subscriber/attempt_policy.hpp"
 
+#include <algorithm>
+
 namespace volley {
 
 namespace {
@@ -10,14 +12,30 @@ bool same_breaker(const breaker_config& a, const breaker_config& b) {
          a.min_requests == b.min_requests && a.rate_window_ms == b.rate_window_ms;
 }
 
+bool same_concurrency(const subscriber_config& a, const subscriber_config& b) {
+  return a.max_in_flight == b.max_in_flight && a.concurrency.adaptive == b.concurrency.adaptive &&
+         a.concurrency.initial == b.concurrency.initial &&
+         a.concurrency.decrease_factor == b.concurrency.decrease_factor &&
+         a.concurrency.latency_ratio == b.concurrency.latency_ratio;
+}
+
+// Only these two ask for a pause of the whole endpoint: "too many requests"
+// and "unavailable". On other statuses Retry-After times that delivery only.
+bool pauses_endpoint(int status) { return status == 429 || status == 503; }
+
 } // namespace
 
 attempt_policy::attempt_policy(const subscriber_config& cfg)
-  : cfg_(cfg), breaker_(cfg.breaker), backoff_(cfg.backoff), limiter_(cfg.rate_limit_per_s) {}
+  : cfg_(cfg), breaker_(cfg.breaker), limit_(cfg.concurrency, cfg.max_in_flight),
+    backoff_(cfg.backoff), limiter_(cfg.rate_limit_per_s), disable_clock_(cfg.disable_after_hours) {}
 
 void attempt_policy::reconfigure(const subscriber_config& cfg) {
   if (!same_breaker(cfg_.breaker, cfg.breaker))
     breaker_ = circuit_breaker{cfg.breaker};
+  if (!same_concurrency(cfg_, cfg))
+    limit_ = concurrency_limit{cfg.concurrency, cfg.max_in_flight};
+  if (cfg.disable_after_hours != cfg_.disable_after_hours)
+    disable_clock_ = auto_disable{cfg.disable_after_hours};
   if (cfg.rate_limit_per_s != cfg_.rate_limit_per_s)
     limiter_ = token_bucket{cfg.rate_limit_per_s};
   backoff_ = backoff_policy{cfg.backoff};
@@ -25,25 +43,38 @@ void attempt_policy::reconfigure(const subscriber_config& cfg) {
 }
 
 admission attempt_policy::admit(size_t in_flight, int64_t now_ms) {
-  if (in_flight >= cfg_.max_in_flight)
+  if (now_ms < paused_until_ms_)
+    return {admission::answer::wait, paused_until_ms_, false};
+  if (!limit_.may_start(in_flight))
     return {admission::answer::hold, 0, false};
   if (!limiter_.ready(now_ms))
     return {admission::answer::wait, limiter_.next_token_ms(now_ms), false};
-  auto before = breaker_.state();
-  if (!breaker_.try_acquire(now_ms)) {
-    if (breaker_.state() == breaker_state::open)
-      return {admission::answer::wait, breaker_.open_until_ms(), false};
-    return {admission::answer::hold, 0, false};
+  switch (breaker_.admit(now_ms)) {
+    case breaker_admission::refused:
+      if (breaker_.state() == breaker_state::open)
+        return {admission::answer::wait, breaker_.open_until_ms(), false};
+      return {admission::answer::hold, 0, false};
+    case breaker_admission::probe:
+      limiter_.take();
+      return {admission::answer::go, 0, true};
+    case breaker_admission::request:
+      break;
   }
   limiter_.take();
-  return {admission::answer::go, 0, before != breaker_state::half_open &&
-                                       breaker_.state() == breaker_state::half_open};
+  return {admission::answer::go, 0, false};
 }
 
 attempt_decision attempt_policy::decide(const delivery_record& record, const attempt_result& r,
                                         int64_t now_ms, double random01) {
   attempt_decision d;
   d.result = classify(r);
+  d.limit = limit_.on_result(load_signal_of(r), r.latency_ms);
+  if (d.result.what == verdict::delivered) {
+    disable_clock_.on_success();
+  } else {
+    disable_clock_.on_failure(now_ms);
+    d.disable_reason = disable_clock_.should_disable();
+  }
   switch (d.result.what) {
     case verdict::delivered:
       d.what = attempt_decision::action::finish;
@@ -59,8 +90,15 @@ attempt_decision attempt_policy::decide(const delivery_record& record, const att
         return d;
       }
       auto delay = backoff_.delay_ms(record.attempts, random01);
-      if (honours_retry_after(r.status))
-        delay = backoff_.with_retry_after(delay, parse_retry_after_ms(r.retry_after, now_ms));
+      if (honours_retry_after(r.status)) {
+        auto asked = parse_retry_after_ms(r.retry_after, now_ms);
+        delay = backoff_.with_retry_after(delay, asked);
+        // The endpoint said when it can take more: nothing goes to it
+        // before then (clamped to the backoff cap, as a delivery's is).
+        if (asked && pauses_endpoint(r.status))
+          paused_until_ms_ = std::max(
+            paused_until_ms_, now_ms + static_cast<int64_t>(std::min(*asked, cfg_.backoff.max_ms)));
+      }
       d.what = attempt_decision::action::retry;
       d.retry_at_ms = now_ms + static_cast<int64_t>(delay);
       return d;

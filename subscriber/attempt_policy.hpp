@@ -2,17 +2,21 @@
 // What a subscriber does with an attempt's result, and whether it may start
 // another request now. The decision is returned, not performed (as Envoy's
 // retry state answers shouldRetry): the subscriber actor only carries it
-// out. It owns the subscriber's circuit breaker, backoff and rate limit.
+// out. It owns the subscriber's circuit breaker, adaptive concurrency limit,
+// backoff, rate limit, Retry-After pause and auto-disable clock.
 // Plain logic: time and randomness are passed in.
 
 #include "config/config.hpp"
 #include "delivery/backoff.hpp"
+#include "delivery/auto_disable.hpp"
 #include "delivery/circuit_breaker.hpp"
+#include "delivery/concurrency_limit.hpp"
 #include "delivery/outcome.hpp"
 #include "delivery/token_bucket.hpp"
 #include "storage/records.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace volley {
@@ -32,14 +36,18 @@ struct attempt_decision {
   int64_t retry_at_ms = 0; // action::retry
   std::string reason;      // action::dead_letter: why
   breaker_change breaker = breaker_change::none;
+  std::optional<limit_change> limit; // how the attempt moved the concurrency limit
+  // Nothing succeeded for disable_after_hours: disable the subscriber (as a
+  // 410 does) for this reason. The delivery's own fate is `what`.
+  std::optional<std::string> disable_reason;
 };
 
 // May one more request start now?
 struct admission {
   enum class answer {
     go,   // yes: a rate-limit token and, if half-open, the probe are taken
-    wait, // not before until_ms (rate limit, open breaker)
-    hold, // not until an attempt comes back (in-flight cap, probe out)
+    wait, // not before until_ms (Retry-After pause, rate limit, open breaker)
+    hold, // not until an attempt comes back (concurrency limit, probe out)
   };
   answer what = answer::go;
   int64_t until_ms = 0;
@@ -62,12 +70,18 @@ public:
                           double random01);
 
   const circuit_breaker& breaker() const { return breaker_; }
+  const concurrency_limit& limit() const { return limit_; }
+  // No request starts before this (a 429/503 said Retry-After); 0: none.
+  int64_t paused_until_ms() const { return paused_until_ms_; }
 
 private:
   subscriber_config cfg_;
   circuit_breaker breaker_;
+  concurrency_limit limit_;
   backoff_policy backoff_;
   token_bucket limiter_;
+  auto_disable disable_clock_;
+  int64_t paused_until_ms_ = 0;
 };
 
 } // namespace volley

@@ -12,7 +12,7 @@ void enable_state::restore(const std::string& reason) {
   reason_ = reason;
 }
 
-enable_change enable_state::set(bool on, const char* reason, bool record, int64_t now_ms) {
+enable_change enable_state::set(bool on, const std::string& reason, bool record, int64_t now_ms) {
   enable_change c;
   c.changed = enabled_ != on;
   enabled_ = on;
@@ -24,10 +24,10 @@ enable_change enable_state::set(bool on, const char* reason, bool record, int64_
   return c;
 }
 
-enable_change enable_state::gone(int64_t now_ms) {
+enable_change enable_state::gone(int64_t now_ms, const std::string& reason) {
   if (recorded_)
     return {}; // disabled on record already (an operator's reason stays)
-  return set(false, gone_reason, true, now_ms);
+  return set(false, reason, true, now_ms);
 }
 
 enable_change enable_state::by_operator(bool on, int64_t now_ms) {

@@ -3,8 +3,9 @@
 // The rules, in one place:
 // - The config file's "enabled" applies at every start and is never
 //   recorded on disk.
-// - A 410 Gone or an operator's disable is recorded (it outlasts restarts,
-//   SIGTERM and kill -9 alike); a 410 keeps an operator's earlier reason.
+// - A 410 Gone, disable_after_hours or an operator's disable is recorded
+//   (it outlasts restarts, SIGTERM and kill -9 alike); a 410 keeps an
+//   operator's earlier reason.
 // - An operator's enable always deletes the record (a stale one would
 //   disable the subscriber again at the next start).
 // - A reload that changes the file's "enabled" applies it: to true it
@@ -40,12 +41,14 @@ public:
 
   // At start: a disable recorded before this start holds.
   void restore(const std::string& reason);
-  enable_change gone(int64_t now_ms);
+  // Disabled on record: the endpoint answered 410, or (another reason) it
+  // failed for disable_after_hours.
+  enable_change gone(int64_t now_ms, const std::string& reason = gone_reason);
   enable_change by_operator(bool on, int64_t now_ms);
   enable_change by_reload(bool file_before, bool file_after, int64_t now_ms);
 
 private:
-  enable_change set(bool on, const char* reason, bool record, int64_t now_ms);
+  enable_change set(bool on, const std::string& reason, bool record, int64_t now_ms);
 
   std::string subscriber_;
   bool enabled_ = true;

@@ -83,6 +83,14 @@ void subscriber_core::attempt_done(delivery&& d, attempt_result&& r, int64_t now
   log_breaker(decision.breaker, decision.result.reason);
   if (decision.breaker != breaker_change::none)
     report_due_ = true;
+  if (decision.limit)
+    limit_cause_ = to_string(decision.limit->cause); // the monitor logs it, once per interval
+  if (decision.disable_reason && enable_.enabled()) {
+    log_warn("subscriber=" + cfg_.name + " disabled: " + *decision.disable_reason +
+             "; deliveries stay queued until it is re-enabled, also across restarts; " +
+             how_to_enable(cfg_.name));
+    apply_enable_change(enable_.gone(now_ms, *decision.disable_reason));
+  }
   using action = attempt_decision::action;
   switch (decision.what) {
     case action::finish:
@@ -216,6 +224,10 @@ subscriber_report subscriber_core::report() {
   r.waiting_retry = queue_.waiting();
   r.backlog_on_disk = queue_.backlog_on_disk();
   r.in_flight = queue_.in_flight();
+  r.limit = policy_.limit().limit();
+  r.max_in_flight = cfg_.max_in_flight;
+  r.limit_cause = limit_cause_;
+  r.paused_until_ms = policy_.paused_until_ms();
   r.breaker = policy_.breaker().state();
   r.consecutive_failures = policy_.breaker().consecutive_failures();
   r.enabled = enable_.enabled();

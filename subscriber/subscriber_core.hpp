@@ -101,6 +101,7 @@ private:
   std::mt19937_64 rng_;
 
   write_batch writes_;
+  std::string limit_cause_; // why the concurrency limit last changed
   bool report_due_ = false;
   bool draining_ = false;
   // Not before this may another request start (rate limit, open breaker); 0: no wait.

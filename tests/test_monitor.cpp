@@ -36,7 +36,7 @@ std::function<volley::receiver_reply(const volley::received_request&)> failing_e
 std::string sub(const std::string& name, const std::string& url, const std::string& extra = "") {
   return "{\"name\": \"" + name + "\", \"url\": \"" + url +
          "\", \"max_attempts\": 50, \"backoff\": {\"base_ms\": 5, \"max_ms\": 20, \"jitter\": 0}" +
-         ", \"breaker\": {\"failure_threshold\": 1000}" + extra + "}";
+         ", \"breaker\": {\"failure_threshold\": 1000, \"failure_rate_percent\": 0}" + extra + "}";
 }
 
 rapidjson::Document ask(line_client& c, const std::string& op) {

@@ -659,7 +659,7 @@ BOOST_AUTO_TEST_CASE(dlq_list_pages_and_filters_retry_redelivers_delete_removes)
     return r;
   }};
   const std::string settings = "\"max_attempts\": 2, \"backoff\": {\"base_ms\": 10, \"max_ms\": 200}, "
-                               "\"breaker\": {\"failure_threshold\": 1000}";
+                               "\"breaker\": {\"failure_threshold\": 1000, \"failure_rate_percent\": 0}";
   running_node n;
   n.spec.subscribers = {
     {"picky", picky.url(), {"pick.*"}, "", settings},
@@ -835,7 +835,7 @@ BOOST_AUTO_TEST_CASE(retry_after_is_honoured_over_a_small_backoff) {
   running_node n;
   n.spec.subscribers = {{"patient", patient.url(), {}, "",
                     "\"max_attempts\": 5, \"backoff\": {\"base_ms\": 10, \"max_ms\": 5000}, "
-                    "\"breaker\": {\"failure_threshold\": 1000}"}};
+                    "\"breaker\": {\"failure_threshold\": 1000, \"failure_rate_percent\": 0}"}};
   n.start();
   constexpr int events = 30;
   std::vector<std::string> lines, ids;
