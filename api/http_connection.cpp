@@ -216,14 +216,18 @@ void http_connection::read_header() {
                           });
 }
 
-void http_connection::on_header(const boost::system::error_code& ec) {
+bool http_connection::read_succeeded(const boost::system::error_code& ec) {
   if (closed_)
-    return;
+    return false;
   cancel_read_timer();
-  if (ec) {
+  if (ec)
     on_read_error(ec);
+  return !ec;
+}
+
+void http_connection::on_header(const boost::system::error_code& ec) {
+  if (!read_succeeded(ec))
     return;
-  }
   auto& in = *incoming_;
   const auto& request = in.request.get();
   const auto& options = shared_->options;
@@ -267,6 +271,12 @@ void http_connection::on_header(const boost::system::error_code& ec) {
     return;
   }
 
+  // RFC 9112 6.3: a request whose transfer coding does not end in chunked
+  // has no knowable length; Beast 1.74 would read it as bodiless.
+  if (request.count(http::field::transfer_encoding) && !in.request.chunked()) {
+    fail(400, "malformed HTTP request: Transfer-Encoding must end in chunked");
+    return;
+  }
   auto length = in.request.content_length();
   if (length && *length > options.max_body_bytes) {
     fail(413, "request body of " + std::to_string(*length) + " bytes is over the limit of " +
@@ -297,14 +307,8 @@ void http_connection::read_body() {
 }
 
 void http_connection::on_body(const boost::system::error_code& ec) {
-  if (closed_)
-    return;
-  cancel_read_timer();
-  if (ec) {
-    on_read_error(ec);
-    return;
-  }
-  dispatch();
+  if (read_succeeded(ec))
+    dispatch();
 }
 
 void http_connection::on_read_error(const boost::system::error_code& ec) {
@@ -386,7 +390,7 @@ void http_connection::reject(int status, const std::string& error,
   if (!request.is_done()) {
     // Its body is still on the wire: end the connection rather than read
     // what nobody will use.
-    fail(status, error);
+    fail(status, error, std::move(headers));
     return;
   }
   ++shared_->rejected;
@@ -402,14 +406,17 @@ void http_connection::reject(int status, const std::string& error,
     reading_ = reading::done;
 }
 
-void http_connection::fail(int status, const std::string& error) {
+void http_connection::fail(int status, const std::string& error,
+                           std::vector<std::pair<std::string, std::string>> headers) {
   ++shared_->rejected;
   const unsigned version =
       incoming_ && incoming_->request.is_header_done() ? incoming_->request.get().version() : 11;
   incoming_.reset();
   reading_ = reading::done;
+  auto response = api_response::error(status, error);
+  response.headers = std::move(headers);
   const uint64_t seq = push_slot(version, true, std::nullopt);
-  on_answer(seq, api_response::error(status, error));
+  on_answer(seq, std::move(response));
 }
 
 void http_connection::stop_reading() {

@@ -107,6 +107,9 @@ private:
   void on_header(const boost::system::error_code& ec);
   void read_body();
   void on_body(const boost::system::error_code& ec);
+  // The common end of a read: false when the connection is closed or the
+  // read failed (then already answered or closed).
+  bool read_succeeded(const boost::system::error_code& ec);
   void on_read_error(const boost::system::error_code& ec);
   void dispatch();
   responder make_responder(uint64_t seq);
@@ -116,7 +119,8 @@ private:
   void reject(int status, const std::string& error,
               std::vector<std::pair<std::string, std::string>> headers = {});
   // An error answer after which the connection ends.
-  void fail(int status, const std::string& error);
+  void fail(int status, const std::string& error,
+            std::vector<std::pair<std::string, std::string>> headers = {});
   void stop_reading();
 
   uint64_t push_slot(unsigned version, bool close, std::optional<message> answer);

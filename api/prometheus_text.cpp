@@ -43,28 +43,16 @@ std::string format_value(double value) {
   return std::string(buffer, result.ptr);
 }
 
-std::string escape_help(std::string_view text) {
+// Backslash and newline always; the double quote inside label values.
+std::string escape(std::string_view text, bool in_quotes) {
   std::string out;
   for (char c : text) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '\n')
       out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-std::string escape_label_value(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
+    else if (c == '"' && in_quotes)
       out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
     else
       out += c;
   }
@@ -79,7 +67,7 @@ std::string render_labels(const prometheus_labels& labels, const std::string& ex
   for (const auto& [name, value] : labels) {
     if (out.size() > 1)
       out += ',';
-    out += name + "=\"" + escape_label_value(value) + "\"";
+    out += name + "=\"" + escape(value, true) + "\"";
   }
   if (!extra.empty()) {
     if (out.size() > 1)
@@ -199,7 +187,7 @@ void prometheus_text::histogram(std::string_view name, std::string_view help,
 std::string prometheus_text::str() const {
   std::string out;
   for (const auto& f : families_) {
-    out += "# HELP " + f.name + " " + escape_help(f.help) + "\n";
+    out += "# HELP " + f.name + " " + escape(f.help, false) + "\n";
     out += "# TYPE " + f.name + " " + type_name(static_cast<int>(f.type)) + "\n";
     out += f.samples;
   }

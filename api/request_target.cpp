@@ -1,18 +1,10 @@
 #include "api/request_target.hpp"
 
+#include <charconv>
+
 namespace volley {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -54,13 +46,13 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%') {
-      if (i + 2 >= text.size())
+      // Exactly two hex digits (from_chars alone would take "4z" as 4).
+      const char* digits = text.data() + i + 1;
+      unsigned value = 0;
+      if (i + 2 >= text.size() ||
+          std::from_chars(digits, digits + 2, value, 16).ptr != digits + 2)
         return std::nullopt;
-      int high = hex_value(text[i + 1]);
-      int low = hex_value(text[i + 2]);
-      if (high < 0 || low < 0)
-        return std::nullopt;
-      out += static_cast<char>(high * 16 + low);
+      out += static_cast<char>(value);
       i += 2;
     } else if (c == '+' && plus_is_space) {
       out += ' ';

@@ -14,7 +14,8 @@
 
 namespace volley {
 
-// Runs on a server thread: must not block. Answers through the responder,
+// Runs on a server thread (several at once when threads > 1): must not block
+// and must be safe to call concurrently. Answers through the responder,
 // now or later, from any thread.
 using api_handler = std::function<void(const api_request&, responder)>;
 
