@@ -166,6 +166,13 @@ private:
         set_error("\"id\" is longer than 256 bytes");
       else
         ev_.id.assign(text);
+    } else if (key_ == "key") {
+      if (!is_string || text.empty())
+        set_error("\"key\" must be a non-empty string");
+      else if (text.size() > max_event_id_bytes)
+        set_error("\"key\" is longer than 256 bytes");
+      else
+        ev_.key.assign(text);
     } else if (key_ == "priority") {
       if (kind != 2 || int_value < 0 || int_value > 3)
         set_error("\"priority\" must be an integer from 0 to 3");
@@ -189,6 +196,8 @@ private:
       type_seen_ = true, set_error("\"type\" must be a non-empty string");
     else if (key_ == "id")
       set_error("\"id\" must be a non-empty string");
+    else if (key_ == "key")
+      set_error("\"key\" must be a non-empty string");
     else if (key_ == "priority")
       set_error("\"priority\" must be an integer from 0 to 3");
     else if (key_ == "op") {
@@ -255,6 +264,27 @@ parsed_line parse_ingress_line(std::string_view line) {
     return fail(std::string{"invalid JSON at offset "} + std::to_string(ok.Offset()) + ": " +
                 rapidjson::GetParseError_En(ok.Code()));
   return handler.result();
+}
+
+std::string event_line(const parsed_event& event) {
+  std::string out;
+  out.reserve(event.data.size() + event.type.size() + event.id.size() + event.key.size() + 48);
+  out += "{\"type\":";
+  append_json_string(out, event.type);
+  if (!event.id.empty()) {
+    out += ",\"id\":";
+    append_json_string(out, event.id);
+  }
+  if (event.priority != no_priority)
+    out += ",\"priority\":" + std::to_string(event.priority);
+  if (!event.key.empty()) {
+    out += ",\"key\":";
+    append_json_string(out, event.key);
+  }
+  out += ",\"data\":";
+  out += event.data;
+  out += '}';
+  return out;
 }
 
 std::string ack_line(std::string_view id, bool duplicate) {

@@ -18,6 +18,7 @@ struct parsed_event {
   std::string type;
   std::string data = "null"; // compact JSON text of "data"
   int priority = no_priority;
+  std::string key;         // cluster mode: the Kafka key (else the id); empty when absent
 };
 
 struct parsed_line {
@@ -41,5 +42,10 @@ std::string delivery_body(std::string_view id, std::string_view type, int64_t cr
 
 // A new, unique event id: "evt_" + 32 hex digits.
 std::string generate_event_id();
+
+// The event as one ingress line's JSON object (no newline), compact, with
+// only the fields it has: what cluster mode writes to the events topic, so
+// any Kafka producer can write the same.
+std::string event_line(const parsed_event& event);
 
 } // namespace volley

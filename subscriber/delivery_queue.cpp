@@ -4,7 +4,26 @@
 
 namespace volley {
 
-delivery_queue::delivery_queue(uint32_t memory_limit) : memory_limit_(memory_limit) {}
+delivery_queue::delivery_queue(uint32_t memory_limit, bool single_source)
+  : memory_limit_(memory_limit) {
+  if (single_source)
+    sources_[0] = source_state{source_start(0), true, 0};
+}
+
+void delivery_queue::adopt_source(uint16_t source) {
+  sources_[source] = source_state{source_start(source), true, 0};
+}
+
+void delivery_queue::drop_source(uint16_t source) {
+  sources_.erase(source);
+  if (requested_ == source)
+    requested_.reset(); // its answer, if it comes, finds no source
+  auto gone = [&](const delivery& d) { return source_of(d.record.key.event_seq) == source; };
+  for (auto& q : ready_)
+    q.erase(std::remove_if(q.begin(), q.end(), gone), q.end());
+  for (auto it = waiting_.begin(); it != waiting_.end();)
+    it = gone(it->second) ? waiting_.erase(it) : std::next(it);
+}
 
 size_t delivery_queue::in_memory() const {
   size_t n = waiting_.size() + in_flight_;
@@ -24,21 +43,28 @@ void delivery_queue::enqueue(delivery&& d, int64_t now_ms) {
 }
 
 bool delivery_queue::offer(delivery&& d, int64_t now_ms) {
-  // Once one delivery stayed on disk, every later one must too: pages read
-  // in seq order above the watermark and would skip nothing, but memory
-  // would hold deliveries out of order with the disk.
-  if (on_disk_)
+  auto it = sources_.find(source_of(d.record.key.event_seq));
+  if (it == sources_.end())
+    return false; // not ours (any more)
+  auto& src = it->second;
+  // Once one delivery of a source stayed on disk, every later one must
+  // too: memory must never hold a source's deliveries out of order with
+  // its disk, or a page would skip some.
+  if (src.on_disk)
     return false;
   if (in_memory() >= memory_limit_) {
-    on_disk_ = true;
+    src.on_disk = true;
     return false;
   }
-  watermark_ = std::max(watermark_, d.record.key.event_seq);
+  src.watermark = std::max(src.watermark, d.record.key.event_seq);
   enqueue(std::move(d), now_ms);
   return true;
 }
 
-void delivery_queue::put(delivery&& d, int64_t now_ms) { enqueue(std::move(d), now_ms); }
+void delivery_queue::put(delivery&& d, int64_t now_ms) {
+  if (owns(d.record.key.event_seq))
+    enqueue(std::move(d), now_ms);
+}
 
 void delivery_queue::retry_at(delivery&& d, int64_t due_ms) {
   d.record.next_attempt_ms = due_ms;
@@ -47,29 +73,58 @@ void delivery_queue::retry_at(delivery&& d, int64_t due_ms) {
 
 std::optional<page_request> delivery_queue::want_page(int64_t now_ms) {
   auto limit = std::max<uint32_t>(memory_limit_, 2);
-  if (!on_disk_ || page_requested_ || now_ms < page_retry_at_ms_ || in_memory() >= limit / 2)
+  if (requested_ || in_memory() >= limit / 2)
     return std::nullopt;
-  page_requested_ = true;
-  page_retry_at_ms_ = 0;
-  return page_request{watermark_, static_cast<uint32_t>(limit - in_memory())};
+  for (auto& [source, src] : sources_) {
+    if (!src.on_disk || now_ms < src.retry_at_ms)
+      continue;
+    requested_ = source;
+    src.retry_at_ms = 0;
+    return page_request{source, src.watermark, static_cast<uint32_t>(limit - in_memory())};
+  }
+  return std::nullopt;
 }
 
 void delivery_queue::take_page(std::vector<delivery>&& page, bool complete, int64_t now_ms) {
-  page_requested_ = false;
+  auto requested = requested_;
+  requested_.reset();
+  auto it = requested ? sources_.find(*requested) : sources_.end();
+  if (it == sources_.end())
+    return; // dropped while the page was read
+  auto& src = it->second;
   for (auto& d : page) {
     // Taken in memory meanwhile (a commit that arrived before the read).
-    if (d.record.key.event_seq <= watermark_)
+    if (d.record.key.event_seq <= src.watermark || source_of(d.record.key.event_seq) != it->first)
       continue;
-    watermark_ = d.record.key.event_seq;
+    src.watermark = d.record.key.event_seq;
     enqueue(std::move(d), now_ms);
   }
   if (complete)
-    on_disk_ = false;
+    src.on_disk = false;
 }
 
 void delivery_queue::page_failed(int64_t now_ms) {
-  page_requested_ = false;
-  page_retry_at_ms_ = now_ms + page_retry_ms;
+  if (requested_)
+    if (auto it = sources_.find(*requested_); it != sources_.end())
+      it->second.retry_at_ms = now_ms + page_retry_ms;
+  requested_.reset();
+}
+
+int64_t delivery_queue::page_retry_at_ms() const {
+  int64_t at = 0;
+  for (const auto& [source, src] : sources_)
+    if (src.retry_at_ms > 0 && (at == 0 || src.retry_at_ms < at))
+      at = src.retry_at_ms;
+  return at;
+}
+
+bool delivery_queue::backlog_on_disk() const {
+  return std::any_of(sources_.begin(), sources_.end(), [](const auto& s) { return s.second.on_disk; });
+}
+
+uint64_t delivery_queue::watermark() const {
+  auto it = sources_.find(0);
+  return it == sources_.end() ? 0 : it->second.watermark;
 }
 
 void delivery_queue::promote_due(int64_t now_ms) {

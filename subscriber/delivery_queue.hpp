@@ -2,8 +2,13 @@
 // One subscriber's deliveries in memory: ready to send (by priority),
 // waiting for a retry time, and in flight. Bounded: past `memory_limit` a
 // newly committed delivery stays on disk only and is paged back in as the
-// backlog drains. The watermark is the highest event seq memory has taken in
-// commit order; everything above it may be on disk only.
+// backlog drains.
+//
+// Deliveries come from one or more sources, each a store with its own seq
+// order: the node's one store, or in cluster mode one per Kafka partition
+// (an event seq carries its source in its top 16 bits). Per source, the
+// watermark is the highest event seq memory has taken in commit order;
+// everything above it may be on disk only.
 // Plain logic: no CAF, time passed in.
 
 #include "delivery/delivery.hpp"
@@ -19,8 +24,9 @@
 namespace volley {
 
 // Ask the store for up to `limit` pending deliveries with event seq above
-// `after_seq`.
+// `after_seq` (which names the source too).
 struct page_request {
+  uint16_t source = 0;
   uint64_t after_seq = 0;
   uint32_t limit = 0;
 };
@@ -28,10 +34,23 @@ struct page_request {
 class delivery_queue {
 public:
   static constexpr int64_t page_retry_ms = 1000; // after a failed read
+  static constexpr int source_shift = 48;
 
-  explicit delivery_queue(uint32_t memory_limit);
+  static uint16_t source_of(uint64_t seq) { return static_cast<uint16_t>(seq >> source_shift); }
+  static uint64_t source_start(uint16_t source) { return uint64_t{source} << source_shift; }
+
+  // `single_source`: the node's one store, all of it on disk at start. Else
+  // sources come and go with adopt_source/drop_source (cluster mode).
+  explicit delivery_queue(uint32_t memory_limit, bool single_source = true);
 
   void set_memory_limit(uint32_t limit) { memory_limit_ = limit; }
+
+  // A source whose deliveries are all on disk now (a partition restored).
+  void adopt_source(uint16_t source);
+  // Forgets a source and its deliveries in memory (a partition moved away).
+  // Its deliveries in flight come back to owns() == false.
+  void drop_source(uint16_t source);
+  bool owns(uint64_t seq) const { return sources_.count(source_of(seq)) > 0; }
 
   // A delivery just committed, in commit order. False when it stays on disk
   // only (memory is full, or older ones are still there): a page brings it.
@@ -44,7 +63,7 @@ public:
   // Back to wait for its retry time (after a failed attempt).
   void retry_at(delivery&& d, int64_t due_ms);
 
-  // A page to ask for now, if memory has room and the backlog is on disk;
+  // A page to ask for now, if memory has room and a backlog is on disk;
   // nullopt otherwise, or while an answer is awaited.
   std::optional<page_request> want_page(int64_t now_ms);
   // The store's answer: `complete` when it held no more than this.
@@ -52,7 +71,7 @@ public:
   // The read failed: ask again after page_retry_ms.
   void page_failed(int64_t now_ms);
   // When want_page may ask again after a failure (0: not waiting for that).
-  int64_t page_retry_at_ms() const { return page_retry_at_ms_; }
+  int64_t page_retry_at_ms() const;
 
   // Moves the waiting deliveries whose time has come to the ready queues.
   void promote_due(int64_t now_ms);
@@ -69,20 +88,25 @@ public:
   size_t in_memory() const; // ready + waiting + in flight
   size_t waiting() const { return waiting_.size(); }
   std::array<size_t, 4> ready_by_priority() const;
-  bool backlog_on_disk() const { return on_disk_; }
-  uint64_t watermark() const { return watermark_; }
+  bool backlog_on_disk() const;
+  // The watermark of source 0 (the single store's).
+  uint64_t watermark() const;
 
 private:
+  struct source_state {
+    uint64_t watermark = 0;
+    bool on_disk = true;
+    int64_t retry_at_ms = 0; // a failed page: not before this
+  };
+
   void enqueue(delivery&& d, int64_t now_ms);
 
   uint32_t memory_limit_;
+  std::map<uint16_t, source_state> sources_;
+  std::optional<uint16_t> requested_; // the source a page was asked for
   std::array<std::deque<delivery>, 4> ready_; // index = priority
   std::multimap<int64_t, delivery> waiting_;  // retry due (unix ms) -> delivery
   size_t in_flight_ = 0;
-  bool on_disk_ = true; // at start everything pending is on disk
-  bool page_requested_ = false;
-  int64_t page_retry_at_ms_ = 0;
-  uint64_t watermark_ = 0;
 };
 
 } // namespace volley

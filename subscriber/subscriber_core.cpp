@@ -24,8 +24,8 @@ std::string how_to_enable(const std::string& subscriber) {
 }
 
 subscriber_core::subscriber_core(subscriber_config cfg, uint32_t memory_limit, uint64_t slow_ms,
-                                 uint64_t seed)
-  : cfg_(std::move(cfg)), queue_(memory_limit), policy_(cfg_), enable_(cfg_.name, cfg_.enabled),
+                                 uint64_t seed, bool single_store)
+  : cfg_(std::move(cfg)), queue_(memory_limit, single_store), policy_(cfg_), enable_(cfg_.name, cfg_.enabled),
     signer_(cfg_), tally_(cfg_.name, slow_ms), rng_(seed) {
   warn_if_insecure(cfg_);
 }
@@ -91,6 +91,9 @@ void subscriber_core::attempt_done(delivery&& d, attempt_result&& r, int64_t now
              how_to_enable(cfg_.name));
     apply_enable_change(enable_.gone(now_ms, *decision.disable_reason));
   }
+  // Its partition moved away meanwhile: the new owner decides its fate.
+  if (!queue_.owns(d.record.key.event_seq))
+    return;
   using action = attempt_decision::action;
   switch (decision.what) {
     case action::finish:

@@ -41,7 +41,11 @@ struct timer_request {
 
 class subscriber_core {
 public:
-  subscriber_core(subscriber_config cfg, uint32_t memory_limit, uint64_t slow_ms, uint64_t seed);
+  // `single_store`: all of the node's deliveries live in one store; else (in
+  // cluster mode) they come from the partitions the node owns, adopted and
+  // dropped as they move.
+  subscriber_core(subscriber_config cfg, uint32_t memory_limit, uint64_t slow_ms, uint64_t seed,
+                  bool single_store = true);
 
   const subscriber_config& config() const { return cfg_; }
   const std::string& name() const { return cfg_.name; }
@@ -65,6 +69,11 @@ public:
   void set_memory_limit(uint32_t limit) { queue_.set_memory_limit(limit); }
   // An operator's enable or disable. Returns whether it is enabled now.
   bool operator_enable(bool on, int64_t now_ms);
+  // A partition this node now owns: its deliveries are on disk, paged in.
+  void adopt_partition(uint16_t partition) { queue_.adopt_source(partition); }
+  // A partition that moved away: nothing of it starts any more, and results
+  // of its deliveries still in flight change nothing here.
+  void drop_partition(uint16_t partition) { queue_.drop_source(partition); }
   // Shutting down: no new requests; in-flight ones may still come back.
   void drain() { draining_ = true; }
 

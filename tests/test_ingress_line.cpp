@@ -144,6 +144,32 @@ BOOST_AUTO_TEST_CASE(every_field) {
   BOOST_TEST(ev.priority == 3);
 }
 
+BOOST_AUTO_TEST_CASE(a_key_chooses_the_kafka_partition_in_cluster_mode) {
+  auto ev = expect_event(R"({"type":"order.created","key":"customer-7"})");
+  BOOST_TEST(ev.key == "customer-7");
+  for (const char* bad : {R"({"type":"a","key":""})", R"({"type":"a","key":7})", R"({"type":"a","key":{}})"})
+    BOOST_TEST(parse_ingress_line(bad).error == "\"key\" must be a non-empty string");
+  BOOST_TEST(parse_ingress_line(R"({"type":"a","key":")" + std::string(257, 'k') + "\"}").error ==
+             "\"key\" is longer than 256 bytes");
+}
+
+BOOST_AUTO_TEST_CASE(an_event_line_round_trips) {
+  for (const char* line : {R"({"type":"order.created"})",
+                           R"({"type":"invoice.paid","id":"inv-1","priority":3,"key":"c-7","data":{"a":[1,"\u00e9"]}})",
+                           R"({"data":"x","type":"t\"q"})"}) {
+    auto first = expect_event(line);
+    auto again = expect_event(event_line(first));
+    BOOST_TEST(again.type == first.type);
+    BOOST_TEST(again.id == first.id);
+    BOOST_TEST(again.key == first.key);
+    BOOST_TEST(again.priority == first.priority);
+    BOOST_TEST(again.data == first.data);
+  }
+  parsed_event plain;
+  plain.type = "a";
+  BOOST_TEST(event_line(plain) == R"({"type":"a","data":null})");
+}
+
 BOOST_AUTO_TEST_CASE(field_order_does_not_matter) {
   auto ev = expect_event(R"({"priority":0,"data":[1],"id":"x","type":"a.b"})");
   BOOST_TEST(ev.type == "a.b");

@@ -73,6 +73,12 @@ subscriber_config sub_cfg() {
   return c;
 }
 
+// The first page came back empty: nothing was on disk.
+void nothing_on_disk(delivery_queue& q) {
+  BOOST_REQUIRE(q.want_page(t0));
+  q.take_page({}, true, t0);
+}
+
 std::vector<uint64_t> seqs_started(delivery_queue& q) {
   std::vector<uint64_t> out;
   while (q.has_ready())
@@ -87,7 +93,7 @@ BOOST_AUTO_TEST_SUITE(queue)
 
 BOOST_AUTO_TEST_CASE(higher_priority_first_then_commit_order) {
   delivery_queue q{100};
-  q.take_page({}, true, t0); // nothing on disk
+  nothing_on_disk(q);
   q.offer(make(1, 0), t0);
   q.offer(make(2, 3), t0);
   q.offer(make(3, 0), t0);
@@ -100,7 +106,7 @@ BOOST_AUTO_TEST_CASE(higher_priority_first_then_commit_order) {
 
 BOOST_AUTO_TEST_CASE(a_delivery_with_a_future_due_time_waits) {
   delivery_queue q{100};
-  q.take_page({}, true, t0);
+  nothing_on_disk(q);
   q.offer(make(1, 0, t0 + 500), t0);
   BOOST_TEST(!q.has_ready());
   BOOST_TEST(*q.next_due() == t0 + 500);
@@ -128,7 +134,7 @@ BOOST_AUTO_TEST_CASE(at_start_everything_is_on_disk_and_the_first_page_is_asked_
 
 BOOST_AUTO_TEST_CASE(past_the_cap_deliveries_stay_on_disk_until_memory_drains) {
   delivery_queue q{4};
-  q.take_page({}, true, t0);
+  nothing_on_disk(q);
   for (uint64_t seq = 1; seq <= 6; ++seq)
     q.offer(make(seq), t0);
   BOOST_TEST(q.in_memory() == 4u);
@@ -152,8 +158,10 @@ BOOST_AUTO_TEST_CASE(past_the_cap_deliveries_stay_on_disk_until_memory_drains) {
 }
 
 BOOST_AUTO_TEST_CASE(a_page_skips_what_memory_already_holds) {
-  delivery_queue q{4};
+  delivery_queue q{8};
+  BOOST_REQUIRE(q.want_page(t0));
   q.take_page(make_range(1, 2), false, t0);
+  BOOST_REQUIRE(q.want_page(t0));
   q.take_page(make_range(1, 3), true, t0);
   BOOST_TEST(q.in_memory() == 3u);
 }
@@ -169,7 +177,7 @@ BOOST_AUTO_TEST_CASE(a_failed_page_is_asked_for_again_after_a_pause) {
 
 BOOST_AUTO_TEST_CASE(requeued_deliveries_are_taken_whatever_the_cap) {
   delivery_queue q{1};
-  q.take_page({}, true, t0);
+  nothing_on_disk(q);
   q.offer(make(5), t0);
   q.put(make(2), t0);
   BOOST_TEST(q.in_memory() == 2u);
@@ -603,6 +611,62 @@ BOOST_AUTO_TEST_CASE(a_failed_page_read_is_retried_by_timer) {
   BOOST_TEST(t->due_ms == t0 + delivery_queue::page_retry_ms);
   core.timer_fired(t->generation, t->due_ms);
   BOOST_TEST(core.page_to_read(t->due_ms).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// In cluster mode deliveries come from one store per partition: each source
+// pages in its own seq order, and a partition that moves away leaves memory.
+BOOST_AUTO_TEST_SUITE(sources)
+
+uint64_t seq(uint16_t partition, uint64_t n) { return delivery_queue::source_start(partition) + n; }
+
+BOOST_AUTO_TEST_CASE(each_source_pages_in_its_own_order) {
+  delivery_queue q{6, false};
+  BOOST_TEST(!q.want_page(t0)); // nothing owned yet
+  BOOST_TEST(!q.offer(make(seq(1, 1)), t0)); // not ours: dropped
+  q.adopt_source(1);
+  q.adopt_source(2);
+  auto first = q.want_page(t0);
+  BOOST_REQUIRE(first);
+  BOOST_TEST(first->source == 1u);
+  BOOST_TEST(first->after_seq == delivery_queue::source_start(1));
+  q.take_page({make(seq(1, 1)), make(seq(1, 2))}, true, t0);
+  auto second = q.want_page(t0);
+  BOOST_REQUIRE(second);
+  BOOST_TEST(second->source == 2u);
+  q.take_page({make(seq(2, 1))}, true, t0);
+  BOOST_TEST(!q.backlog_on_disk());
+  // A commit of partition 2 far below partition 1's seqs is still in order
+  // for its own source.
+  BOOST_TEST(q.offer(make(seq(2, 2)), t0));
+  BOOST_TEST(q.offer(make(seq(1, 3)), t0));
+  BOOST_TEST(q.offer(make(seq(2, 3)), t0));
+  BOOST_TEST(q.in_memory() == 6u);
+  BOOST_TEST(!q.offer(make(seq(1, 4)), t0)); // full: partition 1 goes on disk
+  BOOST_TEST(q.backlog_on_disk());
+  BOOST_TEST(!q.offer(make(seq(1, 5)), t0));
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_source_leaves_memory_and_its_late_page_is_ignored) {
+  delivery_queue q{10, false};
+  q.adopt_source(3);
+  BOOST_REQUIRE(q.want_page(t0));
+  q.take_page({make(seq(3, 1)), make(seq(3, 2), 0, t0 + 100)}, false, t0);
+  auto in_flight = q.start_next();
+  BOOST_REQUIRE(q.want_page(t0)); // the rest of partition 3
+  q.drop_source(3);
+  BOOST_TEST(q.in_memory() == 1u); // only the one in flight
+  BOOST_TEST(!q.owns(in_flight.record.key.event_seq));
+  q.take_page({make(seq(3, 9))}, true, t0); // the answer to a page of a dropped source
+  BOOST_TEST(q.in_memory() == 1u);
+  q.put(make(seq(3, 1)), t0); // nor is anything of it put back
+  BOOST_TEST(q.in_memory() == 1u);
+  q.adopt_source(3); // back again: all of it on disk, paged from the start
+  auto again = q.want_page(t0);
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->after_seq == delivery_queue::source_start(3));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
