@@ -1,6 +1,8 @@
 #include "actors/persistence.hpp"
 
 #include "logging/logger.hpp"
+
+#include <algorithm>
 #include "protocol/ingress_line.hpp"
 #include "storage/store_queries.hpp"
 
@@ -82,27 +84,123 @@ bool persistence_state::flush(caf::event_based_actor* self) {
   else
     log_error("storage: commit of " + std::to_string(records) + " records failed: " + out.error);
   // Acknowledge in arrival order, one message per run of the same connection.
-  ack_batch run;
+  acks_by_reply acks;
   size_t current = 0;
-  auto send_run = [&] {
+  ack_batch run;
+  auto end_run = [&] {
     if (!run.acks.empty() && reply_to[current])
-      self->send(reply_to[current], ack_atom::value, std::move(run));
+      acks.emplace_back(reply_to[current], std::move(run));
     run = ack_batch{};
   };
   for (auto& a : out.answers) {
     if (a.reply != current) {
-      send_run();
+      end_run();
       current = a.reply;
     }
     run.acks.push_back({a.slot, std::move(a.line)});
   }
-  send_run();
+  end_run();
   reply_to.clear();
+  if (out.ok && deps.changelog && !out.changes.empty()) {
+    // Cluster mode: acknowledged (so its offsets committed) only once the
+    // changelog holds what the commit changed.
+    auto token = ++next_token;
+    awaiting_changelog[token] = std::move(acks);
+    auto me = caf::actor_cast<caf::actor>(self);
+    deps.changelog->append(std::move(out.changes),
+                           [me, token] { caf::anon_send(me, mirrored_atom::value, token); });
+  } else {
+    for (auto& [to, batch] : acks)
+      self->send(to, ack_atom::value, std::move(batch));
+  }
+  if (!out.ok && deps.partitions) {
+    // What of a partition was taken but not committed is not applied: its
+    // later events wait until the consumer has read it again from there.
+    for (auto& [p, seq] : applied) {
+      auto s = deps.partitions->partition(p);
+      auto on_disk = s ? s->last_event_seq() : 0;
+      if (seq > on_disk) {
+        seq = std::max(on_disk, partitioned_store::partition_start(p));
+        blocked.insert(p);
+      }
+    }
+  }
   // Subscribers' writes (finished, retried, dead-lettered) must not be
   // lost: they were kept; try again shortly.
   if (out.retry_soon)
     schedule_flush(self, std::chrono::seconds(1));
   return out.ok;
+}
+
+void persistence_state::screen(caf::event_based_actor* self, persist_batch& batch) {
+  ack_batch now;
+  auto keep = batch.events.begin();
+  for (auto& ev : batch.events) {
+    if (!ev.origin) {
+      *keep++ = std::move(ev);
+      continue;
+    }
+    auto p = ev.origin->partition;
+    auto seq = partitioned_store::seq_of(p, ev.origin->offset);
+    auto it = applied.find(p);
+    if (it == applied.end()) {
+      now.acks.push_back({ev.slot, error_line("partition " + std::to_string(p) + " is not owned by this node")});
+    } else if (blocked.count(p) > 0) {
+      now.acks.push_back({ev.slot, error_line("partition " + std::to_string(p) +
+                                              " is read again from an earlier offset after a failed commit")});
+    } else if (seq <= it->second) {
+      now.acks.push_back({ev.slot, ack_line(ev.payload->id, true)}); // applied before
+    } else {
+      it->second = seq;
+      *keep++ = std::move(ev);
+    }
+  }
+  batch.events.erase(keep, batch.events.end());
+  if (!now.acks.empty() && batch.reply_to)
+    self->send(batch.reply_to, ack_atom::value, std::move(now));
+}
+
+void persistence_state::tell_subscribers(caf::event_based_actor* self, const caf::message& msg) {
+  if (!deps.subscribers)
+    return;
+  for (auto& [name, actor] : deps.subscribers->all())
+    self->send(actor, msg);
+}
+
+int64_t persistence_state::ready(caf::event_based_actor* self, uint16_t partition) {
+  auto s = deps.partitions->partition(partition);
+  if (!s)
+    return -1;
+  auto last = s->last_event_seq();
+  applied[partition] = std::max(last, partitioned_store::partition_start(partition));
+  blocked.erase(partition);
+  const auto& dedup = writes->dedup();
+  if (dedup.enabled()) {
+    if (auto ids = s->recent_ids(deps.now() - dedup.window_ms(), dedup.max_ids()))
+      writes->seed_dedup(*ids);
+  }
+  tell_subscribers(self, caf::make_message(adopt_atom::value, partition));
+  if (auto disabled = s->disabled_subscribers()) {
+    for (auto& d : *disabled)
+      if (auto actor = deps.subscribers ? deps.subscribers->find(d.subscriber) : caf::actor{})
+        self->send(actor, restore_atom::value, d);
+    writes->seed_disabled(std::move(*disabled));
+  }
+  return last > partitioned_store::partition_start(partition) ? partitioned_store::offset_of(last) : -1;
+}
+
+caf::result<bool> persistence_state::release(caf::event_based_actor* self, uint16_t partition) {
+  flush(self); // what was taken of it is committed (and its changes sent) first
+  tell_subscribers(self, caf::make_message(drop_atom::value, partition));
+  deps.partitions->release(partition);
+  applied.erase(partition);
+  blocked.erase(partition);
+  const auto& dedup = writes->dedup();
+  if (dedup.enabled()) {
+    auto ids = deps.partitions->recent_ids(deps.now() - dedup.window_ms(), dedup.max_ids());
+    writes->reset_dedup(ids ? *ids : std::vector<remembered_id>{});
+  }
+  return true;
 }
 
 void persistence_state::send_gauges(caf::event_based_actor* self) {
@@ -130,6 +228,8 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, persiste
   return {
     [=](persist_atom, persist_batch& batch) {
       auto& st = self->state;
+      if (st.deps.partitions)
+        st.screen(self, batch);
       st.reply_to.push_back(std::move(batch.reply_to));
       st.writes->add_events(std::move(batch.events), st.reply_to.size() - 1);
       st.flush_soon(self);
@@ -175,6 +275,38 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, persiste
       st.dispatch(self, change.requeued, true);
       st.send_gauges(self);
       return change.answer;
+    },
+    // -- cluster mode: partitions coming and going ---------------------------
+    [=](adopt_atom, uint16_t partition) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!st.deps.partitions)
+        return caf::make_error(caf::sec::runtime_error, "not in cluster mode");
+      st.flush(self);
+      if (auto error = st.deps.partitions->adopt(partition); !error.empty())
+        return caf::make_error(caf::sec::runtime_error, error);
+      return true;
+    },
+    [=](restore_atom, uint16_t partition, const std::vector<mirrored_change>& changes) -> caf::result<bool> {
+      auto s = self->state.deps.partitions ? self->state.deps.partitions->partition(partition) : nullptr;
+      if (!s)
+        return caf::make_error(caf::sec::runtime_error,
+                               "partition " + std::to_string(partition) + " was not adopted");
+      auto r = s->apply_changes(changes);
+      if (r.status != write_status::ok)
+        return caf::make_error(caf::sec::runtime_error, r.error);
+      return true;
+    },
+    [=](ready_atom, uint16_t partition) -> int64_t { return self->state.ready(self, partition); },
+    [=](release_atom, uint16_t partition) { return self->state.release(self, partition); },
+    [=](resume_atom, uint16_t partition) { self->state.blocked.erase(partition); },
+    [=](mirrored_atom, uint64_t token) {
+      auto& st = self->state;
+      auto it = st.awaiting_changelog.find(token);
+      if (it == st.awaiting_changelog.end())
+        return;
+      for (auto& [to, batch] : it->second)
+        self->send(to, ack_atom::value, std::move(batch));
+      st.awaiting_changelog.erase(it);
     },
     [=](tick_atom) {
       self->state.send_gauges(self);

@@ -12,14 +12,19 @@
 #include "actors/subscriber_registry.hpp"
 #include "config/config.hpp"
 #include "messages/messages.hpp"
+#include "storage/change_log.hpp"
+#include "storage/partitioned_store.hpp"
 #include "storage/store.hpp"
 #include "storage/write_coalescer.hpp"
 #include "time/clock.hpp"
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace volley {
@@ -36,6 +41,10 @@ struct persistence_deps {
   std::shared_ptr<const subscriber_registry> subscribers;
   caf::actor monitor; // may be invalid (tests)
   clock_fn now = wall_clock();
+  // Cluster mode: `db` is this store, one per owned partition, and every
+  // commit's changes go to the changelog before its events are acknowledged.
+  std::shared_ptr<partitioned_store> partitions;
+  change_log* changelog = nullptr;
 };
 
 struct persistence_state {
@@ -45,6 +54,13 @@ struct persistence_state {
   persistence_options options;
   std::optional<write_coalescer> writes;
   std::vector<caf::actor> reply_to; // who answers are for, by the index given to the coalescer
+
+  // Cluster mode.
+  using acks_by_reply = std::vector<std::pair<caf::actor, ack_batch>>;
+  std::map<uint16_t, uint64_t> applied; // per owned partition: the highest seq taken
+  std::set<uint16_t> blocked;           // a commit of it failed: its events wait for resume
+  uint64_t next_token = 0;
+  std::map<uint64_t, acks_by_reply> awaiting_changelog; // acks of commits not yet in Kafka
   bool flush_scheduled = false;
   // Every flush bumps it; a scheduled flush message carries the value it was
   // scheduled under, so one whose batch was committed meanwhile is ignored.
@@ -58,6 +74,11 @@ struct persistence_state {
   // A flush now when the batch is full, else one scheduled if none is.
   void flush_soon(caf::event_based_actor* self);
   void send_gauges(caf::event_based_actor* self);
+  // Events of partitions it cannot take now are answered at once (cluster).
+  void screen(caf::event_based_actor* self, persist_batch& batch);
+  caf::result<bool> release(caf::event_based_actor* self, uint16_t partition);
+  int64_t ready(caf::event_based_actor* self, uint16_t partition);
+  void tell_subscribers(caf::event_based_actor* self, const caf::message& msg);
   void dispatch(caf::event_based_actor* self,
                 std::unordered_map<std::string, std::vector<delivery>>& by_subscriber, bool requeued);
 };

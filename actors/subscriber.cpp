@@ -117,7 +117,8 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
                          subscriber_deps deps) {
   auto& st = self->state;
   st.deps = std::move(deps);
-  st.core.emplace(std::move(cfg), st.deps.memory_limit, st.deps.slow_ms, st.deps.seed);
+  st.core.emplace(std::move(cfg), st.deps.memory_limit, st.deps.slow_ms, st.deps.seed,
+                  st.deps.single_store);
   if (st.deps.recorded_disable)
     st.core->restore_disabled(st.deps.recorded_disable->reason, st.deps.recorded_disable->since_ms);
   st.carry_out(self); // the first page of what waits on disk
@@ -142,6 +143,21 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
         self->state.carry_out(self);
     },
     [=](flush_atom) { self->state.send_writes(self); },
+    [=](adopt_atom, uint16_t partition) {
+      self->state.core->adopt_partition(partition);
+      self->state.carry_out(self);
+    },
+    [=](drop_atom, uint16_t partition) {
+      self->state.core->drop_partition(partition);
+      self->state.carry_out(self);
+    },
+    [=](restore_atom, const subscriber_status& recorded) {
+      // A partition this node took over says the subscriber is disabled.
+      auto& st = self->state;
+      if (st.core->enabled())
+        st.core->restore_disabled(recorded.reason, recorded.since_ms);
+      st.carry_out(self);
+    },
     [=](tick_atom) {
       self->state.send_report(self);
       self->delayed_send(self, report_interval, tick_atom::value);

@@ -30,6 +30,8 @@ struct subscriber_deps {
   uint64_t slow_ms = 1000;
   clock_fn now = wall_clock();
   uint64_t seed = 0; // backoff jitter
+  // False in cluster mode: deliveries come from the partitions adopted.
+  bool single_store = true;
   // Disabled before this start (410 Gone or an operator), as recorded.
   std::optional<subscriber_status> recorded_disable;
 };

@@ -82,7 +82,11 @@ bool node::start() {
   writes.batch_interval = std::chrono::milliseconds{cfg_.storage.batch_interval_ms};
   writes.dedup_window_ms = static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000;
   writes.dedup_max_ids = cfg_.queue.dedup_max_ids;
-  persistence_ = sys_.spawn<caf::detached>(persistence, persistence_deps{db_, subscribers_, monitor_, wall_clock()}, writes);
+  persistence_deps stored;
+  stored.db = db_;
+  stored.subscribers = subscribers_;
+  stored.monitor = monitor_;
+  persistence_ = sys_.spawn<caf::detached>(persistence, stored, writes);
   store_reader_ = sys_.spawn<caf::detached>(store_reader, db_, subscribers_);
   router_ = sys_.spawn(router, routing_table{cfg_.subscribers, cfg_.priority_rules}, persistence_);
   auto disabled = recorded_disables();

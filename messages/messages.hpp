@@ -24,6 +24,16 @@
 //   HTTP engine thread ─testdone(tag, attempt_result)─► subscriber
 //   timers, each actor to itself: subscriber wake(generation), flush, tick;
 //   persistence flush(generation), tick; monitor tick; ingress connection tick
+//
+// Cluster mode adds (a partition is moved by the consumer's rebalance):
+//   rebalance ⇄ adopt(p) → bool ⇄ persistence        an empty store for partition p
+//   rebalance ⇄ restore(p, changes) → bool ⇄ persistence   the changelog, replayed
+//   rebalance ⇄ ready(p) → applied offset ⇄ persistence
+//     persistence ─adopt(p)─► subscribers;  ─restore(subscriber_status)─► a subscriber
+//   rebalance ⇄ release(p) → bool ⇄ persistence
+//     persistence ─drop(p)─► subscribers
+//   event consumer ─resume(p)─► persistence            a failed partition consumed again
+//   changelog thread ─mirrored(token)─► persistence     a commit's changes are in Kafka
 
 #include "config/config.hpp"
 #include "control/control_request.hpp"
@@ -67,6 +77,14 @@ using test_done_atom = caf::atom_constant<caf::atom("testdone")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+// cluster mode (see "Cluster mode" above)
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+using restore_atom = caf::atom_constant<caf::atom("restore")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using drop_atom = caf::atom_constant<caf::atom("drop")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using mirrored_atom = caf::atom_constant<caf::atom("mirrored")>;
 
 // -- payloads ------------------------------------------------------------------
 
@@ -122,3 +140,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::attempt_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::control_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::routing_table)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<volley::subscriber_status>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<volley::mirrored_change>)

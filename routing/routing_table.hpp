@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,12 @@ struct delivery_target {
   uint8_t priority = 0;
 };
 
+// Where an event consumed from Kafka came from (cluster mode).
+struct event_origin {
+  uint16_t partition = 0;
+  int64_t offset = 0;
+};
+
 // An accepted event on its way to persistence: its payload (the delivery
 // body built once), who wants it, and the answer slot of its ingress line.
 struct routed_event {
@@ -29,6 +36,7 @@ struct routed_event {
   bool client_id = false; // the id came from the client (else generated): deduplicated
   std::shared_ptr<event_payload> payload; // seq assigned by persistence
   std::vector<delivery_target> targets;
+  std::optional<event_origin> origin; // cluster mode: its record in the events topic
 };
 
 class routing_table {

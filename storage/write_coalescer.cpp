@@ -1,6 +1,7 @@
 #include "storage/write_coalescer.hpp"
 
 #include "protocol/ingress_line.hpp"
+#include "storage/partitioned_store.hpp"
 
 namespace volley {
 
@@ -25,6 +26,11 @@ size_t write_coalescer::pending_records() const {
 void write_coalescer::seed_dedup(const std::vector<remembered_id>& ids) {
   for (const auto& r : ids)
     dedup_.remember(r.id, r.accepted_ms);
+}
+
+void write_coalescer::reset_dedup(const std::vector<remembered_id>& ids) {
+  dedup_ = dedup_window{dedup_.window_ms(), dedup_.max_ids()};
+  seed_dedup(ids);
 }
 
 void write_coalescer::seed_disabled(std::vector<subscriber_status> disabled) {
@@ -55,25 +61,33 @@ void write_coalescer::add_events(std::vector<routed_event>&& events, size_t repl
       acks_.push_back(std::move(a));
       continue;
     }
+    const uint16_t source = ev.origin ? ev.origin->partition : 0;
     if (deduplicated) {
       // Remembered in the event's own transaction, even when nobody wants
       // the event: a repeat must be recognised after a restart as well.
       dedup_.remember(a.id, accepted_ms);
       batch_ids_.insert(a.id);
-      pending_.remembered.push_back({a.id, accepted_ms});
+      pending_.remembered.push_back({a.id, accepted_ms, source});
     }
     acks_.push_back(std::move(a));
-    // Nothing to deliver, nothing to keep: acknowledged with the batch.
-    if (ev.targets.empty())
-      continue;
-    ev.payload->seq = ++last_seq_;
+    if (ev.origin) {
+      // A consumed event's seq is its record's: the same on every node and
+      // every time it is consumed again. Even when nobody wants it, it is
+      // written (as the partition's applied offset).
+      ev.payload->seq = partitioned_store::seq_of(ev.origin->partition, ev.origin->offset);
+    } else if (ev.targets.empty()) {
+      continue; // nothing to deliver, nothing to keep: acknowledged with the batch
+    } else {
+      ev.payload->seq = ++last_seq_;
+    }
     new_event ne;
     ne.event.seq = ev.payload->seq;
     ne.event.id = ev.payload->id;
     ne.event.type = ev.payload->type;
     ne.event.created_ms = ev.payload->created_ms;
     // The store copies the body; the shared copy stays in memory.
-    ne.event.body = *ev.payload->body;
+    if (ev.payload->body)
+      ne.event.body = *ev.payload->body;
     for (auto& t : ev.targets) {
       delivery_record d;
       d.key.subscriber = std::move(t.subscriber);
@@ -125,6 +139,7 @@ write_coalescer::commit_outcome write_coalescer::commit(store& db, int64_t now_m
   }
   batch_ids_.clear();
   if (out.ok) {
+    out.changes = std::move(result.changes);
     for (size_t i = 0; i < pending_.events.size(); ++i) {
       payload_ptr payload = payloads_[i];
       for (auto& d : pending_.events[i].deliveries)

@@ -50,6 +50,7 @@ public:
     // Committed deliveries by subscriber, in commit order.
     std::unordered_map<std::string, std::vector<delivery>> deliveries;
     bool retry_soon = false;   // failed, and subscribers' writes are kept for another try
+    std::vector<mirrored_change> changes; // what the commit changed, when the store mirrors
   };
 
   write_coalescer(uint64_t last_seq, dedup_window dedup);
@@ -67,6 +68,8 @@ public:
 
   // What the store remembers: the dedup window's ids, disabled subscribers.
   void seed_dedup(const std::vector<remembered_id>& ids);
+  // Forgets every id and remembers these (a partition moved away).
+  void reset_dedup(const std::vector<remembered_id>& ids);
   void seed_disabled(std::vector<subscriber_status> disabled);
   // Disabled subscribers, as the latest writes (committed or pending) say.
   std::vector<subscriber_status> disabled() const;

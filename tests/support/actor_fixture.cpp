@@ -70,8 +70,12 @@ actor_fixture::~actor_fixture() {
 }
 
 void actor_fixture::wire(const std::vector<subscriber_config>& subscribers, uint32_t memory_limit) {
-  persistence = sys.spawn(volley::persistence, persistence_deps{db, registry, probe, now},
-                          persistence_options{});
+  persistence_deps deps;
+  deps.db = db;
+  deps.subscribers = registry;
+  deps.monitor = probe;
+  deps.now = now;
+  persistence = sys.spawn(volley::persistence, deps, persistence_options{});
   actors_.push_back(persistence);
   router = sys.spawn(volley::router, routing_table{subscribers, {}}, persistence);
   actors_.push_back(router);
