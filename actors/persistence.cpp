@@ -134,10 +134,11 @@ bool persistence_state::flush(caf::event_based_actor* self) {
 
 void persistence_state::screen(caf::event_based_actor* self, persist_batch& batch) {
   ack_batch now;
-  auto keep = batch.events.begin();
+  std::vector<routed_event> taken;
+  taken.reserve(batch.events.size());
   for (auto& ev : batch.events) {
     if (!ev.origin) {
-      *keep++ = std::move(ev);
+      taken.push_back(std::move(ev));
       continue;
     }
     auto p = ev.origin->partition;
@@ -152,10 +153,10 @@ void persistence_state::screen(caf::event_based_actor* self, persist_batch& batc
       now.acks.push_back({ev.slot, ack_line(ev.payload->id, true)}); // applied before
     } else {
       it->second = seq;
-      *keep++ = std::move(ev);
+      taken.push_back(std::move(ev));
     }
   }
-  batch.events.erase(keep, batch.events.end());
+  batch.events = std::move(taken);
   if (!now.acks.empty() && batch.reply_to)
     self->send(batch.reply_to, ack_atom::value, std::move(now));
 }

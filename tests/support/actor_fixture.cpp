@@ -79,6 +79,28 @@ void actor_fixture::wire(const std::vector<subscriber_config>& subscribers, uint
   actors_.push_back(persistence);
   router = sys.spawn(volley::router, routing_table{subscribers, {}}, persistence);
   actors_.push_back(router);
+  spawn_subscribers(subscribers, memory_limit, true);
+  run();
+}
+
+void actor_fixture::wire_cluster(const std::vector<subscriber_config>& subscribers,
+                                 std::shared_ptr<partitioned_store> partitions, change_log* log) {
+  persistence_deps deps;
+  deps.db = partitions;
+  deps.partitions = partitions;
+  deps.changelog = log;
+  deps.subscribers = registry;
+  deps.monitor = probe;
+  deps.now = now;
+  persistence = sys.spawn(volley::persistence, deps, persistence_options{});
+  actors_.push_back(persistence);
+  routes_ = routing_table{subscribers, {}};
+  spawn_subscribers(subscribers, 1000, false);
+  run();
+}
+
+void actor_fixture::spawn_subscribers(const std::vector<subscriber_config>& subscribers,
+                                      uint32_t memory_limit, bool single_store) {
   for (const auto& s : subscribers) {
     subscriber_deps deps;
     deps.transport = &transport;
@@ -87,10 +109,26 @@ void actor_fixture::wire(const std::vector<subscriber_config>& subscribers, uint
     deps.memory_limit = memory_limit;
     deps.now = now;
     deps.seed = 7;
+    deps.single_store = single_store;
     auto actor = sys.spawn(subscriber, s, deps);
     registry->add(s.name, actor);
     actors_.push_back(actor);
   }
+}
+
+void actor_fixture::consume(uint16_t partition, const std::vector<int64_t>& offsets,
+                            const std::string& type) {
+  persist_batch batch;
+  batch.reply_to = probe;
+  for (auto offset : offsets) {
+    parsed_event ev;
+    ev.type = type;
+    ev.id = "p" + std::to_string(partition) + "-" + std::to_string(offset);
+    auto routed = routes_.route(std::move(ev), next_slot_++, now());
+    routed.origin = event_origin{partition, offset};
+    batch.events.push_back(std::move(routed));
+  }
+  caf::anon_send(persistence, persist_atom::value, std::move(batch));
   run();
 }
 

@@ -12,7 +12,9 @@
 #include "actors/subscriber_registry.hpp"
 #include "http/http_request.hpp"
 #include "messages/messages.hpp"
+#include "storage/change_log.hpp"
 #include "storage/memory_store.hpp"
+#include "storage/partitioned_store.hpp"
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -67,8 +69,24 @@ public:
 
   // Router -> persistence -> subscribers, as the node wires them.
   void wire(const std::vector<subscriber_config>& subscribers, uint32_t memory_limit = 1000);
+  // The same in cluster mode: one store per partition, changes to `log`.
+  void wire_cluster(const std::vector<subscriber_config>& subscribers,
+                    std::shared_ptr<partitioned_store> partitions, change_log* log);
   // Events of the given types through the router, answered to the probe.
   void publish(const std::vector<std::string>& types);
+  // Events as consumed from partition `partition` at these offsets, routed,
+  // straight to persistence, answered to the probe.
+  void consume(uint16_t partition, const std::vector<int64_t>& offsets, const std::string& type);
+  // A request to persistence; its answer once every job has run.
+  template <class T, class... Ts>
+  T ask_persistence(Ts... xs) {
+    auto answer = std::make_shared<T>();
+    auto asker = sys.spawn([=](caf::event_based_actor* self) {
+      self->request(persistence, caf::infinite, xs...).then([=](T& x) { *answer = std::move(x); });
+    });
+    run();
+    return *answer;
+  }
   // A control request to `target`; its answer once every job has run.
   std::string ask(caf::actor target, const control_request& req);
 
@@ -79,6 +97,9 @@ public:
 
 private:
   caf::actor_system_config& configured();
+  void spawn_subscribers(const std::vector<subscriber_config>& subscribers, uint32_t memory_limit,
+                         bool single_store);
+  routing_table routes_;
   std::vector<caf::actor> actors_;
   uint64_t next_slot_ = 0;
 };
