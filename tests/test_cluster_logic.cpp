@@ -1,0 +1,95 @@
+// Cluster mode's plain logic: which consumed offsets may be committed.
+#define BOOST_TEST_MODULE cluster_logic
+#include <boost/test/unit_test.hpp>
+
+#include "cluster/offset_tracker.hpp"
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+using namespace volley;
+using namespace std::chrono_literals;
+
+namespace std {
+// For Boost.Test's failure messages.
+inline ostream& operator<<(ostream& os, const optional<int64_t>& v) {
+  return v ? os << *v : os << "nothing";
+}
+} // namespace std
+
+namespace {
+
+std::optional<int64_t> next_commit(offset_tracker& t, int32_t partition) {
+  std::optional<int64_t> out;
+  for (const auto& c : t.take_commits())
+    if (c.partition == partition)
+      out = c.offset;
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(offsets)
+
+BOOST_AUTO_TEST_CASE(commits_stop_at_the_first_record_not_done) {
+  offset_tracker t;
+  for (int64_t o = 10; o < 15; ++o)
+    t.track(0, o);
+  BOOST_TEST(t.in_flight() == 5u);
+  t.done(0, 11); // out of order: a malformed record rejected at once
+  BOOST_TEST(!next_commit(t, 0));
+  t.done(0, 10);
+  BOOST_TEST(next_commit(t, 0) == 12); // 10 and 11 done
+  BOOST_TEST(!next_commit(t, 0));      // taken already
+  t.done(0, 13);
+  t.done(0, 12);
+  BOOST_TEST(next_commit(t, 0) == 14);
+  BOOST_TEST(t.in_flight() == 1u);
+  t.done(0, 12); // twice: nothing changes
+  BOOST_TEST(t.in_flight() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(partitions_are_independent) {
+  offset_tracker t;
+  t.track(0, 5);
+  t.track(1, 7);
+  t.done(1, 7);
+  auto commits = t.take_commits();
+  BOOST_REQUIRE_EQUAL(commits.size(), 1u);
+  BOOST_TEST(commits[0].partition == 1);
+  BOOST_TEST(commits[0].offset == 8);
+  BOOST_TEST(!t.committable(0));
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_rewinds_the_partition_once) {
+  offset_tracker t;
+  for (int64_t o = 0; o < 5; ++o)
+    t.track(3, o);
+  t.done(3, 0);
+  t.done(3, 1);
+  BOOST_TEST(t.failed(3, 2));  // the first failure: seek back to 2
+  BOOST_TEST(!t.failed(3, 3)); // the rest of that flight: nothing more to do
+  BOOST_TEST(t.rewind_point(3) == 2);
+  BOOST_TEST(t.in_flight() == 0u); // 2..4 are read again, not owed now
+  BOOST_TEST(t.committable(3) == 2);
+  t.rewound(3);
+  t.track(3, 2);
+  t.done(3, 2);
+  BOOST_TEST(next_commit(t, 3) == 3);
+}
+
+BOOST_AUTO_TEST_CASE(draining_waits_for_the_partition_only) {
+  offset_tracker t;
+  t.track(0, 1);
+  t.track(1, 1);
+  std::thread actor{[&] { t.done(0, 1); }};
+  BOOST_TEST(t.wait_drained(0, 30s));
+  actor.join();
+  BOOST_TEST(!t.wait_drained(1, 1ms)); // partition 1 still owes one: times out
+  t.forget(1);
+  BOOST_TEST(t.in_flight() == 0u);
+  BOOST_TEST(t.wait_drained(1, 1ms));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
