@@ -2,7 +2,10 @@
 // Volley's configuration: the JSON file of docs/ARCHITECTURE.md ("Config file"), as plain structs.
 // Every key is validated up front; see config_loader.hpp.
 
+#include "cluster/cluster_config.hpp"
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -131,6 +134,8 @@ struct config {
   delivery_defaults defaults;
   std::vector<priority_rule> priority_rules;
   std::vector<subscriber_config> subscribers;
+  // Absent: a single node. Present: this node is one of a cluster on Kafka.
+  std::optional<cluster_config> cluster;
 };
 
 } // namespace volley

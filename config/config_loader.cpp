@@ -310,6 +310,8 @@ public:
       parse_queue(*v, cfg.queue);
     if (auto v = top.find_object("http"))
       parse_http(*v, cfg.http);
+    if (auto v = top.find_object("cluster"))
+      parse_cluster(*v, cfg.cluster.emplace());
     if (auto v = top.find_object("scheduler"))
       parse_scheduler(*v, cfg.scheduler);
     if (cfg.scheduler.threads == 0)
@@ -380,6 +382,45 @@ private:
     object_reader r(value, "scheduler", errors_);
     r.read_integer("threads", out.threads, 0); // 0: one per core
     r.read_choice("policy", out.policy, {"sharing", "stealing"});
+  }
+
+  void parse_cluster(const json& value, cluster_config& out) {
+    object_reader r(value, "cluster", errors_);
+    if (!r.has("brokers"))
+      r.error("brokers", "is required (the Kafka bootstrap servers, \"host:port,host:port\")");
+    r.read_string("brokers", out.brokers);
+    r.read_string("group", out.group);
+    r.read_string("events_topic", out.events_topic);
+    r.read_string("changelog_topic", out.changelog_topic);
+    r.read_string("node", out.node);
+    if (out.events_topic == out.changelog_topic)
+      r.error("changelog_topic", "must differ from events_topic (\"" + out.events_topic + "\")");
+    if (auto kafka = r.find_object("kafka")) {
+      // librdkafka properties: strings, or numbers and booleans written as
+      // librdkafka would read them. Whether librdkafka takes them is checked
+      // at start (and by --check-config), naming the property.
+      for (auto it = kafka->MemberBegin(); it != kafka->MemberEnd(); ++it) {
+        std::string name{it->name.GetString(), it->name.GetStringLength()};
+        const auto& v = it->value;
+        std::string text;
+        if (v.IsString())
+          text.assign(v.GetString(), v.GetStringLength());
+        else if (v.IsBool())
+          text = v.GetBool() ? "true" : "false";
+        else if (v.IsInt64())
+          text = std::to_string(v.GetInt64());
+        else if (v.IsUint64())
+          text = std::to_string(v.GetUint64());
+        else if (v.IsNumber())
+          text = format_number(v.GetDouble());
+        else {
+          error("cluster.kafka." + name, "must be a string, number or boolean (a librdkafka "
+                                         "property value), got " + describe(v));
+          continue;
+        }
+        out.kafka.emplace_back(std::move(name), std::move(text));
+      }
+    }
   }
 
   void parse_http(const json& value, http_config& out) {

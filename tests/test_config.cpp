@@ -528,6 +528,46 @@ BOOST_AUTO_TEST_CASE(subscriber_secrets) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(no_cluster_key_is_a_single_node) {
+  auto result = parse_config("{}");
+  BOOST_REQUIRE(result.value.has_value());
+  BOOST_TEST(!result.value->cluster.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_cluster_section_as_the_design_names_it) {
+  auto result = parse_config(R"({"cluster": {
+    "brokers": "10.0.0.5:9092,10.0.0.6:9092", "group": "volley", "events_topic": "volley.events",
+    "changelog_topic": "volley.changelog", "node": "node-a",
+    "kafka": {"security.protocol": "ssl", "linger.ms": 10, "socket.keepalive.enable": true}}})");
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+  const auto& c = *result.value->cluster;
+  BOOST_TEST(c.brokers == "10.0.0.5:9092,10.0.0.6:9092");
+  BOOST_TEST(c.node == "node-a");
+  BOOST_REQUIRE_EQUAL(c.kafka.size(), 3u);
+  BOOST_TEST(c.kafka[1].first == "linger.ms");
+  BOOST_TEST(c.kafka[1].second == "10");
+  BOOST_TEST(c.kafka[2].second == "true");
+  auto defaults = parse_config(R"({"cluster": {"brokers": "127.0.0.1:9092"}})");
+  BOOST_REQUIRE(defaults.value.has_value());
+  BOOST_TEST(defaults.value->cluster->group == "volley");
+  BOOST_TEST(defaults.value->cluster->events_topic == "volley.events");
+  BOOST_TEST(defaults.value->cluster->changelog_topic == "volley.changelog");
+  BOOST_TEST(defaults.value->cluster->node.empty()); // hostname:pid at start
+}
+
+BOOST_AUTO_TEST_CASE(cluster_errors_name_the_key) {
+  check_error_cases({
+    {R"({"cluster": {}})", "cluster.brokers", "is required"},
+    {R"({"cluster": {"brokers": ""}})", "cluster.brokers", "non-empty"},
+    {R"({"cluster": {"brokers": "b:1", "events_topic": "t", "changelog_topic": "t"}})",
+     "cluster.changelog_topic", "must differ"},
+    {R"({"cluster": {"brokers": "b:1", "kafka": {"linger.ms": [1]}}})", "cluster.kafka.linger.ms",
+     "string, number or boolean"},
+    {R"({"cluster": {"brokers": "b:1", "replicas": 3}})", "cluster.replicas", "unknown key"},
+    {R"({"cluster": "b:1"})", "cluster", "must be an object"},
+  });
+}
+
 BOOST_AUTO_TEST_CASE(port_zero_asks_for_any_free_port) {
   auto result = parse_config(R"({"ingress": {"port": 0}})");
   BOOST_REQUIRE(result.value.has_value());
