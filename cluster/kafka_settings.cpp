@@ -55,40 +55,30 @@ std::vector<own_setting> own_settings(kafka_role role, const cluster_config& clu
   if (with_brokers)
     settings.push_back({"bootstrap.servers", cluster.brokers, "cluster.brokers"});
   settings.push_back({"client.id", node + "/" + to_string(role), "cluster.node"});
-  switch (role) {
-    case kafka_role::events_producer:
-      settings.push_back({"enable.idempotence", "true", nullptr});
-      settings.push_back({"acks", "all", nullptr});
-      settings.push_back({"linger.ms", "5", nullptr});
-      // The ingress answers {"ok":false} when this runs out: bounded, so a
-      // client never waits on a broker that is gone.
-      settings.push_back({"message.timeout.ms", "30000", nullptr});
-      break;
-    case kafka_role::changelog_producer:
-      settings.push_back({"enable.idempotence", "true", nullptr});
-      settings.push_back({"acks", "all", nullptr});
-      settings.push_back({"linger.ms", "5", nullptr});
-      // Never give a state change up: a record that failed and was produced
-      // again could land after a later change of the same key, and the
-      // compacted changelog would keep the stale one. The event's offset stays
-      // uncommitted meanwhile, which is the at-least-once answer.
-      settings.push_back({"message.timeout.ms", "0", nullptr});
-      break;
-    case kafka_role::group_consumer:
-      settings.push_back({"group.id", cluster.group, "cluster.group"});
-      settings.push_back({"partition.assignment.strategy", "cooperative-sticky", nullptr});
-      settings.push_back({"enable.auto.commit", "false", nullptr});
-      settings.push_back({"enable.auto.offset.store", "false", nullptr});
-      settings.push_back({"auto.offset.reset", "earliest", nullptr});
-      break;
-    case kafka_role::restore_reader:
-      settings.push_back({"enable.auto.commit", "false", nullptr});
-      settings.push_back({"enable.auto.offset.store", "false", nullptr});
-      settings.push_back({"auto.offset.reset", "earliest", nullptr});
-      // Tells the reader where a partition ends even when compaction left a
-      // gap below the high watermark.
-      settings.push_back({"enable.partition.eof", "true", nullptr});
-      break;
+  if (kafka_client_type(role) == RD_KAFKA_PRODUCER) {
+    settings.push_back({"enable.idempotence", "true", nullptr});
+    settings.push_back({"acks", "all", nullptr});
+    settings.push_back({"linger.ms", "5", nullptr});
+    // Events: the ingress answers {"ok":false} when this runs out, so a
+    // client never waits on a broker that is gone. Changelog: never give a
+    // state change up; one failed and produced again could land after a
+    // later change of the same key and compaction would keep the stale one.
+    // The event's offset stays uncommitted meanwhile (at-least-once).
+    settings.push_back(
+      {"message.timeout.ms", role == kafka_role::events_producer ? "30000" : "0", nullptr});
+    return settings;
+  }
+  // Offsets are committed by hand, once an event's deliveries are durable.
+  settings.push_back({"enable.auto.commit", "false", nullptr});
+  settings.push_back({"enable.auto.offset.store", "false", nullptr});
+  settings.push_back({"auto.offset.reset", "earliest", nullptr});
+  if (role == kafka_role::group_consumer) {
+    settings.push_back({"group.id", cluster.group, "cluster.group"});
+    settings.push_back({"partition.assignment.strategy", "cooperative-sticky", nullptr});
+  } else {
+    // Tells the reader where a partition ends even when compaction left a
+    // gap below the high watermark.
+    settings.push_back({"enable.partition.eof", "true", nullptr});
   }
   return settings;
 }
