@@ -55,56 +55,42 @@ std::vector<own_setting> own_settings(kafka_role role, const cluster_config& clu
   if (with_brokers)
     settings.push_back({"bootstrap.servers", cluster.brokers, "cluster.brokers"});
   settings.push_back({"client.id", node + "/" + to_string(role), "cluster.node"});
-  switch (role) {
-  case kafka_role::events_producer:
+  if (kafka_client_type(role) == RD_KAFKA_PRODUCER) {
     settings.push_back({"enable.idempotence", "true", nullptr});
     settings.push_back({"acks", "all", nullptr});
     settings.push_back({"linger.ms", "5", nullptr});
-    // The ingress answers {"ok":false} when this runs out: bounded, so a
-    // client never waits on a broker that is gone.
-    settings.push_back({"message.timeout.ms", "30000", nullptr});
-    break;
-  case kafka_role::changelog_producer:
-    settings.push_back({"enable.idempotence", "true", nullptr});
-    settings.push_back({"acks", "all", nullptr});
-    settings.push_back({"linger.ms", "5", nullptr});
-    // Never give a state change up: a record that failed and was produced
-    // again could land after a later change of the same key, and the
-    // compacted changelog would keep the stale one. The event's offset stays
-    // uncommitted meanwhile, which is the at-least-once answer.
-    settings.push_back({"message.timeout.ms", "0", nullptr});
-    break;
-  case kafka_role::group_consumer:
+    // Events: the ingress answers {"ok":false} when this runs out, so a
+    // client never waits on a broker that is gone. Changelog: never give a
+    // state change up; one failed and produced again could land after a
+    // later change of the same key and compaction would keep the stale one.
+    // The event's offset stays uncommitted meanwhile (at-least-once).
+    settings.push_back(
+      {"message.timeout.ms", role == kafka_role::events_producer ? "30000" : "0", nullptr});
+    return settings;
+  }
+  // Offsets are committed by hand, once an event's deliveries are durable.
+  settings.push_back({"enable.auto.commit", "false", nullptr});
+  settings.push_back({"enable.auto.offset.store", "false", nullptr});
+  settings.push_back({"auto.offset.reset", "earliest", nullptr});
+  if (role == kafka_role::group_consumer) {
     settings.push_back({"group.id", cluster.group, "cluster.group"});
     settings.push_back({"partition.assignment.strategy", "cooperative-sticky", nullptr});
-    settings.push_back({"enable.auto.commit", "false", nullptr});
-    settings.push_back({"enable.auto.offset.store", "false", nullptr});
-    settings.push_back({"auto.offset.reset", "earliest", nullptr});
-    break;
-  case kafka_role::restore_reader:
-    settings.push_back({"enable.auto.commit", "false", nullptr});
-    settings.push_back({"enable.auto.offset.store", "false", nullptr});
-    settings.push_back({"auto.offset.reset", "earliest", nullptr});
+  } else {
     // Tells the reader where a partition ends even when compaction left a
     // gap below the high watermark.
     settings.push_back({"enable.partition.eof", "true", nullptr});
-    break;
   }
   return settings;
 }
 
-bool is_consumer(kafka_role role) {
-  return role == kafka_role::group_consumer || role == kafka_role::restore_reader;
-}
-
 bool applies_to(kafka_role role, const std::string& property) {
   switch (scope_of_kafka_property(property)) {
-  case kafka_property_scope::consumer:
-    return is_consumer(role);
-  case kafka_property_scope::producer:
-    return !is_consumer(role);
-  case kafka_property_scope::any:
-    break;
+    case kafka_property_scope::consumer:
+      return kafka_client_type(role) == RD_KAFKA_CONSUMER;
+    case kafka_property_scope::producer:
+      return kafka_client_type(role) == RD_KAFKA_PRODUCER;
+    case kafka_property_scope::any:
+      break;
   }
   return true;
 }
@@ -117,13 +103,11 @@ std::string message_of(const char* errstr) {
   return message;
 }
 
-std::string pass_through_key(const std::string& property) {
-  return "cluster.kafka." + property;
-}
+std::string pass_through_key(const std::string& property) { return "cluster.kafka." + property; }
 
 kafka_conf_result build_conf(kafka_role role, const cluster_config& cluster, bool with_brokers) {
   kafka_conf_result result;
-  kafka_conf_ptr conf(rd_kafka_conf_new());
+  kafka_conf conf(rd_kafka_conf_new());
   char errstr[512];
   for (const auto& setting : own_settings(role, cluster, with_brokers)) {
     if (rd_kafka_conf_set(conf.get(), setting.name, setting.value.c_str(), errstr,
@@ -133,9 +117,9 @@ kafka_conf_result build_conf(kafka_role role, const cluster_config& cluster, boo
       result.errors.push_back({setting.from_key, message_of(errstr)});
     else
       result.errors.push_back({"cluster", "this librdkafka refuses Volley's " +
-                                              std::string(setting.name) + "=" + setting.value +
-                                              " (" + message_of(errstr) +
-                                              "); install librdkafka 2.0 or newer"});
+                                            std::string(setting.name) + "=" + setting.value + " (" +
+                                            message_of(errstr) +
+                                            "); install librdkafka 2.0 or newer"});
   }
   for (const auto& [property, value] : cluster.kafka) {
     if (const char* reason = reserved_reason(property)) {
@@ -170,21 +154,25 @@ void add_unique(std::vector<kafka_setting_error>& into, std::vector<kafka_settin
 
 const char* to_string(kafka_role role) {
   switch (role) {
-  case kafka_role::events_producer:
-    return "events-producer";
-  case kafka_role::changelog_producer:
-    return "changelog-producer";
-  case kafka_role::group_consumer:
-    return "group-consumer";
-  case kafka_role::restore_reader:
-    return "restore-reader";
+    case kafka_role::events_producer:
+      return "events-producer";
+    case kafka_role::changelog_producer:
+      return "changelog-producer";
+    case kafka_role::group_consumer:
+      return "group-consumer";
+    case kafka_role::restore_reader:
+      return "restore-reader";
   }
   return "unknown";
 }
 
-std::string to_string(const kafka_setting_error& error) {
-  return error.key + ": " + error.message;
+rd_kafka_type_t kafka_client_type(kafka_role role) {
+  return role == kafka_role::group_consumer || role == kafka_role::restore_reader
+           ? RD_KAFKA_CONSUMER
+           : RD_KAFKA_PRODUCER;
 }
+
+std::string to_string(const kafka_setting_error& error) { return error.key + ": " + error.message; }
 
 kafka_conf_result make_kafka_conf(kafka_role role, const cluster_config& cluster) {
   return build_conf(role, cluster, true);
@@ -199,10 +187,10 @@ std::vector<kafka_setting_error> validate_kafka_settings(const cluster_config& c
   for (const auto& [property, value] : cluster.kafka) {
     if (reserved_reason(property) != nullptr)
       continue; // build_conf reports it
-    kafka_conf_ptr scratch(rd_kafka_conf_new());
+    kafka_conf scratch(rd_kafka_conf_new());
     char errstr[512];
-    if (rd_kafka_conf_set(scratch.get(), property.c_str(), value.c_str(), errstr,
-                          sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(scratch.get(), property.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK)
       add_unique(errors, {{pass_through_key(property), message_of(errstr)}});
   }
   for (auto role : roles)
@@ -215,11 +203,12 @@ std::vector<kafka_setting_error> validate_kafka_settings(const cluster_config& c
     auto built = build_conf(role, cluster, false);
     rd_kafka_conf_set_log_cb(built.conf.get(), discard_log);
     char errstr[512] = {};
-    rd_kafka_t* trial = rd_kafka_new(is_consumer(role) ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER,
-                                     built.conf.get(), errstr, sizeof(errstr));
+    rd_kafka_t* trial =
+      rd_kafka_new(kafka_client_type(role), built.conf.get(), errstr, sizeof(errstr));
     if (trial == nullptr) {
-      add_unique(errors, {{"cluster.kafka", std::string("librdkafka refuses these settings for the ") +
-                                                to_string(role) + ": " + message_of(errstr)}});
+      add_unique(errors,
+                 {{"cluster.kafka", std::string("librdkafka refuses these settings for the ") +
+                                      to_string(role) + ": " + message_of(errstr)}});
       continue;
     }
     built.conf.release(); // the trial client owns it now

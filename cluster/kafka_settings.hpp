@@ -5,10 +5,10 @@
 // guarantees rest on (see kafka_settings.cpp).
 
 #include "cluster/cluster_config.hpp"
+#include "cluster/kafka_ptr.hpp"
 
 #include <librdkafka/rdkafka.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +23,9 @@ enum class kafka_role {
 
 const char* to_string(kafka_role role);
 
+// What rd_kafka_new() is to make for the role.
+rd_kafka_type_t kafka_client_type(kafka_role role);
+
 struct kafka_setting_error {
   std::string key;     // "cluster.kafka.<property>", or "cluster.<key>" / "cluster.kafka"
   std::string message; // librdkafka's words where it refused
@@ -31,13 +34,8 @@ struct kafka_setting_error {
 // "cluster.kafka.linger.ms: <message>"
 std::string to_string(const kafka_setting_error& error);
 
-struct kafka_conf_deleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-using kafka_conf_ptr = std::unique_ptr<rd_kafka_conf_t, kafka_conf_deleter>;
-
 struct kafka_conf_result {
-  kafka_conf_ptr conf; // set only when errors is empty
+  kafka_conf conf; // set only when errors is empty
   std::vector<kafka_setting_error> errors;
 };
 

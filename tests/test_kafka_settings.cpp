@@ -3,6 +3,7 @@
 
 #include "cluster/kafka_settings.hpp"
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -63,7 +64,8 @@ BOOST_AUTO_TEST_CASE(producers_are_idempotent_with_acks_all) {
 BOOST_AUTO_TEST_CASE(group_consumer_commits_by_hand_with_cooperative_sticky) {
   auto role = kafka_role::group_consumer;
   BOOST_TEST(setting(role, cluster_with(), "group.id") == "volley");
-  BOOST_TEST(setting(role, cluster_with(), "partition.assignment.strategy") == "cooperative-sticky");
+  BOOST_TEST(setting(role, cluster_with(), "partition.assignment.strategy") ==
+             "cooperative-sticky");
   BOOST_TEST(setting(role, cluster_with(), "enable.auto.commit") == "false");
   BOOST_TEST(setting(role, cluster_with(), "enable.auto.offset.store") == "false");
   BOOST_TEST(setting(role, cluster_with(), "auto.offset.reset") == "smallest"); // = earliest
@@ -157,17 +159,22 @@ BOOST_AUTO_TEST_CASE(combinations_librdkafka_refuses_are_found_before_start) {
 
 BOOST_AUTO_TEST_CASE(validation_connects_to_nothing) {
   // A listening socket as the only broker: validation must leave no
-  // connection waiting on it.
+  // connection waiting on it. It listens on a loopback address of its own
+  // (all of 127/8 is loopback), where no other program on a shared machine
+  // probes for free ports.
   int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_addr.s_addr =
+    htonl((127u << 24) | ((static_cast<uint32_t>(::getpid()) & 0xffffu) << 8) | 7u);
   socklen_t length = sizeof(address);
   BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
   BOOST_REQUIRE(::listen(listener, 16) == 0);
   BOOST_REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
   auto cluster = cluster_with();
-  cluster.brokers = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  char host[INET_ADDRSTRLEN];
+  ::inet_ntop(AF_INET, &address.sin_addr, host, sizeof(host));
+  cluster.brokers = std::string(host) + ":" + std::to_string(ntohs(address.sin_port));
 
   BOOST_TEST(validate_kafka_settings(cluster).empty());
 
