@@ -32,7 +32,11 @@
 //     persistence ─adopt(p)─► subscribers;  ─restore(subscriber_status)─► a subscriber
 //   rebalance ⇄ release(p) → bool ⇄ persistence
 //     persistence ─drop(p)─► subscribers
+//   consumer thread ─consumed(records)─► event consumer ─persist(persist_batch)─► persistence
+//   persistence ─ack(ack_batch)─► event consumer        applied and in the changelog
 //   event consumer ─resume(p)─► persistence            a failed partition consumed again
+//   event consumer ─cluster(cluster_gauges)─► monitor  node, partitions, lag, once a second
+//   ingress ─ingest(ingest_batch)─► kafka_ingest ─► events topic; acks from its poll thread
 //   changelog thread ─mirrored(token)─► persistence     a commit's changes are in Kafka
 
 #include "config/config.hpp"
@@ -85,6 +89,8 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 using drop_atom = caf::atom_constant<caf::atom("drop")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using mirrored_atom = caf::atom_constant<caf::atom("mirrored")>;
+using consumed_atom = caf::atom_constant<caf::atom("consumed")>;
+using cluster_atom = caf::atom_constant<caf::atom("cluster")>;
 
 // -- payloads ------------------------------------------------------------------
 

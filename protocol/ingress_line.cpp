@@ -335,4 +335,13 @@ std::string generate_event_id() {
   return buf;
 }
 
+bool looks_generated(std::string_view id) {
+  if (id.size() != 36 || id.substr(0, 4) != "evt_")
+    return false;
+  for (char c : id.substr(4))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  return true;
+}
+
 } // namespace volley

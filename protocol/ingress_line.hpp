@@ -43,6 +43,11 @@ std::string delivery_body(std::string_view id, std::string_view type, int64_t cr
 // A new, unique event id: "evt_" + 32 hex digits.
 std::string generate_event_id();
 
+// Whether `id` has the form generate_event_id() gives. In cluster mode the
+// ingress writes generated ids into the record; they are unique, so the
+// consumer does not remember them for deduplication.
+bool looks_generated(std::string_view id);
+
 // The event as one ingress line's JSON object (no newline), compact, with
 // only the fields it has: what cluster mode writes to the events topic, so
 // any Kafka producer can write the same.
