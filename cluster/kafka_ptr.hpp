@@ -27,7 +27,7 @@ struct kafka_deleter {
 };
 
 using kafka_handle = std::unique_ptr<rd_kafka_t, kafka_deleter>;
-using kafka_conf = std::unique_ptr<rd_kafka_conf_t, kafka_deleter>;
+using kafka_conf_ptr = std::unique_ptr<rd_kafka_conf_t, kafka_deleter>;
 using kafka_topic = std::unique_ptr<rd_kafka_topic_t, kafka_deleter>;
 using kafka_message = std::unique_ptr<rd_kafka_message_t, kafka_deleter>;
 using kafka_partition_list = std::unique_ptr<rd_kafka_topic_partition_list_t, kafka_deleter>;

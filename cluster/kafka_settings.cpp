@@ -107,7 +107,7 @@ std::string pass_through_key(const std::string& property) { return "cluster.kafk
 
 kafka_conf_result build_conf(kafka_role role, const cluster_config& cluster, bool with_brokers) {
   kafka_conf_result result;
-  kafka_conf conf(rd_kafka_conf_new());
+  kafka_conf_ptr conf(rd_kafka_conf_new());
   char errstr[512];
   for (const auto& setting : own_settings(role, cluster, with_brokers)) {
     if (rd_kafka_conf_set(conf.get(), setting.name, setting.value.c_str(), errstr,
@@ -187,7 +187,7 @@ std::vector<kafka_setting_error> validate_kafka_settings(const cluster_config& c
   for (const auto& [property, value] : cluster.kafka) {
     if (reserved_reason(property) != nullptr)
       continue; // build_conf reports it
-    kafka_conf scratch(rd_kafka_conf_new());
+    kafka_conf_ptr scratch(rd_kafka_conf_new());
     char errstr[512];
     if (rd_kafka_conf_set(scratch.get(), property.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK)

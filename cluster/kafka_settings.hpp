@@ -35,7 +35,7 @@ struct kafka_setting_error {
 std::string to_string(const kafka_setting_error& error);
 
 struct kafka_conf_result {
-  kafka_conf conf; // set only when errors is empty
+  kafka_conf_ptr conf; // set only when errors is empty
   std::vector<kafka_setting_error> errors;
 };
 

@@ -635,6 +635,29 @@ BOOST_AUTO_TEST_CASE(partition_queue_held_back_delivers_once_forwarded) {
   BOOST_TEST(member.destroyed_within(30s));
 }
 
+// rd_kafka_seek_partitions() rewinds an assigned partition (records come
+// again from the offset sought), and unlike a pause it leaves the consumer
+// destroyable.
+BOOST_AUTO_TEST_CASE(seek_rewinds_a_partition_and_the_consumer_can_be_destroyed) {
+  mock_kafka kafka({{"volley.events", 1}}, 1);
+  auto cluster = cluster_on(kafka, "seek");
+  consumer_member member(cluster, "volley.events");
+  BOOST_REQUIRE(settle({&member}, [&] { return member.assigned() == partitions_upto(1); }));
+  for (int i = 0; i < 3; ++i)
+    BOOST_REQUIRE(kafka.produce("volley.events", "k", "r" + std::to_string(i), 0).error == "");
+  BOOST_REQUIRE(settle({&member}, [&] { return member.records().size() == 3u; }));
+
+  auto to_1 = list_of("volley.events", {{0, 1}});
+  kafka_error error(rd_kafka_seek_partitions(member.handle(), to_1.get(), 5000));
+  BOOST_TEST(!error);
+  BOOST_REQUIRE(settle({&member}, [&] { return member.records().size() == 5u; }));
+  std::vector<int64_t> offsets;
+  for (const auto& record : member.records())
+    offsets.push_back(record.offset);
+  BOOST_TEST(offsets == (std::vector<int64_t>{0, 1, 2, 1, 2}), boost::test_tools::per_element());
+  BOOST_TEST(member.destroyed_within(30s));
+}
+
 // Every broker down for longer than session.timeout.ms: the member cannot
 // heartbeat, declares its partitions lost (a revoke callback with
 // rd_kafka_assignment_lost() true: too late to commit) and, once the

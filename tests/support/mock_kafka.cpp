@@ -22,7 +22,7 @@ kafka_handle make_client(rd_kafka_type_t type,
                          const std::vector<std::pair<const char*, std::string>>& settings,
                          void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*),
                          void* opaque) {
-  kafka_conf conf(rd_kafka_conf_new());
+  kafka_conf_ptr conf(rd_kafka_conf_new());
   char errstr[512];
   for (const auto& [name, value] : settings)
     if (rd_kafka_conf_set(conf.get(), name, value.c_str(), errstr, sizeof(errstr)) !=
