@@ -9,7 +9,7 @@ struct changelog_writer::append_state {
   std::function<void()> on_durable;
 };
 
-changelog_writer::changelog_writer(kafka_conf conf, std::string topic, std::string& error)
+changelog_writer::changelog_writer(kafka_conf_ptr conf, std::string topic, std::string& error)
   : topic_(std::move(topic)) {
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &changelog_writer::on_delivery);
   char errstr[512];

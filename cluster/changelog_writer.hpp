@@ -24,7 +24,7 @@ namespace volley {
 
 class changelog_writer : public change_log {
 public:
-  changelog_writer(kafka_conf conf, std::string topic, std::string& error);
+  changelog_writer(kafka_conf_ptr conf, std::string topic, std::string& error);
   ~changelog_writer() override;
 
   changelog_writer(const changelog_writer&) = delete;

@@ -4,7 +4,7 @@
 
 namespace volley {
 
-event_producer::event_producer(kafka_conf conf, std::string topic, std::string& error)
+event_producer::event_producer(kafka_conf_ptr conf, std::string topic, std::string& error)
   : topic_(std::move(topic)) {
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &event_producer::on_delivery);
   char errstr[512];

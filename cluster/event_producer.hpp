@@ -23,7 +23,7 @@ public:
 
   // Takes the configuration (kafka_role::events_producer); on failure
   // `error` says why and the producer produces nothing.
-  event_producer(kafka_conf conf, std::string topic, std::string& error);
+  event_producer(kafka_conf_ptr conf, std::string topic, std::string& error);
   ~event_producer(); // waits a little for what is queued, then stops
 
   event_producer(const event_producer&) = delete;

@@ -20,7 +20,7 @@ std::vector<int32_t> partitions_of(const rd_kafka_topic_partition_list_t* list) 
 
 } // namespace
 
-group_consumer::group_consumer(kafka_conf conf, std::string topic, partition_listener& listener,
+group_consumer::group_consumer(kafka_conf_ptr conf, std::string topic, partition_listener& listener,
                                offset_tracker& offsets, consumer_options options, std::string& error)
   : topic_(std::move(topic)), listener_(listener), offsets_(offsets), options_(options) {
   rd_kafka_conf_set_rebalance_cb(conf.get(), &group_consumer::on_rebalance);

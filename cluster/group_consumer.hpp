@@ -60,7 +60,7 @@ struct consumer_options {
 
 class group_consumer {
 public:
-  group_consumer(kafka_conf conf, std::string topic, partition_listener& listener,
+  group_consumer(kafka_conf_ptr conf, std::string topic, partition_listener& listener,
                  offset_tracker& offsets, consumer_options options, std::string& error);
   ~group_consumer(); // stop()
 
