@@ -20,7 +20,7 @@ std::string kafka_event_id(int32_t partition, int64_t offset) {
   return buf;
 }
 
-void event_consumer_state::reject(const consumed_record& r, const std::string& why) {
+void event_consumer_state::reject(const kafka_record& r, const std::string& why) {
   ++rejected;
   if (rejected <= rejections_logged_in_full || rejected % 1000 == 0)
     log_warn("cluster: skipped the record at offset " + std::to_string(r.offset) + " of partition " +
@@ -29,7 +29,7 @@ void event_consumer_state::reject(const consumed_record& r, const std::string& w
   deps.offsets->done(r.partition, r.offset);
 }
 
-void event_consumer_state::take(caf::event_based_actor* self, std::vector<consumed_record>&& records) {
+void event_consumer_state::take(caf::event_based_actor* self, std::vector<kafka_record>&& records) {
   persist_batch batch;
   batch.reply_to = caf::actor_cast<caf::actor>(self);
   for (auto& r : records) {
@@ -85,7 +85,7 @@ caf::behavior event_consumer(caf::stateful_actor<event_consumer_state>* self, ro
   self->state.deps = std::move(deps);
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
   return {
-    [=](consumed_atom, std::vector<consumed_record>& records) {
+    [=](consumed_atom, std::vector<kafka_record>& records) {
       self->state.take(self, std::move(records));
     },
     [=](ack_atom, ack_batch& answers) {

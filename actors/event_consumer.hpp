@@ -51,8 +51,8 @@ struct event_consumer_state {
   uint64_t consumed = 0;
   uint64_t rejected = 0;
 
-  void take(caf::event_based_actor* self, std::vector<consumed_record>&& records);
-  void reject(const consumed_record& r, const std::string& why);
+  void take(caf::event_based_actor* self, std::vector<kafka_record>&& records);
+  void reject(const kafka_record& r, const std::string& why);
   void answered(const ack& a);
 };
 
@@ -65,5 +65,5 @@ std::string kafka_event_id(int32_t partition, int64_t offset);
 
 } // namespace volley
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<volley::consumed_record>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<volley::kafka_record>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::cluster_gauges)

@@ -206,7 +206,7 @@ void group_consumer::run() {
       offsets_.wait_below(options_.max_in_flight / 2, std::chrono::milliseconds(100));
       continue;
     }
-    std::vector<consumed_record> batch;
+    std::vector<kafka_record> batch;
     for (int timeout = 100; batch.size() < options_.batch; timeout = 0) {
       kafka_message m{rd_kafka_consumer_poll(rk, timeout)};
       if (!m)
@@ -216,21 +216,12 @@ void group_consumer::run() {
           log_warn(std::string{"cluster: consumer: "} + rd_kafka_message_errstr(m.get()));
         continue;
       }
-      consumed_record r;
-      r.partition = m->partition;
-      r.offset = m->offset;
-      if (auto it = rewinding_.find(r.partition); it != rewinding_.end()) {
-        if (r.offset > it->second)
+      if (auto it = rewinding_.find(m->partition); it != rewinding_.end()) {
+        if (m->offset > it->second)
           continue; // fetched before the rewind took effect
         rewinding_.erase(it);
       }
-      if (m->key)
-        r.key.assign(static_cast<const char*>(m->key), m->key_len);
-      if (m->payload)
-        r.value = std::string{static_cast<const char*>(m->payload), m->len};
-      rd_kafka_timestamp_type_t type;
-      auto ts = rd_kafka_message_timestamp(m.get(), &type);
-      r.timestamp_ms = ts >= 0 ? ts : 0;
+      auto r = record_of(*m);
       offsets_.track(r.partition, r.offset);
       batch.push_back(std::move(r));
     }

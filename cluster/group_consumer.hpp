@@ -11,6 +11,7 @@
 // its partition be read again from it.
 
 #include "cluster/kafka_ptr.hpp"
+#include "cluster/kafka_record.hpp"
 #include "cluster/kafka_settings.hpp"
 #include "cluster/offset_tracker.hpp"
 
@@ -27,20 +28,12 @@
 
 namespace volley {
 
-struct consumed_record {
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::string key;
-  std::optional<std::string> value; // none: a tombstone (not an event)
-  int64_t timestamp_ms = 0;         // the record's create time; 0 when it has none
-};
-
 // What the consumer asks of the node. Every call comes from the consumer's
 // thread and may block it.
 class partition_listener {
 public:
   virtual ~partition_listener() = default;
-  virtual void records(std::vector<consumed_record>&& batch) = 0;
+  virtual void records(std::vector<kafka_record>&& batch) = 0;
   // These partitions are this node's now: return once their state is
   // restored; their records follow.
   virtual void assigned(const std::vector<int32_t>& partitions) = 0;
