@@ -32,15 +32,6 @@ struct event_consumer_deps {
   clock_fn now = wall_clock();
 };
 
-// What the monitor shows of the cluster: the node, its partitions, its lag.
-struct cluster_gauges {
-  std::string node;
-  std::vector<int32_t> partitions;
-  std::map<int32_t, int64_t> lag;
-  uint64_t consumed = 0; // records taken in since start
-  uint64_t rejected = 0; // of them, not events (logged and skipped)
-};
-
 struct event_consumer_state {
   static inline const char* name = "event_consumer";
 
@@ -64,6 +55,3 @@ caf::behavior event_consumer(caf::stateful_actor<event_consumer_state>* self, ro
 std::string kafka_event_id(int32_t partition, int64_t offset);
 
 } // namespace volley
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<volley::kafka_record>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::cluster_gauges)

@@ -17,6 +17,7 @@ caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config c
     [=](report_atom, subscriber_report& r) { self->state.core->add_report(r, self->state.now()); },
     [=](gauges_atom, const storage_gauges& g) { self->state.core->add_gauges(g); },
     [=](forget_atom, const std::string& name) { self->state.core->forget(name); },
+    [=](cluster_atom, cluster_gauges& g) { self->state.core->set_cluster(std::move(g)); },
     [=](tick_atom) {
       self->state.core->log_all(self->state.now());
       self->delayed_send(self, interval, tick_atom::value);

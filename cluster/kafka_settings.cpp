@@ -128,6 +128,11 @@ kafka_conf_result build_conf(kafka_role role, const cluster_config& cluster, boo
     }
     if (!applies_to(role, property))
       continue;
+    // The changelog never gives a change up (see own_settings): a timeout
+    // meant for the events producer must not reach it.
+    if (role == kafka_role::changelog_producer &&
+        (property == "message.timeout.ms" || property == "delivery.timeout.ms"))
+      continue;
     if (rd_kafka_conf_set(conf.get(), property.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK)
       result.errors.push_back({pass_through_key(property), message_of(errstr)});

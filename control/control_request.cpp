@@ -79,6 +79,7 @@ const std::vector<control_op_info>& control_ops() {
     {"subscriber.enable", control_op::subscriber_enable, control_owner::subscriber},
     {"subscriber.disable", control_op::subscriber_disable, control_owner::subscriber},
     {"reload", control_op::reload, control_owner::node},
+    {"cluster", control_op::cluster, control_owner::node},
   };
   return ops;
 }

@@ -27,6 +27,7 @@ enum class control_op {
   dlq_retry,
   dlq_delete,
   reload,
+  cluster,
 };
 
 // Which part of the node answers an op.
@@ -35,7 +36,7 @@ enum class control_owner {
   store_reader, // reads of the store, on a thread other than the one that commits
   persistence,  // changes to the store (it is the only writer)
   subscriber,   // one subscriber actor, named by the request
-  node,         // the node itself (re-reading its config)
+  node,         // the node itself (re-reading its config, asking the brokers)
 };
 
 struct control_op_info {

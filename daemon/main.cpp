@@ -2,6 +2,7 @@
 // `volleyd --check-config PATH` validates a config file and exits.
 
 #include "actors/ingress.hpp"
+#include "cluster/kafka_settings.hpp"
 #include "config/config_loader.hpp"
 #include "daemon/node.hpp"
 #include "logging/logger.hpp"
@@ -31,6 +32,13 @@ int usage(int code) {
 
 std::optional<config> load_or_report(const std::string& path) {
   auto result = load_config_file(path);
+  if (result.value && result.value->cluster) {
+    // What librdkafka thinks of the pass-through properties, naming each.
+    for (auto& e : validate_kafka_settings(*result.value->cluster))
+      result.errors.push_back({e.key, e.message});
+    if (!result.errors.empty())
+      result.value.reset();
+  }
   if (!result.errors.empty()) {
     std::cerr << format_config_errors(result.errors) << "volleyd: " << path << ": "
               << result.errors.size() << " error(s); fix the file and try again\n";

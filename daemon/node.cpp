@@ -1,6 +1,8 @@
 #include "daemon/node.hpp"
 
+#include "actors/event_consumer.hpp"
 #include "actors/ingress.hpp"
+#include "actors/kafka_ingest.hpp"
 #include "actors/monitor.hpp"
 #include "actors/persistence.hpp"
 #include "actors/router.hpp"
@@ -28,11 +30,13 @@ http_engine_options engine_options(const config& cfg) {
   return o;
 }
 
-// Answers the node's own ops (reload) off the scheduler: reading the file
-// may block.
+// Answers the node's own ops (reload, cluster) off the scheduler: reading
+// the file and asking the brokers may block.
 caf::behavior node_actor(caf::event_based_actor*, node* n) {
   return {
-    [=](control_atom, const control_request&) { return n->reload(); },
+    [=](control_atom, const control_request& req) {
+      return req.op == control_op::cluster ? n->describe_cluster() : n->reload();
+    },
   };
 }
 
@@ -64,6 +68,7 @@ caf::actor node::spawn_subscriber(const subscriber_config& s,
   deps.memory_limit = cfg_.queue.memory_limit;
   deps.slow_ms = cfg_.monitor.slow_ms;
   deps.seed = std::random_device{}();
+  deps.single_store = !cluster_;
   for (const auto& d : disabled)
     if (d.subscriber == s.name)
       deps.recorded_disable = d;
@@ -86,14 +91,41 @@ bool node::start() {
   stored.db = db_;
   stored.subscribers = subscribers_;
   stored.monitor = monitor_;
+  if (cfg_.cluster) {
+    cluster_ = std::make_unique<cluster_runtime>(cfg_, sys_);
+    if (auto error = cluster_->prepare(); !error.empty()) {
+      log_error("cluster: " + error);
+      return false;
+    }
+    stored.db = cluster_->partitions();
+    stored.partitions = cluster_->partitions();
+    stored.changelog = cluster_->changelog();
+  }
   persistence_ = sys_.spawn<caf::detached>(persistence, stored, writes);
-  store_reader_ = sys_.spawn<caf::detached>(store_reader, db_, subscribers_);
-  router_ = sys_.spawn(router, routing_table{cfg_.subscribers, cfg_.priority_rules}, persistence_);
+  store_reader_ = sys_.spawn<caf::detached>(store_reader, stored.db, subscribers_);
+  routing_table routes{cfg_.subscribers, cfg_.priority_rules};
+  caf::actor ingest; // where the ingress sends events
+  if (cluster_) {
+    event_consumer_deps consumed;
+    consumed.persistence = persistence_;
+    consumed.monitor = monitor_;
+    consumed.offsets = cluster_->offsets();
+    consumed.node = cluster_->node_name();
+    consumed.consumer = cluster_->consumer();
+    event_consumer_ = sys_.spawn(event_consumer, routes, consumed);
+    kafka_ingest_ = sys_.spawn(kafka_ingest, cluster_->producer());
+    ingest = kafka_ingest_;
+  } else {
+    router_ = sys_.spawn(router, routes, persistence_);
+    ingest = router_;
+  }
   auto disabled = recorded_disables();
   for (const auto& s : cfg_.subscribers)
     spawn_subscriber(s, disabled);
   control_ = sys_.spawn<caf::detached>(node_actor, this);
-  ingress_deps ingress{cfg_.ingress, router_, {monitor_, store_reader_, persistence_, control_, subscribers_}, wall_clock()};
+  if (cluster_)
+    cluster_->start(persistence_, event_consumer_);
+  ingress_deps ingress{cfg_.ingress, ingest, {monitor_, store_reader_, persistence_, control_, subscribers_}, wall_clock()};
   acceptor_ = sys_.middleman().spawn_broker(ingress_acceptor, ingress);
 
   caf::scoped_actor self{sys_};
@@ -108,6 +140,12 @@ bool node::start() {
       },
       [&](caf::error& err) { log_error("ingress: " + sys_.render(err)); });
   return listening;
+}
+
+std::string node::describe_cluster() {
+  if (!cluster_)
+    return error_line("this node is not in cluster mode (no \"cluster\" key in its config)");
+  return cluster_->describe_group();
 }
 
 std::string node::reload() {
@@ -158,7 +196,8 @@ std::string node::reload() {
     spawn_subscriber(s, disabled);
     added.push_back(s.name);
   }
-  caf::anon_send(router_, routes_atom::value, routing_table{next.subscribers, next.priority_rules});
+  caf::anon_send(cluster_ ? event_consumer_ : router_, routes_atom::value,
+                 routing_table{next.subscribers, next.priority_rules});
   auto ingress = cfg_.ingress;
   auto storage = cfg_.storage;
   auto allow_private = cfg_.allow_private_networks;
@@ -190,6 +229,10 @@ void node::shutdown() {
   auto ignore = [](caf::error&) {};
   if (acceptor_)
     self->request(acceptor_, std::chrono::seconds(5), drain_atom::value).receive([](bool) {}, ignore);
+  // Cluster mode: leave the group first; every partition is drained,
+  // committed and handed over before the subscribers stop.
+  if (cluster_)
+    cluster_->stop();
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   auto running = subscribers_->all();
   for (auto& [name, actor] : running) {
@@ -210,7 +253,8 @@ void node::shutdown() {
     self->request(acceptor_, std::chrono::seconds(5), close_atom::value).receive([](bool) {}, ignore);
   for (auto& [name, actor] : running)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
-  for (auto& a : {acceptor_, control_, router_, store_reader_, persistence_, monitor_})
+  for (auto& a : {acceptor_, control_, router_, kafka_ingest_, event_consumer_, store_reader_,
+                  persistence_, monitor_})
     if (a)
       self->send_exit(a, caf::exit_reason::user_shutdown);
 }

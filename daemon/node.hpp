@@ -4,6 +4,7 @@
 
 #include "actors/subscriber_registry.hpp"
 #include "config/config.hpp"
+#include "daemon/cluster_runtime.hpp"
 #include "http/http_engine.hpp"
 #include "storage/store.hpp"
 
@@ -34,6 +35,9 @@ public:
   // Stops accepting, lets in-flight requests finish (bounded), commits.
   void shutdown();
 
+  // The answer of the `cluster` op: the group as this node sees it.
+  std::string describe_cluster();
+
 private:
   // CAF's default work-stealing workers poll and sleep for 50 us when idle,
   // at least four of them: on a small machine that steals the cores the
@@ -60,6 +64,10 @@ private:
   system_config sys_cfg_;
   caf::actor_system sys_;
   caf::actor monitor_, persistence_, store_reader_, router_, acceptor_, control_;
+  // Cluster mode: Kafka clients and partitions; events in through
+  // kafka_ingest, out of the group through event_consumer.
+  std::unique_ptr<cluster_runtime> cluster_;
+  caf::actor kafka_ingest_, event_consumer_;
   std::shared_ptr<subscriber_registry> subscribers_ = std::make_shared<subscriber_registry>();
   bool stopped_ = false;
 };

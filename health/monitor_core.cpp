@@ -129,7 +129,7 @@ void monitor_core::add_report(subscriber_report& r, int64_t now_ms) {
 void monitor_core::add_gauges(const storage_gauges& g) {
   if (g.dlq > storage_.dlq) {
     fields f;
-    f.flag("node").text("event", "dlq_growth").integer("dlq", static_cast<int64_t>(g.dlq))
+    node_word(f).text("event", "dlq_growth").integer("dlq", static_cast<int64_t>(g.dlq))
       .integer("added", static_cast<int64_t>(g.dlq - storage_.dlq));
     emit(f);
   }
@@ -140,7 +140,7 @@ fields monitor_core::node_line(int64_t now_ms) {
   auto w = node_.log.total(now_ms);
   node_status_ = classify(node_, node_last_attempt_ms_, now_ms);
   fields f;
-  f.flag("node").text("status", to_string(node_status_));
+  node_word(f).text("status", to_string(node_status_));
   add_counts(f, w);
   f.integer("slow", static_cast<int64_t>(w.slow))
     .number("avg_attempts", w.attempts_per_delivery())
@@ -169,8 +169,38 @@ fields monitor_core::subscriber_line(const std::string& name, subscriber_view& v
   return f;
 }
 
+fields& monitor_core::node_word(fields& f) const {
+  // "monitor node ..." in a single node, "monitor node=node-a ..." in a cluster.
+  if (cluster_ && !cluster_->node.empty())
+    return f.text("node", cluster_->node);
+  return f.flag("node");
+}
+
 void monitor_core::emit(const fields& f) const {
+  if (cluster_ && !cluster_->node.empty() && !f.has("node")) {
+    // In a cluster every line says which node wrote it.
+    auto tagged = f;
+    tagged.text("node", cluster_->node);
+    sink_("monitor " + (cfg_.format == "json" ? tagged.json_object() : tagged.logfmt()));
+    return;
+  }
   sink_("monitor " + (cfg_.format == "json" ? f.json_object() : f.logfmt()));
+}
+
+std::string monitor_core::cluster_json() const {
+  fields f;
+  f.text("name", cluster_->node).json("partitions", json_integer_array(cluster_->partitions));
+  fields lag;
+  int64_t total = 0;
+  for (const auto& [p, n] : cluster_->lag) {
+    lag.integer(std::to_string(p), n);
+    total += n;
+  }
+  f.json("lag", lag.json_object())
+    .integer("consumer_lag", total)
+    .integer("consumed", static_cast<int64_t>(cluster_->consumed))
+    .integer("rejected", static_cast<int64_t>(cluster_->rejected));
+  return f.json_object();
 }
 
 void monitor_core::log_all(int64_t now_ms) {
@@ -217,10 +247,10 @@ std::string monitor_core::stats_line(int hours, int64_t now_ms) {
     types += (types.size() > 1 ? "," : "") + f.json_object();
   }
   fields out;
-  out.boolean("ok", true)
-    .json("node", node_fields.json_object())
-    .json("subscribers", subs + "]")
-    .json("event_types", types + "]");
+  out.boolean("ok", true).json("node", node_fields.json_object());
+  if (cluster_)
+    out.json("cluster", cluster_json());
+  out.json("subscribers", subs + "]").json("event_types", types + "]");
   return out.json_object() + "\n";
 }
 

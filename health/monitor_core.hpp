@@ -17,6 +17,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
+#include <vector>
 #include <string>
 
 namespace volley {
@@ -38,6 +40,16 @@ struct storage_gauges {
   size_t dlq = 0;
 };
 
+// What the monitor shows of a cluster node (cluster mode): its name, its
+// partitions and their consumer lag, and the records it took in.
+struct cluster_gauges {
+  std::string node;
+  std::vector<int32_t> partitions;
+  std::map<int32_t, int64_t> lag;
+  uint64_t consumed = 0; // records taken in since start
+  uint64_t rejected = 0; // of them, not events (logged and skipped)
+};
+
 class monitor_core {
 public:
   static constexpr size_t max_event_types = 200;  // more are counted as "(other)"
@@ -51,6 +63,8 @@ public:
   void add_report(subscriber_report& r, int64_t now_ms);
   void add_gauges(const storage_gauges& g);
   void forget(const std::string& subscriber) { subscribers_.erase(subscriber); }
+  // Cluster mode: the node's name (on every line), partitions and lag (in stats).
+  void set_cluster(cluster_gauges g) { cluster_ = std::move(g); }
   // The periodic lines: the node's and one per subscriber, and a line for
   // each subscriber whose concurrency limit changed since the last ones (at
   // most one per interval, however often it moved).
@@ -70,6 +84,7 @@ private:
 
   subscriber_view& view(const std::string& name);
   void emit(const fields& f) const;
+  fields& node_word(fields& f) const;
   health classify(const monitor_windows& w, int64_t last_attempt_ms, int64_t now_ms) const;
   fields node_line(int64_t now_ms);
   fields subscriber_line(const std::string& name, subscriber_view& v, int64_t now_ms);
@@ -78,8 +93,10 @@ private:
   std::string health_line(int64_t now_ms);
   std::string subscribers_line(int64_t now_ms);
   std::string failures_line(size_t limit) const;
+  std::string cluster_json() const;
 
   monitor_config cfg_;
+  std::optional<cluster_gauges> cluster_;
   line_sink sink_;
   health_thresholds thresholds_;
   monitor_windows node_{300000};

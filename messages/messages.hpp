@@ -39,6 +39,7 @@
 //   ingress ─ingest(ingest_batch)─► kafka_ingest ─► events topic; acks from its poll thread
 //   changelog thread ─mirrored(token)─► persistence     a commit's changes are in Kafka
 
+#include "cluster/kafka_record.hpp"
 #include "config/config.hpp"
 #include "control/control_request.hpp"
 #include "delivery/delivery.hpp"
@@ -148,3 +149,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::routing_table)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<volley::subscriber_status>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<volley::mirrored_change>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<volley::kafka_record>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::cluster_gauges)

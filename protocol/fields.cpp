@@ -8,6 +8,13 @@
 
 namespace volley {
 
+bool fields::has(std::string_view key) const {
+  for (const auto& f : items_)
+    if (f.key == key)
+      return true;
+  return false;
+}
+
 fields& fields::flag(std::string_view key) {
   items_.push_back({std::string{key}, "true", false, true});
   return *this;

@@ -21,6 +21,8 @@ public:
   // A pre-rendered JSON value (object/array); logfmt shows it as text.
   fields& json(std::string_view key, std::string json_value);
 
+  bool has(std::string_view key) const;
+
   std::string logfmt() const;
   std::string json_object() const;
 

@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE cluster_logic
 #include <boost/test/unit_test.hpp>
 
+#include "cluster/group_assignment.hpp"
 #include "cluster/offset_tracker.hpp"
 
 #include <chrono>
@@ -90,6 +91,24 @@ BOOST_AUTO_TEST_CASE(draining_waits_for_the_partition_only) {
   t.forget(1);
   BOOST_TEST(t.in_flight() == 0u);
   BOOST_TEST(t.wait_drained(1, 1ms));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(assignments)
+
+BOOST_AUTO_TEST_CASE(a_member_assignment_decodes) {
+  // version 1; one topic "ev" with partitions 0 and 3; empty user data
+  const std::string bytes{"\x00\x01" "\x00\x00\x00\x01" "\x00\x02" "ev" "\x00\x00\x00\x02"
+                          "\x00\x00\x00\x00" "\x00\x00\x00\x03" "\x00\x00\x00\x00", 24};
+  auto a = decode_member_assignment(bytes);
+  BOOST_REQUIRE(a.has_value());
+  BOOST_REQUIRE_EQUAL(a->size(), 1u);
+  BOOST_TEST((*a)[0].topic == "ev");
+  BOOST_TEST(((*a)[0].partitions == std::vector<int32_t>{0, 3}));
+  BOOST_TEST(decode_member_assignment("").value().empty());
+  BOOST_TEST(!decode_member_assignment(bytes.substr(0, 9)).has_value()); // cut short
+  BOOST_TEST(!decode_member_assignment(std::string{"\x00\x01\xff\xff\xff\xff", 6}).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

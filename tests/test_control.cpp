@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(every_op_has_one_entry_and_one_owner) {
     BOOST_TEST(std::string{control_op_of(info.op).name} == info.name);
     BOOST_TEST(find_control_op(info.name) == &info);
   }
-  BOOST_TEST(names.size() == 12u);
+  BOOST_TEST(names.size() == 13u);
 }
 
 BOOST_AUTO_TEST_CASE(owners) {
@@ -53,12 +53,13 @@ BOOST_AUTO_TEST_CASE(owners) {
   BOOST_TEST((owner("test") == control_owner::subscriber));
   BOOST_TEST((owner("subscriber.enable") == control_owner::subscriber));
   BOOST_TEST((owner("reload") == control_owner::node));
+  BOOST_TEST((owner("cluster") == control_owner::node));
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_op_names_the_known_ones) {
   auto err = error_for("purge", R"({"op":"purge"})");
   BOOST_TEST(err == "unknown op \"purge\" (known: stats, health, subscribers, failures, queue, test, "
-                    "dlq.list, dlq.retry, dlq.delete, subscriber.enable, subscriber.disable, reload)");
+                    "dlq.list, dlq.retry, dlq.delete, subscriber.enable, subscriber.disable, reload, cluster)");
   // The first line's op, once authenticated, is no op at all.
   BOOST_TEST(contains(error_for("auth", R"({"op":"auth","token":"x"})"), "unknown op \"auth\""));
 }

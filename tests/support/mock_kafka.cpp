@@ -149,37 +149,65 @@ void mock_kafka::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, voi
 kafka_delivery mock_kafka::produce(const std::string& topic, const std::string& key,
                                    const std::optional<std::string>& value,
                                    std::optional<int32_t> partition) {
+  return produce_all(topic, {{key, value, partition}}).front();
+}
+
+std::vector<kafka_delivery> mock_kafka::produce_all(const std::string& topic,
+                                                    const std::vector<record_to_write>& records) {
   if (!producer_)
     producer_ = make_client(RD_KAFKA_PRODUCER,
                             {{"bootstrap.servers", bootstrap_},
                              {"acks", "all"},
-                             {"linger.ms", "0"},
+                             {"linger.ms", "5"},
                              {"message.timeout.ms", std::to_string(message_timeout_ms)}},
                             on_delivery, this);
-  uint64_t id = ++next_delivery_;
-  void* payload = value ? const_cast<char*>(value->data()) : nullptr;
-  size_t payload_size = value ? value->size() : 0;
-  auto err = rd_kafka_producev(
-    producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-    RD_KAFKA_V_PARTITION(partition.value_or(RD_KAFKA_PARTITION_UA)),
-    RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(payload, payload_size),
-    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-    RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(id))), RD_KAFKA_V_END);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return {std::string("cannot queue it: ") + rd_kafka_err2str(err), -1, -1};
+  std::vector<kafka_delivery> out(records.size());
+  std::vector<uint64_t> ids(records.size(), 0);
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    uint64_t id = ++next_delivery_;
+    void* payload = r.value ? const_cast<char*>(r.value->data()) : nullptr;
+    size_t payload_size = r.value ? r.value->size() : 0;
+    for (;;) {
+      auto err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_PARTITION(r.partition.value_or(RD_KAFKA_PARTITION_UA)),
+        RD_KAFKA_V_KEY(r.key.data(), r.key.size()), RD_KAFKA_V_VALUE(payload, payload_size),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(id))), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer_.get(), 10); // the queue drains as answers come
+        continue;
+      }
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        out[i] = {std::string("cannot queue it: ") + rd_kafka_err2str(err), -1, -1};
+      else
+        ids[i] = id;
+      break;
+    }
+  }
   // librdkafka always reports within message.timeout.ms; the margin is for
   // a loaded machine.
-  bool answered = wait_until(
-    [&] {
-      rd_kafka_poll(producer_.get(), 0);
-      return deliveries_.count(id) > 0;
-    },
-    std::chrono::milliseconds(message_timeout_ms + 20000));
-  if (!answered)
-    return {"no delivery report", -1, -1};
-  kafka_delivery delivery = deliveries_[id];
-  deliveries_.erase(id);
-  return delivery;
+  auto all_answered = [&] {
+    rd_kafka_poll(producer_.get(), 0);
+    for (auto id : ids)
+      if (id != 0 && deliveries_.count(id) == 0)
+        return false;
+    return true;
+  };
+  bool answered = wait_until(all_answered, std::chrono::milliseconds(message_timeout_ms + 20000));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == 0)
+      continue;
+    auto it = deliveries_.find(ids[i]);
+    if (it == deliveries_.end()) {
+      out[i] = {answered ? "no delivery report" : "no delivery report in time", -1, -1};
+      continue;
+    }
+    out[i] = it->second;
+    deliveries_.erase(it);
+  }
+  return out;
 }
 
 std::vector<kafka_record> mock_kafka::read_all(const std::string& topic,

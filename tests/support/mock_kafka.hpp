@@ -48,6 +48,16 @@ public:
                          const std::optional<std::string>& value,
                          std::optional<int32_t> partition = std::nullopt);
 
+  // Writes many records at once (no value: a tombstone) and waits for every
+  // broker answer; the deliveries come back in the records' order.
+  struct record_to_write {
+    std::string key;
+    std::optional<std::string> value;
+    std::optional<int32_t> partition;
+  };
+  std::vector<kafka_delivery> produce_all(const std::string& topic,
+                                          const std::vector<record_to_write>& records);
+
   // Every record of every partition from the log start to the high
   // watermark, by partition then offset; throws if that cannot be read
   // within `timeout`.
