@@ -120,6 +120,11 @@ write_result partitioned_store::commit(const write_batch& batch) {
   if (!batch.status_changes.empty())
     for (const auto& [p, s] : stores)
       parts[p].status_changes = batch.status_changes;
+  // So are the API's subscribers. (Cluster-wide they need more than this:
+  // a node learns another's only with a partition it is assigned.)
+  if (!batch.definitions.empty())
+    for (const auto& [p, s] : stores)
+      parts[p].definitions = batch.definitions;
   write_result out;
   for (auto& [p, b] : parts) {
     if (b.empty())
@@ -251,6 +256,24 @@ read_result<std::vector<subscriber_status>> partitioned_store::disabled_subscrib
     }
   }
   std::vector<subscriber_status> out;
+  for (auto& [name, d] : latest)
+    out.push_back(std::move(d));
+  return out;
+}
+
+read_result<std::vector<subscriber_definition>> partitioned_store::subscriber_definitions() {
+  std::map<std::string, subscriber_definition> latest;
+  for (const auto& [p, s] : snapshot()) {
+    auto some = s->subscriber_definitions();
+    if (!some)
+      return some;
+    for (auto& d : *some) {
+      auto it = latest.find(d.name);
+      if (it == latest.end() || it->second.updated_ms < d.updated_ms)
+        latest[d.name] = d;
+    }
+  }
+  std::vector<subscriber_definition> out;
   for (auto& [name, d] : latest)
     out.push_back(std::move(d));
   return out;
