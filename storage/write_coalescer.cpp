@@ -133,9 +133,12 @@ write_coalescer::commit_outcome write_coalescer::commit(store& db, int64_t now_m
     }
   }
   for (auto& a : acks_) {
-    std::string line = out.ok || a.rule == ack_rule::repeat
-                         ? ack_line(a.id, a.rule != ack_rule::commit)
-                         : error_line("not accepted: " + result.error);
+    const bool accepted = out.ok || a.rule == ack_rule::repeat;
+    (!accepted                        ? answered_.refused
+     : a.rule == ack_rule::commit     ? answered_.accepted
+                                      : answered_.duplicates) += 1;
+    std::string line = accepted ? ack_line(a.id, a.rule != ack_rule::commit)
+                                : error_line("not accepted: " + result.error);
     out.answers.push_back({a.reply, a.slot, std::move(line)});
   }
   acks_.clear();
