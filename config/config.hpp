@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace volley {
@@ -100,6 +101,16 @@ struct api_config {
   uint32_t max_connections = 10000;
   uint32_t max_pipelined = 16;
   uint32_t threads = 1;
+
+  friend bool operator==(const api_config& a, const api_config& b) {
+    auto tie = [](const api_config& c) {
+      return std::tie(c.enabled, c.host, c.port, c.token, c.max_body_bytes, c.max_header_bytes,
+                      c.header_timeout_ms, c.body_timeout_ms, c.idle_timeout_ms, c.write_timeout_ms,
+                      c.max_connections, c.max_pipelined, c.threads);
+    };
+    return tie(a) == tie(b);
+  }
+  friend bool operator!=(const api_config& a, const api_config& b) { return !(a == b); }
 };
 
 struct storage_config {

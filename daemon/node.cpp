@@ -6,6 +6,7 @@
 #include "actors/router.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/subscriber.hpp"
+#include "api/http_server.hpp"
 #include "config/config_loader.hpp"
 #include "logging/logger.hpp"
 #include "protocol/fields.hpp"
@@ -28,11 +29,12 @@ http_engine_options engine_options(const config& cfg) {
   return o;
 }
 
-// Answers the node's own ops (reload) off the scheduler: reading the file
-// may block.
+// Answers the node's own ops (reload) and the API's subscriber changes off
+// the scheduler: reading the file and waiting for a commit block.
 caf::behavior node_actor(caf::event_based_actor*, node* n) {
   return {
     [=](control_atom, const control_request&) { return n->reload(); },
+    [=](define_atom, const subscriber_change& change) { return n->change_subscribers(change); },
   };
 }
 
@@ -73,8 +75,10 @@ caf::actor node::spawn_subscriber(const subscriber_config& s,
 }
 
 bool node::start() {
+  load_runtime_subscribers();
+  const auto running = runtime_.merged(cfg_.subscribers);
   std::vector<std::string> names;
-  for (const auto& s : cfg_.subscribers)
+  for (const auto& s : running)
     names.push_back(s.name);
   monitor_ = sys_.spawn(monitor, cfg_.monitor, names, wall_clock());
   persistence_options writes;
@@ -84,9 +88,9 @@ bool node::start() {
   writes.dedup_max_ids = cfg_.queue.dedup_max_ids;
   persistence_ = sys_.spawn<caf::detached>(persistence, persistence_deps{db_, subscribers_, monitor_, wall_clock()}, writes);
   store_reader_ = sys_.spawn<caf::detached>(store_reader, db_, subscribers_);
-  router_ = sys_.spawn(router, routing_table{cfg_.subscribers, cfg_.priority_rules}, persistence_);
+  router_ = sys_.spawn(router, routing_table{running, cfg_.priority_rules}, persistence_);
   auto disabled = recorded_disables();
-  for (const auto& s : cfg_.subscribers)
+  for (const auto& s : running)
     spawn_subscriber(s, disabled);
   control_ = sys_.spawn<caf::detached>(node_actor, this);
   ingress_deps ingress{cfg_.ingress, router_, {monitor_, store_reader_, persistence_, control_, subscribers_}, wall_clock()};
@@ -99,11 +103,11 @@ bool node::start() {
       [&](uint16_t port) {
         listening = true;
         log_info("volleyd " VOLLEY_VERSION " listening on " + cfg_.ingress.host + ":" +
-                 std::to_string(port) + " subscribers=" + std::to_string(cfg_.subscribers.size()) +
+                 std::to_string(port) + " subscribers=" + std::to_string(running.size()) +
                  " storage=" + cfg_.storage.path);
       },
       [&](caf::error& err) { log_error("ingress: " + sys_.render(err)); });
-  return listening;
+  return listening && start_api(ingress.router, ingress.control);
 }
 
 std::string node::reload() {
@@ -121,27 +125,28 @@ std::string node::reload() {
       next.storage.path != cfg_.storage.path ||
       next.allow_private_networks != cfg_.allow_private_networks ||
       next.queue.dedup_window_s != cfg_.queue.dedup_window_s ||
-      next.queue.dedup_max_ids != cfg_.queue.dedup_max_ids)
-    log_warn("reload: ingress, storage, queue.dedup_* and allow_private_networks changes apply "
+      next.queue.dedup_max_ids != cfg_.queue.dedup_max_ids || next.api != cfg_.api)
+    log_warn("reload: ingress, api, storage, queue.dedup_* and allow_private_networks changes apply "
              "after a restart");
+  for (const auto& problem : runtime_.rebase(next.defaults))
+    log_warn("reload: " + problem);
+  const auto running = runtime_.merged(next.subscribers); // the API's subscribers stay
 
   std::vector<std::string> added, removed, updated;
   std::map<std::string, const subscriber_config*> wanted;
-  for (const auto& s : next.subscribers)
+  for (const auto& s : running)
     wanted[s.name] = &s;
   for (auto& [name, actor] : subscribers_->all()) {
     if (wanted.count(name))
       continue;
     // Its pending deliveries stay on disk; a later config may bring it back.
-    subscribers_->remove(name);
-    caf::anon_send(monitor_, forget_atom::value, name);
-    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    stop_subscriber(name, actor);
     removed.push_back(name);
   }
   cfg_.queue.memory_limit = next.queue.memory_limit;
   std::vector<subscriber_status> disabled;
   bool disabled_read = false;
-  for (const auto& s : next.subscribers) {
+  for (const auto& s : running) {
     if (auto actor = subscribers_->find(s.name)) {
       caf::anon_send(actor, reconfig_atom::value, s);
       updated.push_back(s.name);
@@ -154,14 +159,16 @@ std::string node::reload() {
     spawn_subscriber(s, disabled);
     added.push_back(s.name);
   }
-  caf::anon_send(router_, routes_atom::value, routing_table{next.subscribers, next.priority_rules});
+  caf::anon_send(router_, routes_atom::value, routing_table{running, next.priority_rules});
   auto ingress = cfg_.ingress;
+  auto api = cfg_.api;
   auto storage = cfg_.storage;
   auto allow_private = cfg_.allow_private_networks;
   auto dedup_window_s = cfg_.queue.dedup_window_s;
   auto dedup_max_ids = cfg_.queue.dedup_max_ids;
   cfg_ = std::move(next);
   cfg_.ingress = ingress; // what needs a restart keeps its running value
+  cfg_.api = api;
   cfg_.storage = storage;
   cfg_.allow_private_networks = allow_private;
   cfg_.queue.dedup_window_s = dedup_window_s;
@@ -186,6 +193,7 @@ void node::shutdown() {
   auto ignore = [](caf::error&) {};
   if (acceptor_)
     self->request(acceptor_, std::chrono::seconds(5), drain_atom::value).receive([](bool) {}, ignore);
+  stop_api();
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   auto running = subscribers_->all();
   for (auto& [name, actor] : running) {
@@ -206,7 +214,7 @@ void node::shutdown() {
     self->request(acceptor_, std::chrono::seconds(5), close_atom::value).receive([](bool) {}, ignore);
   for (auto& [name, actor] : running)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
-  for (auto& a : {acceptor_, control_, router_, store_reader_, persistence_, monitor_})
+  for (auto& a : {acceptor_, api_bridge_, control_, router_, store_reader_, persistence_, monitor_})
     if (a)
       self->send_exit(a, caf::exit_reason::user_shutdown);
 }
