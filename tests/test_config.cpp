@@ -265,6 +265,8 @@ BOOST_AUTO_TEST_CASE(example_file_loads) {
   const auto& cfg = *result.value;
   BOOST_TEST(cfg.ingress.host == "127.0.0.1");
   BOOST_TEST(cfg.ingress.port == 7400);
+  BOOST_TEST(cfg.api.enabled);
+  BOOST_TEST(cfg.api.port == 7401);
   BOOST_TEST(cfg.storage.path == "./data");
   BOOST_TEST(cfg.monitor.interval_ms == 5000u);
   BOOST_TEST(cfg.allow_private_networks);
