@@ -1,5 +1,6 @@
 #include "api/control_endpoints.hpp"
 
+#include "api/answer_line.hpp"
 #include "api/media_type.hpp"
 #include "protocol/dlq_entries.hpp"
 
@@ -13,12 +14,6 @@ namespace volley {
 namespace {
 
 control_call refuse(std::string_view error) { return {std::nullopt, api_response::error(400, error)}; }
-
-std::string without_newline(std::string line) {
-  if (!line.empty() && line.back() == '\n')
-    line.pop_back();
-  return line;
-}
 
 // The query parameters each op takes.
 std::set<std::string> parameters_of(control_op op) {
@@ -59,14 +54,6 @@ std::optional<uint64_t> integer_parameter(const api_request& request, const char
     return std::nullopt;
   }
   return value;
-}
-
-std::string error_of(std::string_view line) {
-  rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
-  if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("error") && doc["error"].IsString())
-    return doc["error"].GetString();
-  return std::string(without_newline(std::string(line)));
 }
 
 } // namespace
@@ -144,9 +131,9 @@ control_call read_dlq_delete(const api_request& request) {
 api_response control_response(const control_request& request, const control_answer& answer) {
   switch (answer.what) {
     case control_answer::kind::no_such_subscriber:
-      return api_response::error(404, error_of(answer.line));
+      return api_response::error(404, answer_error(answer.line));
     case control_answer::kind::failed:
-      return api_response::error(503, error_of(answer.line));
+      return api_response::error(503, answer_error(answer.line));
     case control_answer::kind::answered:
       break;
   }
@@ -155,7 +142,7 @@ api_response control_response(const control_request& request, const control_answ
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("ok") || !doc["ok"].IsBool())
     return api_response::error(500, "the node's answer is not JSON (a bug in volleyd)");
   if (!doc["ok"].GetBool())
-    return api_response::error(503, error_of(answer.line));
+    return api_response::error(503, answer_error(answer.line));
   // One named dead-letter entry that is not there.
   const bool dlq_change = request.op == control_op::dlq_retry || request.op == control_op::dlq_delete;
   if (dlq_change && request.key && doc.HasMember("count") && doc["count"].IsUint64() &&

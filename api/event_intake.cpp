@@ -1,27 +1,13 @@
 #include "api/event_intake.hpp"
 
+#include "api/answer_line.hpp"
 #include "api/media_type.hpp"
 #include "protocol/json_text.hpp"
 
-#include <rapidjson/document.h>
 
 namespace volley {
 
 namespace {
-
-std::string without_newline(std::string line) {
-  if (!line.empty() && line.back() == '\n')
-    line.pop_back();
-  return line;
-}
-
-std::string error_of(std::string_view line) {
-  rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
-  if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("error") && doc["error"].IsString())
-    return doc["error"].GetString();
-  return std::string(line);
-}
 
 std::string line_too_long(uint64_t max_line_bytes) {
   return "line longer than " + std::to_string(max_line_bytes) + " bytes (ingress.max_line_bytes)";
@@ -79,13 +65,6 @@ void read_single(const std::string& body, uint64_t max_line_bytes, event_intake&
 
 } // namespace
 
-bool answer_ok(std::string_view line) {
-  rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
-  return !doc.HasParseError() && doc.IsObject() && doc.HasMember("ok") && doc["ok"].IsBool() &&
-         doc["ok"].GetBool();
-}
-
 event_intake read_events(const api_request& request, uint64_t max_line_bytes) {
   event_intake out;
   const auto type = media_type(request.header("content-type").value_or(""));
@@ -125,13 +104,13 @@ api_response events_response(event_intake& intake, std::vector<std::string> even
       (answer_ok(*answer) ? accepted : refused_by_storage) += 1;
     }
     if (first_error.empty() && !answer_ok(*answer))
-      first_error = "line " + std::to_string(i + 1) + ": " + error_of(*answer);
+      first_error = "line " + std::to_string(i + 1) + ": " + answer_error(*answer);
   }
   if (!intake.ndjson) {
     const auto& line = *intake.answers.front();
     if (accepted == 1)
       return api_response::json(200, without_newline(line));
-    auto refused = api_response::error(503, error_of(line));
+    auto refused = api_response::error(503, answer_error(line));
     refused.headers.emplace_back("Retry-After", "1");
     return refused;
   }

@@ -40,7 +40,4 @@ event_intake read_events(const api_request& request, uint64_t max_line_bytes);
 // The response, given the answer line of every event in intake.events.
 api_response events_response(event_intake& intake, std::vector<std::string> event_answers);
 
-// True when an answer line says "ok": true.
-bool answer_ok(std::string_view line);
-
 } // namespace volley

@@ -5,16 +5,14 @@
 #define BOOST_TEST_MODULE api_hostile
 #include <boost/test/unit_test.hpp>
 
+#include "tests/support/descriptor_limit.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/recording_receiver.hpp"
 #include "tests/support/running_node.hpp"
 #include "tests/support/wait.hpp"
 
-#include <sys/resource.h>
-
 #include <memory>
-#include <stdexcept>
 #include <vector>
 
 using namespace volley::test;
@@ -46,18 +44,6 @@ void others_are_served(running_node& n, const recording_receiver& receiver, cons
     auto seen = receiver.per_event();
     return seen.count(id + "-http") && seen.count(id + "-tcp");
   }));
-}
-
-void raise_descriptor_limit(rlim_t descriptors) {
-  rlimit limit{};
-  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
-  if (limit.rlim_cur >= descriptors)
-    return;
-  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < descriptors)
-    throw std::runtime_error("this test needs " + std::to_string(descriptors) +
-                             " open files; the hard limit is " + std::to_string(limit.rlim_max));
-  limit.rlim_cur = descriptors;
-  BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &limit) == 0);
 }
 
 } // namespace
