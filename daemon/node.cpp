@@ -130,6 +130,8 @@ std::string node::reload() {
              "after a restart");
   for (const auto& problem : runtime_.rebase(next.defaults))
     log_warn("reload: " + problem);
+  for (const auto& name : runtime_.shadowed(next.subscribers))
+    log_warn("reload: subscriber=" + name + " of the config file hides the API subscriber of that name");
   const auto running = runtime_.merged(next.subscribers); // the API's subscribers stay
 
   std::vector<std::string> added, removed, updated;
