@@ -88,6 +88,14 @@ std::vector<uint16_t> partitioned_store::partitions() const {
 
 write_result partitioned_store::commit(const write_batch& batch) {
   auto stores = snapshot();
+  if (!batch.definitions.empty() && stores.empty()) {
+    // Dropped silently, a stored subscriber would be lost at the next start.
+    write_result refused;
+    refused.status = write_status::failed;
+    refused.error = "this node owns no partition yet, so a subscriber definition has nowhere to "
+                    "be stored; try again once it does";
+    return refused;
+  }
   std::map<uint16_t, write_batch> parts;
   auto part = [&](uint64_t seq) -> write_batch* {
     auto p = partition_of(seq);

@@ -1464,6 +1464,16 @@ BOOST_AUTO_TEST_CASE(without_mirroring_nothing_is_recorded_and_unknown_changes_a
   BOOST_TEST(must(s->count_pending_total()) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_partitioned_store_without_partitions_refuses_subscriber_definitions) {
+  temp_dir dir;
+  partitioned_store s{dir.file("parts"), 64};
+  auto r = s.commit(defining({stored("rt", "{}", 1)}));
+  BOOST_TEST((r.status == write_status::failed));
+  BOOST_TEST(r.error.find("owns no partition") != std::string::npos, r.error);
+  BOOST_REQUIRE_EQUAL(s.adopt(0), "");
+  BOOST_TEST((s.commit(defining({stored("rt", "{}", 1)})).status == write_status::ok));
+}
+
 BOOST_AUTO_TEST_CASE(partition_seqs_carry_partition_and_offset) {
   auto seq = partitioned_store::seq_of(3, 1234);
   BOOST_TEST(partitioned_store::partition_of(seq) == 3u);
