@@ -63,17 +63,20 @@ void connection_state::on_line(caf::io::broker* self, std::string_view line) {
     return;
   }
   if (line.size() > deps.cfg.max_line_bytes) {
+    ++invalid;
     answer_now(error_line("line longer than " + std::to_string(deps.cfg.max_line_bytes) +
                           " bytes (ingress.max_line_bytes)"));
     return;
   }
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+    ++invalid;
     answer_now(error_line("empty line: expected one JSON object"));
     return;
   }
   auto parsed = parse_ingress_line(line);
   switch (parsed.what) {
     case parsed_line::kind::error:
+      ++invalid;
       answer_now(error_line(parsed.error));
       return;
     case parsed_line::kind::event: {
@@ -128,6 +131,7 @@ void connection_state::on_bytes(caf::io::broker* self, const char* data, size_t 
         partial.append(data, end);
         if (partial.size() > deps.cfg.max_line_bytes) {
           // Answer now and skip the rest of this line up to its newline.
+          ++invalid;
           answer_now(error_line("line longer than " + std::to_string(deps.cfg.max_line_bytes) +
                                 " bytes (ingress.max_line_bytes)"));
           partial.clear();
@@ -152,6 +156,8 @@ void connection_state::on_bytes(caf::io::broker* self, const char* data, size_t 
     batch.reply_to = caf::actor_cast<caf::actor>(self);
     self->send(deps.router, ingest_atom::value, std::exchange(batch, ingest_batch{}));
   }
+  if (invalid > 0 && deps.control.monitor)
+    self->send(deps.control.monitor, invalid_atom::value, std::exchange(invalid, 0));
   write_ready(self);
 }
 

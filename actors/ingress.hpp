@@ -43,6 +43,7 @@ struct connection_state {
   bool draining = false;      // shutting down: answer, but accept nothing new
   int64_t last_activity_ms = 0;
   ingest_batch batch;
+  uint64_t invalid = 0; // event lines refused as malformed, not yet told to the monitor
 
   // Answers, then closes the connection (the answer is still sent).
   void refuse_and_close(caf::io::broker* self, std::string line);

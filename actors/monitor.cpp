@@ -25,6 +25,8 @@ caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config c
     [=](control_atom, const control_request& req) {
       return self->state.core->answer(req, self->state.now());
     },
+    [=](invalid_atom, uint64_t lines) { self->state.core->add_invalid(lines); },
+    [=](metrics_atom) { return self->state.core->metrics(); },
   };
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The monitor actor: a thin shell over monitor_core. Takes the subscribers'
 // reports and the storage gauges, writes the monitor log lines every
-// monitor.interval_ms and answers the monitor's control ops.
+// monitor.interval_ms and answers the monitor's control ops and /metrics.
 
 #include "config/config.hpp"
 #include "health/monitor_core.hpp"

@@ -213,7 +213,9 @@ void persistence_state::send_gauges(caf::event_based_actor* self) {
     log_error("storage: cannot read the queue sizes: " + (!pending ? pending.error() : dlq.error()));
     return;
   }
-  self->send(deps.monitor, gauges_atom::value, storage_gauges{*pending, *dlq});
+  const auto& answered = writes->answered();
+  self->send(deps.monitor, gauges_atom::value,
+             storage_gauges{*pending, *dlq, answered.accepted, answered.duplicates, answered.refused});
 }
 
 caf::behavior persistence(caf::stateful_actor<persistence_state>* self, persistence_deps deps,

@@ -12,10 +12,15 @@
 // JSON object on stdout. With --ids every event carries an id and each answer
 // is checked to name the id of the line it answers, in order.
 //
+// With --http N it speaks to the HTTP API instead (--port is the API's):
+// `POST /v1/events` with N events per request as NDJSON, keep-alive,
+// requests pipelined while the window (in events) has room; the JSON array
+// answering each request is counted element by element.
+//
 // Usage: loadgen --port P [--host 127.0.0.1] [--conns 4] [--window 512]
 //                [--events 100000] [--duration 60] [--grace 30] [--size 100]
 //                [--rate 0 (events/s, 0 = as fast as acks allow)]
-//                [--type bench.event] [--ids]
+//                [--type bench.event] [--ids] [--http N]
 
 #include "latency_histogram.hpp"
 
@@ -28,6 +33,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +68,7 @@ struct options {
   double rate = 0;
   std::string type = "bench.event";
   bool ids = false;
+  uint64_t http_batch = 0; // events per POST /v1/events; 0: NDJSON over TCP
 };
 
 struct connection {
@@ -72,6 +79,8 @@ struct connection {
   std::deque<uint64_t> sent_at;   // monotonic ns, one per unanswered line
   std::deque<uint64_t> sent_seq;  // with --ids: the seq of each unanswered line
   std::string partial;            // answer bytes without their newline yet
+                                  // (with --http: of the response being read)
+  std::deque<uint64_t> batches;   // with --http: events in each unanswered request
   bool want_out = false;
   bool closed = false;
   uint64_t next_seq = 0;
@@ -145,9 +154,10 @@ public:
           budget = allowed > t_.sent ? std::min(budget, allowed - t_.sent) : 0;
         }
         // Round-robin in slices so every connection gets its share.
+        const uint64_t slice = opt_.http_batch > 0 ? opt_.http_batch : 256;
         for (size_t k = 0; k < conns_.size() && budget > 0; ++k) {
           auto& c = *conns_[(rr + k) % conns_.size()];
-          budget -= fill(c, std::min<uint64_t>(budget, 256));
+          budget -= fill(c, std::min<uint64_t>(budget, slice));
         }
         rr = (rr + 1) % conns_.size();
       } else if (grace_deadline == 0) {
@@ -197,7 +207,7 @@ public:
     std::printf("{\"sent\":%llu,\"answered\":%llu,\"ok\":%llu,\"errors\":%llu,\"wrong_ids\":%llu,"
                 "\"duplicates\":%llu,\"unanswered\":%llu,\"elapsed_s\":%.3f,\"events_per_s\":%.1f,"
                 "\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f,\"ack_max_ms\":%.3f,\"size\":%zu,"
-                "\"conns\":%d,\"window\":%llu,\"rate\":%.1f,\"first_error\":\"%s\"}\n",
+                "\"conns\":%d,\"window\":%llu,\"rate\":%.1f,\"http_batch\":%llu,\"first_error\":\"%s\"}\n",
                 (unsigned long long)t_.sent, (unsigned long long)t_.answered,
                 (unsigned long long)t_.ok, (unsigned long long)t_.errors,
                 (unsigned long long)t_.wrong_ids, (unsigned long long)t_.duplicates,
@@ -205,7 +215,8 @@ public:
                 elapsed > 0 ? static_cast<double>(t_.ok) / elapsed : 0.0,
                 h::percentile(counts, n, 50) / 1000.0, h::percentile(counts, n, 99) / 1000.0,
                 static_cast<double>(max_us) / 1000.0, opt_.size, opt_.conns,
-                (unsigned long long)opt_.window, opt_.rate, err.c_str());
+                (unsigned long long)opt_.window, opt_.rate, (unsigned long long)opt_.http_batch,
+                err.c_str());
   }
 
   bool failed() const { return t_.ok == 0 || t_.errors > 0 || t_.wrong_ids > 0 || outstanding() > 0; }
@@ -227,41 +238,56 @@ private:
 
   bool has_window_space() const {
     for (auto& c : conns_)
-      if (!c->closed && c->sent_at.size() < opt_.window)
+      if (!c->closed && c->sent_at.size() + std::max<uint64_t>(opt_.http_batch, 1) <= opt_.window)
         return true;
     return false;
   }
 
-  // Appends up to `limit` lines within the window; returns how many.
+  // Appends up to `limit` lines within the window (with --http, one request
+  // of `limit` events if the window has room for them); returns how many.
   uint64_t fill(connection& c, uint64_t limit) {
     if (c.closed)
       return 0;
-    uint64_t n = 0;
-    auto mono = mono_ns();
     if (c.out_off > 0 && c.out_off == c.out.size()) {
       c.out.clear();
       c.out_off = 0;
     }
+    if (opt_.http_batch == 0)
+      return add_lines(c, c.out, limit);
+    if (c.sent_at.size() + limit > opt_.window)
+      return 0;
+    std::string body;
+    auto n = add_lines(c, body, limit);
+    c.out += "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n"
+             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    c.out += body;
+    c.batches.push_back(n);
+    return n;
+  }
+
+  uint64_t add_lines(connection& c, std::string& out, uint64_t limit) {
+    uint64_t n = 0;
+    auto mono = mono_ns();
     while (n < limit && c.sent_at.size() < opt_.window) {
       char t[32];
       std::snprintf(t, sizeof t, "%llu", (unsigned long long)real_ns());
-      c.out += "{\"type\":\"";
-      c.out += opt_.type;
+      out += "{\"type\":\"";
+      out += opt_.type;
       if (opt_.ids) {
-        c.out += "\",\"id\":\"lg-";
-        c.out += run_tag_;
-        c.out += '-';
-        c.out += std::to_string(c.index);
-        c.out += '-';
-        c.out += std::to_string(c.next_seq);
+        out += "\",\"id\":\"lg-";
+        out += run_tag_;
+        out += '-';
+        out += std::to_string(c.index);
+        out += '-';
+        out += std::to_string(c.next_seq);
         c.sent_seq.push_back(c.next_seq);
       }
       ++c.next_seq;
-      c.out += "\",\"data\":{\"t\":";
-      c.out += t;
-      c.out += ",\"p\":\"";
-      c.out += padding_;
-      c.out += "\"}}\n";
+      out += "\",\"data\":{\"t\":";
+      out += t;
+      out += ",\"p\":\"";
+      out += padding_;
+      out += "\"}}\n";
       c.sent_at.push_back(mono);
       ++n;
     }
@@ -319,6 +345,11 @@ private:
       }
       std::string_view chunk{buf, static_cast<size_t>(n)};
       auto now = mono_ns();
+      if (opt_.http_batch > 0) {
+        c.partial.append(chunk);
+        http_responses(c, now);
+        chunk = {};
+      }
       while (!chunk.empty()) {
         auto nl = chunk.find('\n');
         if (nl == std::string_view::npos) {
@@ -371,6 +402,73 @@ private:
     }
   }
 
+  // With --http: every whole response read so far, in request order.
+  void http_responses(connection& c, uint64_t now) {
+    for (;;) {
+      auto head_end = c.partial.find("\r\n\r\n");
+      if (head_end == std::string::npos)
+        return;
+      std::string head = c.partial.substr(0, head_end);
+      for (char& ch : head)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
+      size_t length = 0;
+      auto at = head.find("\r\ncontent-length:");
+      if (at != std::string::npos)
+        length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
+      if (c.partial.size() < head_end + 4 + length)
+        return;
+      on_http_answer(c, status, std::string_view{c.partial}.substr(head_end + 4, length), now);
+      c.partial.erase(0, head_end + 4 + length);
+    }
+  }
+
+  // One request's answer: a JSON array of one answer per event, in order.
+  void on_http_answer(connection& c, int status, std::string_view body, uint64_t now) {
+    if (c.batches.empty()) {
+      ++t_.errors;
+      if (t_.first_error.empty())
+        t_.first_error = "a response without a request: " + std::string{body.substr(0, 200)};
+      return;
+    }
+    const uint64_t n = c.batches.front();
+    c.batches.pop_front();
+    for (uint64_t i = 0; i < n && !c.sent_at.empty(); ++i) {
+      ack_latency_.record((now - c.sent_at.front()) / 1000);
+      c.sent_at.pop_front();
+    }
+    t_.answered += n;
+    t_.last_answer_ns = now;
+    auto count = [&](std::string_view needle) {
+      uint64_t k = 0;
+      for (size_t at = body.find(needle); at != std::string_view::npos; at = body.find(needle, at + 1))
+        ++k;
+      return k;
+    };
+    const uint64_t ok = status == 200 ? count("{\"ok\":true") : 0;
+    t_.ok += ok;
+    t_.duplicates += count("\"duplicate\":true");
+    if (ok < n) {
+      t_.errors += n - ok;
+      if (t_.first_error.empty())
+        t_.first_error = "HTTP " + std::to_string(status) + ": " + std::string{body.substr(0, 200)};
+    }
+    size_t pos = 0; // the ids of the batch, in order
+    for (uint64_t i = 0; opt_.ids && i < n && !c.sent_seq.empty(); ++i) {
+      auto expect = "\"id\":\"lg-" + run_tag_ + "-" + std::to_string(c.index) + "-" +
+                    std::to_string(c.sent_seq.front()) + "\"";
+      c.sent_seq.pop_front();
+      auto at = body.find(expect, pos);
+      if (at == std::string_view::npos) {
+        ++t_.wrong_ids;
+        if (t_.first_error.empty())
+          t_.first_error = "answer out of order: expected " + expect;
+        continue;
+      }
+      pos = at;
+    }
+  }
+
   void close_conn(connection& c, const std::string& why) {
     if (c.closed)
       return;
@@ -402,7 +500,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: loadgen --port P [--host 127.0.0.1] [--conns 4] [--window 512]\n"
                "               [--events 100000] [--duration 60] [--grace 30] [--size 100]\n"
-               "               [--rate 0] [--type bench.event] [--ids]\n");
+               "               [--rate 0] [--type bench.event] [--ids] [--http N]\n");
   return 2;
 }
 
@@ -439,6 +537,8 @@ int main(int argc, char** argv) {
       o.rate = std::atof(v.c_str());
     else if (a == "--type")
       o.type = v;
+    else if (a == "--http")
+      o.http_batch = std::strtoull(v.c_str(), nullptr, 10);
     else
       return usage();
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace volley {
@@ -86,6 +87,35 @@ struct ingress_config {
   uint64_t idle_timeout_ms = 300000; // close connections silent this long; 0: never
 };
 
+// The HTTP API (README, "HTTP API"). It listens only when the file has an
+// "api" object: the API can add subscribers, so an upgrade must not open it
+// unasked. Key names match http_server_options.
+struct api_config {
+  bool enabled = false; // the file has an "api" object
+  std::string host = "127.0.0.1";
+  uint16_t port = 7401; // 0: any free port, named in the start-up line
+  std::string token;    // non-empty: every request needs "Authorization: Bearer <token>"
+  uint64_t max_body_bytes = 10 * 1024 * 1024;
+  uint32_t max_header_bytes = 8 * 1024;
+  uint32_t header_timeout_ms = 10000;
+  uint32_t body_timeout_ms = 60000;
+  uint32_t idle_timeout_ms = 60000;
+  uint32_t write_timeout_ms = 30000;
+  uint32_t max_connections = 10000;
+  uint32_t max_pipelined = 16;
+  uint32_t threads = 1;
+
+  friend bool operator==(const api_config& a, const api_config& b) {
+    auto tie = [](const api_config& c) {
+      return std::tie(c.enabled, c.host, c.port, c.token, c.max_body_bytes, c.max_header_bytes,
+                      c.header_timeout_ms, c.body_timeout_ms, c.idle_timeout_ms, c.write_timeout_ms,
+                      c.max_connections, c.max_pipelined, c.threads);
+    };
+    return tie(a) == tie(b);
+  }
+  friend bool operator!=(const api_config& a, const api_config& b) { return !(a == b); }
+};
+
 struct storage_config {
   std::string path = "./data";
   uint64_t map_size_mb = 4096;
@@ -124,6 +154,7 @@ struct queue_config {
 
 struct config {
   ingress_config ingress;
+  api_config api;
   storage_config storage;
   monitor_config monitor;
   queue_config queue;

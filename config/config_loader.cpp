@@ -298,10 +298,18 @@ class config_parser {
 public:
   explicit config_parser(error_list& errors) : errors_(errors) {}
 
+  // One entry of "subscribers" (or an API's subscriber object) at `path`.
+  subscriber_config parse_one_subscriber(const json& value, const std::string& path,
+                                         const delivery_defaults& defaults) {
+    return parse_subscriber(value, path, defaults);
+  }
+
   void parse(const json& root, config& cfg) {
     object_reader top(root, "", errors_);
     if (auto v = top.find_object("ingress"))
       parse_ingress(*v, cfg.ingress);
+    if (auto v = top.find_object("api"))
+      parse_api(*v, cfg.api);
     if (auto v = top.find_object("storage"))
       parse_storage(*v, cfg.storage);
     if (auto v = top.find_object("monitor"))
@@ -343,6 +351,23 @@ private:
     r.read_integer("max_connections", out.max_connections);
     r.read_string("token", out.token, true);
     r.read_integer("idle_timeout_ms", out.idle_timeout_ms, 0); // 0: never
+  }
+
+  void parse_api(const json& value, api_config& out) {
+    object_reader r(value, "api", errors_);
+    out.enabled = true;
+    r.read_string("host", out.host);
+    r.read_integer("port", out.port, 0, 65535); // 0: any free port, logged at start
+    r.read_string("token", out.token, true);
+    r.read_integer("max_body_bytes", out.max_body_bytes, 1, uint64_t{1} << 30);
+    r.read_integer("max_header_bytes", out.max_header_bytes, 1024, 1 << 20);
+    r.read_integer("header_timeout_ms", out.header_timeout_ms);
+    r.read_integer("body_timeout_ms", out.body_timeout_ms);
+    r.read_integer("idle_timeout_ms", out.idle_timeout_ms);
+    r.read_integer("write_timeout_ms", out.write_timeout_ms);
+    r.read_integer("max_connections", out.max_connections);
+    r.read_integer("max_pipelined", out.max_pipelined, 1, 1024);
+    r.read_integer("threads", out.threads, 1, 64);
   }
 
   void parse_storage(const json& value, storage_config& out) {
@@ -548,6 +573,9 @@ private:
     if (!sub.name.empty() && !valid_name(sub.name)) {
       r.error("name", "must contain only letters, digits, '.', '_' and '-', got \""
                         + sub.name + '"');
+    } else if (sub.name.size() > max_subscriber_name_bytes) {
+      r.error("name", "must be at most " + std::to_string(max_subscriber_name_bytes)
+                        + " characters, got " + std::to_string(sub.name.size()));
     }
 
     if (!r.has("url"))
@@ -637,29 +665,58 @@ private:
   std::vector<std::string> name_paths_; // "subscribers[i].name", one per subscriber
 };
 
+// Parses `json_text`; on failure says where, by line and column (an offset
+// alone is hard to find in an editor) and offset.
+std::optional<config_error> parse_json(std::string_view json_text, rapidjson::Document& doc) {
+  doc.Parse<rapidjson::kParseIterativeFlag>(json_text.data(), json_text.size());
+  if (!doc.HasParseError())
+    return std::nullopt;
+  size_t offset = doc.GetErrorOffset();
+  size_t line = 1;
+  size_t column = 1;
+  for (size_t i = 0; i < offset && i < json_text.size(); ++i) {
+    if (json_text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return config_error{"", "invalid JSON at line " + std::to_string(line) + ", column "
+                            + std::to_string(column) + " (offset " + std::to_string(offset)
+                            + "): " + rapidjson::GetParseError_En(doc.GetParseError())};
+}
+
 } // namespace
+
+subscriber_result parse_subscriber_config(std::string_view json_text,
+                                          const delivery_defaults& defaults,
+                                          const std::string& path) {
+  subscriber_result result;
+  rapidjson::Document doc;
+  if (auto error = parse_json(json_text, doc)) {
+    result.errors.push_back(std::move(*error));
+    return result;
+  }
+  if (!doc.IsObject()) {
+    result.errors.push_back({path, "must be an object, got " + describe(doc)});
+    return result;
+  }
+  subscriber_config sub;
+  {
+    config_parser parser(result.errors);
+    sub = parser.parse_one_subscriber(doc, path, defaults);
+  } // the reader reports unknown keys as it goes out of scope
+  if (result.errors.empty())
+    result.value = std::move(sub);
+  return result;
+}
 
 config_result parse_config(std::string_view json_text) {
   config_result result;
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(json_text.data(), json_text.size());
-  if (doc.HasParseError()) {
-    // Line and column: an offset alone is hard to find in an editor.
-    size_t offset = doc.GetErrorOffset();
-    size_t line = 1;
-    size_t column = 1;
-    for (size_t i = 0; i < offset && i < json_text.size(); ++i) {
-      if (json_text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    result.errors.push_back(
-      {"", "invalid JSON at line " + std::to_string(line) + ", column "
-             + std::to_string(column) + " (offset " + std::to_string(offset)
-             + "): " + rapidjson::GetParseError_En(doc.GetParseError())});
+  if (auto error = parse_json(json_text, doc)) {
+    result.errors.push_back(std::move(*error));
     return result;
   }
   if (!doc.IsObject()) {

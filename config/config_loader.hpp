@@ -21,6 +21,23 @@ struct config_result {
   std::vector<config_error> errors;   // every problem found, not just the first
 };
 
+// A subscriber's name keys its records on disk (LMDB keys are at most 511
+// bytes) and appears in every log line about it.
+constexpr size_t max_subscriber_name_bytes = 200;
+
+struct subscriber_result {
+  std::optional<subscriber_config> value; // set only when errors is empty
+  std::vector<config_error> errors;
+};
+
+// One subscriber object as JSON text (the HTTP API's), validated exactly as
+// an entry of the file's "subscribers" is and inheriting `defaults`: the same
+// checks and messages, keys named under `path` ("url" for "", or
+// "subscribers[0].url").
+subscriber_result parse_subscriber_config(std::string_view json_text,
+                                          const delivery_defaults& defaults,
+                                          const std::string& path = "");
+
 // Parses JSON text (RapidJSON) into a validated config.
 config_result parse_config(std::string_view json_text);
 

@@ -8,6 +8,7 @@
 #include "actors/router.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/subscriber.hpp"
+#include "api/http_server.hpp"
 #include "config/config_loader.hpp"
 #include "logging/logger.hpp"
 #include "protocol/fields.hpp"
@@ -30,13 +31,15 @@ http_engine_options engine_options(const config& cfg) {
   return o;
 }
 
-// Answers the node's own ops (reload, cluster) off the scheduler: reading
-// the file and asking the brokers may block.
+// Answers the node's own ops (reload, cluster) and the API's subscriber
+// changes off the scheduler: reading the file, asking the brokers and
+// waiting for a commit block.
 caf::behavior node_actor(caf::event_based_actor*, node* n) {
   return {
     [=](control_atom, const control_request& req) {
       return req.op == control_op::cluster ? n->describe_cluster() : n->reload();
     },
+    [=](define_atom, const subscriber_change& change) { return n->change_subscribers(change); },
   };
 }
 
@@ -78,8 +81,10 @@ caf::actor node::spawn_subscriber(const subscriber_config& s,
 }
 
 bool node::start() {
+  load_runtime_subscribers();
+  const auto running = runtime_.merged(cfg_.subscribers);
   std::vector<std::string> names;
-  for (const auto& s : cfg_.subscribers)
+  for (const auto& s : running)
     names.push_back(s.name);
   monitor_ = sys_.spawn(monitor, cfg_.monitor, names, wall_clock());
   persistence_options writes;
@@ -103,7 +108,7 @@ bool node::start() {
   }
   persistence_ = sys_.spawn<caf::detached>(persistence, stored, writes);
   store_reader_ = sys_.spawn<caf::detached>(store_reader, stored.db, subscribers_);
-  routing_table routes{cfg_.subscribers, cfg_.priority_rules};
+  routing_table routes{running, cfg_.priority_rules};
   caf::actor ingest; // where the ingress sends events
   if (cluster_) {
     event_consumer_deps consumed;
@@ -120,7 +125,7 @@ bool node::start() {
     ingest = router_;
   }
   auto disabled = recorded_disables();
-  for (const auto& s : cfg_.subscribers)
+  for (const auto& s : running)
     spawn_subscriber(s, disabled);
   control_ = sys_.spawn<caf::detached>(node_actor, this);
   if (cluster_)
@@ -135,11 +140,11 @@ bool node::start() {
       [&](uint16_t port) {
         listening = true;
         log_info("volleyd " VOLLEY_VERSION " listening on " + cfg_.ingress.host + ":" +
-                 std::to_string(port) + " subscribers=" + std::to_string(cfg_.subscribers.size()) +
+                 std::to_string(port) + " subscribers=" + std::to_string(running.size()) +
                  " storage=" + cfg_.storage.path);
       },
       [&](caf::error& err) { log_error("ingress: " + sys_.render(err)); });
-  return listening;
+  return listening && start_api(ingress.router, ingress.control);
 }
 
 std::string node::describe_cluster() {
@@ -163,27 +168,30 @@ std::string node::reload() {
       next.storage.path != cfg_.storage.path ||
       next.allow_private_networks != cfg_.allow_private_networks ||
       next.queue.dedup_window_s != cfg_.queue.dedup_window_s ||
-      next.queue.dedup_max_ids != cfg_.queue.dedup_max_ids)
-    log_warn("reload: ingress, storage, queue.dedup_* and allow_private_networks changes apply "
+      next.queue.dedup_max_ids != cfg_.queue.dedup_max_ids || next.api != cfg_.api)
+    log_warn("reload: ingress, api, storage, queue.dedup_* and allow_private_networks changes apply "
              "after a restart");
+  for (const auto& problem : runtime_.rebase(next.defaults))
+    log_warn("reload: " + problem);
+  for (const auto& name : runtime_.shadowed(next.subscribers))
+    log_warn("reload: subscriber=" + name + " of the config file hides the API subscriber of that name");
+  const auto running = runtime_.merged(next.subscribers); // the API's subscribers stay
 
   std::vector<std::string> added, removed, updated;
   std::map<std::string, const subscriber_config*> wanted;
-  for (const auto& s : next.subscribers)
+  for (const auto& s : running)
     wanted[s.name] = &s;
   for (auto& [name, actor] : subscribers_->all()) {
     if (wanted.count(name))
       continue;
     // Its pending deliveries stay on disk; a later config may bring it back.
-    subscribers_->remove(name);
-    caf::anon_send(monitor_, forget_atom::value, name);
-    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    stop_subscriber(name, actor);
     removed.push_back(name);
   }
   cfg_.queue.memory_limit = next.queue.memory_limit;
   std::vector<subscriber_status> disabled;
   bool disabled_read = false;
-  for (const auto& s : next.subscribers) {
+  for (const auto& s : running) {
     if (auto actor = subscribers_->find(s.name)) {
       caf::anon_send(actor, reconfig_atom::value, s);
       updated.push_back(s.name);
@@ -197,14 +205,16 @@ std::string node::reload() {
     added.push_back(s.name);
   }
   caf::anon_send(cluster_ ? event_consumer_ : router_, routes_atom::value,
-                 routing_table{next.subscribers, next.priority_rules});
+                 routing_table{running, next.priority_rules});
   auto ingress = cfg_.ingress;
+  auto api = cfg_.api;
   auto storage = cfg_.storage;
   auto allow_private = cfg_.allow_private_networks;
   auto dedup_window_s = cfg_.queue.dedup_window_s;
   auto dedup_max_ids = cfg_.queue.dedup_max_ids;
   cfg_ = std::move(next);
   cfg_.ingress = ingress; // what needs a restart keeps its running value
+  cfg_.api = api;
   cfg_.storage = storage;
   cfg_.allow_private_networks = allow_private;
   cfg_.queue.dedup_window_s = dedup_window_s;
@@ -229,8 +239,9 @@ void node::shutdown() {
   auto ignore = [](caf::error&) {};
   if (acceptor_)
     self->request(acceptor_, std::chrono::seconds(5), drain_atom::value).receive([](bool) {}, ignore);
-  // Cluster mode: leave the group first; every partition is drained,
-  // committed and handed over before the subscribers stop.
+  stop_api();
+  // Cluster mode: leave the group; every partition is drained, committed
+  // and handed over before the subscribers stop.
   if (cluster_)
     cluster_->stop();
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
@@ -253,8 +264,8 @@ void node::shutdown() {
     self->request(acceptor_, std::chrono::seconds(5), close_atom::value).receive([](bool) {}, ignore);
   for (auto& [name, actor] : running)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
-  for (auto& a : {acceptor_, control_, router_, kafka_ingest_, event_consumer_, store_reader_,
-                  persistence_, monitor_})
+  for (auto& a : {acceptor_, api_bridge_, control_, router_, kafka_ingest_, event_consumer_,
+                  store_reader_, persistence_, monitor_})
     if (a)
       self->send_exit(a, caf::exit_reason::user_shutdown);
 }

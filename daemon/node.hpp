@@ -2,9 +2,12 @@
 // A running Volley node: the actor system, the HTTP engine and every actor,
 // started from one config and re-configured in place by reload().
 
+#include "actors/control_plane.hpp"
 #include "actors/subscriber_registry.hpp"
 #include "config/config.hpp"
 #include "daemon/cluster_runtime.hpp"
+#include "config/runtime_subscribers.hpp"
+#include "control/subscriber_change.hpp"
 #include "http/http_engine.hpp"
 #include "storage/store.hpp"
 
@@ -17,6 +20,8 @@
 #include <string>
 
 namespace volley {
+
+class http_server;
 
 class node {
 public:
@@ -31,6 +36,11 @@ public:
   // settings without losing queued work. An invalid file changes nothing.
   // Returns the answer line for the `reload` op. Thread-safe.
   std::string reload();
+
+  // A read or change of the HTTP API's subscribers; a change is answered
+  // once it is on disk and the subscriber started, changed or stopped as a
+  // reload would. Thread-safe; blocks (the node's own actor calls it).
+  subscriber_answer change_subscribers(const subscriber_change& change);
 
   // Stops accepting, lets in-flight requests finish (bounded), commits.
   void shutdown();
@@ -55,6 +65,14 @@ private:
                               const std::vector<subscriber_status>& disabled);
   // Which subscribers are disabled on record, as persistence knows it now.
   std::vector<subscriber_status> recorded_disables();
+  // The API's subscribers as stored, validated (node_subscribers.cpp).
+  void load_runtime_subscribers();
+  // Stops a running subscriber; its deliveries stay on disk.
+  void stop_subscriber(const std::string& name, const caf::actor& actor);
+  // The HTTP API, when configured: its bridge actor and server, with events
+  // going where the TCP ingress sends them (node_api.cpp).
+  bool start_api(const caf::actor& events, const control_plane& control);
+  void stop_api();
 
   std::mutex mutex_; // reload() vs. shutdown()
   config cfg_;
@@ -69,6 +87,9 @@ private:
   std::unique_ptr<cluster_runtime> cluster_;
   caf::actor kafka_ingest_, event_consumer_;
   std::shared_ptr<subscriber_registry> subscribers_ = std::make_shared<subscriber_registry>();
+  runtime_subscribers runtime_; // the HTTP API's subscribers
+  caf::actor api_bridge_;
+  std::unique_ptr<http_server> api_;
   bool stopped_ = false;
 };
 

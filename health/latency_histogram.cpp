@@ -10,9 +10,11 @@ namespace {
 constexpr double smallest_ms = 0.01;
 constexpr double growth = 1.25;
 
-double upper_bound_ms(size_t bucket) { return smallest_ms * std::pow(growth, static_cast<double>(bucket)); }
-
 } // namespace
+
+double latency_histogram::upper_bound_ms(size_t bucket) {
+  return smallest_ms * std::pow(growth, static_cast<double>(bucket));
+}
 
 void latency_histogram::record(double ms) {
   size_t bucket = 0;

@@ -21,6 +21,12 @@ public:
   // Upper bound of the bucket holding the p-th quantile (p in [0,1]); 0 when empty.
   double percentile_ms(double p) const;
 
+  // The buckets themselves (for /metrics): bucket i holds the latencies in
+  // (upper_bound_ms(i-1), upper_bound_ms(i)]; the last one everything above.
+  uint32_t bucket(size_t i) const { return buckets_[i]; }
+  static double upper_bound_ms(size_t i);
+  double sum_ms() const { return sum_ms_; }
+
 private:
   std::array<uint32_t, bucket_count> buckets_{};
   uint64_t count_ = 0;

@@ -87,6 +87,7 @@ void monitor_core::add_report(subscriber_report& r, int64_t now_ms) {
   for (auto& [type, counts] : r.by_type) {
     auto key = event_types_.size() < max_event_types || event_types_.count(type) ? type : "(other)";
     event_types_.try_emplace(key, monitor_windows{cfg_.window_s * 1000}).first->second.add(now_ms, counts);
+    event_type_totals_[key].merge(counts);
   }
   for (auto& f : r.failures) {
     failures_.push_back(std::move(f));
@@ -312,6 +313,26 @@ std::string monitor_core::failures_line(size_t limit) const {
   fields out;
   out.boolean("ok", true).json("failures", list + "]");
   return out.json_object() + "\n";
+}
+
+metrics_snapshot monitor_core::metrics() const {
+  metrics_snapshot out;
+  out.events.accepted = storage_.events_accepted;
+  out.events.duplicates = storage_.events_duplicate;
+  out.events.refused = storage_.events_refused;
+  out.events.invalid = events_invalid_;
+  out.pending = storage_.pending;
+  out.dlq = storage_.dlq;
+  for (const auto& [name, v] : subscribers_) {
+    subscriber_metrics m;
+    m.name = name;
+    m.total = v.total;
+    m.gauges = v.last;
+    out.subscribers.push_back(std::move(m));
+  }
+  for (const auto& [type, counts] : event_type_totals_)
+    out.event_types.emplace_back(type, counts);
+  return out;
 }
 
 std::string monitor_core::answer(const control_request& req, int64_t now_ms) {

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "health/health_status.hpp"
+#include "health/metrics_snapshot.hpp"
 #include "health/rolling_window.hpp"
 #include "control/control_request.hpp"
 #include "health/subscriber_report.hpp"
@@ -34,10 +35,14 @@ struct monitor_windows {
   rolling_window log; // monitor.window_s: the log lines and health
 };
 
-// The storage's sizes, from persistence.
+// The storage's sizes, and the events persistence answered since start,
+// from persistence.
 struct storage_gauges {
   size_t pending = 0;
   size_t dlq = 0;
+  uint64_t events_accepted = 0;
+  uint64_t events_duplicate = 0;
+  uint64_t events_refused = 0;
 };
 
 // What the monitor shows of a cluster node (cluster mode): its name, its
@@ -62,6 +67,8 @@ public:
 
   void add_report(subscriber_report& r, int64_t now_ms);
   void add_gauges(const storage_gauges& g);
+  // Event lines refused as malformed (by the ingress or the HTTP API).
+  void add_invalid(uint64_t lines) { events_invalid_ += lines; }
   void forget(const std::string& subscriber) { subscribers_.erase(subscriber); }
   // Cluster mode: the node's name (on every line), partitions and lag (in stats).
   void set_cluster(cluster_gauges g) { cluster_ = std::move(g); }
@@ -71,6 +78,8 @@ public:
   void log_all(int64_t now_ms);
   // The answer line of a monitor op (stats, health, subscribers, failures).
   std::string answer(const control_request& req, int64_t now_ms);
+  // Counts since start and the latest gauges, for /metrics.
+  metrics_snapshot metrics() const;
 
 private:
   struct subscriber_view {
@@ -106,6 +115,8 @@ private:
   storage_gauges storage_;
   std::map<std::string, subscriber_view> subscribers_;
   std::map<std::string, monitor_windows> event_types_;
+  std::map<std::string, delivery_counts> event_type_totals_; // since start, same keys
+  uint64_t events_invalid_ = 0;
   std::deque<failure_record> failures_; // newest at the back
 };
 

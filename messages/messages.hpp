@@ -20,6 +20,14 @@
 //   node ─forget(name)─► monitor;  node ⇄ disabled → vector<subscriber_status> ⇄ persistence
 //   node ⇄ start → port ⇄ ingress;  node ⇄ drain → bool ⇄ ingress, subscribers, persistence;
 //   node ⇄ close → bool ⇄ ingress
+//   ingress ─invalid(count)─► monitor                   event lines refused as malformed
+//   monitor ⇄ metrics → metrics_snapshot ⇄ api bridge
+//   HTTP API thread ─ingest(api_ingest) | control(api_control) | metrics(api_metrics)
+//                    | define(api_define) | invalid(count)─► api bridge, which forwards:
+//     api bridge ─ingest(ingest_batch)─► router;  persistence ─ack(ack_batch)─► api bridge
+//     api bridge ⇄ control(control_request) → string ⇄ the op's owner, as the ingress does
+//     api bridge ⇄ define(subscriber_change) → subscriber_answer ⇄ node
+//     and calls the API's callback with the answer
 //   HTTP engine thread ─httpdone─► subscriber           results wait in its completion queue
 //   HTTP engine thread ─testdone(tag, attempt_result)─► subscriber
 //   timers, each actor to itself: subscriber wake(generation), flush, tick;
@@ -40,10 +48,13 @@
 //   changelog thread ─mirrored(token)─► persistence     a commit's changes are in Kafka
 
 #include "cluster/kafka_record.hpp"
+#include "api/node_gateway.hpp"
 #include "config/config.hpp"
 #include "control/control_request.hpp"
+#include "control/subscriber_change.hpp"
 #include "delivery/delivery.hpp"
 #include "delivery/outcome.hpp"
+#include "health/metrics_snapshot.hpp"
 #include "health/monitor_core.hpp"
 #include "health/subscriber_report.hpp"
 #include "protocol/ingress_line.hpp"
@@ -92,6 +103,9 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using mirrored_atom = caf::atom_constant<caf::atom("mirrored")>;
 using consumed_atom = caf::atom_constant<caf::atom("consumed")>;
 using cluster_atom = caf::atom_constant<caf::atom("cluster")>;
+using invalid_atom = caf::atom_constant<caf::atom("invalid")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
+using define_atom = caf::atom_constant<caf::atom("define")>;
 
 // -- payloads ------------------------------------------------------------------
 
@@ -132,8 +146,33 @@ struct delivery_page {
   bool complete = false; // the store held no more than these
 };
 
+// HTTP API thread -> api bridge: one request each, answered by calling
+// `done` (api/node_gateway.hpp).
+struct api_ingest {
+  std::vector<parsed_event> events;
+  events_done done;
+};
+struct api_control {
+  control_request request;
+  control_done done;
+};
+struct api_metrics {
+  metrics_done done;
+};
+struct api_define {
+  subscriber_change change;
+  subscribers_done done;
+};
+
 } // namespace volley
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_ingest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_control)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_metrics)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_define)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_change)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::metrics_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::ingest_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::persist_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::ack_batch)

@@ -31,4 +31,5 @@ done
 echo "[demo]     publishing config/sample-events.ndjson"
 "$build/volley" publish < config/sample-events.ndjson | sed -u 's/^/[ack]      /'
 echo "[demo]     running; Ctrl-C stops. Publish more with: $build/volley publish < config/sample-events.ndjson"
+echo "[demo]     or over HTTP: curl -s http://127.0.0.1:7401/v1/health; curl -s http://127.0.0.1:7401/metrics"
 wait

@@ -27,7 +27,7 @@ namespace volley {
 
 namespace {
 
-constexpr unsigned max_dbs = 8;
+constexpr unsigned max_dbs = 16; // 8 in use; not stored, so raising it later costs nothing
 constexpr const char* lock_file_name = "volley.lock";
 constexpr std::string_view meta_last_event_seq = "last_event_seq";
 constexpr std::string_view meta_format_version = "format_version";
@@ -140,6 +140,7 @@ struct lmdb_store::impl {
   MDB_dbi dedup_ids = 0;     // client id -> accept ms
   MDB_dbi dedup_by_time = 0; // (accept ms, client id), oldest first, for pruning
   MDB_dbi subscriber_state = 0; // subscriber name -> disabled record (absent: enabled)
+  MDB_dbi subscriber_definitions = 0; // subscriber name -> an API subscriber's definition
   int lock_fd = -1;
   // Where LMDB mapped data.mdb (mdb_env_info only knows it with
   // MDB_FIXEDMAP); nullptr when it could not be found.
@@ -281,6 +282,7 @@ struct lmdb_store::impl {
     if (dbi == meta) return 'm';
     if (dbi == dedup_ids) return 'i';
     if (dbi == dedup_by_time) return 't';
+    if (dbi == subscriber_definitions) return 'r';
     return 's'; // subscriber_state
   }
 
@@ -293,6 +295,7 @@ struct lmdb_store::impl {
       case 'i': return dedup_ids;
       case 't': return dedup_by_time;
       case 's': return subscriber_state;
+      case 'r': return subscriber_definitions;
     }
     return std::nullopt;
   }
@@ -440,6 +443,19 @@ struct lmdb_store::impl {
         rc = put(txn, subscriber_state, name, value_buf, 0);
       } else if ((rc = del(txn, subscriber_state, name)) == MDB_NOTFOUND) {
         rc = 0; // enabled already
+      }
+      if (rc != 0)
+        return rc;
+    }
+
+    stage = "storing subscriber definitions";
+    for (const auto& d : batch.definitions) {
+      MDB_val name = to_val(d.name);
+      if (!d.deleted) {
+        encode_subscriber_definition(d, value_buf);
+        rc = put(txn, subscriber_definitions, name, value_buf, 0);
+      } else if ((rc = del(txn, subscriber_definitions, name)) == MDB_NOTFOUND) {
+        rc = 0; // deleted already
       }
       if (rc != 0)
         return rc;
@@ -786,7 +802,8 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
       (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &p->meta)) != 0 ||
       (rc = mdb_dbi_open(txn, "dedup_ids", MDB_CREATE, &p->dedup_ids)) != 0 ||
       (rc = mdb_dbi_open(txn, "dedup_by_time", MDB_CREATE, &p->dedup_by_time)) != 0 ||
-      (rc = mdb_dbi_open(txn, "subscriber_state", MDB_CREATE, &p->subscriber_state)) != 0)
+      (rc = mdb_dbi_open(txn, "subscriber_state", MDB_CREATE, &p->subscriber_state)) != 0 ||
+      (rc = mdb_dbi_open(txn, "subscriber_definitions", MDB_CREATE, &p->subscriber_definitions)) != 0)
     return fail("open the databases", rc);
 
   MDB_val key = to_val(meta_format_version), value;
@@ -1155,6 +1172,31 @@ read_result<std::vector<subscriber_status>> lmdb_store::disabled_subscribers() {
         status.since_ms = 0;
       }
       out.push_back(std::move(status));
+    }
+    return out;
+  });
+}
+
+read_result<std::vector<subscriber_definition>> lmdb_store::subscriber_definitions() {
+  return impl_->guarded([&] {
+    std::vector<subscriber_definition> out;
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->subscriber_definitions, cursor);
+    MDB_val key, value;
+    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST); found;
+         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+      std::string_view name = to_view(key);
+      subscriber_definition d;
+      if (!is_storable_subscriber(name)) {
+        impl_->report_corrupt("subscriber definition", printable(name), "malformed key");
+        continue;
+      }
+      if (auto st = decode_subscriber_definition(to_view(value), name, d); st != decode_status::ok) {
+        impl_->report_corrupt("subscriber definition", printable(name), to_string(st));
+        continue;
+      }
+      out.push_back(std::move(d));
     }
     return out;
   });

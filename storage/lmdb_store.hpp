@@ -39,6 +39,7 @@ public:
   void release_cached_pages() override;
   read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
   read_result<std::vector<subscriber_status>> disabled_subscribers() override;
+  read_result<std::vector<subscriber_definition>> subscriber_definitions() override;
 
 private:
   struct impl;

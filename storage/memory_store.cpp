@@ -8,7 +8,7 @@ namespace volley {
 
 // The order of the steps below is the contract lmdb_store follows too: new
 // events, updates, finished, dead-lettered, DLQ deletes, DLQ requeues,
-// subscriber status changes, remembered ids, pruning.
+// subscriber status changes, subscriber definitions, remembered ids, pruning.
 write_result memory_store::commit(const write_batch& batch) {
   std::lock_guard<std::mutex> guard{mutex_};
   write_result result;
@@ -108,6 +108,13 @@ write_result memory_store::commit(const write_batch& batch) {
       disabled_[c.subscriber] = c;
     else
       disabled_.erase(c.subscriber);
+  }
+
+  for (const auto& d : batch.definitions) {
+    if (d.deleted)
+      definitions_.erase(d.name);
+    else
+      definitions_[d.name] = d;
   }
 
   for (const auto& r : batch.remembered)
@@ -253,6 +260,16 @@ void memory_store::set_commit_failure(std::optional<write_status> status) {
 void memory_store::set_read_failure(std::optional<std::string> error) {
   std::lock_guard<std::mutex> guard{mutex_};
   read_failure_ = std::move(error);
+}
+
+read_result<std::vector<subscriber_definition>> memory_store::subscriber_definitions() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (read_failure_)
+    return read_result<std::vector<subscriber_definition>>::failure(*read_failure_);
+  std::vector<subscriber_definition> out;
+  for (const auto& [name, d] : definitions_)
+    out.push_back(d);
+  return out;
 }
 
 } // namespace volley

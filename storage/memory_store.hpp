@@ -30,6 +30,7 @@ public:
   read_result<size_t> count_dlq() override;
   read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
   read_result<std::vector<subscriber_status>> disabled_subscribers() override;
+  read_result<std::vector<subscriber_definition>> subscriber_definitions() override;
 
   // While set, every commit returns `status` (full or failed) and changes
   // nothing, so tests can drive the error paths of the persistence actor.
@@ -58,6 +59,7 @@ private:
   std::map<std::string, int64_t> remembered_;              // id -> accept ms
   std::set<std::pair<int64_t, std::string>> remembered_by_time_; // oldest first
   std::map<std::string, subscriber_status> disabled_;
+  std::map<std::string, subscriber_definition> definitions_;
   uint64_t last_event_seq_ = 0;
   std::optional<write_status> failure_;
   std::optional<std::string> read_failure_;

@@ -88,6 +88,14 @@ std::vector<uint16_t> partitioned_store::partitions() const {
 
 write_result partitioned_store::commit(const write_batch& batch) {
   auto stores = snapshot();
+  if (!batch.definitions.empty()) {
+    // A cluster's subscribers come from the config file (daemon/node_subscribers.cpp).
+    write_result refused;
+    refused.status = write_status::failed;
+    refused.error = "subscriber definitions are not partition state; in cluster mode they come "
+                    "from the config file";
+    return refused;
+  }
   std::map<uint16_t, write_batch> parts;
   auto part = [&](uint64_t seq) -> write_batch* {
     auto p = partition_of(seq);
@@ -254,6 +262,10 @@ read_result<std::vector<subscriber_status>> partitioned_store::disabled_subscrib
   for (auto& [name, d] : latest)
     out.push_back(std::move(d));
   return out;
+}
+
+read_result<std::vector<subscriber_definition>> partitioned_store::subscriber_definitions() {
+  return std::vector<subscriber_definition>{}; // none: see commit()
 }
 
 } // namespace volley

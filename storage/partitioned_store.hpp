@@ -69,6 +69,7 @@ public:
   void release_cached_pages() override;
   read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
   read_result<std::vector<subscriber_status>> disabled_subscribers() override;
+  read_result<std::vector<subscriber_definition>> subscriber_definitions() override;
 
 private:
   std::string directory_of(uint16_t partition) const;

@@ -330,6 +330,22 @@ decode_status decode_subscriber_status(std::string_view in, std::string_view sub
   return r.finish();
 }
 
+void encode_subscriber_definition(const subscriber_definition& definition, std::string& out) {
+  byte_writer w(out);
+  w.i64(definition.updated_ms);
+  w.str(definition.json);
+}
+
+decode_status decode_subscriber_definition(std::string_view in, std::string_view name,
+                                           subscriber_definition& out) {
+  byte_reader r(in);
+  out.updated_ms = r.i64();
+  r.str(out.json);
+  out.name.assign(name.data(), name.size());
+  out.deleted = false;
+  return r.finish();
+}
+
 std::string check_batch(const write_batch& batch) {
   std::string err;
   std::unordered_set<uint64_t> seqs;
@@ -391,6 +407,16 @@ std::string check_batch(const write_batch& batch) {
              " bytes cannot be stored (at most " + std::to_string(max_subscriber_name_size) + ")";
     if (c.reason.size() > max_string_size)
       return "status changes: the reason for subscriber '" + c.subscriber +
+             "' is larger than 4 GiB and cannot be stored";
+  }
+  for (const auto& d : batch.definitions) {
+    if (!(err = check_key({d.name, 0}, "subscriber definitions")).empty())
+      return err;
+    if (d.name.size() > max_subscriber_name_size)
+      return "subscriber definitions: a subscriber name of " + std::to_string(d.name.size()) +
+             " bytes cannot be stored (at most " + std::to_string(max_subscriber_name_size) + ")";
+    if (d.json.size() > max_string_size)
+      return "subscriber definitions: the definition of '" + d.name +
              "' is larger than 4 GiB and cannot be stored";
   }
   return {};

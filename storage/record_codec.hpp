@@ -8,6 +8,7 @@
 //   dedup_ids      the client's event id               -> i64 accept ms
 //   dedup_by_time  be64(accept ms) id                  -> empty
 //   subscriber_state  subscriber name                  -> disabled record
+//   subscriber_definitions  subscriber name            -> API subscriber
 // Big-endian numbers make byte order equal numeric order, so one subscriber's
 // records are contiguous and in seq order, and remembered ids are walked
 // oldest first for pruning.
@@ -24,7 +25,7 @@
 namespace volley {
 
 // Bumped whenever a layout below changes; lmdb_store refuses other versions.
-// (The dedup and subscriber_state databases were added later without a
+// (The dedup, subscriber_state and subscriber_definitions databases were added later without a
 // bump: they are created when missing, and older builds never open them.)
 inline constexpr uint32_t record_format_version = 1;
 
@@ -103,13 +104,20 @@ void encode_subscriber_status(const subscriber_status& status, std::string& out)
 decode_status decode_subscriber_status(std::string_view in, std::string_view subscriber,
                                        subscriber_status& out);
 
+// An API subscriber's value: [i64 updated_ms][json]. Sets `out.name` to
+// `name` (taken from the key).
+void encode_subscriber_definition(const subscriber_definition& definition, std::string& out);
+decode_status decode_subscriber_definition(std::string_view in, std::string_view name,
+                                           subscriber_definition& out);
+
 // --- batches --------------------------------------------------------------
 // Structural checks every backend applies before it writes anything, so all
 // backends refuse the same batches: storable subscriber names, priorities in
 // 0..3, each new event's deliveries naming that event and no subscriber twice,
 // no seq twice, remembered ids non-empty, at most max_remembered_id_size
 // bytes and not accepted before 1970, status changes naming a storable
-// subscriber of at most max_subscriber_name_size bytes. Returns an empty string when the batch is well formed,
+// subscriber of at most max_subscriber_name_size bytes, and so do
+// definitions. Returns an empty string when the batch is well formed,
 // otherwise what is wrong with it.
 std::string check_batch(const write_batch& batch);
 

@@ -82,6 +82,17 @@ struct subscriber_status {
   int64_t since_ms = 0; // unix ms when it was disabled
 };
 
+// A subscriber added over the HTTP API: its object as JSON text, as given
+// (secrets included: it is read back only to configure the subscriber),
+// validated when it was given and again at every start. In a batch, a
+// definition with `deleted` set removes the stored one of that name.
+struct subscriber_definition {
+  std::string name;
+  std::string json;
+  int64_t updated_ms = 0; // unix ms of the change
+  bool deleted = false;
+};
+
 // Which remembered ids a commit forgets, oldest first: those accepted before
 // `before_ms`, then the oldest while more than `keep_at_most` remain. At most
 // `max_deletions` per commit, so no commit grows without bound; a backlog is
@@ -104,12 +115,14 @@ struct write_batch {
   // Disabled: recorded (replacing an earlier record); enabled: deleted.
   // Applied in order, so the last change of one subscriber wins.
   std::vector<subscriber_status> status_changes;
+  // API subscribers stored (replacing) or deleted, applied in order.
+  std::vector<subscriber_definition> definitions;
   id_pruning pruning; // rides along with a commit; alone it writes nothing
 
   bool empty() const {
     return events.empty() && updates.empty() && finished.empty() && dead_lettered.empty() &&
            dlq_deleted.empty() && dlq_requeued.empty() && remembered.empty() &&
-           status_changes.empty();
+           status_changes.empty() && definitions.empty();
   }
 };
 

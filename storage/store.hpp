@@ -60,6 +60,8 @@ public:
   // Subscribers recorded as disabled (status_changes), sorted by name, each
   // with disabled = true and the reason and time it was recorded with.
   virtual read_result<std::vector<subscriber_status>> disabled_subscribers() = 0;
+  // The subscribers added over the HTTP API, sorted by name.
+  virtual read_result<std::vector<subscriber_definition>> subscriber_definitions() = 0;
 };
 
 } // namespace volley

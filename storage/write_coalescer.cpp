@@ -20,7 +20,7 @@ write_coalescer::write_coalescer(uint64_t last_seq, dedup_window dedup)
 size_t write_coalescer::pending_records() const {
   return pending_.events.size() + pending_.updates.size() + pending_.finished.size() +
          pending_.dead_lettered.size() + pending_.remembered.size() +
-         pending_.status_changes.size();
+         pending_.status_changes.size() + pending_.definitions.size();
 }
 
 void write_coalescer::seed_dedup(const std::vector<remembered_id>& ids) {
@@ -112,6 +112,7 @@ void write_coalescer::add_writes(write_batch&& batch) {
       disabled_.erase(c.subscriber);
   }
   append_moved(pending_.status_changes, batch.status_changes);
+  append_moved(pending_.definitions, batch.definitions);
 }
 
 id_pruning write_coalescer::pruning(int64_t now_ms) const {
@@ -147,9 +148,12 @@ write_coalescer::commit_outcome write_coalescer::commit(store& db, int64_t now_m
     }
   }
   for (auto& a : acks_) {
-    std::string line = out.ok || a.rule == ack_rule::repeat
-                         ? ack_line(a.id, a.rule != ack_rule::commit)
-                         : error_line("not accepted: " + result.error);
+    const bool accepted = out.ok || a.rule == ack_rule::repeat;
+    (!accepted                        ? answered_.refused
+     : a.rule == ack_rule::commit     ? answered_.accepted
+                                      : answered_.duplicates) += 1;
+    std::string line = accepted ? ack_line(a.id, a.rule != ack_rule::commit)
+                                : error_line("not accepted: " + result.error);
     out.answers.push_back({a.reply, a.slot, std::move(line)});
   }
   acks_.clear();

@@ -53,6 +53,13 @@ public:
     std::vector<mirrored_change> changes; // what the commit changed, when the store mirrors
   };
 
+  // Events answered since start, by how (for the metrics).
+  struct answer_counts {
+    uint64_t accepted = 0;   // on disk
+    uint64_t duplicates = 0; // a repeat of a remembered id
+    uint64_t refused = 0;    // the commit failed
+  };
+
   write_coalescer(uint64_t last_seq, dedup_window dedup);
 
   // The routed events of one ingress batch, answered through `reply`.
@@ -74,6 +81,7 @@ public:
   // Disabled subscribers, as the latest writes (committed or pending) say.
   std::vector<subscriber_status> disabled() const;
   const dedup_window& dedup() const { return dedup_; }
+  const answer_counts& answered() const { return answered_; }
 
 private:
   // What an event's answer depends on.
@@ -99,6 +107,7 @@ private:
   std::vector<std::shared_ptr<event_payload>> payloads_; // parallel to pending_.events
   std::vector<pending_ack> acks_;                        // in arrival order
   std::map<std::string, subscriber_status> disabled_;
+  answer_counts answered_;
 };
 
 } // namespace volley

@@ -5,44 +5,16 @@
 // own checker, promtool, which must also be shown to reject bad input.
 
 #include "api/prometheus_text.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/promtool.hpp"
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <string>
 
 using namespace volley;
+using volley::test::promtool_check;
 
 namespace {
-
-constexpr const char* promtool = "/usr/bin/promtool";
-
-struct check_result {
-  int exit_code = -1;
-  std::string output; // stdout and stderr together
-};
-
-// Runs `promtool check metrics` on `exposition`, as a scrape would be checked.
-check_result promtool_check(const std::string& exposition) {
-  test::temp_dir dir;
-  const auto file = dir.file("metrics.prom");
-  test::write_file(file, exposition);
-  const std::string command = std::string(promtool) + " check metrics < '" + file + "' 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe)
-    throw std::runtime_error("cannot run " + command);
-  check_result result;
-  char chunk[4096];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), pipe)) > 0)
-    result.output.append(chunk, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 // Several families, labels that need every escape, a histogram with labels,
 // samples of one family added between another's.

@@ -7,10 +7,10 @@
 // upload) that must not stop others from being served.
 
 #include "api/http_server.hpp"
+#include "tests/support/descriptor_limit.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/wait.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -25,6 +25,7 @@
 using namespace std::chrono_literals;
 using namespace volley;
 using test::http_client;
+using test::raise_descriptor_limit;
 using test::http_reply;
 using test::wait_until;
 
@@ -106,19 +107,6 @@ struct server_fixture {
 bool closes_with(http_client& client, int status) {
   auto reply = client.read_reply();
   return reply && reply->status == status && client.wait_closed();
-}
-
-// Lets this process hold `descriptors` files, within the hard limit.
-void raise_descriptor_limit(rlim_t descriptors) {
-  rlimit limit{};
-  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
-  if (limit.rlim_cur >= descriptors)
-    return;
-  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < descriptors)
-    throw std::runtime_error("this test needs " + std::to_string(descriptors) +
-                             " open files; the hard limit is " + std::to_string(limit.rlim_max));
-  limit.rlim_cur = descriptors;
-  BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &limit) == 0);
 }
 
 long resident_bytes() {

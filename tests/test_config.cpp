@@ -265,6 +265,8 @@ BOOST_AUTO_TEST_CASE(example_file_loads) {
   const auto& cfg = *result.value;
   BOOST_TEST(cfg.ingress.host == "127.0.0.1");
   BOOST_TEST(cfg.ingress.port == 7400);
+  BOOST_TEST(cfg.api.enabled);
+  BOOST_TEST(cfg.api.port == 7401);
   BOOST_TEST(cfg.storage.path == "./data");
   BOOST_TEST(cfg.monitor.interval_ms == 5000u);
   BOOST_TEST(cfg.allow_private_networks);
@@ -574,6 +576,65 @@ BOOST_AUTO_TEST_CASE(port_zero_asks_for_any_free_port) {
   BOOST_TEST(result.value->ingress.port == 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_api_listens_only_when_configured) {
+  auto none = parse_config("{}");
+  BOOST_REQUIRE(none.value.has_value());
+  BOOST_TEST(!none.value->api.enabled);
+
+  auto empty = parse_config(R"({"api": {}})");
+  BOOST_REQUIRE(empty.value.has_value());
+  const auto& d = empty.value->api;
+  BOOST_TEST(d.enabled);
+  BOOST_TEST(d.host == "127.0.0.1");
+  BOOST_TEST(d.port == 7401);
+  BOOST_TEST(d.token.empty());
+  BOOST_TEST(d.max_body_bytes == 10u * 1024 * 1024);
+
+  auto set = parse_config(R"({"api": {"host": "0.0.0.0", "port": 0, "token": "t0k",
+    "max_body_bytes": 2048, "max_header_bytes": 4096, "header_timeout_ms": 100,
+    "body_timeout_ms": 200, "idle_timeout_ms": 300, "write_timeout_ms": 400,
+    "max_connections": 5, "max_pipelined": 2, "threads": 3}})");
+  BOOST_REQUIRE_MESSAGE(set.value.has_value(), all_errors(set));
+  const auto& a = set.value->api;
+  BOOST_TEST(a.host == "0.0.0.0");
+  BOOST_TEST(a.port == 0);
+  BOOST_TEST(a.token == "t0k");
+  BOOST_TEST(a.max_body_bytes == 2048u);
+  BOOST_TEST(a.max_header_bytes == 4096u);
+  BOOST_TEST(a.header_timeout_ms == 100u);
+  BOOST_TEST(a.body_timeout_ms == 200u);
+  BOOST_TEST(a.idle_timeout_ms == 300u);
+  BOOST_TEST(a.write_timeout_ms == 400u);
+  BOOST_TEST(a.max_connections == 5u);
+  BOOST_TEST(a.max_pipelined == 2u);
+  BOOST_TEST(a.threads == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(api_errors_name_the_key) {
+  check_error_cases({
+    {R"({"api": []})", "api", "must be an object"},
+    {R"({"api": {"port": 70000}})", "api.port", "between 0 and 65535"},
+    {R"({"api": {"host": ""}})", "api.host", "non-empty string"},
+    {R"({"api": {"token": 5}})", "api.token", "must be a string"},
+    {R"({"api": {"max_body_bytes": 0}})", "api.max_body_bytes", "between 1 and 1073741824"},
+    {R"({"api": {"max_header_bytes": 100}})", "api.max_header_bytes", "between 1024 and"},
+    {R"({"api": {"header_timeout_ms": 0}})", "api.header_timeout_ms", "positive integer"},
+    {R"({"api": {"threads": 0}})", "api.threads", "between 1 and 64"},
+    {R"({"api": {"max_pipelined": 5000}})", "api.max_pipelined", "between 1 and 1024"},
+    {R"({"api": {"tokn": ""}})", "api.tokn", "unknown key"},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_name_is_at_most_200_characters) {
+  auto ok = parse_config(R"({"subscribers": [{"name": ")" + std::string(200, 'n') +
+                         R"(", "url": "http://h.example/"}]})");
+  BOOST_TEST(ok.value.has_value(), all_errors(ok));
+  auto long_name = parse_config(R"({"subscribers": [{"name": ")" + std::string(201, 'n') +
+                                R"(", "url": "http://h.example/"}]})");
+  BOOST_TEST(has_error(long_name, "subscribers[0].name", "at most 200 characters, got 201"),
+             all_errors(long_name));
+}
+
 BOOST_AUTO_TEST_CASE(every_error_is_reported) {
   auto result = parse_config(R"({
     "ingress": {"port": 70000, "colour": "blue"},
@@ -594,6 +655,67 @@ BOOST_AUTO_TEST_CASE(every_error_is_reported) {
   BOOST_TEST(has_error(result, "subscribers[2].name", "duplicate subscriber name 'ok'"));
   BOOST_TEST(has_error(result, "subscribers[2].secret", "base64"));
   BOOST_TEST(result.errors.size() == 8u, all_errors(result));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// One subscriber object on its own (the HTTP API's): the file's checks and
+// messages, the field named without the file's path.
+BOOST_AUTO_TEST_SUITE(one_subscriber)
+
+BOOST_AUTO_TEST_CASE(inherits_the_defaults_it_is_given) {
+  delivery_defaults defaults;
+  defaults.max_attempts = 3;
+  defaults.backoff.base_ms = 7;
+  auto result = parse_subscriber_config(
+    R"({"name": "rt", "url": "http://h.example/x", "events": ["a.*"], "secret": "s",
+        "backoff": {"max_ms": 100}})",
+    defaults);
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), format_config_errors(result.errors));
+  BOOST_TEST(result.value->name == "rt");
+  BOOST_TEST(result.value->max_attempts == 3u);
+  BOOST_TEST(result.value->backoff.base_ms == 7u);
+  BOOST_TEST(result.value->backoff.max_ms == 100u);
+  BOOST_TEST(result.value->secrets == std::vector<std::string>{"s"});
+}
+
+BOOST_AUTO_TEST_CASE(errors_are_the_files_with_the_field_named) {
+  // Every subscriber error of the file, checked on the object alone.
+  const std::vector<std::string> objects = {
+    R"({"url": "http://h.example/"})",
+    R"({"name": "bad name", "url": "http://h.example/"})",
+    R"({"name": "a", "url": "gopher://h.example/"})",
+    R"({"name": "a", "url": "http://u:p@h.example/"})",
+    R"({"name": "a", "url": "http://h.example/", "secret": "whsec_!!"})",
+    R"({"name": "a", "url": "http://h.example/", "backoff": {"base_ms": 0}})",
+    R"({"name": "a", "url": "http://h.example/", "retries": 3})",
+    R"({"name": "a", "url": "http://h.example/", "events": [""]})",
+  };
+  for (const auto& object : objects) {
+    auto alone = parse_subscriber_config(object, delivery_defaults{});
+    auto in_file = parse_config(R"({"subscribers": [)" + object + "]}");
+    BOOST_TEST_CONTEXT(object) {
+      BOOST_TEST(!alone.value.has_value());
+      BOOST_REQUIRE(alone.errors.size() == in_file.errors.size());
+      for (size_t i = 0; i < alone.errors.size(); ++i) {
+        BOOST_TEST("subscribers[0]." + alone.errors[i].key == in_file.errors[i].key);
+        BOOST_TEST(alone.errors[i].message == in_file.errors[i].message);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_path_prefixes_the_keys_and_bad_json_says_where) {
+  auto prefixed = parse_subscriber_config(R"({"name": "a"})", delivery_defaults{}, "subscriber");
+  BOOST_TEST(prefixed.errors.size() == 1u);
+  BOOST_TEST(prefixed.errors[0].key == "subscriber.url");
+  auto broken = parse_subscriber_config("{\"name\": ", delivery_defaults{});
+  BOOST_REQUIRE(broken.errors.size() == 1u);
+  BOOST_TEST(broken.errors[0].message.find("invalid JSON at line 1, column 10 (offset 9)") == 0u,
+             broken.errors[0].message);
+  auto not_object = parse_subscriber_config("[1]", delivery_defaults{});
+  BOOST_REQUIRE(not_object.errors.size() == 1u);
+  BOOST_TEST(not_object.errors[0].message == "must be an object, got an array");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

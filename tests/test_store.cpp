@@ -207,6 +207,28 @@ std::vector<std::string> disabled_of(store& s) {
   return out;
 }
 
+write_batch defining(std::initializer_list<subscriber_definition> definitions) {
+  write_batch batch;
+  batch.definitions = definitions;
+  return batch;
+}
+
+subscriber_definition stored(const std::string& name, const std::string& json, int64_t ms) {
+  return {name, json, ms, false};
+}
+
+subscriber_definition deleted(const std::string& name) { return {name, "", 0, true}; }
+
+// "name=json@ms" for each stored definition.
+std::vector<std::string> definitions_of(store& s) {
+  std::vector<std::string> out;
+  for (const auto& d : must(s.subscriber_definitions())) {
+    BOOST_TEST(!d.deleted);
+    out.push_back(d.name + "=" + d.json + "@" + std::to_string(d.updated_ms));
+  }
+  return out;
+}
+
 } // namespace
 
 // The backends every behavioural case runs against; outside the anonymous
@@ -801,6 +823,45 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_status_changes_write_nothing, B, backend
   BOOST_TEST(must(s.disabled_subscribers()).size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(subscriber_definitions_are_stored_replaced_and_deleted, B, backends) {
+  B b;
+  store& s = b.get();
+  BOOST_TEST(must(s.subscriber_definitions()).empty());
+  BOOST_TEST(!defining({deleted("a")}).empty()); // definitions alone make a commit
+  commit_ok(s, defining({stored("rt", R"({"name":"rt","secret":"\u0000s"})", 1000),
+                         stored("audit", "{}", 2000)}));
+  BOOST_TEST(definitions_of(s) == (std::vector<std::string>{"audit={}@2000",
+                                                           R"(rt={"name":"rt","secret":"\u0000s"}@1000)"}),
+             boost::test_tools::per_element());
+  // Storing again replaces; deleting removes; deleting what is absent is fine;
+  // within one batch the last change of a name wins.
+  commit_ok(s, defining({stored("rt", "{\"v\":2}", 3000), deleted("audit"), deleted("never"),
+                         deleted("x"), stored("x", "{\"x\":1}", 4000)}));
+  BOOST_TEST(definitions_of(s) == (std::vector<std::string>{"rt={\"v\":2}@3000", "x={\"x\":1}@4000"}),
+             boost::test_tools::per_element());
+  // Nothing else moved.
+  BOOST_TEST(s.last_event_seq() == 0u);
+  BOOST_TEST(must(s.disabled_subscribers()).empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_definitions_write_nothing, B, backends) {
+  B b;
+  store& s = b.get();
+  auto refused = [&](subscriber_definition bad, const std::string& expect) {
+    write_batch batch = defining({stored("fine", "{}", 1), bad});
+    batch.events.push_back(make_new_event(1, {"a"}));
+    auto result = s.commit(batch);
+    BOOST_TEST((result.status == write_status::failed));
+    BOOST_TEST(result.error.find(expect) != std::string::npos,
+               "error '" << result.error << "' should mention '" << expect << "'");
+    BOOST_TEST(must(s.subscriber_definitions()).empty());
+    BOOST_TEST(s.last_event_seq() == 0u);
+  };
+  refused(stored("", "{}", 1), "cannot be stored");
+  refused(deleted(std::string("a\0b", 3)), "cannot be stored");
+  refused(stored(std::string(max_subscriber_name_size + 1, 'x'), "{}", 1), "at most 500");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================
@@ -920,6 +981,25 @@ BOOST_AUTO_TEST_CASE(disabled_subscribers_survive_reopening) {
   }
   raw_lmdb raw(dir.path());
   BOOST_TEST(raw.entries("subscriber_state") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(subscriber_definitions_survive_reopening_and_a_corrupt_one_is_skipped) {
+  temp_dir dir;
+  std::string error;
+  {
+    auto s = lmdb_store::open(dir.path(), 16, error);
+    BOOST_REQUIRE_MESSAGE(s, error);
+    commit_ok(*s, defining({stored("rt", R"({"name":"rt"})", 1700000000123), stored("bad", "{}", 1)}));
+  }
+  {
+    raw_lmdb raw(dir.path());
+    BOOST_TEST(raw.entries("subscriber_definitions") == 2u);
+    raw.put("subscriber_definitions", "bad", "xy"); // shorter than its time field
+  }
+  auto s = lmdb_store::open(dir.path(), 16, error);
+  BOOST_REQUIRE_MESSAGE(s, error);
+  BOOST_TEST(definitions_of(*s) == (std::vector<std::string>{R"(rt={"name":"rt"}@1700000000123)"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(an_unreadable_disabled_record_still_disables) {
@@ -1324,6 +1404,8 @@ std::string contents(store& s) {
     out += "id " + r.id + " " + std::to_string(r.accepted_ms) + "\n";
   for (const auto& d : must(s.disabled_subscribers()))
     out += "disabled " + d.subscriber + " " + d.reason + "\n";
+  for (const auto& d : must(s.subscriber_definitions()))
+    out += "defined " + d.name + " " + d.json + "\n";
   return out;
 }
 
@@ -1355,13 +1437,17 @@ BOOST_AUTO_TEST_CASE(replayed_changes_rebuild_the_store) {
   third.dlq_requeued = {{"a", 1}};
   third.remembered = {{"client-2", 1700000002000}};
   third.pruning = {1700000001000, 10, 10}; // client-1 is older: pruned
+  third.definitions = {stored("rt", "{}", 1), stored("gone", "{}", 1)};
   commit(third);
+  commit(defining({deleted("gone")}));
 
   auto replica = open_store(dir.file("replica"));
   auto replayed = replica->apply_changes(log);
   BOOST_REQUIRE_MESSAGE(replayed.status == write_status::ok, replayed.error);
   BOOST_TEST(contents(*replica) == contents(*source));
   BOOST_TEST(contents(*replica).find("id client-1") == std::string::npos);
+  BOOST_TEST(contents(*replica).find("defined rt {}") != std::string::npos);
+  BOOST_TEST(contents(*replica).find("defined gone") == std::string::npos);
   BOOST_TEST(replica->last_event_seq() == 3u);
 }
 
@@ -1376,6 +1462,17 @@ BOOST_AUTO_TEST_CASE(without_mirroring_nothing_is_recorded_and_unknown_changes_a
   bogus.value = "v";
   BOOST_TEST((s->apply_changes({bogus}).status == write_status::failed));
   BOOST_TEST(must(s->count_pending_total()) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_partitioned_store_refuses_subscriber_definitions) {
+  // A cluster's subscribers come from its config file, not from partitions.
+  temp_dir dir;
+  partitioned_store s{dir.file("parts"), 64};
+  BOOST_REQUIRE_EQUAL(s.adopt(0), "");
+  auto r = s.commit(defining({stored("rt", "{}", 1)}));
+  BOOST_TEST((r.status == write_status::failed));
+  BOOST_TEST(r.error.find("config file") != std::string::npos, r.error);
+  BOOST_TEST(must(s.subscriber_definitions()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(partition_seqs_carry_partition_and_offset) {

@@ -114,6 +114,22 @@ BOOST_AUTO_TEST_CASE(dedup_answers_depend_on_the_commits_fate) {
   // Generated ids are never deduplicated.
   w.add_events(events({event(0, "x", {"s"}, false)}), 0);
   BOOST_TEST(kinds(w.commit(db, t0).answers) == words{"ok"}, boost::test_tools::per_element());
+  // Every answer above counted once, by kind.
+  BOOST_TEST(w.answered().accepted == 2u);
+  BOOST_TEST(w.answered().duplicates == 2u);
+  BOOST_TEST(w.answered().refused == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(subscriber_definitions_ride_with_the_writes) {
+  memory_store db;
+  write_coalescer w{0, dedup_window{}};
+  write_batch change;
+  change.definitions.push_back({"rt", "{}", t0, false});
+  w.add_writes(std::move(change));
+  BOOST_TEST(w.pending_records() == 1u);
+  BOOST_TEST(w.commit(db, t0).ok);
+  BOOST_REQUIRE_EQUAL(must(db.subscriber_definitions()).size(), 1u);
+  BOOST_TEST(w.idle());
 }
 
 BOOST_AUTO_TEST_CASE(the_window_is_seeded_and_pruned) {

@@ -62,6 +62,19 @@ uint16_t daemon_process::port() const {
   return static_cast<uint16_t>(std::stoi(text.substr(colon + 1, end - colon - 1)));
 }
 
+uint16_t daemon_process::api_port(std::chrono::milliseconds timeout) {
+  static const std::string marker = "api listening on ";
+  std::string text;
+  if (!wait_until([&] { return (text = log()).find(marker) != std::string::npos; }, timeout))
+    return 0;
+  auto at = text.find(marker) + marker.size();
+  auto end = text.find_first_of(" \n", at);
+  auto colon = text.rfind(':', end);
+  if (colon == std::string::npos || colon < at)
+    return 0;
+  return static_cast<uint16_t>(std::stoi(text.substr(colon + 1, end - colon - 1)));
+}
+
 int daemon_process::stop(std::chrono::milliseconds timeout) {
   if (pid_ <= 0)
     return -1;

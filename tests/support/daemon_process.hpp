@@ -20,6 +20,9 @@ public:
   // The ingress port this run listens on, from its "listening on" line (the
   // config may ask for port 0: any free port). 0 before it is ready.
   uint16_t port() const;
+  // The HTTP API's port, from its "api listening on" line (which follows
+  // the ingress's): waits for the line up to `timeout`; 0 without it.
+  uint16_t api_port(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // SIGTERM and wait; returns the exit status (or -1 on timeout, then kill -9).
   int stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));

@@ -9,6 +9,8 @@ std::string node_config_json(const test_node& node) {
                     (node.storage_extra.empty() ? "" : ", " + node.storage_extra) +
                     "},\n  \"monitor\": {\"interval_ms\": 1000},\n"
                     "  \"allow_private_networks\": true,\n";
+  if (node.api)
+    out += "  \"api\": {\"port\": 0" + (node.api_extra.empty() ? "" : ", " + node.api_extra) + "},\n";
   if (!node.extra.empty())
     out += "  " + node.extra + ",\n";
   out += "  \"subscribers\": [";

@@ -21,6 +21,8 @@ struct test_node {
   std::vector<test_subscriber> subscribers;
   std::string extra;         // more top-level JSON members
   std::string storage_extra; // more "storage" members, e.g. "\"batch_max\": 16"
+  bool api = false;          // serve the HTTP API, on any free port
+  std::string api_extra;     // more "api" members, e.g. "\"token\": \"t\""
 };
 
 std::string node_config_json(const test_node& node);

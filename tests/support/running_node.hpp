@@ -28,6 +28,8 @@ public:
   std::string log() const; // what the current (or last) run wrote
   // The port the current (or last) run listens on.
   uint16_t port() const { return process_ ? process_->port() : 0; }
+  // The HTTP API's port of the current run (spec.api set); 0 without one.
+  uint16_t api_port() { return process_ ? process_->api_port() : 0; }
   const temp_dir& dir() const { return dir_; }
 
 private:

@@ -1,0 +1,21 @@
+#pragma once
+// Keeps web pages away from the API. A page in an operator's browser can
+// send simple POSTs to 127.0.0.1 (cross-site request forgery), and with a
+// DNS name it rebinds to 127.0.0.1 it can even read the answers; both could
+// register a subscriber that receives every event. So:
+//   - a request with an Origin header (browsers send one with every
+//     cross-origin request and every POST) is refused, 403;
+//   - without api.token, a request addressed to a host name other than
+//     localhost (Host header) is refused, 403: a rebinding page names its own.
+// Programs (curl, scrapers, clients) send neither. Plain logic.
+
+#include "api/api_request.hpp"
+#include "api/api_response.hpp"
+
+#include <optional>
+
+namespace volley {
+
+std::optional<api_response> refuse_browser_request(const api_request& request, bool token_set);
+
+} // namespace volley
