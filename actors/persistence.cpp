@@ -1,6 +1,8 @@
 #include "actors/persistence.hpp"
 
 #include "logging/logger.hpp"
+#include "protocol/fields.hpp"
+#include "protocol/json_text.hpp"
 
 #include <algorithm>
 #include "protocol/ingress_line.hpp"
@@ -190,6 +192,39 @@ int64_t persistence_state::ready(caf::event_based_actor* self, uint16_t partitio
   return last > partitioned_store::partition_start(partition) ? partitioned_store::offset_of(last) : -1;
 }
 
+std::string persistence_state::replay(caf::event_based_actor* self, const control_request& req) {
+  if (deps.partitions)
+    return error_line("replay is not available in cluster mode: a replayed delivery has no record "
+                      "in the events topic; publish the event again under a new id");
+  auto log = deps.db->read_event_log(req.event_id);
+  if (!log)
+    return error_line("events.replay failed: " + log.error());
+  if (!*log || (*log)->event.body.empty())
+    return error_line("no event \"" + req.event_id +
+                      "\" in the delivery log (not accepted with deliveries, or older than "
+                      "log.retention_hours)");
+  // To the subscriber named, or to every one the event went to before.
+  std::vector<std::string> to;
+  if (!req.subscriber.empty()) {
+    if (!deps.subscribers || !deps.subscribers->find(req.subscriber))
+      return error_line("no subscriber named \"" + req.subscriber + "\"");
+    to.push_back(req.subscriber);
+  } else {
+    for (const auto& a : (*log)->attempts)
+      if (std::find(to.begin(), to.end(), a.subscriber) == to.end() && deps.subscribers &&
+          deps.subscribers->find(a.subscriber))
+        to.push_back(a.subscriber);
+  }
+  if (to.empty())
+    return error_line("event \"" + req.event_id + "\" has no running subscriber to go to again; name one");
+  writes->add_replay((*log)->event, to, deps.now());
+  if (!flush(self))
+    return error_line("events.replay failed: storage refused it (see the log)");
+  fields out;
+  out.boolean("ok", true).text("id", req.event_id).json("replayed", json_string_array(to));
+  return out.json_object() + "\n";
+}
+
 caf::result<bool> persistence_state::release(caf::event_based_actor* self, uint16_t partition) {
   flush(self); // what was taken of it is committed (and its changes sent) first
   tell_subscribers(self, caf::make_message(drop_atom::value, partition));
@@ -224,7 +259,7 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, persiste
   st.deps = std::move(deps);
   st.options = options;
   st.writes.emplace(st.deps.db->last_event_seq(),
-                    dedup_window{options.dedup_window_ms, options.dedup_max_ids});
+                    dedup_window{options.dedup_window_ms, options.dedup_max_ids}, options.log);
   seed_dedup(*st.writes, *st.deps.db, st.deps.now());
   seed_disabled(*st.writes, *st.deps.db);
   self->send(self, tick_atom::value);
@@ -271,6 +306,8 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, persiste
     [=](disabled_atom) { return self->state.writes->disabled(); },
     [=](control_atom, const control_request& req) -> std::string {
       auto& st = self->state;
+      if (req.op == control_op::events_replay)
+        return st.replay(self, req);
       if (req.op != control_op::dlq_retry && req.op != control_op::dlq_delete)
         return error_line(std::string{"persistence does not answer \""} + req.name() + "\"");
       st.flush(self); // the change sees every write that arrived before it

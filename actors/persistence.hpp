@@ -34,6 +34,7 @@ struct persistence_options {
   std::chrono::milliseconds batch_interval{0}; // 0: commit once the mailbox has no more writes
   int64_t dedup_window_ms = 0;                 // 0: no deduplication
   size_t dedup_max_ids = 1000000;
+  delivery_log_policy log; // retention 0: no delivery log
 };
 
 struct persistence_deps {
@@ -77,6 +78,8 @@ struct persistence_state {
   // Events of partitions it cannot take now are answered at once (cluster).
   void screen(caf::event_based_actor* self, persist_batch& batch);
   caf::result<bool> release(caf::event_based_actor* self, uint16_t partition);
+  // events.replay: the logged event delivered again; answered once on disk.
+  std::string replay(caf::event_based_actor* self, const control_request& req);
   int64_t ready(caf::event_based_actor* self, uint16_t partition);
   void tell_subscribers(caf::event_based_actor* self, const caf::message& msg);
   void dispatch(caf::event_based_actor* self,

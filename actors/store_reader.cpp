@@ -3,6 +3,7 @@
 #include "logging/logger.hpp"
 #include "protocol/ingress_line.hpp"
 #include "storage/store_queries.hpp"
+#include "time/timestamp.hpp"
 
 namespace volley {
 
@@ -15,6 +16,10 @@ caf::behavior store_reader(caf::stateful_actor<store_reader_state>*, std::shared
         answer = queue_answer(*db, subscribers ? subscribers->names() : std::vector<std::string>{});
       else if (req.op == control_op::dlq_list)
         answer = dlq_list_answer(*db, req);
+      else if (req.op == control_op::events_show)
+        answer = event_log_answer(*db, req.event_id);
+      else if (req.op == control_op::events_list)
+        answer = attempts_answer(*db, req, unix_ms_now());
       else
         return error_line(std::string{"the store reader does not answer \""} + req.name() + "\"");
       if (!answer) {

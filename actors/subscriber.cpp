@@ -119,6 +119,7 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
   st.deps = std::move(deps);
   st.core.emplace(std::move(cfg), st.deps.memory_limit, st.deps.slow_ms, st.deps.seed,
                   st.deps.single_store);
+  st.core->log_attempts(st.deps.log_attempts);
   if (st.deps.recorded_disable)
     st.core->restore_disabled(st.deps.recorded_disable->reason, st.deps.recorded_disable->since_ms);
   st.carry_out(self); // the first page of what waits on disk

@@ -32,6 +32,7 @@ struct subscriber_deps {
   uint64_t seed = 0; // backoff jitter
   // False in cluster mode: deliveries come from the partitions adopted.
   bool single_store = true;
+  bool log_attempts = false; // the delivery log is on
   // Disabled before this start (410 Gone or an operator), as recorded.
   std::optional<subscriber_status> recorded_disable;
 };

@@ -21,6 +21,7 @@ std::set<std::string> parameters_of(control_op op) {
     case control_op::stats: return {"hours"};
     case control_op::failures: return {"limit"};
     case control_op::dlq_list: return {"subscriber", "after", "limit"};
+    case control_op::events_list: return {"subscriber", "status", "since", "limit"};
     default: return {};
   }
 }
@@ -87,6 +88,27 @@ control_call read_control_query(const api_request& request, control_op op) {
     case control_op::subscriber_disable:
       out.subscriber = std::string(request.param("name").value_or(""));
       break;
+    case control_op::events_show:
+      out.event_id = std::string(request.param("id").value_or(""));
+      break;
+    case control_op::events_list: {
+      out.limit = integer_parameter(request, "limit", 1, max_events_limit, error).value_or(default_events_limit);
+      if (auto s = request.query_value("subscriber"))
+        out.subscriber = std::string(*s);
+      if (auto status = request.query_value("status")) {
+        if (*status != "failed" && *status != "all")
+          error = "query parameter \"status\" must be \"failed\" or \"all\", got \"" + std::string(*status) + "\"";
+        out.failed_only = *status == "failed";
+      }
+      if (auto since = request.query_value("since")) {
+        auto ms = parse_duration_ms(*since);
+        if (!ms)
+          error = "query parameter \"since\" must be a duration like 90s, 30m, 1h or 2d, got \"" +
+                  std::string(*since) + "\"";
+        out.within_ms = ms.value_or(0);
+      }
+      break;
+    }
     default:
       break;
   }
@@ -109,6 +131,28 @@ control_call read_dlq_retry(const api_request& request) {
   if (!parsed.request)
     return refuse(parsed.error);
   return {std::move(parsed.request), std::nullopt};
+}
+
+control_call read_event_replay(const api_request& request) {
+  control_request out;
+  out.op = control_op::events_replay;
+  out.event_id = std::string(request.param("id").value_or(""));
+  if (request.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return {std::move(out), std::nullopt}; // to every subscriber it went to
+  const auto type = media_type(request.header("content-type").value_or(""));
+  if (!type.empty() && type != "application/json")
+    return {std::nullopt, api_response::error(415, "Content-Type must be application/json, got " + type)};
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(request.body.data(), request.body.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return refuse("the body must be empty or a JSON object: {\"subscriber\": \"billing\"}");
+  for (auto& m : doc.GetObject()) {
+    std::string name{m.name.GetString(), m.name.GetStringLength()};
+    if (name != "subscriber" || !m.value.IsString() || m.value.GetStringLength() == 0)
+      return refuse("the body takes one field, \"subscriber\": a subscriber's name");
+    out.subscriber.assign(m.value.GetString(), m.value.GetStringLength());
+  }
+  return {std::move(out), std::nullopt};
 }
 
 control_call read_dlq_delete(const api_request& request) {
@@ -141,14 +185,22 @@ api_response control_response(const control_request& request, const control_answ
   doc.Parse(answer.line.data(), answer.line.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("ok") || !doc["ok"].IsBool())
     return api_response::error(500, "the node's answer is not JSON (a bug in volleyd)");
-  if (!doc["ok"].GetBool())
-    return api_response::error(503, answer_error(answer.line));
+  if (!doc["ok"].GetBool()) {
+    auto error = answer_error(answer.line);
+    // The delivery log's "no such event" and "no such subscriber" are 404s.
+    if (error.rfind("no event \"", 0) == 0 || error.rfind("no subscriber named", 0) == 0)
+      return api_response::error(404, error);
+    if (error.find("not available in cluster mode") != std::string::npos)
+      return api_response::error(409, error);
+    return api_response::error(503, error);
+  }
   // One named dead-letter entry that is not there.
   const bool dlq_change = request.op == control_op::dlq_retry || request.op == control_op::dlq_delete;
   if (dlq_change && request.key && doc.HasMember("count") && doc["count"].IsUint64() &&
       doc["count"].GetUint64() == 0)
     return api_response::error(404, "no dead-letter entry " + format_delivery_key(*request.key));
-  return api_response::json(200, without_newline(answer.line));
+  // A replay is accepted: its deliveries are on disk, their attempts follow.
+  return api_response::json(request.op == control_op::events_replay ? 202 : 200, without_newline(answer.line));
 }
 
 } // namespace volley

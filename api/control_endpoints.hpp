@@ -10,6 +10,9 @@
 //   POST /v1/dlq/retry  {"key": "billing/42"} or {"subscriber": "billing"}
 //   DELETE /v1/dlq/{key}  (the key's '/' as %2F) or /v1/dlq/{subscriber}/{seq}
 //   POST /v1/subscribers/{name}/test|enable|disable
+//   GET /v1/events/{id}                            its delivery log (404 when none)
+//   GET /v1/events?subscriber=S&status=failed|all&since=1h&limit=N   logged attempts
+//   POST /v1/events/{id}/replay  {} or {"subscriber": "billing"}   202 once on disk
 // Answers: 200 with the op's answer line as the body; 400 for a bad
 // parameter (an unknown one included); 404 for an unknown subscriber, or a
 // dead-letter key with no entry; 503 when the op failed (storage, a stopped
@@ -34,6 +37,8 @@ struct control_call {
 control_call read_control_query(const api_request& request, control_op op);
 // POST /v1/dlq/retry: its JSON body.
 control_call read_dlq_retry(const api_request& request);
+// POST /v1/events/{id}/replay: an optional {"subscriber": ...} body.
+control_call read_event_replay(const api_request& request);
 // DELETE /v1/dlq/...: the key from the path.
 control_call read_dlq_delete(const api_request& request);
 

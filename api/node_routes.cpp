@@ -112,6 +112,11 @@ route_table node_routes(std::shared_ptr<node_gateway> gateway, node_routes_optio
     });
   });
 
+  query_op("/v1/events", control_op::events_list);
+  query_op("/v1/events/{id}", control_op::events_show);
+  add("POST", "/v1/events/{id}/replay", [gateway](const api_request& request, responder respond) {
+    call_control(gateway, read_event_replay(request), respond);
+  });
   query_op("/v1/health", control_op::health);
   query_op("/v1/stats", control_op::stats);
   query_op("/v1/queue", control_op::queue);

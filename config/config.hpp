@@ -144,6 +144,15 @@ struct monitor_config {
   double degraded_percent = 80;
   std::string format = "logfmt"; // or "json"
   uint64_t slow_ms = 1000;       // attempts slower than this are counted as slow
+  // How often the hour and day windows are written to disk, so they outlast
+  // a restart (a kill -9 loses at most this much); 0: never.
+  uint64_t snapshot_interval_ms = 10000;
+};
+
+// The delivery log: every event's attempts and outcome per subscriber.
+struct log_config {
+  uint32_t retention_hours = 72; // 0: no delivery log
+  uint64_t max_mb = 1024;        // the log's byte budget; the oldest go first beyond it
 };
 
 struct queue_config {
@@ -160,6 +169,7 @@ struct config {
   queue_config queue;
   http_config http;
   scheduler_config scheduler;
+  log_config log;
   bool allow_private_networks = false;
   std::string log_level = "info";
   delivery_defaults defaults;

@@ -318,6 +318,8 @@ public:
       parse_queue(*v, cfg.queue);
     if (auto v = top.find_object("http"))
       parse_http(*v, cfg.http);
+    if (auto v = top.find_object("log"))
+      parse_log(*v, cfg.log);
     if (auto v = top.find_object("cluster"))
       parse_cluster(*v, cfg.cluster.emplace());
     if (auto v = top.find_object("scheduler"))
@@ -379,8 +381,16 @@ private:
     r.read_integer("batch_interval_ms", out.batch_interval_ms, 0, 1000);
   }
 
+  void parse_log(const json& value, log_config& out) {
+    object_reader r(value, "log", errors_);
+    // 0: no delivery log. At most ten years: times are kept in milliseconds.
+    r.read_integer("retention_hours", out.retention_hours, 0, 87600);
+    r.read_integer("max_mb", out.max_mb, 1, 1u << 20);
+  }
+
   void parse_monitor(const json& value, monitor_config& out) {
     object_reader r(value, "monitor", errors_);
+    r.read_integer("snapshot_interval_ms", out.snapshot_interval_ms, 0); // 0: never
     r.read_integer("interval_ms", out.interval_ms);
     r.read_integer("window_s", out.window_s);
     r.read_number("healthy_percent", out.healthy_percent, 0, 100);

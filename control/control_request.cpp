@@ -63,7 +63,70 @@ std::string read_dlq(const rapidjson::Document& doc, const std::string& op, cont
   return "";
 }
 
+// The delivery log's ops: every field checked, unknown ones refused.
+std::string read_events(const rapidjson::Document& doc, const std::string& op, control_request& req) {
+  req.limit = default_events_limit;
+  for (auto& m : doc.GetObject()) {
+    auto name = to_string(m.name);
+    auto& v = m.value;
+    if (name == "op")
+      continue;
+    if (name == "id" && req.op != control_op::events_list) {
+      if (!v.IsString() || v.GetStringLength() == 0)
+        return "\"id\" must be an event id";
+      req.event_id = to_string(v);
+    } else if (name == "subscriber" && req.op != control_op::events_show) {
+      if (!v.IsString() || v.GetStringLength() == 0)
+        return "\"subscriber\" must be a non-empty string";
+      req.subscriber = to_string(v);
+    } else if (name == "status" && req.op == control_op::events_list) {
+      auto status = v.IsString() ? to_string(v) : std::string{};
+      if (status != "failed" && status != "all")
+        return "\"status\" must be \"failed\" or \"all\"";
+      req.failed_only = status == "failed";
+    } else if (name == "since" && req.op == control_op::events_list) {
+      auto ms = v.IsString() ? parse_duration_ms(to_string(v))
+                : v.IsUint()  ? std::optional<int64_t>{int64_t{v.GetUint()} * 1000}
+                              : std::nullopt;
+      if (!ms)
+        return "\"since\" must be a duration like \"90s\", \"30m\", \"1h\" or \"2d\"";
+      req.within_ms = *ms;
+    } else if (name == "limit" && req.op == control_op::events_list) {
+      if (!v.IsUint() || v.GetUint() == 0 || v.GetUint() > max_events_limit)
+        return "\"limit\" must be an integer from 1 to " + std::to_string(max_events_limit);
+      req.limit = v.GetUint();
+    } else {
+      return "unknown field \"" + name + "\" for " + op;
+    }
+  }
+  if (req.op != control_op::events_list && req.event_id.empty())
+    return op + " needs \"id\": the event's id";
+  return "";
+}
+
 } // namespace
+
+std::optional<int64_t> parse_duration_ms(std::string_view text) {
+  if (text.empty() || text.size() > 12)
+    return std::nullopt;
+  int64_t unit = 1000;
+  switch (text.back()) {
+    case 's': unit = 1000; text.remove_suffix(1); break;
+    case 'm': unit = 60 * 1000; text.remove_suffix(1); break;
+    case 'h': unit = 3600 * 1000; text.remove_suffix(1); break;
+    case 'd': unit = 24 * 3600 * 1000; text.remove_suffix(1); break;
+    default: break;
+  }
+  if (text.empty())
+    return std::nullopt;
+  int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n * unit;
+}
 
 const std::vector<control_op_info>& control_ops() {
   static const std::vector<control_op_info> ops = {
@@ -80,6 +143,9 @@ const std::vector<control_op_info>& control_ops() {
     {"subscriber.disable", control_op::subscriber_disable, control_owner::subscriber},
     {"reload", control_op::reload, control_owner::node},
     {"cluster", control_op::cluster, control_owner::node},
+    {"events.show", control_op::events_show, control_owner::store_reader},
+    {"events.list", control_op::events_list, control_owner::store_reader},
+    {"events.replay", control_op::events_replay, control_owner::persistence},
   };
   return ops;
 }
@@ -138,6 +204,14 @@ parsed_control parse_control_request(std::string_view op, std::string_view line)
     case control_owner::persistence:
       if (req.op == control_op::queue)
         break;
+      if (req.op == control_op::events_show || req.op == control_op::events_list ||
+          req.op == control_op::events_replay) {
+        if (auto error = read_events(doc, info->name, req); !error.empty()) {
+          out.error = std::move(error);
+          return out;
+        }
+        break;
+      }
       if (auto error = read_dlq(doc, info->name, req); !error.empty()) {
         out.error = std::move(error);
         return out;

@@ -28,6 +28,9 @@ enum class control_op {
   dlq_delete,
   reload,
   cluster,
+  events_show,
+  events_list,
+  events_replay,
 };
 
 // Which part of the node answers an op.
@@ -59,6 +62,9 @@ struct control_request {
   std::string subscriber;  // test, subscriber.*: required; dlq.*: all of its entries
   std::optional<delivery_key> key;   // dlq.retry, dlq.delete: one entry
   std::optional<delivery_key> after; // dlq.list: the page after this entry
+  std::string event_id;    // events.show, events.replay
+  bool failed_only = false; // events.list: only attempts that did not deliver
+  int64_t within_ms = 0;    // events.list: only attempts this recent; 0: any
 
   const char* name() const { return control_op_of(op).name; }
   control_owner owner() const { return control_op_of(op).owner; }
@@ -75,5 +81,11 @@ parsed_control parse_control_request(std::string_view op, std::string_view line)
 constexpr size_t default_failures_limit = 20;
 constexpr size_t default_dlq_limit = 100;
 constexpr size_t max_dlq_limit = 10000;
+constexpr size_t default_events_limit = 100;
+constexpr size_t max_events_limit = 1000;
+
+// "90s", "30m", "1h", "2d" or a whole number of seconds, in milliseconds;
+// nullopt when it is none of these.
+std::optional<int64_t> parse_duration_ms(std::string_view text);
 
 } // namespace volley

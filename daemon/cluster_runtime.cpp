@@ -34,11 +34,13 @@ void stop_node(const std::string& why) {
 
 } // namespace
 
-cluster_runtime::cluster_runtime(const config& cfg, caf::actor_system& sys)
+cluster_runtime::cluster_runtime(const config& cfg, caf::actor_system& sys,
+                                 std::shared_ptr<store> node_store)
   : cluster_(*cfg.cluster), node_(cfg.cluster->node.empty() ? default_node_name() : cfg.cluster->node),
     sys_(sys),
     partitions_(std::make_shared<partitioned_store>(
-      (std::filesystem::path(cfg.storage.path) / "partitions").string(), cfg.storage.map_size_mb)) {
+      (std::filesystem::path(cfg.storage.path) / "partitions").string(), cfg.storage.map_size_mb,
+      std::move(node_store))) {
   cluster_.node = node_;
 }
 

@@ -28,7 +28,8 @@ namespace volley {
 
 class cluster_runtime : public partition_listener {
 public:
-  cluster_runtime(const config& cfg, caf::actor_system& sys);
+  // `node_store`: the node's own store (its delivery log).
+  cluster_runtime(const config& cfg, caf::actor_system& sys, std::shared_ptr<store> node_store);
   ~cluster_runtime() override;
 
   // Creates the clients and, when the brokers answer, checks that both

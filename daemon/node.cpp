@@ -72,6 +72,7 @@ caf::actor node::spawn_subscriber(const subscriber_config& s,
   deps.slow_ms = cfg_.monitor.slow_ms;
   deps.seed = std::random_device{}();
   deps.single_store = !cluster_;
+  deps.log_attempts = cfg_.log.retention_hours > 0;
   for (const auto& d : disabled)
     if (d.subscriber == s.name)
       deps.recorded_disable = d;
@@ -92,12 +93,14 @@ bool node::start() {
   writes.batch_interval = std::chrono::milliseconds{cfg_.storage.batch_interval_ms};
   writes.dedup_window_ms = static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000;
   writes.dedup_max_ids = cfg_.queue.dedup_max_ids;
+  writes.log.retention_ms = static_cast<int64_t>(cfg_.log.retention_hours) * 3600 * 1000;
+  writes.log.max_bytes = cfg_.log.max_mb << 20;
   persistence_deps stored;
   stored.db = db_;
   stored.subscribers = subscribers_;
   stored.monitor = monitor_;
   if (cfg_.cluster) {
-    cluster_ = std::make_unique<cluster_runtime>(cfg_, sys_);
+    cluster_ = std::make_unique<cluster_runtime>(cfg_, sys_, db_);
     if (auto error = cluster_->prepare(); !error.empty()) {
       log_error("cluster: " + error);
       return false;

@@ -31,6 +31,7 @@ constexpr unsigned max_dbs = 16; // 8 in use; not stored, so raising it later co
 constexpr const char* lock_file_name = "volley.lock";
 constexpr std::string_view meta_last_event_seq = "last_event_seq";
 constexpr std::string_view meta_format_version = "format_version";
+constexpr std::string_view meta_log_bytes = "log_bytes";
 constexpr std::string_view empty_value{"", 0}; // not a null pointer: LMDB copies from it
 // Corrupt entries are reported on stderr, but only the first few: reads that
 // page over the same broken entry again must not flood the log.
@@ -141,6 +142,11 @@ struct lmdb_store::impl {
   MDB_dbi dedup_by_time = 0; // (accept ms, client id), oldest first, for pruning
   MDB_dbi subscriber_state = 0; // subscriber name -> disabled record (absent: enabled)
   MDB_dbi subscriber_definitions = 0; // subscriber name -> an API subscriber's definition
+  MDB_dbi log_events = 0;   // the delivery log (record_codec.hpp): event id -> event
+  MDB_dbi log_attempts = 0; // (event id, subscriber, time, attempt) -> attempt
+  MDB_dbi log_by_time = 0;  // (time, what) -> empty: pruning oldest first, listing newest first
+  uint64_t log_bytes = 0;   // bytes the delivery log holds, as the meta says (committed)
+  uint64_t txn_log_bytes = 0; // ... as the transaction being written says
   int lock_fd = -1;
   // Where LMDB mapped data.mdb (mdb_env_info only knows it with
   // MDB_FIXEDMAP); nullptr when it could not be found.
@@ -283,6 +289,9 @@ struct lmdb_store::impl {
     if (dbi == dedup_ids) return 'i';
     if (dbi == dedup_by_time) return 't';
     if (dbi == subscriber_definitions) return 'r';
+    if (dbi == log_events) return 'l';
+    if (dbi == log_attempts) return 'a';
+    if (dbi == log_by_time) return 'b';
     return 's'; // subscriber_state
   }
 
@@ -296,6 +305,9 @@ struct lmdb_store::impl {
       case 't': return dedup_by_time;
       case 's': return subscriber_state;
       case 'r': return subscriber_definitions;
+      case 'l': return log_events;
+      case 'a': return log_attempts;
+      case 'b': return log_by_time;
     }
     return std::nullopt;
   }
@@ -468,7 +480,167 @@ struct lmdb_store::impl {
 
     // After remembering, so the cap counts this batch's ids too.
     stage = "pruning remembered client ids";
-    return prune_ids(txn, batch.pruning);
+    if ((rc = prune_ids(txn, batch.pruning)) != 0)
+      return rc;
+
+    stage = "writing the delivery log";
+    txn_log_bytes = log_bytes;
+    for (const auto& e : batch.logged_events)
+      if ((rc = log_event(txn, e)) != 0)
+        return rc;
+    for (const auto& a : batch.logged_attempts)
+      if ((rc = log_attempt(txn, a)) != 0)
+        return rc;
+    stage = "pruning the delivery log";
+    if ((rc = prune_log(txn, batch.log_prune)) != 0)
+      return rc;
+    if (txn_log_bytes != log_bytes)
+      return put(txn, meta, to_val(meta_log_bytes), encode_meta_u64(txn_log_bytes), 0);
+    return 0;
+  }
+
+  // --- the delivery log ---------------------------------------------------------
+  // Every entry's key and value count against log.max_mb.
+  void count_in(size_t n) { txn_log_bytes += n; }
+  void count_out(size_t n) { txn_log_bytes -= std::min<uint64_t>(txn_log_bytes, n); }
+
+  int log_event(MDB_txn* txn, const logged_event& e) {
+    encode_log_event_key(e.id, key_buf);
+    MDB_val key = to_val(key_buf), value;
+    int rc = mdb_get(txn, log_events, &key, &value);
+    if (rc == 0) {
+      // The id was used again (after the dedup window): the newest wins.
+      logged_event old;
+      if (decode_logged_event(to_view(value), e.id, old) == decode_status::ok) {
+        std::string time_key;
+        encode_log_time_key(old.created_ms, e.id, time_key);
+        if ((rc = del(txn, log_by_time, to_val(time_key))) != 0 && rc != MDB_NOTFOUND)
+          return rc;
+        count_out(time_key.size());
+      }
+      count_out(key_buf.size() + value.mv_size);
+    } else if (rc != MDB_NOTFOUND) {
+      return rc;
+    }
+    encode_logged_event(e, value_buf);
+    if ((rc = put(txn, log_events, to_val(key_buf), value_buf, 0)) != 0)
+      return rc;
+    count_in(key_buf.size() + value_buf.size());
+    encode_log_time_key(e.created_ms, e.id, key_buf);
+    count_in(key_buf.size());
+    return put(txn, log_by_time, to_val(key_buf), empty_value, 0);
+  }
+
+  int log_attempt(MDB_txn* txn, const logged_attempt& a) {
+    encode_log_attempt_key(a, key_buf);
+    encode_logged_attempt(a, value_buf);
+    int rc = put(txn, log_attempts, to_val(key_buf), value_buf, 0);
+    if (rc != 0)
+      return rc;
+    count_in(key_buf.size() + value_buf.size());
+    encode_log_time_key(a, key_buf);
+    count_in(key_buf.size());
+    return put(txn, log_by_time, to_val(key_buf), empty_value, 0);
+  }
+
+  // Deletes one attempt entry and its time key.
+  int forget_attempt(MDB_txn* txn, const logged_attempt& a) {
+    encode_log_attempt_key(a, key_buf);
+    MDB_val key = to_val(key_buf), value;
+    int rc = mdb_get(txn, log_attempts, &key, &value);
+    if (rc == MDB_NOTFOUND)
+      return 0;
+    if (rc != 0)
+      return rc;
+    count_out(key_buf.size() + value.mv_size);
+    if ((rc = del(txn, log_attempts, key)) != 0)
+      return rc;
+    encode_log_time_key(a, key_buf);
+    rc = del(txn, log_by_time, to_val(key_buf));
+    count_out(key_buf.size());
+    return rc == MDB_NOTFOUND ? 0 : rc;
+  }
+
+  // Deletes an event's entry and every attempt of it.
+  int forget_logged_event(MDB_txn* txn, const std::string& id) {
+    encode_log_event_key(id, key_buf);
+    std::string prefix = key_buf;
+    MDB_val key = to_val(key_buf), value;
+    int rc = mdb_get(txn, log_events, &key, &value);
+    if (rc == 0) {
+      logged_event old;
+      if (decode_logged_event(to_view(value), id, old) == decode_status::ok) {
+        std::string time_key;
+        encode_log_time_key(old.created_ms, id, time_key);
+        if ((rc = del(txn, log_by_time, to_val(time_key))) != 0 && rc != MDB_NOTFOUND)
+          return rc;
+        count_out(time_key.size());
+      }
+      count_out(prefix.size() + value.mv_size);
+      if ((rc = del(txn, log_events, to_val(prefix))) != 0)
+        return rc;
+    } else if (rc != MDB_NOTFOUND) {
+      return rc;
+    }
+    // Its attempts: collected first, then deleted (a cursor walk and deletes
+    // in other databases do not mix well).
+    std::vector<logged_attempt> attempts;
+    {
+      cursor_guard cursor;
+      if ((rc = mdb_cursor_open(txn, log_attempts, cursor.out())) != 0)
+        return rc;
+      MDB_val k = to_val(prefix), v;
+      for (rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET_RANGE); rc == 0;
+           rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT)) {
+        if (!starts_with(to_view(k), prefix))
+          break;
+        logged_attempt a;
+        if (decode_log_attempt_key(to_view(k), a) && a.event_id == id)
+          attempts.push_back(std::move(a));
+      }
+      if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    }
+    for (const auto& a : attempts)
+      if ((rc = forget_attempt(txn, a)) != 0)
+        return rc;
+    return 0;
+  }
+
+  // Oldest first: events (with their attempts) accepted before the
+  // retention, then more while the log is over its byte budget.
+  int prune_log(MDB_txn* txn, const log_pruning& p) {
+    if (p.max_deletions == 0)
+      return 0;
+    for (size_t deleted = 0; deleted < p.max_deletions; ++deleted) {
+      log_time_entry oldest;
+      {
+        cursor_guard cursor;
+        int rc = mdb_cursor_open(txn, log_by_time, cursor.out());
+        if (rc != 0)
+          return rc;
+        MDB_val key, value;
+        rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST);
+        if (rc == MDB_NOTFOUND)
+          return 0;
+        if (rc != 0)
+          return rc;
+        if (!decode_log_time_key(to_view(key), oldest)) {
+          report_corrupt("delivery log time key", printable(to_view(key)), "malformed key");
+          count_out(key.mv_size);
+          if ((rc = cursor_del(cursor.get(), log_by_time, to_view(key))) != 0)
+            return rc;
+          continue;
+        }
+      }
+      if (oldest.at_ms >= p.before_ms && txn_log_bytes <= p.max_bytes)
+        return 0;
+      int rc = oldest.kind == 'e' ? forget_logged_event(txn, oldest.attempt.event_id)
+                                  : forget_attempt(txn, oldest.attempt);
+      if (rc != 0)
+        return rc;
+    }
+    return 0;
   }
 
   int remember_id(MDB_txn* txn, const remembered_id& r) {
@@ -803,7 +975,10 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
       (rc = mdb_dbi_open(txn, "dedup_ids", MDB_CREATE, &p->dedup_ids)) != 0 ||
       (rc = mdb_dbi_open(txn, "dedup_by_time", MDB_CREATE, &p->dedup_by_time)) != 0 ||
       (rc = mdb_dbi_open(txn, "subscriber_state", MDB_CREATE, &p->subscriber_state)) != 0 ||
-      (rc = mdb_dbi_open(txn, "subscriber_definitions", MDB_CREATE, &p->subscriber_definitions)) != 0)
+      (rc = mdb_dbi_open(txn, "subscriber_definitions", MDB_CREATE, &p->subscriber_definitions)) != 0 ||
+      (rc = mdb_dbi_open(txn, "log_events", MDB_CREATE, &p->log_events)) != 0 ||
+      (rc = mdb_dbi_open(txn, "log_attempts", MDB_CREATE, &p->log_attempts)) != 0 ||
+      (rc = mdb_dbi_open(txn, "log_by_time", MDB_CREATE, &p->log_by_time)) != 0)
     return fail("open the databases", rc);
 
   MDB_val key = to_val(meta_format_version), value;
@@ -834,6 +1009,12 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
   } else if (rc != MDB_NOTFOUND) {
     return fail("read last_event_seq", rc);
   }
+  key = to_val(meta_log_bytes);
+  rc = mdb_get(txn, p->meta, &key, &value);
+  if (rc == 0 && !decode_meta_u64(to_view(value), p->log_bytes))
+    return fail("read log_bytes", MDB_CORRUPTED);
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    return fail("read log_bytes", rc);
   if ((rc = mdb_txn_commit(txn)) != 0)
     return env_error("commit the opening transaction", rc);
   find_map(path + "/data.mdb", p->map_addr, p->map_length);
@@ -879,6 +1060,7 @@ write_result lmdb_store::commit(const write_batch& batch) {
     return result;
   }
   impl_->last_seq = new_last;
+  impl_->log_bytes = impl_->txn_log_bytes;
   return result;
 }
 
@@ -1172,6 +1354,83 @@ read_result<std::vector<subscriber_status>> lmdb_store::disabled_subscribers() {
         status.since_ms = 0;
       }
       out.push_back(std::move(status));
+    }
+    return out;
+  });
+}
+
+read_result<std::optional<event_log>> lmdb_store::read_event_log(const std::string& event_id) {
+  return impl_->guarded([&]() -> std::optional<event_log> {
+    impl::read_scope scope(*impl_);
+    event_log out;
+    bool found = false;
+    std::string prefix;
+    encode_log_event_key(event_id, prefix);
+    MDB_val key = to_val(prefix), value;
+    int rc = mdb_get(scope.txn(), impl_->log_events, &key, &value);
+    if (rc == 0) {
+      found = true;
+      if (decode_logged_event(to_view(value), event_id, out.event) != decode_status::ok)
+        impl_->report_corrupt("delivery log event", printable(event_id), "unreadable value");
+    } else if (rc != MDB_NOTFOUND) {
+      impl_->throw_read_error("read the delivery log", rc);
+    }
+    out.event.id = event_id;
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->log_attempts, cursor);
+    key = to_val(prefix);
+    for (bool more = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
+         more && starts_with(to_view(key), prefix);
+         more = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+      logged_attempt a;
+      if (!decode_log_attempt_key(to_view(key), a) || a.event_id != event_id ||
+          decode_logged_attempt(to_view(value), a) != decode_status::ok)
+        continue;
+      out.attempts.push_back(std::move(a));
+      found = true;
+    }
+    // In time order (the keys sort by subscriber first).
+    std::stable_sort(out.attempts.begin(), out.attempts.end(),
+                     [](const logged_attempt& x, const logged_attempt& y) { return x.at_ms < y.at_ms; });
+    if (!found)
+      return std::nullopt;
+    return out;
+  });
+}
+
+read_result<std::vector<logged_attempt>> lmdb_store::list_attempts(const attempt_query& query) {
+  return impl_->guarded([&] {
+    std::vector<logged_attempt> out;
+    if (query.limit == 0)
+      return out;
+    impl::read_scope scope(*impl_);
+    cursor_guard cursor;
+    impl_->open_cursor(scope.txn(), impl_->log_by_time, cursor);
+    MDB_val key, value;
+    std::string attempt_key;
+    log_time_entry entry;
+    for (bool more = impl_->cursor_step(cursor.get(), key, value, MDB_LAST); more && out.size() < query.limit;
+         more = impl_->cursor_step(cursor.get(), key, value, MDB_PREV)) {
+      if (!decode_log_time_key(to_view(key), entry))
+        continue;
+      if (entry.at_ms < query.since_ms)
+        break;
+      if (entry.kind != 'a' || (!query.subscriber.empty() && entry.attempt.subscriber != query.subscriber))
+        continue;
+      encode_log_attempt_key(entry.attempt, attempt_key);
+      MDB_val k = to_val(attempt_key), v;
+      int rc = mdb_get(scope.txn(), impl_->log_attempts, &k, &v);
+      if (rc == MDB_NOTFOUND)
+        continue;
+      if (rc != 0)
+        impl_->throw_read_error("read the delivery log", rc);
+      auto a = entry.attempt;
+      if (decode_logged_attempt(to_view(v), a) != decode_status::ok)
+        continue;
+      if (query.failed_only &&
+          (a.outcome == attempt_outcome::delivered || a.outcome == attempt_outcome::replay))
+        continue;
+      out.push_back(std::move(a));
     }
     return out;
   });

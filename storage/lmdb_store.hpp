@@ -40,6 +40,8 @@ public:
   read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
   read_result<std::vector<subscriber_status>> disabled_subscribers() override;
   read_result<std::vector<subscriber_definition>> subscriber_definitions() override;
+  read_result<std::optional<event_log>> read_event_log(const std::string& event_id) override;
+  read_result<std::vector<logged_attempt>> list_attempts(const attempt_query& query) override;
 
 private:
   struct impl;

@@ -120,7 +120,90 @@ write_result memory_store::commit(const write_batch& batch) {
   for (const auto& r : batch.remembered)
     remember_id(r);
   prune_ids(batch.pruning);
+
+  for (const auto& e : batch.logged_events) {
+    if (auto it = log_events_.find(e.id); it != log_events_.end()) {
+      log_by_time_.erase({it->second.created_ms, e.id});
+      log_bytes_ -= std::min(log_bytes_, logged_size(it->second));
+    }
+    log_events_[e.id] = e;
+    log_by_time_.insert({e.created_ms, e.id});
+    log_bytes_ += logged_size(e);
+  }
+  for (const auto& a : batch.logged_attempts) {
+    log_attempts_[a.event_id].push_back(a);
+    log_bytes_ += logged_size(a);
+  }
+  prune_log(batch.log_prune);
   return result;
+}
+
+// Roughly what lmdb_store counts for an entry: its bytes and some framing.
+uint64_t memory_store::logged_size(const logged_event& e) {
+  return e.id.size() * 2 + e.type.size() + e.body.size() + 40;
+}
+
+uint64_t memory_store::logged_size(const logged_attempt& a) {
+  return (a.event_id.size() + a.subscriber.size()) * 2 + a.error.size() + 60;
+}
+
+void memory_store::prune_log(const log_pruning& p) {
+  for (size_t deleted = 0; deleted < p.max_deletions && !log_by_time_.empty(); ++deleted) {
+    auto oldest = log_by_time_.begin();
+    if (oldest->first >= p.before_ms && log_bytes_ <= p.max_bytes)
+      return;
+    auto id = oldest->second;
+    log_by_time_.erase(oldest);
+    if (auto it = log_events_.find(id); it != log_events_.end()) {
+      log_bytes_ -= std::min(log_bytes_, logged_size(it->second));
+      log_events_.erase(it);
+    }
+    if (auto it = log_attempts_.find(id); it != log_attempts_.end()) {
+      for (const auto& a : it->second)
+        log_bytes_ -= std::min(log_bytes_, logged_size(a));
+      log_attempts_.erase(it);
+    }
+  }
+}
+
+read_result<std::optional<event_log>> memory_store::read_event_log(const std::string& event_id) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (read_failure_)
+    return read_result<std::optional<event_log>>::failure(*read_failure_);
+  auto e = log_events_.find(event_id);
+  auto a = log_attempts_.find(event_id);
+  if (e == log_events_.end() && a == log_attempts_.end())
+    return std::optional<event_log>{};
+  event_log out;
+  out.event.id = event_id;
+  if (e != log_events_.end())
+    out.event = e->second;
+  if (a != log_attempts_.end())
+    out.attempts = a->second;
+  std::stable_sort(out.attempts.begin(), out.attempts.end(),
+                   [](const logged_attempt& x, const logged_attempt& y) { return x.at_ms < y.at_ms; });
+  return std::optional<event_log>{std::move(out)};
+}
+
+read_result<std::vector<logged_attempt>> memory_store::list_attempts(const attempt_query& query) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (read_failure_)
+    return read_result<std::vector<logged_attempt>>::failure(*read_failure_);
+  std::vector<logged_attempt> all;
+  for (const auto& [id, attempts] : log_attempts_)
+    for (const auto& a : attempts) {
+      if (a.at_ms < query.since_ms || (!query.subscriber.empty() && a.subscriber != query.subscriber))
+        continue;
+      if (query.failed_only &&
+          (a.outcome == attempt_outcome::delivered || a.outcome == attempt_outcome::replay))
+        continue;
+      all.push_back(a);
+    }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const logged_attempt& x, const logged_attempt& y) { return x.at_ms > y.at_ms; });
+  if (all.size() > query.limit)
+    all.resize(query.limit);
+  return all;
 }
 
 void memory_store::remember_id(const remembered_id& r) {

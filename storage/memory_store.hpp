@@ -31,6 +31,8 @@ public:
   read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
   read_result<std::vector<subscriber_status>> disabled_subscribers() override;
   read_result<std::vector<subscriber_definition>> subscriber_definitions() override;
+  read_result<std::optional<event_log>> read_event_log(const std::string& event_id) override;
+  read_result<std::vector<logged_attempt>> list_attempts(const attempt_query& query) override;
 
   // While set, every commit returns `status` (full or failed) and changes
   // nothing, so tests can drive the error paths of the persistence actor.
@@ -60,6 +62,13 @@ private:
   std::set<std::pair<int64_t, std::string>> remembered_by_time_; // oldest first
   std::map<std::string, subscriber_status> disabled_;
   std::map<std::string, subscriber_definition> definitions_;
+  static uint64_t logged_size(const logged_event& e);
+  static uint64_t logged_size(const logged_attempt& a);
+  void prune_log(const log_pruning& p);
+  std::map<std::string, logged_event> log_events_;
+  std::map<std::string, std::vector<logged_attempt>> log_attempts_;
+  std::set<std::pair<int64_t, std::string>> log_by_time_; // events, oldest first
+  uint64_t log_bytes_ = 0;
   uint64_t last_event_seq_ = 0;
   std::optional<write_status> failure_;
   std::optional<std::string> read_failure_;

@@ -32,8 +32,9 @@ bool key_less(const delivery_key& a, const delivery_key& b) {
 
 } // namespace
 
-partitioned_store::partitioned_store(std::string root, uint64_t map_size_mb)
-  : root_(std::move(root)), map_size_mb_(map_size_mb) {}
+partitioned_store::partitioned_store(std::string root, uint64_t map_size_mb,
+                                     std::shared_ptr<store> node_store)
+  : root_(std::move(root)), map_size_mb_(map_size_mb), node_store_(std::move(node_store)) {}
 
 std::string partitioned_store::directory_of(uint16_t partition) const {
   return (fs::path(root_) / (partition_dir_prefix + std::to_string(partition))).string();
@@ -149,7 +150,30 @@ write_result partitioned_store::commit(const write_batch& batch) {
       out.requeued.push_back(std::move(q));
     out.dlq_removed += r.dlq_removed;
   }
+  if (node_store_ && (!batch.logged_events.empty() || !batch.logged_attempts.empty())) {
+    write_batch log;
+    log.logged_events = batch.logged_events;
+    log.logged_attempts = batch.logged_attempts;
+    log.log_prune = batch.log_prune;
+    auto r = node_store_->commit(log);
+    if (r.status != write_status::ok && out.status == write_status::ok) {
+      out.status = r.status;
+      out.error = r.error;
+    }
+  }
   return out;
+}
+
+read_result<std::optional<event_log>> partitioned_store::read_event_log(const std::string& event_id) {
+  if (!node_store_)
+    return std::optional<event_log>{};
+  return node_store_->read_event_log(event_id);
+}
+
+read_result<std::vector<logged_attempt>> partitioned_store::list_attempts(const attempt_query& query) {
+  if (!node_store_)
+    return std::vector<logged_attempt>{};
+  return node_store_->list_attempts(query);
 }
 
 read_result<std::vector<std::string>> partitioned_store::pending_subscribers() {

@@ -7,8 +7,9 @@
 // partition this node no longer owns are dropped: their new owner restored
 // the partition from the changelog.
 //
-// A commit that spans partitions is one transaction per partition, not one
-// for all: callers in cluster mode treat a failed commit as "not applied"
+// The delivery log is the node's own (what it attempted), kept in the node's
+// store. A commit that spans partitions is one transaction per partition
+// (and one for the node's log), not one for all: callers in cluster mode treat a failed commit as "not applied"
 // and apply it again, which every write allows.
 
 #include "storage/lmdb_store.hpp"
@@ -41,7 +42,9 @@ public:
     return uint64_t{partition} << partition_shift;
   }
 
-  partitioned_store(std::string root, uint64_t map_size_mb);
+  // `node_store` keeps what is the node's own, not a partition's: the
+  // delivery log (the attempts this node made). May be null (no log).
+  partitioned_store(std::string root, uint64_t map_size_mb, std::shared_ptr<store> node_store = nullptr);
 
   // Opens an empty store for `partition`, removing whatever an earlier
   // holder left in its directory. Returns "" or what went wrong.
@@ -70,6 +73,8 @@ public:
   read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
   read_result<std::vector<subscriber_status>> disabled_subscribers() override;
   read_result<std::vector<subscriber_definition>> subscriber_definitions() override;
+  read_result<std::optional<event_log>> read_event_log(const std::string& event_id) override;
+  read_result<std::vector<logged_attempt>> list_attempts(const attempt_query& query) override;
 
 private:
   std::string directory_of(uint16_t partition) const;
@@ -77,6 +82,7 @@ private:
 
   std::string root_;
   uint64_t map_size_mb_;
+  std::shared_ptr<store> node_store_;
   mutable std::mutex mutex_; // the map; the stores are safe to use from any thread
   std::map<uint16_t, std::shared_ptr<lmdb_store>> stores_;
 };

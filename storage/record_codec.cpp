@@ -1,5 +1,6 @@
 #include "storage/record_codec.hpp"
 
+#include <cstring>
 #include <limits>
 #include <unordered_set>
 
@@ -346,6 +347,143 @@ decode_status decode_subscriber_definition(std::string_view in, std::string_view
   return r.finish();
 }
 
+namespace {
+
+void append_be(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+bool take_be(std::string_view& in, int bytes, uint64_t& v) {
+  if (in.size() < static_cast<size_t>(bytes))
+    return false;
+  v = 0;
+  for (int i = 0; i < bytes; ++i)
+    v = (v << 8) | static_cast<uint8_t>(in[static_cast<size_t>(i)]);
+  in.remove_prefix(static_cast<size_t>(bytes));
+  return true;
+}
+
+void append_short_string(std::string& out, std::string_view s) {
+  append_be(out, s.size(), 2);
+  out.append(s.data(), s.size());
+}
+
+bool take_short_string(std::string_view& in, std::string& out) {
+  uint64_t len = 0;
+  if (!take_be(in, 2, len) || in.size() < len)
+    return false;
+  out.assign(in.substr(0, len));
+  in.remove_prefix(len);
+  return true;
+}
+
+// The part of an attempt's key after its event id.
+void append_attempt_tail(std::string& out, const logged_attempt& a) {
+  append_short_string(out, a.subscriber);
+  append_be(out, static_cast<uint64_t>(a.at_ms), 8);
+  append_be(out, a.attempt, 4);
+}
+
+bool take_attempt_tail(std::string_view& in, logged_attempt& a) {
+  uint64_t at = 0, attempt = 0;
+  if (!take_short_string(in, a.subscriber) || !take_be(in, 8, at) || !take_be(in, 4, attempt) ||
+      at > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return false;
+  a.at_ms = static_cast<int64_t>(at);
+  a.attempt = static_cast<uint32_t>(attempt);
+  return true;
+}
+
+} // namespace
+
+void encode_log_event_key(std::string_view id, std::string& out) {
+  out.clear();
+  append_short_string(out, id);
+}
+
+void encode_logged_event(const logged_event& event, std::string& out) {
+  byte_writer w(out);
+  w.i64(event.created_ms);
+  w.str(event.type);
+  w.str(event.body);
+}
+
+decode_status decode_logged_event(std::string_view in, std::string_view id, logged_event& out) {
+  byte_reader r(in);
+  out.created_ms = r.i64();
+  r.str(out.type);
+  r.str(out.body);
+  out.id.assign(id.data(), id.size());
+  return r.finish();
+}
+
+void encode_log_attempt_key(const logged_attempt& attempt, std::string& out) {
+  out.clear();
+  append_short_string(out, attempt.event_id);
+  append_attempt_tail(out, attempt);
+}
+
+bool decode_log_attempt_key(std::string_view in, logged_attempt& out) {
+  return take_short_string(in, out.event_id) && take_attempt_tail(in, out) && in.empty();
+}
+
+void encode_logged_attempt(const logged_attempt& attempt, std::string& out) {
+  byte_writer w(out);
+  w.i32(attempt.status);
+  uint64_t bits = 0;
+  std::memcpy(&bits, &attempt.latency_ms, sizeof bits);
+  w.u64(bits);
+  w.u8(static_cast<uint8_t>(attempt.outcome));
+  w.str(attempt.error);
+}
+
+decode_status decode_logged_attempt(std::string_view in, logged_attempt& out) {
+  byte_reader r(in);
+  out.status = r.i32();
+  uint64_t bits = r.u64();
+  std::memcpy(&out.latency_ms, &bits, sizeof bits);
+  auto outcome = r.u8();
+  r.str(out.error);
+  auto st = r.finish();
+  if (st != decode_status::ok)
+    return st;
+  if (outcome > static_cast<uint8_t>(attempt_outcome::replay))
+    return decode_status::bad_field;
+  out.outcome = static_cast<attempt_outcome>(outcome);
+  return decode_status::ok;
+}
+
+void encode_log_time_key(int64_t at_ms, std::string_view id, std::string& out) {
+  out.clear();
+  append_be(out, static_cast<uint64_t>(at_ms), 8);
+  out.push_back('e');
+  append_short_string(out, id);
+}
+
+void encode_log_time_key(const logged_attempt& attempt, std::string& out) {
+  out.clear();
+  append_be(out, static_cast<uint64_t>(attempt.at_ms), 8);
+  out.push_back('a');
+  append_short_string(out, attempt.event_id);
+  append_attempt_tail(out, attempt);
+}
+
+bool decode_log_time_key(std::string_view in, log_time_entry& out) {
+  uint64_t at = 0;
+  if (!take_be(in, 8, at) || in.empty() || at > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return false;
+  out.at_ms = static_cast<int64_t>(at);
+  out.kind = in[0];
+  in.remove_prefix(1);
+  out.attempt = logged_attempt{};
+  if (!take_short_string(in, out.attempt.event_id))
+    return false;
+  if (out.kind == 'e')
+    return in.empty();
+  return out.kind == 'a' && take_attempt_tail(in, out.attempt) && in.empty();
+}
+
 std::string check_batch(const write_batch& batch) {
   std::string err;
   std::unordered_set<uint64_t> seqs;
@@ -419,7 +557,32 @@ std::string check_batch(const write_batch& batch) {
       return "subscriber definitions: the definition of '" + d.name +
              "' is larger than 4 GiB and cannot be stored";
   }
+  for (const auto& e : batch.logged_events)
+    if (e.id.empty() || e.id.size() > max_logged_id_size || e.created_ms < 0)
+      return "delivery log: an event id must be 1.." + std::to_string(max_logged_id_size) +
+             " bytes with a time not before 1970";
+  for (const auto& a : batch.logged_attempts) {
+    if (a.event_id.empty() || a.event_id.size() > max_logged_id_size || a.at_ms < 0)
+      return "delivery log: an attempt's event id must be 1.." + std::to_string(max_logged_id_size) +
+             " bytes with a time not before 1970";
+    if (!(err = check_key({a.subscriber, 0}, "delivery log")).empty())
+      return err;
+    if (a.subscriber.size() > max_logged_subscriber_size)
+      return "delivery log: a subscriber name of " + std::to_string(a.subscriber.size()) +
+             " bytes cannot be logged (at most " + std::to_string(max_logged_subscriber_size) + ")";
+  }
   return {};
+}
+
+const char* to_string(attempt_outcome outcome) {
+  switch (outcome) {
+    case attempt_outcome::retrying: return "retrying";
+    case attempt_outcome::delivered: return "delivered";
+    case attempt_outcome::dead_lettered: return "dead_lettered";
+    case attempt_outcome::disabled: return "disabled";
+    case attempt_outcome::replay: return "replay";
+  }
+  return "retrying";
 }
 
 std::string encode_meta_u32(uint32_t v) {

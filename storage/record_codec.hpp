@@ -110,6 +110,39 @@ void encode_subscriber_definition(const subscriber_definition& definition, std::
 decode_status decode_subscriber_definition(std::string_view in, std::string_view name,
                                            subscriber_definition& out);
 
+// --- the delivery log ----------------------------------------------------------
+// Keys carry strings with a be16 length, so ids holding any byte (even NUL)
+// keep their keys apart; numbers big-endian, so keys sort by time:
+//   log_events    be16 len, event id                          -> [i64 created][type][body]
+//   log_attempts  be16 len, event id, be16 len, subscriber,
+//                 be64 at ms, be32 attempt                     -> [i32 status][f64 latency][u8 outcome][error]
+//   log_by_time   be64 ms, 'e', be16 len, event id             -> (empty)   an event logged
+//                 be64 ms, 'a', <the attempt's key after its id> -> (empty) an attempt
+inline constexpr size_t max_logged_id_size = 256;
+// Config names are at most 200 bytes; so a log key stays under LMDB's 511.
+inline constexpr size_t max_logged_subscriber_size = 200;
+
+void encode_log_event_key(std::string_view id, std::string& out);
+void encode_logged_event(const logged_event& event, std::string& out);
+decode_status decode_logged_event(std::string_view in, std::string_view id, logged_event& out);
+
+void encode_log_attempt_key(const logged_attempt& attempt, std::string& out);
+bool decode_log_attempt_key(std::string_view in, logged_attempt& out);
+void encode_logged_attempt(const logged_attempt& attempt, std::string& out);
+decode_status decode_logged_attempt(std::string_view in, logged_attempt& out);
+
+// The log_by_time key of an event logged at `at_ms`, or of an attempt.
+void encode_log_time_key(int64_t at_ms, std::string_view id, std::string& out);
+void encode_log_time_key(const logged_attempt& attempt, std::string& out);
+// What a log_by_time key names: an event (kind 'e', id) or an attempt
+// (kind 'a', its fields from the key).
+struct log_time_entry {
+  int64_t at_ms = 0;
+  char kind = 0;
+  logged_attempt attempt; // kind 'a': event_id, subscriber, at_ms, attempt; kind 'e': event_id
+};
+bool decode_log_time_key(std::string_view in, log_time_entry& out);
+
 // --- batches --------------------------------------------------------------
 // Structural checks every backend applies before it writes anything, so all
 // backends refuse the same batches: storable subscriber names, priorities in

@@ -93,6 +93,61 @@ struct subscriber_definition {
   bool deleted = false;
 };
 
+// The delivery log: for every event with deliveries, what it was and, per
+// subscriber, each attempt and how the delivery ended, so an operator can
+// answer "did they get it, and what did their endpoint say?" for
+// log.retention_hours after the delivery finished.
+struct logged_event {
+  std::string id;
+  std::string type;
+  int64_t created_ms = 0;
+  std::string body; // kept for replay
+};
+
+enum class attempt_outcome : uint8_t {
+  retrying = 0,      // failed; another attempt follows
+  delivered = 1,
+  dead_lettered = 2,
+  disabled = 3,      // 410 Gone (or disable_after_hours): kept, the subscriber disabled
+  replay = 4,        // not an attempt: an operator asked to deliver it again
+};
+
+const char* to_string(attempt_outcome outcome);
+
+struct logged_attempt {
+  std::string event_id;
+  std::string subscriber;
+  int64_t at_ms = 0;
+  uint32_t attempt = 0;   // 1 for the first; 0 for a replay marker
+  int status = 0;         // HTTP status; 0 when none came
+  std::string error;      // "HTTP 503", "timeout", ...; empty when delivered
+  double latency_ms = 0;
+  attempt_outcome outcome = attempt_outcome::retrying;
+};
+
+// How much of the delivery log a commit prunes: entries of events accepted
+// before `before_ms`, then the oldest while the log holds more than
+// `max_bytes`, at most `max_deletions` events per commit.
+struct log_pruning {
+  int64_t before_ms = 0;
+  uint64_t max_bytes = std::numeric_limits<uint64_t>::max();
+  size_t max_deletions = 0; // 0: prune nothing
+};
+
+// One event's log: the event and every attempt, oldest first.
+struct event_log {
+  logged_event event;
+  std::vector<logged_attempt> attempts;
+};
+
+// Which attempts a listing wants, newest first.
+struct attempt_query {
+  std::string subscriber;  // empty: every subscriber
+  bool failed_only = false; // only attempts that did not deliver
+  int64_t since_ms = 0;     // only attempts at or after
+  size_t limit = 100;
+};
+
 // Which remembered ids a commit forgets, oldest first: those accepted before
 // `before_ms`, then the oldest while more than `keep_at_most` remain. At most
 // `max_deletions` per commit, so no commit grows without bound; a backlog is
@@ -117,12 +172,18 @@ struct write_batch {
   std::vector<subscriber_status> status_changes;
   // API subscribers stored (replacing) or deleted, applied in order.
   std::vector<subscriber_definition> definitions;
-  id_pruning pruning; // rides along with a commit; alone it writes nothing
+  // The delivery log: events first logged (a repeat of an id keeps the
+  // first entry) and attempts.
+  std::vector<logged_event> logged_events;
+  std::vector<logged_attempt> logged_attempts;
+  id_pruning pruning;     // rides along with a commit; alone it writes nothing
+  log_pruning log_prune;  // likewise
 
   bool empty() const {
     return events.empty() && updates.empty() && finished.empty() && dead_lettered.empty() &&
            dlq_deleted.empty() && dlq_requeued.empty() && remembered.empty() &&
-           status_changes.empty() && definitions.empty();
+           status_changes.empty() && definitions.empty() && logged_events.empty() &&
+           logged_attempts.empty();
   }
 };
 

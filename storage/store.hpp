@@ -62,6 +62,12 @@ public:
   virtual read_result<std::vector<subscriber_status>> disabled_subscribers() = 0;
   // The subscribers added over the HTTP API, sorted by name.
   virtual read_result<std::vector<subscriber_definition>> subscriber_definitions() = 0;
+
+  // The delivery log of one event; nullopt when the log has none (never
+  // accepted with deliveries, or pruned).
+  virtual read_result<std::optional<event_log>> read_event_log(const std::string& event_id) = 0;
+  // Logged attempts, newest first, as `query` asks.
+  virtual read_result<std::vector<logged_attempt>> list_attempts(const attempt_query& query) = 0;
 };
 
 } // namespace volley

@@ -4,8 +4,10 @@
 #include "protocol/fields.hpp"
 #include "protocol/ingress_line.hpp"
 #include "protocol/json_text.hpp"
+#include "time/timestamp.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace volley {
 
@@ -60,6 +62,92 @@ read_result<std::string> dlq_list_answer(store& db, const control_request& req) 
   if (more)
     entries->resize(req.limit);
   return dlq_list_line(*entries, more);
+}
+
+namespace {
+
+fields attempt_fields(const logged_attempt& a) {
+  fields f;
+  f.text("at", format_rfc3339_ms(a.at_ms))
+    .integer("attempt", a.attempt)
+    .integer("status", a.status)
+    .text("error", a.error)
+    .number("latency_ms", a.latency_ms)
+    .text("outcome", to_string(a.outcome));
+  return f;
+}
+
+// How a delivery stands, from its latest log entry.
+const char* delivery_outcome(const logged_attempt& last) {
+  switch (last.outcome) {
+    case attempt_outcome::delivered: return "delivered";
+    case attempt_outcome::dead_lettered: return "dead_lettered";
+    case attempt_outcome::disabled: return "disabled";
+    case attempt_outcome::retrying:
+    case attempt_outcome::replay: return "pending";
+  }
+  return "pending";
+}
+
+} // namespace
+
+read_result<std::string> event_log_answer(store& db, const std::string& event_id) {
+  auto log = db.read_event_log(event_id);
+  if (!log)
+    return read_result<std::string>::failure(log.error());
+  if (!*log)
+    return error_line("no event \"" + event_id +
+                      "\" in the delivery log (not accepted with deliveries, or older than "
+                      "log.retention_hours)");
+  const auto& l = **log;
+  // Per subscriber, in the order they were first attempted.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const logged_attempt*>> by_subscriber;
+  for (const auto& a : l.attempts) {
+    if (by_subscriber.count(a.subscriber) == 0)
+      order.push_back(a.subscriber);
+    by_subscriber[a.subscriber].push_back(&a);
+  }
+  std::string deliveries = "[";
+  for (const auto& name : order) {
+    const auto& attempts = by_subscriber[name];
+    std::string list = "[";
+    bool replayed = false; // attempts after a replay marker belong to the replay
+    for (const auto* a : attempts) {
+      replayed = replayed || a->outcome == attempt_outcome::replay;
+      auto f = attempt_fields(*a);
+      f.boolean("replay", replayed);
+      list += (list.size() > 1 ? "," : "") + f.json_object();
+    }
+    fields d;
+    d.text("subscriber", name).text("outcome", delivery_outcome(*attempts.back())).json("attempts", list + "]");
+    deliveries += (deliveries.size() > 1 ? "," : "") + d.json_object();
+  }
+  fields out;
+  out.boolean("ok", true).text("id", l.event.id).text("type", l.event.type);
+  out.text("created", l.event.created_ms > 0 ? format_rfc3339_ms(l.event.created_ms) : "");
+  out.json("deliveries", deliveries + "]");
+  return out.json_object() + "\n";
+}
+
+read_result<std::string> attempts_answer(store& db, const control_request& req, int64_t now_ms) {
+  attempt_query q;
+  q.subscriber = req.subscriber;
+  q.failed_only = req.failed_only;
+  q.since_ms = req.within_ms > 0 ? now_ms - req.within_ms : 0;
+  q.limit = req.limit;
+  auto attempts = db.list_attempts(q);
+  if (!attempts)
+    return read_result<std::string>::failure(attempts.error());
+  std::string list = "[";
+  for (const auto& a : *attempts) {
+    auto f = attempt_fields(a);
+    f.text("event_id", a.event_id).text("subscriber", a.subscriber);
+    list += (list.size() > 1 ? "," : "") + f.json_object();
+  }
+  fields out;
+  out.boolean("ok", true).json("attempts", list + "]");
+  return out.json_object() + "\n";
 }
 
 dlq_change change_dlq(store& db, const control_request& req) {

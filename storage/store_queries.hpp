@@ -23,6 +23,13 @@ read_result<std::string> queue_answer(store& db, const std::vector<std::string>&
 // One page of dead-letter entries (`subscriber`, `after`, `limit`).
 read_result<std::string> dlq_list_answer(store& db, const control_request& req);
 
+// One event's delivery log: the event, and per subscriber its attempts and
+// how the delivery ended; an error line when the log has no such event.
+read_result<std::string> event_log_answer(store& db, const std::string& event_id);
+
+// Logged attempts, newest first (`events.list`); `now_ms` for `within_ms`.
+read_result<std::string> attempts_answer(store& db, const control_request& req, int64_t now_ms);
+
 struct dlq_change {
   std::string answer; // the op's answer line: how many entries changed, or the error
   // Entries put back in the queue, by subscriber. They are older than what

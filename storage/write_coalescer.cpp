@@ -3,6 +3,8 @@
 #include "protocol/ingress_line.hpp"
 #include "storage/partitioned_store.hpp"
 
+#include <limits>
+
 namespace volley {
 
 namespace {
@@ -14,8 +16,11 @@ void append_moved(std::vector<T>& to, std::vector<T>& from) {
 
 } // namespace
 
-write_coalescer::write_coalescer(uint64_t last_seq, dedup_window dedup)
-  : last_seq_(last_seq), dedup_(std::move(dedup)) {}
+// Logged events pruned per commit beyond the commit's own new ones.
+constexpr size_t log_prune_budget_per_commit = 256;
+
+write_coalescer::write_coalescer(uint64_t last_seq, dedup_window dedup, delivery_log_policy log)
+  : last_seq_(last_seq), dedup_(std::move(dedup)), log_(log) {}
 
 size_t write_coalescer::pending_records() const {
   return pending_.events.size() + pending_.updates.size() + pending_.finished.size() +
@@ -96,9 +101,37 @@ void write_coalescer::add_events(std::vector<routed_event>&& events, size_t repl
       d.created_ms = ne.event.created_ms;
       ne.deliveries.push_back(std::move(d));
     }
+    if (log_.retention_ms > 0 && !ne.deliveries.empty())
+      pending_.logged_events.push_back({ne.event.id, ne.event.type, ne.event.created_ms, ne.event.body});
     pending_.events.push_back(std::move(ne));
     payloads_.push_back(std::move(ev.payload));
   }
+}
+
+void write_coalescer::add_replay(const logged_event& event, const std::vector<std::string>& subscribers,
+                                 int64_t now_ms) {
+  auto payload = std::make_shared<event_payload>();
+  payload->seq = ++last_seq_;
+  payload->id = event.id;
+  payload->type = event.type;
+  payload->created_ms = event.created_ms;
+  payload->body = std::make_shared<const std::string>(event.body);
+  new_event ne;
+  ne.event = {payload->seq, event.id, event.type, event.created_ms, event.body};
+  for (const auto& name : subscribers) {
+    delivery_record d;
+    d.key = {name, payload->seq};
+    d.created_ms = now_ms;
+    ne.deliveries.push_back(std::move(d));
+    logged_attempt marker;
+    marker.event_id = event.id;
+    marker.subscriber = name;
+    marker.at_ms = now_ms;
+    marker.outcome = attempt_outcome::replay;
+    pending_.logged_attempts.push_back(std::move(marker));
+  }
+  pending_.events.push_back(std::move(ne));
+  payloads_.push_back(std::move(payload));
 }
 
 void write_coalescer::add_writes(write_batch&& batch) {
@@ -129,6 +162,11 @@ write_coalescer::commit_outcome write_coalescer::commit(store& db, int64_t now_m
   write_result result;
   if (!pending_.empty()) {
     pending_.pruning = pruning(now_ms);
+    // With the log off, whatever an earlier run logged is pruned away.
+    pending_.log_prune.before_ms = log_.retention_ms > 0 ? now_ms - log_.retention_ms
+                                                         : std::numeric_limits<int64_t>::max();
+    pending_.log_prune.max_bytes = log_.retention_ms > 0 ? log_.max_bytes : 0;
+    pending_.log_prune.max_deletions = pending_.logged_events.size() + log_prune_budget_per_commit;
     result = db.commit(pending_);
   }
   out.ok = result.status == write_status::ok;
@@ -160,6 +198,7 @@ write_coalescer::commit_outcome write_coalescer::commit(store& db, int64_t now_m
   payloads_.clear();
   pending_.events.clear();
   pending_.remembered.clear();
+  pending_.logged_events.clear(); // with their events: the clients send those again
   if (out.ok) {
     pending_ = write_batch{};
   } else {

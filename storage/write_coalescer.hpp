@@ -34,6 +34,13 @@ namespace volley {
 // without making any one of them large.
 constexpr size_t prune_budget_per_commit = 1024;
 
+// The delivery log: events are logged for `retention_ms` (0: not at all)
+// within `max_bytes`; pruned a bounded number per commit.
+struct delivery_log_policy {
+  int64_t retention_ms = 0;
+  uint64_t max_bytes = 0;
+};
+
 class write_coalescer {
 public:
   // One event line's answer; `reply` is the index the caller gave its batch.
@@ -60,11 +67,15 @@ public:
     uint64_t refused = 0;    // the commit failed
   };
 
-  write_coalescer(uint64_t last_seq, dedup_window dedup);
+  write_coalescer(uint64_t last_seq, dedup_window dedup, delivery_log_policy log = {});
 
   // The routed events of one ingress batch, answered through `reply`.
   void add_events(std::vector<routed_event>&& events, size_t reply);
   void add_writes(write_batch&& batch);
+  // The logged event delivered again, as a new delivery of the same id and
+  // body to each subscriber named (its replay is marked in the log). Its
+  // deliveries come out of the next commit like any event's.
+  void add_replay(const logged_event& event, const std::vector<std::string>& subscribers, int64_t now_ms);
 
   size_t pending_records() const;
   // Nothing to commit and nobody waiting for an answer.
@@ -102,6 +113,7 @@ private:
 
   uint64_t last_seq_;
   dedup_window dedup_;
+  delivery_log_policy log_;
   std::unordered_set<std::string> batch_ids_;           // client ids first accepted in pending_
   write_batch pending_;                                 // the next transaction
   std::vector<std::shared_ptr<event_payload>> payloads_; // parallel to pending_.events

@@ -91,10 +91,26 @@ void subscriber_core::attempt_done(delivery&& d, attempt_result&& r, int64_t now
              how_to_enable(cfg_.name));
     apply_enable_change(enable_.gone(now_ms, *decision.disable_reason));
   }
+  using action = attempt_decision::action;
+  if (log_attempts_) {
+    logged_attempt entry;
+    entry.event_id = d.payload->id;
+    entry.subscriber = cfg_.name;
+    entry.at_ms = now_ms;
+    entry.attempt = d.record.attempts;
+    entry.status = r.status;
+    entry.latency_ms = r.latency_ms;
+    if (decision.what != action::finish)
+      entry.error = decision.result.reason;
+    entry.outcome = decision.what == action::finish        ? attempt_outcome::delivered
+                    : decision.what == action::dead_letter ? attempt_outcome::dead_lettered
+                    : decision.what == action::disable     ? attempt_outcome::disabled
+                                                           : attempt_outcome::retrying;
+    writes_.logged_attempts.push_back(std::move(entry));
+  }
   // Its partition moved away meanwhile: the new owner decides its fate.
   if (!queue_.owns(d.record.key.event_seq))
     return;
-  using action = attempt_decision::action;
   switch (decision.what) {
     case action::finish:
       writes_.finished.push_back(std::move(d.record.key));

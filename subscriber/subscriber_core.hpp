@@ -67,6 +67,8 @@ public:
   // New settings from a reload; queued and in-flight work stays.
   void reconfigure(subscriber_config next, int64_t now_ms);
   void set_memory_limit(uint32_t limit) { queue_.set_memory_limit(limit); }
+  // Whether each attempt goes to the delivery log with the writes.
+  void log_attempts(bool on) { log_attempts_ = on; }
   // An operator's enable or disable. Returns whether it is enabled now.
   bool operator_enable(bool on, int64_t now_ms);
   // A partition this node now owns: its deliveries are on disk, paged in.
@@ -111,6 +113,7 @@ private:
 
   write_batch writes_;
   std::string limit_cause_; // why the concurrency limit last changed
+  bool log_attempts_ = false;
   bool report_due_ = false;
   bool draining_ = false;
   // Not before this may another request start (rate limit, open breaker); 0: no wait.

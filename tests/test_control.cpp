@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(every_op_has_one_entry_and_one_owner) {
     BOOST_TEST(std::string{control_op_of(info.op).name} == info.name);
     BOOST_TEST(find_control_op(info.name) == &info);
   }
-  BOOST_TEST(names.size() == 13u);
+  BOOST_TEST(names.size() == 16u);
 }
 
 BOOST_AUTO_TEST_CASE(owners) {
@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(owners) {
 BOOST_AUTO_TEST_CASE(an_unknown_op_names_the_known_ones) {
   auto err = error_for("purge", R"({"op":"purge"})");
   BOOST_TEST(err == "unknown op \"purge\" (known: stats, health, subscribers, failures, queue, test, "
-                    "dlq.list, dlq.retry, dlq.delete, subscriber.enable, subscriber.disable, reload, cluster)");
+                    "dlq.list, dlq.retry, dlq.delete, subscriber.enable, subscriber.disable, reload, cluster, "
+                    "events.show, events.list, events.replay)");
   // The first line's op, once authenticated, is no op at all.
   BOOST_TEST(contains(error_for("auth", R"({"op":"auth","token":"x"})"), "unknown op \"auth\""));
 }
@@ -139,6 +140,46 @@ BOOST_AUTO_TEST_CASE(request_errors) {
 
   BOOST_TEST(must_parse("dlq.list", R"({"limit":10000})").limit == 10000u);
   BOOST_TEST(must_parse("dlq.list", R"({"limit":1})").limit == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(delivery_log)
+
+BOOST_AUTO_TEST_CASE(show_and_replay_need_an_id) {
+  auto show = must_parse("events.show", R"({"op":"events.show","id":"ord_1"})");
+  BOOST_TEST(show.event_id == "ord_1");
+  BOOST_TEST((show.owner() == control_owner::store_reader));
+  auto replay = must_parse("events.replay", R"({"op":"events.replay","id":"ord_1","subscriber":"billing"})");
+  BOOST_TEST(replay.subscriber == "billing");
+  BOOST_TEST((replay.owner() == control_owner::persistence));
+  BOOST_TEST(error_for("events.show", R"({"op":"events.show"})") == "events.show needs \"id\": the event's id");
+  BOOST_TEST(error_for("events.show", R"({"id":"x","subscriber":"b"})") ==
+             "unknown field \"subscriber\" for events.show");
+}
+
+BOOST_AUTO_TEST_CASE(list_filters) {
+  auto all = must_parse("events.list", R"({"op":"events.list"})");
+  BOOST_TEST(!all.failed_only);
+  BOOST_TEST(all.within_ms == 0);
+  BOOST_TEST(all.limit == 100u);
+  auto some = must_parse("events.list", R"({"subscriber":"billing","status":"failed","since":"1h","limit":5})");
+  BOOST_TEST(some.failed_only);
+  BOOST_TEST(some.within_ms == 3600 * 1000);
+  BOOST_TEST(some.subscriber == "billing");
+  BOOST_TEST(must_parse("events.list", R"({"since":90})").within_ms == 90000);
+  BOOST_TEST(contains(error_for("events.list", R"({"since":"soon"})"), "since"));
+  BOOST_TEST(contains(error_for("events.list", R"({"status":"broken"})"), "status"));
+  BOOST_TEST(contains(error_for("events.list", R"({"limit":0})"), "limit"));
+}
+
+BOOST_AUTO_TEST_CASE(durations) {
+  BOOST_TEST(parse_duration_ms("90s").value() == 90000);
+  BOOST_TEST(parse_duration_ms("30m").value() == 1800000);
+  BOOST_TEST(parse_duration_ms("2d").value() == 172800000);
+  BOOST_TEST(parse_duration_ms("15").value() == 15000);
+  for (const char* bad : {"", "h", "1x", "-1h", "1.5h"})
+    BOOST_TEST(!parse_duration_ms(bad).has_value(), bad);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
