@@ -42,6 +42,12 @@
     return { status: response.status, data };
   }
 
+  // What a failed call shows in `target`; a refused token asks for it again.
+  function failed(e, target, what) {
+    if (e instanceof Unauthorized) askForToken('The token was refused: type it again.');
+    else target.textContent = what + ': ' + e.message;
+  }
+
   function errorOf(answer) {
     const what = answer.data && answer.data.error ? answer.data.error : 'no reason given';
     return 'HTTP ' + answer.status + ': ' + what;
@@ -49,31 +55,22 @@
 
   // ---- DOM helpers -------------------------------------------------------------
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    setAttributes(node, attrs);
-    for (const child of children.flat())
-      if (child !== null && child !== undefined)
-        node.append(child instanceof Node ? child : String(child));
-    return node;
-  }
-
   const SVG = 'http://www.w3.org/2000/svg';
-  function svg(tag, attrs, ...children) {
-    const node = document.createElementNS(SVG, tag);
-    setAttributes(node, attrs);
-    for (const child of children.flat())
-      if (child !== null && child !== undefined)
-        node.append(child instanceof Node ? child : String(child));
-    return node;
-  }
+  const el = (tag, attrs, ...children) => build(document.createElement(tag), attrs, children);
+  const svg = (tag, attrs, ...children) => build(document.createElementNS(SVG, tag), attrs, children);
 
-  function setAttributes(node, attrs) {
+  // Attributes ("on..." ones as listeners; null, undefined and false left
+  // out) and children (nodes, or text: never parsed as HTML).
+  function build(node, attrs, children) {
     for (const [key, value] of Object.entries(attrs || {})) {
       if (value === undefined || value === null || value === false) continue;
       if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? '' : String(value));
     }
+    for (const child of children.flat())
+      if (child !== null && child !== undefined)
+        node.append(child instanceof Node ? child : String(child));
+    return node;
   }
 
   function badge(text, kind, title) {
@@ -171,8 +168,8 @@
       if (dlq.status === 200) renderDlq(dlq.data);
       $('refreshed').textContent = 'updated ' + new Date().toLocaleTimeString();
     } catch (e) {
-      if (e instanceof Unauthorized) askForToken('The token was refused: type it again.');
-      else showError('cannot reach the API: ' + e.message);
+      failed(e, $('error'), 'cannot reach the API');
+      $('error').hidden = false;
     } finally {
       refreshing = false;
     }
@@ -359,8 +356,7 @@
         ? (action === 'retry' ? 'requeued ' : 'deleted ') + key
         : action + ' ' + key + ' failed: ' + errorOf(answer);
     } catch (e) {
-      if (e instanceof Unauthorized) return askForToken('The token was refused: type it again.');
-      message.textContent = action + ' ' + key + ' failed: ' + e.message;
+      return failed(e, message, action + ' ' + key + ' failed');
     }
     refresh();
   }
@@ -391,8 +387,7 @@
       message.textContent = '';
       result.replaceChildren(renderEvent(answer.data));
     } catch (e) {
-      if (e instanceof Unauthorized) return askForToken('The token was refused: type it again.');
-      message.textContent = 'lookup failed: ' + e.message;
+      failed(e, message, 'lookup failed');
     }
   }
 
@@ -427,7 +422,7 @@
     const message = $('lookup-message');
     try {
       const answer = await api('POST', '/v1/events/' + encodeURIComponent(id) + '/replay',
-                               subscriber ? { subscriber } : {});
+                               subscriber ? { subscriber } : undefined);
       if (answer.status === 202 || answer.status === 200) {
         const to = (answer.data && answer.data.replayed) || [];
         message.textContent = 'replayed ' + id + ' to ' + (to.length ? to.join(', ') : 'no subscriber');
@@ -436,8 +431,7 @@
         message.textContent = 'replay failed: ' + errorOf(answer);
       }
     } catch (e) {
-      if (e instanceof Unauthorized) return askForToken('The token was refused: type it again.');
-      message.textContent = 'replay failed: ' + e.message;
+      failed(e, message, 'replay failed');
     }
   }
 
