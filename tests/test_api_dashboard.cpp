@@ -20,6 +20,12 @@ namespace {
 const std::string token = "dash-t0ken";
 const http_headers auth = {{"Authorization", "Bearer " + token}};
 
+// The API on, with the token.
+void serve_api_with_token(running_node& n) {
+  n.spec.api = true;
+  n.spec.api_extra = "\"token\": \"" + token + "\"";
+}
+
 http_headers with_auth(http_headers more) {
   more.insert(more.begin(), auth.begin(), auth.end());
   return more;
@@ -29,8 +35,7 @@ http_headers with_auth(http_headers more) {
 
 BOOST_AUTO_TEST_CASE(the_page_is_served_without_the_token_and_says_it_needs_one) {
   running_node n;
-  n.spec.api = true;
-  n.spec.api_extra = "\"token\": \"" + token + "\"";
+  serve_api_with_token(n);
   n.start();
   http_client api{n.api_port()};
 
@@ -69,8 +74,7 @@ BOOST_AUTO_TEST_CASE(without_a_token_the_page_says_so) {
 BOOST_AUTO_TEST_CASE(the_series_counts_what_was_delivered_slot_by_slot) {
   recording_receiver receiver;
   running_node n;
-  n.spec.api = true;
-  n.spec.api_extra = "\"token\": \"" + token + "\"";
+  serve_api_with_token(n);
   n.spec.subscribers = {{"charted", receiver.url(), {"chart.*"}, "", ""}};
   n.start();
   http_client api{n.api_port()};
@@ -137,8 +141,7 @@ BOOST_AUTO_TEST_CASE(the_series_counts_what_was_delivered_slot_by_slot) {
 
 BOOST_AUTO_TEST_CASE(the_apis_own_origin_may_post_other_pages_may_not) {
   running_node n;
-  n.spec.api = true;
-  n.spec.api_extra = "\"token\": \"" + token + "\"";
+  serve_api_with_token(n);
   n.start();
   http_client api{n.api_port()};
   const std::string host = "127.0.0.1:" + std::to_string(n.api_port());
