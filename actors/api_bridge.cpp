@@ -111,6 +111,12 @@ caf::behavior api_bridge(caf::stateful_actor<api_bridge_state>* self, api_bridge
         .then([done](metrics_snapshot& snapshot) { done(std::move(snapshot)); },
               [done](caf::error&) { done(std::nullopt); });
     },
+    [=](series_atom, api_series& request) {
+      auto done = std::move(request.done);
+      self->request(self->state.deps.control.monitor, caf::infinite, series_atom::value, request.window)
+        .then([done](stats_series& series) { done(std::move(series)); },
+              [done](caf::error&) { done(std::nullopt); });
+    },
     [=](define_atom, api_define& request) { self->state.subscribers(self, request); },
   };
 }
@@ -129,6 +135,10 @@ void bridge_gateway::control(control_request request, control_done done) {
 
 void bridge_gateway::metrics(metrics_done done) {
   caf::anon_send(bridge_, metrics_atom::value, api_metrics{std::move(done)});
+}
+
+void bridge_gateway::series(series_window window, series_done done) {
+  caf::anon_send(bridge_, series_atom::value, api_series{window, std::move(done)});
 }
 
 void bridge_gateway::subscribers(subscriber_change change, subscribers_done done) {

@@ -6,7 +6,7 @@
 //   events    -> ingest_batch to the actor the TCP ingress sends to (it is
 //                the batch's reply_to; the acks come back by slot)
 //   control   -> the op's owner, chosen by the control plane as the ingress does
-//   metrics   -> the monitor
+//   metrics, series -> the monitor
 //   subscribers -> the node, then (for reads) the monitor for live state
 // The bridge never blocks: every answer arrives as a message.
 
@@ -59,6 +59,7 @@ public:
   void invalid_events(uint64_t lines) override;
   void control(control_request request, control_done done) override;
   void metrics(metrics_done done) override;
+  void series(series_window window, series_done done) override;
   void subscribers(subscriber_change change, subscribers_done done) override;
 
 private:

@@ -27,6 +27,7 @@ caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config c
     },
     [=](invalid_atom, uint64_t lines) { self->state.core->add_invalid(lines); },
     [=](metrics_atom) { return self->state.core->metrics(); },
+    [=](series_atom, series_window window) { return self->state.core->series(window, self->state.now()); },
   };
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The monitor actor: a thin shell over monitor_core. Takes the subscribers'
 // reports and the storage gauges, writes the monitor log lines every
-// monitor.interval_ms and answers the monitor's control ops and /metrics.
+// monitor.interval_ms and answers the monitor's control ops, /metrics and
+// the dashboard's series.
 
 #include "config/config.hpp"
 #include "health/monitor_core.hpp"

@@ -217,6 +217,7 @@ std::string persistence_state::replay(caf::event_based_actor* self, const contro
   }
   if (to.empty())
     return error_line("event \"" + req.event_id + "\" has no running subscriber to go to again; name one");
+  std::sort(to.begin(), to.end());
   writes->add_replay((*log)->event, to, deps.now());
   if (!flush(self))
     return error_line("events.replay failed: storage refused it (see the log)");

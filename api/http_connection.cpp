@@ -232,10 +232,22 @@ void http_connection::on_header(const boost::system::error_code& ec) {
   const auto& request = in.request.get();
   const auto& options = shared_->options;
 
+  // Routed first so that an open route (the dashboard's page) is served
+  // without the token; everything else, unknown paths included, is
+  // answered 401 before it says anything more.
+  std::string error;
+  auto target = parse_request_target(to_std(request.target()), error);
+  const auto method = to_std(request.method_string());
+  if (target)
+    in.route = shared_->routes.match(method, target->segments);
+  const bool open = target && in.route.outcome == route_match::result::found &&
+                    in.route.access == route_access::open;
+
   auto authorization = request.find(http::field::authorization);
-  if (!shared_->token.accepts(authorization == request.end()
-                                  ? std::nullopt
-                                  : std::optional<std::string_view>(to_std(authorization->value())))) {
+  if (!open && !shared_->token.accepts(authorization == request.end()
+                                           ? std::nullopt
+                                           : std::optional<std::string_view>(
+                                                 to_std(authorization->value())))) {
     const bool given = authorization != request.end();
     reject(401,
            given ? "the bearer token is not valid for this server (api.token): send "
@@ -247,15 +259,11 @@ void http_connection::on_header(const boost::system::error_code& ec) {
     return;
   }
 
-  std::string error;
-  auto target = parse_request_target(to_std(request.target()), error);
   if (!target) {
     reject(400, error + ": " + printable(to_std(request.target())));
     return;
   }
   in.target = std::move(*target);
-  const auto method = to_std(request.method_string());
-  in.route = shared_->routes.match(method, in.target.segments);
   if (in.route.outcome == route_match::result::no_such_path) {
     reject(404, "no such endpoint: " + printable(method) + " " + printable(in.target.path));
     return;

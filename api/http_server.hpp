@@ -5,7 +5,8 @@
 // CAF's; handlers hand work on and answer through their responder.
 //
 // Limits, and what a client sees when it crosses one:
-//   no/wrong bearer token (token set)  401 + WWW-Authenticate: Bearer
+//   no/wrong bearer token (token set)  401 + WWW-Authenticate: Bearer (not
+//                                      for open routes: the dashboard's files)
 //   body over max_body_bytes           413 at once (announced length) or
 //                                      when the chunks pass it; then close
 //   header over max_header_bytes       431, close

@@ -8,6 +8,7 @@
 #include "control/control_request.hpp"
 #include "control/subscriber_change.hpp"
 #include "health/metrics_snapshot.hpp"
+#include "health/stats_series.hpp"
 #include "protocol/ingress_line.hpp"
 
 #include <cstdint>
@@ -31,6 +32,7 @@ struct control_answer {
 using events_done = std::function<void(std::vector<std::string>)>;
 using control_done = std::function<void(control_answer)>;
 using metrics_done = std::function<void(std::optional<metrics_snapshot>)>; // nullopt: no answer
+using series_done = std::function<void(std::optional<stats_series>)>;      // nullopt: no answer
 using subscribers_done = std::function<void(subscriber_answer)>;
 
 class node_gateway {
@@ -46,6 +48,8 @@ public:
   // A control op, answered by the owner the op table names.
   virtual void control(control_request request, control_done done) = 0;
   virtual void metrics(metrics_done done) = 0;
+  // The monitor's counts over `window`, slot by slot (the dashboard's charts).
+  virtual void series(series_window window, series_done done) = 0;
   // A read or change of subscribers; list and get answers carry each
   // subscriber's live state.
   virtual void subscribers(subscriber_change change, subscribers_done done) = 0;

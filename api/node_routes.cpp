@@ -1,11 +1,13 @@
 #include "api/node_routes.hpp"
 
 #include "api/control_endpoints.hpp"
+#include "api/dashboard_page.hpp"
 #include "api/event_intake.hpp"
 #include "api/media_type.hpp"
 #include "api/metrics_exposition.hpp"
 #include "api/prometheus_text.hpp"
 #include "api/request_guard.hpp"
+#include "api/series_endpoint.hpp"
 
 namespace volley {
 
@@ -77,17 +79,20 @@ void change_subscribers(const gateway_ptr& gateway, subscriber_change change,
 
 route_table node_routes(std::shared_ptr<node_gateway> gateway, node_routes_options options) {
   route_table routes;
-  // Every handler first keeps web pages out.
-  auto add = [&](const char* method, const char* pattern, api_handler handler) {
-    routes.add(method, pattern,
-               [handler = std::move(handler), token_set = options.token_set](const api_request& request,
-                                                                             responder respond) {
-                 if (auto refused = refuse_browser_request(request, token_set)) {
-                   respond(std::move(*refused));
-                   return;
-                 }
-                 handler(request, std::move(respond));
-               });
+  // Every handler first keeps other web pages out.
+  auto add = [&](const char* method, const std::string& pattern, api_handler handler,
+                 route_access access = route_access::token) {
+    routes.add(
+      method, pattern,
+      [handler = std::move(handler), token_set = options.token_set](const api_request& request,
+                                                                    responder respond) {
+        if (auto refused = refuse_browser_request(request, token_set)) {
+          respond(std::move(*refused));
+          return;
+        }
+        handler(request, std::move(respond));
+      },
+      access);
   };
   auto query_op = [&](const char* pattern, control_op op) {
     add("GET", pattern, [gateway, op](const api_request& request, responder respond) {
@@ -117,6 +122,26 @@ route_table node_routes(std::shared_ptr<node_gateway> gateway, node_routes_optio
   add("POST", "/v1/events/{id}/replay", [gateway](const api_request& request, responder respond) {
     call_control(gateway, read_event_replay(request), respond);
   });
+  add("GET", "/v1/stats/series", [gateway](const api_request& request, responder respond) {
+    auto query = read_series_query(request);
+    if (query.refused) {
+      respond(std::move(*query.refused));
+      return;
+    }
+    gateway->series(query.window, [respond](std::optional<stats_series> series) {
+      if (!series) {
+        respond(api_response::error(503, "the monitor did not answer; try again"));
+        return;
+      }
+      respond(api_response::json(200, series_json(*series)));
+    });
+  });
+
+  for (auto& file : dashboard_files(options.token_set))
+    add("GET", file.path, [response = std::move(file.response)](const api_request&, responder respond) {
+      respond(response);
+    }, route_access::open);
+
   query_op("/v1/health", control_op::health);
   query_op("/v1/stats", control_op::stats);
   query_op("/v1/queue", control_op::queue);
@@ -147,7 +172,7 @@ route_table node_routes(std::shared_ptr<node_gateway> gateway, node_routes_optio
   for (auto [action, op] : {std::pair{"test", control_op::test},
                             std::pair{"enable", control_op::subscriber_enable},
                             std::pair{"disable", control_op::subscriber_disable}})
-    add("POST", (std::string("/v1/subscribers/{name}/") + action).c_str(),
+    add("POST", std::string("/v1/subscribers/{name}/") + action,
         [gateway, op = op](const api_request& request, responder respond) {
           call_control(gateway, read_control_query(request, op), respond);
         });

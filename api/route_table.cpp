@@ -18,7 +18,8 @@ bool valid_param_name(std::string_view name) {
 
 } // namespace
 
-void route_table::add(std::string method, std::string_view pattern, api_handler handler) {
+void route_table::add(std::string method, std::string_view pattern, api_handler handler,
+                      route_access access) {
   const std::string where = "route " + method + " " + std::string(pattern) + ": ";
   auto fail = [&where](const std::string& why) { throw std::invalid_argument(where + why); };
   if (method.empty())
@@ -31,6 +32,7 @@ void route_table::add(std::string method, std::string_view pattern, api_handler 
   route r;
   r.method = std::move(method);
   r.handler = std::move(handler);
+  r.access = access;
   std::set<std::string> names;
   for (auto text : path_segments(pattern)) {
     segment s;
@@ -97,6 +99,7 @@ route_match route_table::match(std::string_view method,
   if (best) {
     out.outcome = route_match::result::found;
     out.handler = &best->handler;
+    out.access = best->access;
     for (size_t i = 0; i < segments.size(); ++i)
       if (best->segments[i].is_param)
         out.params.emplace(best->segments[i].text, segments[i]);

@@ -19,10 +19,16 @@ namespace volley {
 // now or later, from any thread.
 using api_handler = std::function<void(const api_request&, responder)>;
 
+// Who may call a route when api.token is set: `token` routes need the
+// token; `open` ones do not (the dashboard's page and scripts, which hold no
+// data: a browser cannot send a bearer token when it opens a page).
+enum class route_access { token, open };
+
 struct route_match {
   enum class result { found, no_such_path, method_not_allowed };
   result outcome = result::no_such_path;
   const api_handler* handler = nullptr;           // when found
+  route_access access = route_access::token;      // when found
   std::map<std::string, std::string> params;      // when found: {name} -> segment
   std::vector<std::string> allowed;               // when method_not_allowed: sorted
 };
@@ -32,7 +38,8 @@ public:
   // `pattern` is a path such as "/v1/subscribers/{name}/test". Throws
   // std::invalid_argument for a malformed pattern, or when the method
   // already has a route of the same shape (it could never be reached).
-  void add(std::string method, std::string_view pattern, api_handler handler);
+  void add(std::string method, std::string_view pattern, api_handler handler,
+           route_access access = route_access::token);
 
   // `segments` are the request path's decoded segments (request_target).
   // A literal segment beats a {name} at the first place two patterns differ,
@@ -48,6 +55,7 @@ private:
     std::string method;
     std::vector<segment> segments;
     api_handler handler;
+    route_access access = route_access::token;
   };
 
   static bool path_matches(const route& r, const std::vector<std::string>& segments);

@@ -51,6 +51,15 @@ void monitor_windows::add(int64_t now_ms, const delivery_counts& c) {
   log.add(now_ms, c);
 }
 
+const rolling_window& monitor_windows::of(series_window w) const {
+  switch (w) {
+    case series_window::minute: return minute;
+    case series_window::hour: return hour;
+    case series_window::day: return day;
+  }
+  return hour;
+}
+
 monitor_core::monitor_core(monitor_config cfg, const std::vector<std::string>& subscribers,
                            line_sink sink)
   : cfg_(std::move(cfg)), sink_(std::move(sink)), node_(cfg_.window_s * 1000) {
@@ -332,6 +341,19 @@ metrics_snapshot monitor_core::metrics() const {
   }
   for (const auto& [type, counts] : event_type_totals_)
     out.event_types.emplace_back(type, counts);
+  return out;
+}
+
+stats_series monitor_core::series(series_window window, int64_t now_ms) const {
+  stats_series out;
+  out.window = window;
+  const auto& node_window = node_.of(window);
+  out.window_ms = node_window.window_ms();
+  out.slot_ms = node_window.slot_ms();
+  out.now_ms = now_ms;
+  out.node = series_points(node_window, now_ms);
+  for (const auto& [name, v] : subscribers_)
+    out.subscribers.push_back({name, series_points(v.windows.of(window), now_ms)});
   return out;
 }
 

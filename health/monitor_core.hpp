@@ -11,6 +11,7 @@
 #include "health/health_status.hpp"
 #include "health/metrics_snapshot.hpp"
 #include "health/rolling_window.hpp"
+#include "health/stats_series.hpp"
 #include "control/control_request.hpp"
 #include "health/subscriber_report.hpp"
 #include "protocol/fields.hpp"
@@ -28,6 +29,7 @@ namespace volley {
 struct monitor_windows {
   explicit monitor_windows(uint64_t log_window_ms);
   void add(int64_t now_ms, const delivery_counts& c);
+  const rolling_window& of(series_window w) const;
 
   rolling_window minute;
   rolling_window hour;
@@ -80,6 +82,8 @@ public:
   std::string answer(const control_request& req, int64_t now_ms);
   // Counts since start and the latest gauges, for /metrics.
   metrics_snapshot metrics() const;
+  // The node's and each subscriber's counts over `window`, slot by slot.
+  stats_series series(series_window window, int64_t now_ms) const;
 
 private:
   struct subscriber_view {

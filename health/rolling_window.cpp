@@ -31,4 +31,21 @@ delivery_counts rolling_window::total(int64_t now_ms, uint64_t span_ms) const {
   return sum;
 }
 
+std::vector<rolling_window::point> rolling_window::points(int64_t now_ms) const {
+  const auto slot = static_cast<int64_t>(slot_ms_);
+  const auto newest = now_ms / slot;
+  const auto count = static_cast<int64_t>(slots_.size());
+  std::vector<point> out;
+  out.reserve(slots_.size());
+  for (auto index = newest - count + 1; index <= newest; ++index) {
+    point p;
+    p.start_ms = index * slot;
+    const auto& s = slots_[static_cast<size_t>(index) % slots_.size()];
+    if (s.index == index)
+      p.counts = s.counts;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 } // namespace volley

@@ -21,6 +21,17 @@ public:
   delivery_counts total(int64_t now_ms, uint64_t span_ms) const;
 
   uint64_t window_ms() const { return slot_ms_ * slots_.size(); }
+  uint64_t slot_ms() const { return slot_ms_; }
+
+  // One slot of the window: when it starts and what was added in it.
+  struct point {
+    int64_t start_ms = 0;
+    delivery_counts counts;
+  };
+  // Every slot inside the window at `now_ms`, oldest first, ending with the
+  // slot `now_ms` falls in (still filling). Slots nothing was added to are
+  // there too, empty, so the points are evenly spaced for a chart.
+  std::vector<point> points(int64_t now_ms) const;
 
 private:
   struct slot {

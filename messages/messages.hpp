@@ -22,8 +22,10 @@
 //   node ⇄ close → bool ⇄ ingress
 //   ingress ─invalid(count)─► monitor                   event lines refused as malformed
 //   monitor ⇄ metrics → metrics_snapshot ⇄ api bridge
+//   monitor ⇄ series(series_window) → stats_series ⇄ api bridge
 //   HTTP API thread ─ingest(api_ingest) | control(api_control) | metrics(api_metrics)
-//                    | define(api_define) | invalid(count)─► api bridge, which forwards:
+//                    | series(api_series) | define(api_define) | invalid(count)─► api bridge,
+//                    which forwards:
 //     api bridge ─ingest(ingest_batch)─► router;  persistence ─ack(ack_batch)─► api bridge
 //     api bridge ⇄ control(control_request) → string ⇄ the op's owner, as the ingress does
 //     api bridge ⇄ define(subscriber_change) → subscriber_answer ⇄ node
@@ -105,6 +107,7 @@ using consumed_atom = caf::atom_constant<caf::atom("consumed")>;
 using cluster_atom = caf::atom_constant<caf::atom("cluster")>;
 using invalid_atom = caf::atom_constant<caf::atom("invalid")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
+using series_atom = caf::atom_constant<caf::atom("series")>;
 using define_atom = caf::atom_constant<caf::atom("define")>;
 
 // -- payloads ------------------------------------------------------------------
@@ -159,6 +162,10 @@ struct api_control {
 struct api_metrics {
   metrics_done done;
 };
+struct api_series {
+  series_window window = series_window::hour;
+  series_done done;
+};
 struct api_define {
   subscriber_change change;
   subscribers_done done;
@@ -169,10 +176,13 @@ struct api_define {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_ingest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_control)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_metrics)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_series)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::api_define)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::subscriber_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::metrics_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::series_window)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::stats_series)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::ingest_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::persist_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(volley::ack_batch)

@@ -25,7 +25,7 @@ write_coalescer::write_coalescer(uint64_t last_seq, dedup_window dedup, delivery
 size_t write_coalescer::pending_records() const {
   return pending_.events.size() + pending_.updates.size() + pending_.finished.size() +
          pending_.dead_lettered.size() + pending_.remembered.size() +
-         pending_.status_changes.size() + pending_.definitions.size();
+         pending_.status_changes.size() + pending_.definitions.size() + pending_.logged_attempts.size();
 }
 
 void write_coalescer::seed_dedup(const std::vector<remembered_id>& ids) {
@@ -146,6 +146,7 @@ void write_coalescer::add_writes(write_batch&& batch) {
   }
   append_moved(pending_.status_changes, batch.status_changes);
   append_moved(pending_.definitions, batch.definitions);
+  append_moved(pending_.logged_attempts, batch.logged_attempts);
 }
 
 id_pruning write_coalescer::pruning(int64_t now_ms) const {

@@ -222,9 +222,44 @@ BOOST_AUTO_TEST_CASE(web_pages_are_kept_out) {
   named.headers = {{"host", "rebind.example:7401"}};
   BOOST_TEST(refuse_browser_request(named, false)->status == 403);
   BOOST_TEST(!refuse_browser_request(named, true)); // with a token, host names are fine
-  api_request page = plain;
-  page.headers.emplace_back("origin", "http://127.0.0.1:7401");
-  BOOST_TEST(refuse_browser_request(page, true)->status == 403);
   api_request no_host; // HTTP/1.0
   BOOST_TEST(!refuse_browser_request(no_host, false));
+}
+
+// The dashboard is served by the API itself: its requests carry an Origin
+// naming the Host they are addressed to. Any other Origin is another page.
+BOOST_AUTO_TEST_CASE(only_the_apis_own_page_may_send_an_origin) {
+  auto request = [](std::string host, std::string origin) {
+    api_request r;
+    if (!host.empty())
+      r.headers.emplace_back("host", host);
+    r.headers.emplace_back("origin", origin);
+    return r;
+  };
+  for (bool token : {false, true}) {
+    BOOST_TEST(!refuse_browser_request(request("127.0.0.1:7401", "http://127.0.0.1:7401"), token));
+    BOOST_TEST(!refuse_browser_request(request("localhost:7401", "HTTP://LocalHost:7401"), token));
+    BOOST_TEST(!refuse_browser_request(request("[::1]:7401", "http://[::1]:7401"), token));
+    BOOST_TEST(!refuse_browser_request(request("127.0.0.1:7401", "https://127.0.0.1:7401"), token));
+    BOOST_TEST(!refuse_browser_request(request("127.0.0.1", "http://127.0.0.1"), token));
+    for (auto [host, origin] : {std::pair{"127.0.0.1:7401", "http://127.0.0.1:3000"}, // another local app
+                                std::pair{"127.0.0.1:7401", "http://evil.example"},
+                                std::pair{"127.0.0.1:7401", "http://localhost:7401"}, // not the same origin
+                                std::pair{"127.0.0.1:7401", "null"},                  // sandboxed, file://
+                                std::pair{"127.0.0.1:7401", "http://127.0.0.1:7401/"},
+                                std::pair{"127.0.0.1:7401", "ftp://127.0.0.1:7401"},
+                                std::pair{"127.0.0.1:7401", ""},
+                                std::pair{"", "http://127.0.0.1:7401"}}) { // no Host to match
+      auto refused = refuse_browser_request(request(host, origin), token);
+      BOOST_TEST_REQUIRE(refused.has_value(), host << " " << origin);
+      BOOST_TEST(refused->status == 403);
+      BOOST_TEST(refused->body.find("Origin") != std::string::npos);
+    }
+  }
+  // A rebinding page is same-origin with itself; without a token its host
+  // name is what refuses it, with one it would need the token.
+  auto rebinding = request("rebind.example:7401", "http://rebind.example:7401");
+  BOOST_TEST(refuse_browser_request(rebinding, false)->status == 403);
+  BOOST_TEST(refuse_browser_request(rebinding, false)->body.find("api.token") != std::string::npos);
+  BOOST_TEST(!refuse_browser_request(rebinding, true));
 }

@@ -82,6 +82,10 @@ route_table test_routes(held_requests& held) {
     held.add(std::string(*request.param("n")), std::move(answer));
   });
   routes.add("GET", "/v1/drop", [](const api_request&, responder) {});
+  // Open: served without the token, as the dashboard's files are.
+  routes.add(
+    "GET", "/page", [](const api_request&, responder answer) { answer(api_response::json(200, "{}")); },
+    route_access::open);
   routes.add("GET", "/v1/throw", [](const api_request&, responder) {
     throw std::runtime_error("handler exploded");
   });
@@ -189,6 +193,25 @@ BOOST_AUTO_TEST_CASE(a_token_is_needed_everywhere_when_configured) {
   BOOST_TEST(refused->status == 401);
   BOOST_TEST(refused->header("www-authenticate").find("Bearer") == 0u);
   BOOST_TEST(poster.wait_closed());
+}
+
+BOOST_AUTO_TEST_CASE(an_open_route_is_served_without_the_token_and_nothing_else_is) {
+  auto options = options_on_free_port();
+  options.token = "s3cret-t0ken";
+  server_fixture f(options);
+  http_client client(f.port());
+
+  BOOST_TEST(client.get("/page").status == 200);
+  BOOST_TEST(client.get("/page", {{"Authorization", "Bearer wrong"}}).status == 200);
+  BOOST_TEST(client.get("/page?x=1").status == 200);
+  // Another method on it, a path below it, or a path that does not parse:
+  // 401 as before, so an unauthenticated client learns nothing more.
+  http_client poster(f.port()); // a refused body ends its connection
+  BOOST_TEST(poster.request("POST", "/page", "{}").status == 401);
+  BOOST_TEST(client.get("/page/more").status == 401);
+  BOOST_TEST(client.get("/v1/health").status == 401);
+  BOOST_TEST(client.get("/%zz").status == 401);
+  BOOST_TEST(client.get("/%zz", {{"Authorization", "Bearer s3cret-t0ken"}}).status == 400);
 }
 
 BOOST_AUTO_TEST_CASE(an_announced_oversize_body_gets_413_before_it_is_sent) {

@@ -6,6 +6,7 @@
 #include "health/latency_histogram.hpp"
 #include "health/monitor_core.hpp"
 #include "health/rolling_window.hpp"
+#include "health/stats_series.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -269,6 +270,94 @@ BOOST_AUTO_TEST_CASE(rates_over_the_window) {
   BOOST_TEST(w.total(14999).success_rate() == 80.0);
 }
 
+BOOST_AUTO_TEST_CASE(points_are_every_slot_oldest_first_the_empty_ones_too) {
+  rolling_window w{60000, 10000}; // six slots
+  w.add(100000, attempts(3, 3));
+  w.add(109999, attempts(1, 0)); // same slot
+  w.add(125000, attempts(5, 4));
+  auto points = w.points(135000); // the current slot starts at 130000
+  BOOST_TEST_REQUIRE(points.size() == 6u);
+  for (size_t i = 0; i < points.size(); ++i)
+    BOOST_TEST(points[i].start_ms == 80000 + static_cast<int64_t>(i) * 10000);
+  BOOST_TEST(points[0].counts.empty());
+  BOOST_TEST(points[1].counts.empty());
+  BOOST_TEST(points[2].counts.attempts == 4u);
+  BOOST_TEST(points[2].counts.successes == 3u);
+  BOOST_TEST(points[3].counts.empty());
+  BOOST_TEST(points[4].counts.attempts == 5u);
+  BOOST_TEST(points[5].counts.empty());
+}
+
+BOOST_AUTO_TEST_CASE(points_lose_the_slots_that_left_the_window) {
+  rolling_window w{60000, 10000};
+  w.add(100000, attempts(3, 3));
+  w.add(150000, attempts(2, 2));
+  auto before = w.points(159999);
+  BOOST_TEST(before.front().start_ms == 100000);
+  BOOST_TEST(before.front().counts.attempts == 3u);
+  auto after = w.points(160000); // the slot of 100000 is out, its ring place not yet reused
+  BOOST_TEST_REQUIRE(after.size() == 6u);
+  BOOST_TEST(after.front().start_ms == 110000);
+  BOOST_TEST(after.back().start_ms == 160000);
+  uint64_t total = 0;
+  for (const auto& p : after)
+    total += p.counts.attempts;
+  BOOST_TEST(total == 2u);
+  BOOST_TEST(after[4].counts.attempts == 2u);
+  // Points agree with total() at any time.
+  for (int64_t now : {100000, 140000, 159999, 160000, 209999, 210000}) {
+    uint64_t sum = 0;
+    for (const auto& p : w.points(now))
+      sum += p.counts.attempts;
+    BOOST_TEST(sum == w.total(now).attempts, "now=" << now);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(series)
+
+BOOST_AUTO_TEST_CASE(window_names) {
+  BOOST_TEST((parse_series_window("1m") == series_window::minute));
+  BOOST_TEST((parse_series_window("1h") == series_window::hour));
+  BOOST_TEST((parse_series_window("24h") == series_window::day));
+  for (const char* bad : {"", "1H", "60m", "10m", "1d", "1h "})
+    BOOST_TEST(!parse_series_window(bad), bad);
+  for (auto w : {series_window::minute, series_window::hour, series_window::day})
+    BOOST_TEST((parse_series_window(to_string(w)) == w));
+  BOOST_TEST(known_series_windows() == "1m, 1h, 24h");
+}
+
+BOOST_AUTO_TEST_CASE(a_point_has_counts_rate_and_latency_of_its_slot) {
+  rolling_window w{60000, 10000};
+  w.add(100000, attempts(8, 6, 2.0));
+  auto c = attempts(2, 2, 40.0);
+  c.delivered = 7;
+  c.dead_lettered = 1;
+  w.add(105000, c);
+  auto points = series_points(w, 100000);
+  BOOST_TEST_REQUIRE(points.size() == 6u);
+  const auto& p = points.back();
+  BOOST_TEST(p.start_ms == 100000);
+  BOOST_TEST(p.attempts == 10u);
+  BOOST_TEST(p.successes == 8u);
+  BOOST_TEST(p.failures == 2u);
+  BOOST_TEST(p.delivered == 7u);
+  BOOST_TEST(p.dead_lettered == 1u);
+  BOOST_TEST(p.timed == 10u);
+  BOOST_TEST(*p.success_rate() == 80.0);
+  // Within one histogram bucket (25 %) of the truth: 2 ms and 40 ms.
+  BOOST_TEST(p.p50_ms >= 2.0);
+  BOOST_TEST(p.p50_ms <= 2.5);
+  BOOST_TEST(p.p99_ms >= 40.0);
+  BOOST_TEST(p.p99_ms <= 50.0);
+
+  const auto& empty = points.front();
+  BOOST_TEST(!empty.success_rate()); // a gap, not 100 %
+  BOOST_TEST(empty.timed == 0u);
+  BOOST_TEST(empty.p50_ms == 0.0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(status)
@@ -379,6 +468,56 @@ BOOST_AUTO_TEST_CASE(health_changes_are_logged_once_with_what_they_were) {
   auto bad = report_of("billing", 300, 0, t0 + 2000);
   m.add_report(bad, t0 + 2000);
   BOOST_TEST(out.count("status=unhealthy was=healthy") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(series_per_subscriber_and_for_the_node) {
+  monitor_lines out;
+  auto m = out.make({"billing", "crm"});
+  constexpr int64_t five_minutes = 5 * 60 * 1000;
+  const int64_t start = t0 - t0 % five_minutes; // a slot boundary
+  auto early = report_of("billing", 10, 10, start + 1000);
+  m.add_report(early, start + 1000);
+  auto later = report_of("billing", 4, 1, start + 2 * five_minutes);
+  m.add_report(later, start + 2 * five_minutes);
+  auto other = report_of("crm", 6, 6, start + 2 * five_minutes + 10);
+  m.add_report(other, start + 2 * five_minutes + 10);
+
+  const int64_t now = start + 2 * five_minutes + 20;
+  auto s = m.series(series_window::hour, now);
+  BOOST_TEST((s.window == series_window::hour));
+  BOOST_TEST(s.window_ms == 3600000u);
+  BOOST_TEST(s.slot_ms == 300000u);
+  BOOST_TEST(s.now_ms == now);
+  BOOST_TEST_REQUIRE(s.node.size() == 12u);
+  BOOST_TEST(s.node.back().start_ms == start + 2 * five_minutes);
+  BOOST_TEST(s.node[9].attempts == 10u);
+  BOOST_TEST(s.node[10].attempts == 0u);
+  BOOST_TEST(s.node[11].attempts == 10u); // billing's 4 and crm's 6
+  BOOST_TEST(s.node[11].successes == 7u);
+
+  BOOST_TEST_REQUIRE(s.subscribers.size() == 2u);
+  BOOST_TEST(s.subscribers[0].name == "billing");
+  BOOST_TEST(s.subscribers[1].name == "crm");
+  const auto& billing = s.subscribers[0].points;
+  BOOST_TEST_REQUIRE(billing.size() == 12u);
+  BOOST_TEST(*billing[9].success_rate() == 100.0);
+  BOOST_TEST(*billing[11].success_rate() == 25.0);
+  BOOST_TEST(!billing[10].success_rate());
+  BOOST_TEST(s.subscribers[1].points[11].attempts == 6u);
+
+  // The minute window: six 10-second slots; the early report is out of it.
+  auto minute = m.series(series_window::minute, now);
+  BOOST_TEST(minute.slot_ms == 10000u);
+  BOOST_TEST_REQUIRE(minute.node.size() == 6u);
+  uint64_t in_minute = 0;
+  for (const auto& p : minute.node)
+    in_minute += p.attempts;
+  BOOST_TEST(in_minute == 10u);
+  BOOST_TEST(m.series(series_window::day, now).node.size() == 24u);
+
+  // A removed subscriber has no series any more.
+  m.forget("crm");
+  BOOST_TEST(m.series(series_window::hour, now).subscribers.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(answers_follow_the_request) {

