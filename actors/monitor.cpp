@@ -7,16 +7,19 @@
 namespace volley {
 
 caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config cfg,
-                      std::vector<std::string> subscriber_names, clock_fn now) {
+                      std::vector<std::string> subscriber_names, clock_fn now, std::string snapshot) {
   auto interval = std::chrono::milliseconds(cfg.interval_ms);
   self->state.core.emplace(std::move(cfg), subscriber_names,
                            [](const std::string& line) { log_info(line); });
   self->state.now = std::move(now);
+  if (!snapshot.empty() && !self->state.core->restore(snapshot))
+    log_warn("monitor: the statistics left on disk could not be read; counting from zero");
   self->delayed_send(self, interval, tick_atom::value);
   return {
     [=](report_atom, subscriber_report& r) { self->state.core->add_report(r, self->state.now()); },
     [=](gauges_atom, const storage_gauges& g) { self->state.core->add_gauges(g); },
     [=](forget_atom, const std::string& name) { self->state.core->forget(name); },
+    [=](snapshot_atom) { return self->state.core->snapshot(); },
     [=](cluster_atom, cluster_gauges& g) { self->state.core->set_cluster(std::move(g)); },
     [=](tick_atom) {
       self->state.core->log_all(self->state.now());

@@ -21,7 +21,8 @@ struct monitor_state {
   clock_fn now;
 };
 
+// `snapshot`: the statistics an earlier run left on disk (empty: none).
 caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config cfg,
-                      std::vector<std::string> subscriber_names, clock_fn now);
+                      std::vector<std::string> subscriber_names, clock_fn now, std::string snapshot = {});
 
 } // namespace volley

@@ -81,6 +81,8 @@ bool persistence_state::flush(caf::event_based_actor* self) {
     return true;
   auto records = writes->pending_records();
   auto out = writes->commit(*deps.db, deps.now());
+  if (out.snapshot_saved)
+    snapshot_saved_ms = snapshot_asked_ms;
   if (out.ok)
     dispatch(self, out.deliveries, false);
   else
@@ -251,7 +253,8 @@ void persistence_state::send_gauges(caf::event_based_actor* self) {
   }
   const auto& answered = writes->answered();
   self->send(deps.monitor, gauges_atom::value,
-             storage_gauges{*pending, *dlq, answered.accepted, answered.duplicates, answered.refused});
+             storage_gauges{*pending, *dlq, answered.accepted, answered.duplicates, answered.refused,
+                            snapshot_saved_ms});
 }
 
 caf::behavior persistence(caf::stateful_actor<persistence_state>* self, persistence_deps deps,
@@ -350,6 +353,23 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, persiste
       st.awaiting_changelog.erase(it);
     },
     [=](tick_atom) {
+      auto& st = self->state;
+      if (st.options.snapshot_interval.count() > 0 && st.deps.monitor &&
+          std::chrono::steady_clock::now() >= st.next_snapshot) {
+        // Statistics that outlast a restart, at most one interval old.
+        st.next_snapshot = std::chrono::steady_clock::now() + st.options.snapshot_interval;
+        auto asked = st.deps.now(); // the snapshot holds everything counted before this
+        self->request(st.deps.monitor, std::chrono::seconds(10), snapshot_atom::value)
+          .then(
+            [=](std::string& text) {
+              self->state.snapshot_asked_ms = asked;
+              write_batch b;
+              b.monitor_snapshot = std::move(text);
+              self->state.writes->add_writes(std::move(b));
+              self->state.flush_soon(self);
+            },
+            [](caf::error&) {});
+      }
       self->state.send_gauges(self);
       self->state.deps.db->release_cached_pages();
       self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);

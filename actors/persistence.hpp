@@ -35,6 +35,8 @@ struct persistence_options {
   int64_t dedup_window_ms = 0;                 // 0: no deduplication
   size_t dedup_max_ids = 1000000;
   delivery_log_policy log; // retention 0: no delivery log
+  // How often the monitor's statistics are written; 0: never.
+  std::chrono::milliseconds snapshot_interval{0};
 };
 
 struct persistence_deps {
@@ -61,6 +63,9 @@ struct persistence_state {
   std::map<uint16_t, uint64_t> applied; // per owned partition: the highest seq taken
   std::set<uint16_t> blocked;           // a commit of it failed: its events wait for resume
   uint64_t next_token = 0;
+  std::chrono::steady_clock::time_point next_snapshot{};
+  int64_t snapshot_asked_ms = 0; // when the pending snapshot was asked for
+  int64_t snapshot_saved_ms = 0; // ... and the one last committed
   std::map<uint64_t, acks_by_reply> awaiting_changelog; // acks of commits not yet in Kafka
   bool flush_scheduled = false;
   // Every flush bumps it; a scheduled flush message carries the value it was

@@ -30,6 +30,7 @@ extern const command test_command;
 extern const command subscriber_command;
 extern const command reload_command;
 extern const command dlq_command;
+extern const command events_command;
 extern const command sign_command;
 extern const command verify_command;
 extern const command receive_command;

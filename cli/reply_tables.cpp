@@ -220,4 +220,69 @@ std::optional<std::string> render_dlq_count(std::string_view reply, const std::s
   return done + " " + std::to_string(entries) + (entries == 1 ? " entry\n" : " entries\n");
 }
 
+std::optional<std::string> render_event_log(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  const json_value* deliveries = array_member(*document, "deliveries");
+  if (!deliveries) return std::nullopt;
+  std::string out = text_cell(member(&*document, "id")) + "  " + text_cell(member(&*document, "type")) +
+                    "  created " + text_cell(member(&*document, "created")) + "\n";
+  text_table table({{"SUBSCRIBER", align::left, name_width},
+                    {"AT"},
+                    {"ATTEMPT", align::right},
+                    {"ANSWER", align::left, error_width},
+                    {"LATENCY", align::right},
+                    {"OUTCOME"}});
+  for (const auto& d : deliveries->GetArray()) {
+    const json_value* attempts = member(&d, "attempts");
+    if (!attempts || !attempts->IsArray()) continue;
+    for (const auto& a : attempts->GetArray()) {
+      const json_value* status = member(&a, "status");
+      const bool answered = status && status->IsInt() && status->GetInt() != 0;
+      auto outcome = text_cell(member(&a, "outcome"));
+      const json_value* replay = member(&a, "replay");
+      if (replay && replay->IsBool() && replay->GetBool() && outcome != "replay") outcome += " (replay)";
+      table.add_row({text_cell(member(&d, "subscriber")), text_cell(member(&a, "at")),
+                     count_cell(member(&a, "attempt")),
+                     answered ? http_status_cell(status) : text_cell(member(&a, "error")),
+                     latency_cell(member(&a, "latency_ms"), answered), outcome});
+    }
+  }
+  return out + table_or(table, "(no attempts logged yet)");
+}
+
+std::optional<std::string> render_attempts_table(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  const json_value* attempts = array_member(*document, "attempts");
+  if (!attempts) return std::nullopt;
+  text_table table({{"AT"},
+                    {"SUBSCRIBER", align::left, name_width},
+                    {"EVENT", align::left, name_width},
+                    {"ATTEMPT", align::right},
+                    {"ANSWER", align::left, error_width},
+                    {"LATENCY", align::right},
+                    {"OUTCOME"}});
+  for (const auto& a : attempts->GetArray()) {
+    const json_value* status = member(&a, "status");
+    const bool answered = status && status->IsInt() && status->GetInt() != 0;
+    table.add_row({text_cell(member(&a, "at")), text_cell(member(&a, "subscriber")),
+                   text_cell(member(&a, "event_id")), count_cell(member(&a, "attempt")),
+                   answered ? http_status_cell(status) : text_cell(member(&a, "error")),
+                   latency_cell(member(&a, "latency_ms"), answered), text_cell(member(&a, "outcome"))});
+  }
+  return table_or(table, "(no attempts logged)");
+}
+
+std::optional<std::string> render_replayed(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  const json_value* to = array_member(*document, "replayed");
+  if (!to) return std::nullopt;
+  std::string names;
+  for (const auto& n : to->GetArray())
+    if (n.IsString()) names += (names.empty() ? "" : ", ") + std::string{n.GetString(), n.GetStringLength()};
+  return "replaying " + text_cell(member(&*document, "id")) + " to " + names + "\n";
+}
+
 } // namespace volley::cli

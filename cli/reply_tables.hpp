@@ -39,4 +39,13 @@ std::optional<std::string> render_dlq_table(std::string_view reply);
 // {"op":"dlq.retry"} / "dlq.delete": "requeued 3 entries"; `done` is the verb.
 std::optional<std::string> render_dlq_count(std::string_view reply, const std::string& done);
 
+// {"op":"events.show"}: per subscriber, its attempts and how it ended.
+std::optional<std::string> render_event_log(std::string_view reply);
+
+// {"op":"events.list"}: logged attempts, newest first.
+std::optional<std::string> render_attempts_table(std::string_view reply);
+
+// {"op":"events.replay"}: to whom it goes again.
+std::optional<std::string> render_replayed(std::string_view reply);
+
 } // namespace volley::cli

@@ -87,7 +87,14 @@ bool node::start() {
   std::vector<std::string> names;
   for (const auto& s : running)
     names.push_back(s.name);
-  monitor_ = sys_.spawn(monitor, cfg_.monitor, names, wall_clock());
+  std::string statistics; // what the last run's monitor left on disk
+  if (cfg_.monitor.snapshot_interval_ms > 0) {
+    if (auto stored = db_->monitor_snapshot(); !stored)
+      log_error("storage: cannot read the monitor's statistics: " + stored.error() + "; counting from zero");
+    else if (*stored)
+      statistics = std::move(**stored);
+  }
+  monitor_ = sys_.spawn(monitor, cfg_.monitor, names, wall_clock(), std::move(statistics));
   persistence_options writes;
   writes.batch_max = cfg_.storage.batch_max;
   writes.batch_interval = std::chrono::milliseconds{cfg_.storage.batch_interval_ms};
@@ -95,6 +102,7 @@ bool node::start() {
   writes.dedup_max_ids = cfg_.queue.dedup_max_ids;
   writes.log.retention_ms = static_cast<int64_t>(cfg_.log.retention_hours) * 3600 * 1000;
   writes.log.max_bytes = cfg_.log.max_mb << 20;
+  writes.snapshot_interval = std::chrono::milliseconds{cfg_.monitor.snapshot_interval_ms};
   persistence_deps stored;
   stored.db = db_;
   stored.subscribers = subscribers_;
@@ -258,6 +266,16 @@ void node::shutdown() {
       });
   }
   engine_.stop();
+  // The statistics as they stand now, committed with the last writes.
+  if (persistence_ && monitor_ && cfg_.monitor.snapshot_interval_ms > 0)
+    self->request(monitor_, std::chrono::seconds(5), snapshot_atom::value)
+      .receive(
+        [&](std::string& text) {
+          write_batch b;
+          b.monitor_snapshot = std::move(text);
+          self->send(persistence_, write_atom::value, std::move(b));
+        },
+        ignore);
   if (persistence_)
     self->request(persistence_, std::chrono::seconds(30), drain_atom::value)
       .receive([](bool) {}, [&](caf::error& err) {

@@ -26,6 +26,12 @@ public:
   uint32_t bucket(size_t i) const { return buckets_[i]; }
   static double upper_bound_ms(size_t i);
   double sum_ms() const { return sum_ms_; }
+  // Rebuilds one from what bucket(), count() and sum_ms() gave (a snapshot).
+  void restore_bucket(size_t i, uint32_t n) { buckets_[i] = n; }
+  void restore_totals(uint64_t count, double sum_ms) {
+    count_ = count;
+    sum_ms_ = sum_ms;
+  }
 
 private:
   std::array<uint32_t, bucket_count> buckets_{};

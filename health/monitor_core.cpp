@@ -1,5 +1,7 @@
 #include "health/monitor_core.hpp"
 
+#include "health/monitor_snapshot.hpp"
+
 #include "protocol/ingress_line.hpp"
 #include "protocol/json_text.hpp"
 #include "time/timestamp.hpp"
@@ -256,6 +258,8 @@ std::string monitor_core::stats_line(int hours, int64_t now_ms) {
     f.text("type", type).json("windows", windows_json(w, now_ms, hours));
     types += (types.size() > 1 ? "," : "") + f.json_object();
   }
+  node_fields.text("statistics_saved",
+                   storage_.statistics_saved_ms > 0 ? format_rfc3339_ms(storage_.statistics_saved_ms) : "");
   fields out;
   out.boolean("ok", true).json("node", node_fields.json_object());
   if (cluster_)
@@ -370,6 +374,109 @@ std::string monitor_core::answer(const control_request& req, int64_t now_ms) {
     default:
       return error_line(std::string{"the monitor does not answer \""} + req.name() + "\"");
   }
+}
+
+std::string monitor_core::snapshot() const {
+  rapidjson::StringBuffer buffer;
+  json_writer w{buffer};
+  auto string = [&](const std::string& t) { w.String(t.c_str(), static_cast<rapidjson::SizeType>(t.size())); };
+  auto windows = [&](const monitor_windows& m) {
+    w.Key("hour"), write_window(w, m.hour);
+    w.Key("day"), write_window(w, m.day);
+  };
+  w.StartObject();
+  w.Key("v"), w.Uint(1);
+  w.Key("node");
+  w.StartObject();
+  windows(node_);
+  w.Key("total"), write_counts(w, node_total_);
+  w.Key("last_attempt"), w.Int64(node_last_attempt_ms_);
+  w.EndObject();
+  w.Key("subscribers");
+  w.StartArray();
+  for (const auto& [name, v] : subscribers_) {
+    w.StartObject();
+    w.Key("name"), string(name);
+    windows(v.windows);
+    w.Key("total"), write_counts(w, v.total);
+    w.Key("last_attempt"), w.Int64(v.last.last_attempt_ms);
+    w.Key("last_success"), w.Int64(v.last.last_success_ms);
+    w.Key("last_failure"), w.Int64(v.last.last_failure_ms);
+    w.Key("last_error"), string(v.last.last_error);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("types");
+  w.StartArray();
+  for (const auto& [type, m] : event_types_) {
+    w.StartObject();
+    w.Key("type"), string(type);
+    windows(m);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("failures");
+  w.StartArray();
+  for (const auto& f : failures_)
+    write_failure(w, f);
+  w.EndArray();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+bool monitor_core::restore(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("v") || !doc["v"].IsUint() ||
+      doc["v"].GetUint() != 1)
+    return false;
+  auto windows = [&](const rapidjson::Value& v, monitor_windows& m) {
+    if (v.HasMember("hour"))
+      read_window(v["hour"], m.hour);
+    if (v.HasMember("day"))
+      read_window(v["day"], m.day);
+  };
+  auto time = [](const rapidjson::Value& v, const char* name) -> int64_t {
+    return v.HasMember(name) && v[name].IsInt64() ? v[name].GetInt64() : 0;
+  };
+  if (doc.HasMember("node") && doc["node"].IsObject()) {
+    const auto& n = doc["node"];
+    windows(n, node_);
+    if (n.HasMember("total"))
+      read_counts(n["total"], node_total_);
+    node_last_attempt_ms_ = std::max(node_last_attempt_ms_, time(n, "last_attempt"));
+  }
+  if (doc.HasMember("subscribers") && doc["subscribers"].IsArray())
+    for (const auto& s : doc["subscribers"].GetArray()) {
+      if (!s.IsObject() || !s.HasMember("name") || !s["name"].IsString())
+        continue;
+      auto it = subscribers_.find(s["name"].GetString());
+      if (it == subscribers_.end())
+        continue; // no longer configured
+      auto& v = it->second;
+      windows(s, v.windows);
+      if (s.HasMember("total"))
+        read_counts(s["total"], v.total);
+      v.last.last_attempt_ms = time(s, "last_attempt");
+      v.last.last_success_ms = time(s, "last_success");
+      v.last.last_failure_ms = time(s, "last_failure");
+      if (s.HasMember("last_error") && s["last_error"].IsString())
+        v.last.last_error = s["last_error"].GetString();
+    }
+  if (doc.HasMember("types") && doc["types"].IsArray())
+    for (const auto& t : doc["types"].GetArray()) {
+      if (!t.IsObject() || !t.HasMember("type") || !t["type"].IsString() || event_types_.size() >= max_event_types)
+        continue;
+      auto& m = event_types_.try_emplace(t["type"].GetString(), monitor_windows{cfg_.window_s * 1000}).first->second;
+      windows(t, m);
+    }
+  if (doc.HasMember("failures") && doc["failures"].IsArray())
+    for (const auto& f : doc["failures"].GetArray()) {
+      failure_record r;
+      if (read_failure(f, r) && failures_.size() < max_failures)
+        failures_.push_back(std::move(r));
+    }
+  return true;
 }
 
 } // namespace volley

@@ -45,6 +45,7 @@ struct storage_gauges {
   uint64_t events_accepted = 0;
   uint64_t events_duplicate = 0;
   uint64_t events_refused = 0;
+  int64_t statistics_saved_ms = 0; // the monitor's statistics on disk are as of this; 0: never
 };
 
 // What the monitor shows of a cluster node (cluster mode): its name, its
@@ -72,6 +73,13 @@ public:
   // Event lines refused as malformed (by the ingress or the HTTP API).
   void add_invalid(uint64_t lines) { events_invalid_ += lines; }
   void forget(const std::string& subscriber) { subscribers_.erase(subscriber); }
+  // The hour and day windows, totals and recent failures as text (for
+  // disk), and back: statistics that outlast a restart. restore() takes
+  // only subscribers configured now; false (nothing changed) when the text
+  // is not a snapshot.
+  std::string snapshot() const;
+  bool restore(const std::string& text);
+
   // Cluster mode: the node's name (on every line), partitions and lag (in stats).
   void set_cluster(cluster_gauges g) { cluster_ = std::move(g); }
   // The periodic lines: the node's and one per subscriber, and a line for

@@ -48,4 +48,25 @@ std::vector<rolling_window::point> rolling_window::points(int64_t now_ms) const 
   return out;
 }
 
+std::vector<std::pair<int64_t, delivery_counts>> rolling_window::filled_slots() const {
+  std::vector<std::pair<int64_t, delivery_counts>> out;
+  for (const auto& s : slots_)
+    if (s.index >= 0 && !s.counts.empty())
+      out.emplace_back(s.index, s.counts);
+  return out;
+}
+
+void rolling_window::restore(int64_t index, const delivery_counts& counts) {
+  if (index < 0)
+    return;
+  auto& s = slots_[static_cast<size_t>(index) % slots_.size()];
+  if (s.index > index)
+    return; // a newer slot holds that place
+  if (s.index != index) {
+    s.index = index;
+    s.counts = delivery_counts{};
+  }
+  s.counts.merge(counts);
+}
+
 } // namespace volley

@@ -5,6 +5,7 @@
 #include "health/delivery_counts.hpp"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace volley {
@@ -32,6 +33,12 @@ public:
   // slot `now_ms` falls in (still filling). Slots nothing was added to are
   // there too, empty, so the points are evenly spaced for a chart.
   std::vector<point> points(int64_t now_ms) const;
+
+  // The slots that hold counts, by their index (time / slot_ms), for a
+  // snapshot; restore() puts one back (a slot the window has left is
+  // ignored as soon as time moves past it, like any old slot).
+  std::vector<std::pair<int64_t, delivery_counts>> filled_slots() const;
+  void restore(int64_t index, const delivery_counts& counts);
 
 private:
   struct slot {

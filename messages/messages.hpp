@@ -14,6 +14,7 @@
 //   subscriber ⇄ commit(write_batch) → bool ⇄ persistence   answered once on disk
 //   subscriber ─report(subscriber_report)─► monitor     once a second, or on a change
 //   persistence ─gauges(storage_gauges)─► monitor       once a second
+//   persistence ⇄ snapshot → string ⇄ monitor          statistics to disk, every snapshot_interval_ms
 //   ingress ⇄ control(control_request) → string ⇄ the op's owner (control_plane.hpp):
 //             monitor | store_reader | persistence | subscriber | node
 //   node ─reconfig(subscriber_config)─► subscriber;  node ─routes(routing_table)─► router
@@ -105,6 +106,7 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using mirrored_atom = caf::atom_constant<caf::atom("mirrored")>;
 using consumed_atom = caf::atom_constant<caf::atom("consumed")>;
 using cluster_atom = caf::atom_constant<caf::atom("cluster")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using invalid_atom = caf::atom_constant<caf::atom("invalid")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using series_atom = caf::atom_constant<caf::atom("series")>;

@@ -32,6 +32,7 @@ constexpr const char* lock_file_name = "volley.lock";
 constexpr std::string_view meta_last_event_seq = "last_event_seq";
 constexpr std::string_view meta_format_version = "format_version";
 constexpr std::string_view meta_log_bytes = "log_bytes";
+constexpr std::string_view meta_monitor_snapshot = "monitor_snapshot";
 constexpr std::string_view empty_value{"", 0}; // not a null pointer: LMDB copies from it
 // Corrupt entries are reported on stderr, but only the first few: reads that
 // page over the same broken entry again must not flood the log.
@@ -482,6 +483,12 @@ struct lmdb_store::impl {
     stage = "pruning remembered client ids";
     if ((rc = prune_ids(txn, batch.pruning)) != 0)
       return rc;
+
+    if (batch.monitor_snapshot) {
+      stage = "storing the monitor's statistics";
+      if ((rc = put(txn, meta, to_val(meta_monitor_snapshot), *batch.monitor_snapshot, 0)) != 0)
+        return rc;
+    }
 
     stage = "writing the delivery log";
     txn_log_bytes = log_bytes;
@@ -1433,6 +1440,19 @@ read_result<std::vector<logged_attempt>> lmdb_store::list_attempts(const attempt
       out.push_back(std::move(a));
     }
     return out;
+  });
+}
+
+read_result<std::optional<std::string>> lmdb_store::monitor_snapshot() {
+  return impl_->guarded([&]() -> std::optional<std::string> {
+    impl::read_scope scope(*impl_);
+    MDB_val key = to_val(meta_monitor_snapshot), value;
+    int rc = mdb_get(scope.txn(), impl_->meta, &key, &value);
+    if (rc == MDB_NOTFOUND)
+      return std::nullopt;
+    if (rc != 0)
+      impl_->throw_read_error("read the monitor's statistics", rc);
+    return std::string{to_view(value)};
   });
 }
 

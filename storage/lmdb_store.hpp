@@ -42,6 +42,7 @@ public:
   read_result<std::vector<subscriber_definition>> subscriber_definitions() override;
   read_result<std::optional<event_log>> read_event_log(const std::string& event_id) override;
   read_result<std::vector<logged_attempt>> list_attempts(const attempt_query& query) override;
+  read_result<std::optional<std::string>> monitor_snapshot() override;
 
 private:
   struct impl;

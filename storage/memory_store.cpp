@@ -135,7 +135,14 @@ write_result memory_store::commit(const write_batch& batch) {
     log_bytes_ += logged_size(a);
   }
   prune_log(batch.log_prune);
+  if (batch.monitor_snapshot)
+    monitor_snapshot_ = batch.monitor_snapshot;
   return result;
+}
+
+read_result<std::optional<std::string>> memory_store::monitor_snapshot() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return monitor_snapshot_;
 }
 
 // Roughly what lmdb_store counts for an entry: its bytes and some framing.

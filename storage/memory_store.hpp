@@ -33,6 +33,7 @@ public:
   read_result<std::vector<subscriber_definition>> subscriber_definitions() override;
   read_result<std::optional<event_log>> read_event_log(const std::string& event_id) override;
   read_result<std::vector<logged_attempt>> list_attempts(const attempt_query& query) override;
+  read_result<std::optional<std::string>> monitor_snapshot() override;
 
   // While set, every commit returns `status` (full or failed) and changes
   // nothing, so tests can drive the error paths of the persistence actor.
@@ -69,6 +70,7 @@ private:
   std::map<std::string, std::vector<logged_attempt>> log_attempts_;
   std::set<std::pair<int64_t, std::string>> log_by_time_; // events, oldest first
   uint64_t log_bytes_ = 0;
+  std::optional<std::string> monitor_snapshot_;
   uint64_t last_event_seq_ = 0;
   std::optional<write_status> failure_;
   std::optional<std::string> read_failure_;

@@ -150,11 +150,12 @@ write_result partitioned_store::commit(const write_batch& batch) {
       out.requeued.push_back(std::move(q));
     out.dlq_removed += r.dlq_removed;
   }
-  if (node_store_ && (!batch.logged_events.empty() || !batch.logged_attempts.empty())) {
+  if (node_store_ && (!batch.logged_events.empty() || !batch.logged_attempts.empty() || batch.monitor_snapshot)) {
     write_batch log;
     log.logged_events = batch.logged_events;
     log.logged_attempts = batch.logged_attempts;
     log.log_prune = batch.log_prune;
+    log.monitor_snapshot = batch.monitor_snapshot;
     auto r = node_store_->commit(log);
     if (r.status != write_status::ok && out.status == write_status::ok) {
       out.status = r.status;
@@ -168,6 +169,12 @@ read_result<std::optional<event_log>> partitioned_store::read_event_log(const st
   if (!node_store_)
     return std::optional<event_log>{};
   return node_store_->read_event_log(event_id);
+}
+
+read_result<std::optional<std::string>> partitioned_store::monitor_snapshot() {
+  if (!node_store_)
+    return std::optional<std::string>{};
+  return node_store_->monitor_snapshot();
 }
 
 read_result<std::vector<logged_attempt>> partitioned_store::list_attempts(const attempt_query& query) {

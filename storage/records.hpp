@@ -176,6 +176,8 @@ struct write_batch {
   // first entry) and attempts.
   std::vector<logged_event> logged_events;
   std::vector<logged_attempt> logged_attempts;
+  // The monitor's statistics (text), replacing the last snapshot.
+  std::optional<std::string> monitor_snapshot;
   id_pruning pruning;     // rides along with a commit; alone it writes nothing
   log_pruning log_prune;  // likewise
 
@@ -183,7 +185,7 @@ struct write_batch {
     return events.empty() && updates.empty() && finished.empty() && dead_lettered.empty() &&
            dlq_deleted.empty() && dlq_requeued.empty() && remembered.empty() &&
            status_changes.empty() && definitions.empty() && logged_events.empty() &&
-           logged_attempts.empty();
+           logged_attempts.empty() && !monitor_snapshot;
   }
 };
 

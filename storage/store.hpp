@@ -68,6 +68,9 @@ public:
   virtual read_result<std::optional<event_log>> read_event_log(const std::string& event_id) = 0;
   // Logged attempts, newest first, as `query` asks.
   virtual read_result<std::vector<logged_attempt>> list_attempts(const attempt_query& query) = 0;
+
+  // The monitor's last snapshot; nullopt when none was written.
+  virtual read_result<std::optional<std::string>> monitor_snapshot() = 0;
 };
 
 } // namespace volley

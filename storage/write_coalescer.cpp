@@ -147,6 +147,8 @@ void write_coalescer::add_writes(write_batch&& batch) {
   append_moved(pending_.status_changes, batch.status_changes);
   append_moved(pending_.definitions, batch.definitions);
   append_moved(pending_.logged_attempts, batch.logged_attempts);
+  if (batch.monitor_snapshot)
+    pending_.monitor_snapshot = std::move(batch.monitor_snapshot);
 }
 
 id_pruning write_coalescer::pruning(int64_t now_ms) const {
@@ -179,6 +181,7 @@ write_coalescer::commit_outcome write_coalescer::commit(store& db, int64_t now_m
   }
   batch_ids_.clear();
   if (out.ok) {
+    out.snapshot_saved = pending_.monitor_snapshot.has_value();
     out.changes = std::move(result.changes);
     for (size_t i = 0; i < pending_.events.size(); ++i) {
       payload_ptr payload = payloads_[i];

@@ -58,6 +58,7 @@ public:
     std::unordered_map<std::string, std::vector<delivery>> deliveries;
     bool retry_soon = false;   // failed, and subscribers' writes are kept for another try
     std::vector<mirrored_change> changes; // what the commit changed, when the store mirrors
+    bool snapshot_saved = false;          // a monitor snapshot was in it
   };
 
   // Events answered since start, by how (for the metrics).

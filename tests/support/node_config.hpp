@@ -21,6 +21,7 @@ struct test_node {
   std::vector<test_subscriber> subscribers;
   std::string extra;         // more top-level JSON members
   std::string storage_extra; // more "storage" members, e.g. "\"batch_max\": 16"
+  std::string monitor_extra; // more "monitor" members, e.g. "\"snapshot_interval_ms\": 200"
   bool api = false;          // serve the HTTP API, on any free port
   std::string api_extra;     // more "api" members, e.g. "\"token\": \"t\""
 };
