@@ -23,6 +23,7 @@ struct monitor_state {
 
 // `snapshot`: the statistics an earlier run left on disk (empty: none).
 caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config cfg,
-                      std::vector<std::string> subscriber_names, clock_fn now, std::string snapshot = {});
+                      std::vector<std::string> subscriber_names, clock_fn now, std::string snapshot = {},
+                      std::shared_ptr<const memory_budget> memory = nullptr);
 
 } // namespace volley

@@ -294,17 +294,22 @@ caf::behavior persistence(caf::stateful_actor<persistence_state>* self, persiste
       if (generation == self->state.flush_generation)
         self->state.flush(self);
     },
-    [=](page_atom, const std::string& name, uint64_t after_seq,
-        uint32_t limit) -> caf::result<delivery_page> {
+    [=](page_atom, const std::string& name, uint64_t after_seq, uint32_t limit,
+        uint64_t max_bytes) -> caf::result<delivery_page> {
       auto& st = self->state;
       st.flush(self); // the page sees every commit whose deliveries went out before it
-      auto pending = st.deps.db->read_pending(name, after_seq, limit);
+      page_bounds bounds{limit, max_bytes};
+      auto pending = st.deps.db->read_pending(name, after_seq, bounds);
       if (!pending)
         return caf::make_error(caf::sec::runtime_error, pending.error());
       delivery_page page;
-      page.complete = pending->size() < limit;
-      for (auto& p : *pending)
+      uint64_t bytes = 0;
+      for (auto& p : *pending) {
+        bytes += event_bytes(p.event);
         page.deliveries.push_back(delivery_from_disk(std::move(p)));
+      }
+      // Room left under both caps: the read found nothing more.
+      page.complete = bounds.room(page.deliveries.size(), bytes);
       return page;
     },
     [=](disabled_atom) { return self->state.writes->disabled(); },

@@ -43,7 +43,7 @@ void subscriber_state::carry_out(caf::event_based_actor* self) {
                        wake_atom::value, t->generation);
   if (auto p = core->page_to_read(now)) {
     self->request(deps.persistence, caf::infinite, page_atom::value, core->name(), p->after_seq,
-                  p->limit)
+                  p->limit, p->max_bytes)
       .then(
         [=](delivery_page& page) {
           core->paged(std::move(page.deliveries), page.complete, deps.now());
@@ -118,7 +118,7 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
   auto& st = self->state;
   st.deps = std::move(deps);
   st.core.emplace(std::move(cfg), st.deps.memory_limit, st.deps.slow_ms, st.deps.seed,
-                  st.deps.single_store);
+                  st.deps.single_store, st.deps.budget);
   st.core->log_attempts(st.deps.log_attempts);
   if (st.deps.recorded_disable)
     st.core->restore_disabled(st.deps.recorded_disable->reason, st.deps.recorded_disable->since_ms);

@@ -27,6 +27,7 @@ struct subscriber_deps {
   caf::actor persistence;
   caf::actor monitor;
   uint32_t memory_limit = 100000;
+  std::shared_ptr<memory_budget> budget; // the node's bytes for deliveries in memory
   uint64_t slow_ms = 1000;
   clock_fn now = wall_clock();
   uint64_t seed = 0; // backoff jitter

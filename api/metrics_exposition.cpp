@@ -113,6 +113,10 @@ std::string metrics_exposition(const metrics_snapshot& m) {
   out.gauge("volley_pending_deliveries", "Deliveries owed, on disk (in flight included).",
             as_value(m.pending));
   out.gauge("volley_dlq_entries", "Entries in the dead-letter queue.", as_value(m.dlq));
+  out.gauge("volley_memory_bytes", "Bytes of deliveries held in memory, as queue.memory_mb counts them.",
+            as_value(m.memory_bytes));
+  out.gauge("volley_memory_budget_bytes", "queue.memory_mb in bytes (0: no budget).",
+            as_value(m.memory_budget_bytes));
   for (const auto& s : m.subscribers)
     subscriber_series(out, s);
   for (const auto& [type, counts] : m.event_types) {

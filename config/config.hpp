@@ -157,6 +157,7 @@ struct log_config {
 
 struct queue_config {
   uint32_t memory_limit = 100000; // deliveries per subscriber kept in memory
+  uint64_t memory_mb = 512;       // bytes of deliveries in memory, for the node (0: no cap)
   uint64_t dedup_window_s = 3600;
   uint32_t dedup_max_ids = 1000000; // ids remembered at most; the oldest go first
 };

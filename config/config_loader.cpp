@@ -407,6 +407,8 @@ private:
   void parse_queue(const json& value, queue_config& out) {
     object_reader r(value, "queue", errors_);
     r.read_integer("memory_limit", out.memory_limit);
+    // At most 1 TiB: past that the figure is surely a typo for bytes.
+    r.read_integer("memory_mb", out.memory_mb, 0, uint64_t{1} << 20);
     // 0: no dedup window. At most a year: the window is kept in milliseconds
     // and every id in it is remembered on disk and in memory.
     r.read_integer("dedup_window_s", out.dedup_window_s, 0, max_dedup_window_s);

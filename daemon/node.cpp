@@ -47,7 +47,7 @@ caf::behavior node_actor(caf::event_based_actor*, node* n) {
 
 node::node(config cfg, std::string config_path, std::shared_ptr<store> db)
   : cfg_(std::move(cfg)), config_path_(std::move(config_path)), db_(std::move(db)),
-    engine_(engine_options(cfg_)), sys_cfg_(cfg_.scheduler), sys_(sys_cfg_) {}
+    memory_(std::make_shared<memory_budget>(cfg_.queue.memory_mb << 20)), engine_(engine_options(cfg_)), sys_cfg_(cfg_.scheduler), sys_(sys_cfg_) {}
 
 node::~node() { shutdown(); }
 
@@ -69,6 +69,7 @@ caf::actor node::spawn_subscriber(const subscriber_config& s,
   deps.persistence = persistence_;
   deps.monitor = monitor_;
   deps.memory_limit = cfg_.queue.memory_limit;
+  deps.budget = memory_;
   deps.slow_ms = cfg_.monitor.slow_ms;
   deps.seed = std::random_device{}();
   deps.single_store = !cluster_;
@@ -94,7 +95,7 @@ bool node::start() {
     else if (*stored)
       statistics = std::move(**stored);
   }
-  monitor_ = sys_.spawn(monitor, cfg_.monitor, names, wall_clock(), std::move(statistics));
+  monitor_ = sys_.spawn(monitor, cfg_.monitor, names, wall_clock(), std::move(statistics), memory_);
   persistence_options writes;
   writes.batch_max = cfg_.storage.batch_max;
   writes.batch_interval = std::chrono::milliseconds{cfg_.storage.batch_interval_ms};
@@ -200,6 +201,8 @@ std::string node::reload() {
     removed.push_back(name);
   }
   cfg_.queue.memory_limit = next.queue.memory_limit;
+  cfg_.queue.memory_mb = next.queue.memory_mb;
+  memory_->set_limit(cfg_.queue.memory_mb << 20);
   std::vector<subscriber_status> disabled;
   bool disabled_read = false;
   for (const auto& s : running) {

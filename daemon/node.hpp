@@ -8,6 +8,7 @@
 #include "daemon/cluster_runtime.hpp"
 #include "config/runtime_subscribers.hpp"
 #include "control/subscriber_change.hpp"
+#include "delivery/memory_budget.hpp"
 #include "http/http_engine.hpp"
 #include "storage/store.hpp"
 
@@ -78,6 +79,8 @@ private:
   config cfg_;
   std::string config_path_;
   std::shared_ptr<store> db_;
+  // Bytes of deliveries in memory, shared by every subscriber (queue.memory_mb).
+  std::shared_ptr<memory_budget> memory_;
   http_engine engine_;
   system_config sys_cfg_;
   caf::actor_system sys_;

@@ -260,6 +260,12 @@ std::string monitor_core::stats_line(int hours, int64_t now_ms) {
   }
   node_fields.text("statistics_saved",
                    storage_.statistics_saved_ms > 0 ? format_rfc3339_ms(storage_.statistics_saved_ms) : "");
+  if (memory_) {
+    fields memory;
+    memory.integer("used_bytes", static_cast<int64_t>(memory_->used()))
+      .integer("budget_bytes", static_cast<int64_t>(memory_->limit_or_zero()));
+    node_fields.json("memory", memory.json_object());
+  }
   fields out;
   out.boolean("ok", true).json("node", node_fields.json_object());
   if (cluster_)
@@ -336,6 +342,10 @@ metrics_snapshot monitor_core::metrics() const {
   out.events.invalid = events_invalid_;
   out.pending = storage_.pending;
   out.dlq = storage_.dlq;
+  if (memory_) {
+    out.memory_bytes = memory_->used();
+    out.memory_budget_bytes = memory_->limit_or_zero();
+  }
   for (const auto& [name, v] : subscribers_) {
     subscriber_metrics m;
     m.name = name;

@@ -8,6 +8,7 @@
 // answers the stats, health, subscribers and failures_ ops. Time is passed in.
 
 #include "config/config.hpp"
+#include "delivery/memory_budget.hpp"
 #include "health/health_status.hpp"
 #include "health/metrics_snapshot.hpp"
 #include "health/rolling_window.hpp"
@@ -19,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 #include <string>
@@ -82,6 +84,8 @@ public:
 
   // Cluster mode: the node's name (on every line), partitions and lag (in stats).
   void set_cluster(cluster_gauges g) { cluster_ = std::move(g); }
+  // The node's memory budget, shown in stats and /metrics.
+  void watch_memory(std::shared_ptr<const memory_budget> budget) { memory_ = std::move(budget); }
   // The periodic lines: the node's and one per subscriber, and a line for
   // each subscriber whose concurrency limit changed since the last ones (at
   // most one per interval, however often it moved).
@@ -118,6 +122,7 @@ private:
 
   monitor_config cfg_;
   std::optional<cluster_gauges> cluster_;
+  std::shared_ptr<const memory_budget> memory_;
   line_sink sink_;
   health_thresholds thresholds_;
   monitor_windows node_{300000};

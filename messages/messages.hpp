@@ -9,7 +9,7 @@
 //   persistence ─ack(ack_batch)─► ingress                once the batch is on disk
 //   persistence ─deliver(delivery_batch)─► subscriber   deliveries just committed
 //   persistence ─requeue(delivery_batch)─► subscriber   dead-letter entries retried
-//   subscriber ⇄ page(name, after_seq, limit) → delivery_page ⇄ persistence
+//   subscriber ⇄ page(name, after_seq, limit, max_bytes) → delivery_page ⇄ persistence
 //   subscriber ─write(write_batch)─► persistence        results, group-committed
 //   subscriber ⇄ commit(write_batch) → bool ⇄ persistence   answered once on disk
 //   subscriber ─report(subscriber_report)─► monitor     once a second, or on a change

@@ -1146,10 +1146,10 @@ read_result<std::vector<std::string>> lmdb_store::pending_subscribers() {
 }
 
 read_result<std::vector<pending_delivery>> lmdb_store::read_pending(const std::string& subscriber,
-                                                                    uint64_t after_seq, size_t limit) {
+                                                                    uint64_t after_seq, page_bounds bounds) {
   return impl_->guarded([&] {
     std::vector<pending_delivery> out;
-    if (limit == 0 || after_seq == std::numeric_limits<uint64_t>::max() ||
+    if (bounds.count == 0 || after_seq == std::numeric_limits<uint64_t>::max() ||
         !is_storable_subscriber(subscriber))
       return out;
     std::string prefix, start;
@@ -1162,7 +1162,8 @@ read_result<std::vector<pending_delivery>> lmdb_store::read_pending(const std::s
     MDB_val key = to_val(start), value;
     bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
     pending_delivery p;
-    for (; found && out.size() < limit;
+    uint64_t bytes = 0;
+    for (; found && bounds.room(out.size(), bytes);
          found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
       std::string_view raw = to_view(key);
       if (!starts_with(raw, prefix))
@@ -1193,6 +1194,7 @@ read_result<std::vector<pending_delivery>> lmdb_store::read_pending(const std::s
                               rc == MDB_NOTFOUND ? "its event is missing" : to_string(st));
         continue;
       }
+      bytes += event_bytes(p.event);
       out.push_back(std::move(p));
     }
     return out;

@@ -259,17 +259,19 @@ read_result<std::vector<std::string>> memory_store::pending_subscribers() {
 }
 
 read_result<std::vector<pending_delivery>> memory_store::read_pending(const std::string& subscriber,
-                                                         uint64_t after_seq, size_t limit) {
+                                                         uint64_t after_seq, page_bounds bounds) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (read_failure_)
     return read_result<std::vector<pending_delivery>>::failure(*read_failure_);
   std::vector<pending_delivery> out;
+  uint64_t bytes = 0;
   for (auto it = deliveries_.upper_bound({subscriber, after_seq});
-       it != deliveries_.end() && it->first.first == subscriber && out.size() < limit; ++it) {
+       it != deliveries_.end() && it->first.first == subscriber && bounds.room(out.size(), bytes); ++it) {
     auto ev = events_.find(it->first.second);
     if (ev == events_.end())
       continue; // cannot happen here; lmdb_store skips such entries too
     out.push_back({it->second, ev->second.event});
+    bytes += event_bytes(ev->second.event);
   }
   return out;
 }

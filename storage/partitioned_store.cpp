@@ -195,11 +195,11 @@ read_result<std::vector<std::string>> partitioned_store::pending_subscribers() {
 }
 
 read_result<std::vector<pending_delivery>>
-partitioned_store::read_pending(const std::string& subscriber, uint64_t after_seq, size_t limit) {
+partitioned_store::read_pending(const std::string& subscriber, uint64_t after_seq, page_bounds bounds) {
   auto s = partition(partition_of(after_seq));
   if (!s)
     return std::vector<pending_delivery>{}; // not ours (any more): nothing to page in
-  auto out = s->read_pending(subscriber, after_seq, limit);
+  auto out = s->read_pending(subscriber, after_seq, bounds);
   if (!out)
     return out;
   // A partition's seqs stop at the next partition's start.

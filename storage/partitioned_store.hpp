@@ -61,7 +61,7 @@ public:
   uint64_t last_event_seq() override { return 0; } // each partition has its own
   read_result<std::vector<std::string>> pending_subscribers() override;
   read_result<std::vector<pending_delivery>> read_pending(const std::string& subscriber,
-                                                          uint64_t after_seq, size_t limit) override;
+                                                          uint64_t after_seq, page_bounds bounds) override;
   read_result<size_t> count_pending(const std::string& subscriber) override;
   read_result<std::array<size_t, 4>> count_pending_by_priority(const std::string& subscriber) override;
   read_result<size_t> count_pending_total() override;

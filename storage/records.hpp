@@ -44,6 +44,22 @@ struct pending_delivery {
   event_record event;
 };
 
+// What an event's strings take in memory; a page's byte cap counts this.
+inline uint64_t event_bytes(const event_record& e) { return e.body.size() + e.id.size() + e.type.size(); }
+
+// How much one read of pending deliveries returns: at most `count`, and no
+// more once their events' bytes reach `bytes` (0: no byte cap). Implicit
+// from a count: `read_pending(name, after, 100)` reads a page of 100.
+struct page_bounds {
+  page_bounds(size_t count, uint64_t bytes = 0) : count(count), bytes(bytes) {} // NOLINT: implicit
+  size_t count;
+  uint64_t bytes;
+
+  // Whether a page that holds `n` deliveries of `total` bytes may take one
+  // more. A read that ends with room left has returned everything there was.
+  bool room(size_t n, uint64_t total) const { return n < count && (bytes == 0 || total < bytes); }
+};
+
 struct dlq_record {
   delivery_key key;
   std::string event_id;

@@ -32,9 +32,9 @@ public:
   virtual read_result<std::vector<std::string>> pending_subscribers() = 0;
 
   // Pending deliveries of one subscriber with event_seq > after_seq, in
-  // event_seq order, at most `limit`.
+  // event_seq order, within `bounds`.
   virtual read_result<std::vector<pending_delivery>>
-  read_pending(const std::string& subscriber, uint64_t after_seq, size_t limit) = 0;
+  read_pending(const std::string& subscriber, uint64_t after_seq, page_bounds bounds) = 0;
 
   virtual read_result<size_t> count_pending(const std::string& subscriber) = 0;
   // One subscriber's pending deliveries by priority (index 0..3). Walks

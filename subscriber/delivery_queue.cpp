@@ -4,10 +4,61 @@
 
 namespace volley {
 
-delivery_queue::delivery_queue(uint32_t memory_limit, bool single_source)
-  : memory_limit_(memory_limit) {
+delivery_queue::delivery_queue(uint32_t memory_limit, bool single_source,
+                               std::shared_ptr<memory_budget> budget)
+  : memory_limit_(memory_limit), budget_(std::move(budget)) {
   if (single_source)
     sources_[0] = source_state{source_start(0), true, 0};
+  if (budget_)
+    budget_->join();
+}
+
+delivery_queue::~delivery_queue() {
+  if (!budget_)
+    return;
+  // Payloads give their bytes back as they go; the records' share is ours.
+  budget_->release(in_memory() * delivery_overhead);
+  budget_->leave();
+}
+
+void delivery_queue::hold(const delivery& d) {
+  auto bytes = payload_bytes(*d.payload);
+  own_bytes_ += bytes + delivery_overhead;
+  if (budget_) {
+    budget_->charge(delivery_overhead);
+    d.payload->charge.charge_once(budget_, bytes);
+  }
+}
+
+void delivery_queue::let_go(const delivery& d) {
+  own_bytes_ -= payload_bytes(*d.payload) + delivery_overhead;
+  if (budget_)
+    budget_->release(delivery_overhead);
+}
+
+bool delivery_queue::has_room() const {
+  if (in_memory() >= memory_limit_)
+    return false;
+  // An empty queue always takes one, however large, so every subscriber moves.
+  return !budget_ || in_memory() == 0 || budget_->room_for(own_bytes_) > 0;
+}
+
+std::optional<uint64_t> delivery_queue::page_bytes() const {
+  if (!budget_)
+    return 0;
+  auto room = budget_->room_for(own_bytes_);
+  if (room == memory_budget::unlimited)
+    return 0;
+  if (in_memory() == 0)
+    return std::max<uint64_t>(room, 1); // at least one delivery
+  if (room == 0 || room < budget_->page_min())
+    return std::nullopt; // wait for room worth a read
+  return room;
+}
+
+void delivery_queue::attempt_ended(const delivery& d) {
+  --in_flight_;
+  let_go(d);
 }
 
 void delivery_queue::adopt_source(uint16_t source) {
@@ -18,7 +69,12 @@ void delivery_queue::drop_source(uint16_t source) {
   sources_.erase(source);
   if (requested_ == source)
     requested_.reset(); // its answer, if it comes, finds no source
-  auto gone = [&](const delivery& d) { return source_of(d.record.key.event_seq) == source; };
+  auto gone = [&](const delivery& d) {
+    if (source_of(d.record.key.event_seq) != source)
+      return false;
+    let_go(d);
+    return true;
+  };
   for (auto& q : ready_)
     q.erase(std::remove_if(q.begin(), q.end(), gone), q.end());
   for (auto it = waiting_.begin(); it != waiting_.end();)
@@ -52,22 +108,26 @@ bool delivery_queue::offer(delivery&& d, int64_t now_ms) {
   // its disk, or a page would skip some.
   if (src.on_disk)
     return false;
-  if (in_memory() >= memory_limit_) {
+  if (!has_room()) {
     src.on_disk = true;
     return false;
   }
   src.watermark = std::max(src.watermark, d.record.key.event_seq);
+  hold(d);
   enqueue(std::move(d), now_ms);
   return true;
 }
 
 void delivery_queue::put(delivery&& d, int64_t now_ms) {
-  if (owns(d.record.key.event_seq))
-    enqueue(std::move(d), now_ms);
+  if (!owns(d.record.key.event_seq))
+    return;
+  hold(d);
+  enqueue(std::move(d), now_ms);
 }
 
 void delivery_queue::retry_at(delivery&& d, int64_t due_ms) {
   d.record.next_attempt_ms = due_ms;
+  hold(d);
   waiting_.emplace(due_ms, std::move(d));
 }
 
@@ -75,12 +135,15 @@ std::optional<page_request> delivery_queue::want_page(int64_t now_ms) {
   auto limit = std::max<uint32_t>(memory_limit_, 2);
   if (requested_ || in_memory() >= limit / 2)
     return std::nullopt;
+  auto bytes = page_bytes();
+  if (!bytes)
+    return std::nullopt;
   for (auto& [source, src] : sources_) {
     if (!src.on_disk || now_ms < src.retry_at_ms)
       continue;
     requested_ = source;
     src.retry_at_ms = 0;
-    return page_request{source, src.watermark, static_cast<uint32_t>(limit - in_memory())};
+    return page_request{source, src.watermark, static_cast<uint32_t>(limit - in_memory()), *bytes};
   }
   return std::nullopt;
 }
@@ -97,6 +160,7 @@ void delivery_queue::take_page(std::vector<delivery>&& page, bool complete, int6
     if (d.record.key.event_seq <= src.watermark || source_of(d.record.key.event_seq) != it->first)
       continue;
     src.watermark = d.record.key.event_seq;
+    hold(d);
     enqueue(std::move(d), now_ms);
   }
   if (complete)

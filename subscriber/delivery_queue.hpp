@@ -1,8 +1,9 @@
 #pragma once
 // One subscriber's deliveries in memory: ready to send (by priority),
-// waiting for a retry time, and in flight. Bounded: past `memory_limit` a
-// newly committed delivery stays on disk only and is paged back in as the
-// backlog drains.
+// waiting for a retry time, and in flight. Bounded in count (`memory_limit`)
+// and in bytes (the node's memory_budget, shared by every queue): past
+// either, a newly committed delivery stays on disk only and is paged back in
+// as the backlog drains.
 //
 // Deliveries come from one or more sources, each a store with its own seq
 // order: the node's one store, or in cluster mode one per Kafka partition
@@ -12,6 +13,7 @@
 // Plain logic: no CAF, time passed in.
 
 #include "delivery/delivery.hpp"
+#include "delivery/memory_budget.hpp"
 
 #include <array>
 #include <cstddef>
@@ -24,11 +26,13 @@
 namespace volley {
 
 // Ask the store for up to `limit` pending deliveries with event seq above
-// `after_seq` (which names the source too).
+// `after_seq` (which names the source too), stopping once their events
+// reach `max_bytes` (0: no byte cap).
 struct page_request {
   uint16_t source = 0;
   uint64_t after_seq = 0;
   uint32_t limit = 0;
+  uint64_t max_bytes = 0;
 };
 
 class delivery_queue {
@@ -39,9 +43,18 @@ public:
   static uint16_t source_of(uint64_t seq) { return static_cast<uint16_t>(seq >> source_shift); }
   static uint64_t source_start(uint16_t source) { return uint64_t{source} << source_shift; }
 
+  // What a delivery costs the budget beside its payload: the record and
+  // the containers' nodes around it.
+  static constexpr uint64_t delivery_overhead = sizeof(delivery) + 64;
+
   // `single_source`: the node's one store, all of it on disk at start. Else
   // sources come and go with adopt_source/drop_source (cluster mode).
-  explicit delivery_queue(uint32_t memory_limit, bool single_source = true);
+  // Without a budget only the count bounds memory.
+  explicit delivery_queue(uint32_t memory_limit, bool single_source = true,
+                          std::shared_ptr<memory_budget> budget = nullptr);
+  ~delivery_queue();
+  delivery_queue(delivery_queue&&) = default; // the budget's share moves along
+  delivery_queue& operator=(delivery_queue&&) = delete;
 
   void set_memory_limit(uint32_t limit) { memory_limit_ = limit; }
 
@@ -81,12 +94,13 @@ public:
   bool has_ready() const;
   // The oldest delivery of the highest ready priority, now counted in flight.
   delivery start_next();
-  // An attempt came back (whatever its fate).
-  void attempt_ended() { --in_flight_; }
+  // An attempt came back (whatever its fate); retry_at or put take it back.
+  void attempt_ended(const delivery& d);
 
   size_t in_flight() const { return in_flight_; }
   size_t in_memory() const; // ready + waiting + in flight
   size_t waiting() const { return waiting_.size(); }
+  uint64_t bytes_in_memory() const { return own_bytes_; } // as the budget counts them
   std::array<size_t, 4> ready_by_priority() const;
   bool backlog_on_disk() const;
   // The watermark of source 0 (the single store's).
@@ -100,8 +114,17 @@ private:
   };
 
   void enqueue(delivery&& d, int64_t now_ms);
+  // A delivery enters or leaves memory: its bytes to this queue and the budget.
+  void hold(const delivery& d);
+  void let_go(const delivery& d);
+  // Whether memory may take one more delivery in commit order.
+  bool has_room() const;
+  // The byte cap of the next page (0: none), or nullopt when too little room.
+  std::optional<uint64_t> page_bytes() const;
 
   uint32_t memory_limit_;
+  std::shared_ptr<memory_budget> budget_;
+  uint64_t own_bytes_ = 0;
   std::map<uint16_t, source_state> sources_;
   std::optional<uint16_t> requested_; // the source a page was asked for
   std::array<std::deque<delivery>, 4> ready_; // index = priority

@@ -24,8 +24,9 @@ std::string how_to_enable(const std::string& subscriber) {
 }
 
 subscriber_core::subscriber_core(subscriber_config cfg, uint32_t memory_limit, uint64_t slow_ms,
-                                 uint64_t seed, bool single_store)
-  : cfg_(std::move(cfg)), queue_(memory_limit, single_store), policy_(cfg_), enable_(cfg_.name, cfg_.enabled),
+                                 uint64_t seed, bool single_store,
+                                 std::shared_ptr<memory_budget> budget)
+  : cfg_(std::move(cfg)), queue_(memory_limit, single_store, std::move(budget)), policy_(cfg_), enable_(cfg_.name, cfg_.enabled),
     signer_(cfg_), tally_(cfg_.name, slow_ms), rng_(seed) {
   warn_if_insecure(cfg_);
 }
@@ -75,7 +76,7 @@ void subscriber_core::log_breaker(breaker_change change, const std::string& last
 }
 
 void subscriber_core::attempt_done(delivery&& d, attempt_result&& r, int64_t now_ms) {
-  queue_.attempt_ended();
+  queue_.attempt_ended(d);
   d.record.attempts += 1;
   std::uniform_real_distribution<double> unit{0.0, 1.0};
   auto decision = policy_.decide(d.record, r, now_ms, unit(rng_));

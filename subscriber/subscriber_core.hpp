@@ -43,9 +43,10 @@ class subscriber_core {
 public:
   // `single_store`: all of the node's deliveries live in one store; else (in
   // cluster mode) they come from the partitions the node owns, adopted and
-  // dropped as they move.
+  // dropped as they move. `budget`: the node's bytes for deliveries in
+  // memory, shared with the other subscribers (none: only the count bounds).
   subscriber_core(subscriber_config cfg, uint32_t memory_limit, uint64_t slow_ms, uint64_t seed,
-                  bool single_store = true);
+                  bool single_store = true, std::shared_ptr<memory_budget> budget = nullptr);
 
   const subscriber_config& config() const { return cfg_; }
   const std::string& name() const { return cfg_.name; }

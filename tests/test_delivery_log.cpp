@@ -143,7 +143,8 @@ BOOST_AUTO_TEST_CASE(statistics_and_failures_outlast_sigterm_and_kill_9) {
     return r;
   }};
   running_node n;
-  n.spec.subscribers = {{"billing", endpoint.url(), {}, secret, ""}};
+  // Five failures in a row would open the breaker for its 30 s cooldown.
+  n.spec.subscribers = {{"billing", endpoint.url(), {}, secret, "\"breaker\": {\"failure_threshold\": 100}"}};
   n.spec.monitor_extra = "\"snapshot_interval_ms\": 200";
   n.start();
   for (int i = 0; i < 5; ++i)

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE pipeline
 #include <boost/test/unit_test.hpp>
 
+#include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
@@ -14,7 +15,10 @@
 
 #include <rapidjson/document.h>
 
+#include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -148,6 +152,62 @@ BOOST_AUTO_TEST_CASE(a_hanging_endpoint_does_not_delay_the_others) {
   // The slow endpoint still holds its first requests: none of them finished.
   BOOST_CHECK_EQUAL(hanging.count(), 0u);
   hanging.stop(); // release the hung connections before volleyd stops
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_backlog_larger_than_the_memory_budget_waits_on_disk_and_is_delivered_once) {
+  // 200 events of 40 KB (8 MB) behind an endpoint that refuses them, with
+  // a 1 MiB budget: memory holds what fits, the rest waits on disk.
+  std::atomic<bool> down{true};
+  std::mutex mutex;
+  std::map<std::string, int> delivered; // event id -> 2xx answers
+  recording_receiver endpoint{"", 0, [&](const volley::received_request& req) {
+                                volley::receiver_reply reply;
+                                if (down) {
+                                  reply.status = 503;
+                                  return reply;
+                                }
+                                std::lock_guard<std::mutex> guard{mutex};
+                                ++delivered[req.header("webhook-id")];
+                                return reply;
+                              }};
+  running_node n;
+  n.spec.subscribers = {{"big", endpoint.url(), {}, "", "\"max_attempts\": 1000"}};
+  n.spec.extra = "\"queue\": {\"memory_mb\": 1}";
+  n.start();
+  const std::string data(40000, 'x');
+  std::vector<std::string> lines;
+  for (int i = 0; i < 200; ++i)
+    lines.push_back("{\"type\":\"bulk\",\"id\":\"b" + std::to_string(i) + "\",\"data\":\"" + data + "\"}");
+  line_client client{n.port()};
+  auto answers = client.exchange(lines);
+  BOOST_REQUIRE_EQUAL(answers.size(), lines.size());
+  for (const auto& a : answers)
+    BOOST_REQUIRE(parse_answer(a).ok);
+
+  control_client control{n.port()};
+  node_stats stats;
+  BOOST_REQUIRE(wait_until([&] {
+    stats = control.stats();
+    return stats.subscribers["big"].backlog_on_disk && stats.subscribers["big"].attempts_total > 0;
+  }));
+  BOOST_TEST(stats.memory_budget_bytes == 1 << 20);
+  BOOST_TEST(stats.memory_used_bytes > 0);
+  BOOST_TEST(stats.memory_used_bytes <= stats.memory_budget_bytes);
+  BOOST_TEST(stats.subscribers["big"].queued < 200);
+
+  down = false;
+  BOOST_REQUIRE_MESSAGE(wait_until([&] {
+    std::lock_guard<std::mutex> guard{mutex};
+    return delivered.size() == 200;
+  }, 60s), "delivered " << delivered.size() << " of 200");
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    for (const auto& [id, times] : delivered)
+      BOOST_CHECK_MESSAGE(times == 1, id << " delivered " << times << " times");
+  }
+  // Every byte comes back once the queue is empty.
+  BOOST_TEST(wait_until([&] { return control.stats().memory_used_bytes == 0; }));
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 

@@ -479,6 +479,35 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(read_pending_pages_in_seq_order, B, backends) {
   BOOST_TEST(must(s.read_pending("unknown", 0, 10)).empty());
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(read_pending_stops_once_its_events_reach_the_byte_cap, B, backends) {
+  B b;
+  store& s = b.get();
+  write_batch batch;
+  for (uint64_t seq = 1; seq <= 5; ++seq)
+    batch.events.push_back(make_new_event(seq, {"s"}, std::string(100, 'x')));
+  commit_ok(s, batch);
+  auto all = must(s.read_pending("s", 0, 10));
+  BOOST_REQUIRE_EQUAL(all.size(), 5u);
+  auto one = event_bytes(all[0].event);
+
+  // Two events' bytes reached: two, though the count allows ten.
+  auto capped = must(s.read_pending("s", 0, page_bounds{10, 2 * one}));
+  BOOST_TEST(seqs_of(capped) == (std::vector<uint64_t>{1, 2}), boost::test_tools::per_element());
+  // One byte past two events: a third is taken (a page may overshoot by one).
+  capped = must(s.read_pending("s", 0, page_bounds{10, 2 * one + 1}));
+  BOOST_TEST(capped.size() == 3u);
+  // However small the cap, a page holds at least one delivery.
+  BOOST_TEST(must(s.read_pending("s", 0, page_bounds{10, 1})).size() == 1u);
+  // The count still caps; 0 bytes means no byte cap.
+  BOOST_TEST(must(s.read_pending("s", 0, page_bounds{4, 0})).size() == 4u);
+
+  // A page that ends with room under both caps was the whole rest.
+  page_bounds bounds{10, 100 * one};
+  BOOST_TEST(bounds.room(all.size(), 5 * one));
+  BOOST_TEST(!bounds.room(10, 5 * one));
+  BOOST_TEST(!page_bounds(10, 5 * one).room(5, 5 * one));
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(dlq_lists_filters_and_pages, B, backends) {
   B b;
   store& s = b.get();

@@ -98,9 +98,15 @@ BOOST_AUTO_TEST_CASE(higher_priority_first_then_commit_order) {
   q.offer(make(2, 3), t0);
   q.offer(make(3, 0), t0);
   q.offer(make(4, 3), t0);
-  BOOST_TEST(seqs_started(q) == (std::vector<uint64_t>{2, 4, 1, 3}), boost::test_tools::per_element());
+  std::vector<delivery> started;
+  while (q.has_ready())
+    started.push_back(q.start_next());
+  std::vector<uint64_t> seqs;
+  for (const auto& d : started)
+    seqs.push_back(d.record.key.event_seq);
+  BOOST_TEST(seqs == (std::vector<uint64_t>{2, 4, 1, 3}), boost::test_tools::per_element());
   BOOST_TEST(q.in_flight() == 4u);
-  q.attempt_ended();
+  q.attempt_ended(started[0]);
   BOOST_TEST(q.in_flight() == 3u);
 }
 
@@ -141,10 +147,8 @@ BOOST_AUTO_TEST_CASE(past_the_cap_deliveries_stay_on_disk_until_memory_drains) {
   BOOST_TEST(q.backlog_on_disk());
   BOOST_TEST(q.watermark() == 4u);
   BOOST_TEST(!q.want_page(t0)); // memory is still more than half full
-  for (int i = 0; i < 3; ++i) {
-    q.start_next();
-    q.attempt_ended();
-  }
+  for (int i = 0; i < 3; ++i)
+    q.attempt_ended(q.start_next());
   auto p = q.want_page(t0);
   BOOST_REQUIRE(p);
   BOOST_TEST(p->after_seq == 4u);
@@ -182,6 +186,150 @@ BOOST_AUTO_TEST_CASE(requeued_deliveries_are_taken_whatever_the_cap) {
   q.put(make(2), t0);
   BOOST_TEST(q.in_memory() == 2u);
   BOOST_TEST(q.watermark() == 5u); // requeued ones are outside the paging order
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// The node's byte budget over the subscribers' queues (queue.memory_mb).
+BOOST_AUTO_TEST_SUITE(memory)
+
+namespace {
+
+delivery make_sized(uint64_t seq, size_t body_bytes, std::string sub = "billing") {
+  auto d = make(seq, 0, 0, std::move(sub));
+  auto p = std::make_shared<event_payload>();
+  p->seq = seq;
+  p->id = d.payload->id;
+  p->type = d.payload->type;
+  p->body = std::make_shared<const std::string>(body_bytes, 'x');
+  d.payload = std::move(p);
+  return d;
+}
+
+// What one delivery of `body_bytes` costs the queue that holds it.
+uint64_t cost(size_t body_bytes) {
+  return payload_bytes(*make_sized(1, body_bytes).payload) + delivery_queue::delivery_overhead;
+}
+
+// Offers seq from.. until the queue keeps one on disk; returns the last seq kept.
+uint64_t fill(delivery_queue& q, uint64_t from, size_t body_bytes, std::string sub = "billing") {
+  for (auto seq = from;; ++seq)
+    if (!q.offer(make_sized(seq, body_bytes, sub), t0))
+      return seq - 1;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_budget_guarantees_a_quarter_split_over_the_queues_and_lends_the_rest) {
+  memory_budget b{1000};
+  BOOST_TEST(b.room_for(0) == 750u); // one queue's share is 250; the lent part is 750
+  b.join();
+  b.join();
+  BOOST_TEST(b.room_for(0) == 750u);
+  b.charge(750);
+  BOOST_TEST(b.room_for(0) == 125u); // the lent part is gone; a quarter over two queues is left
+  BOOST_TEST(b.room_for(100) == 25u);
+  BOOST_TEST(b.room_for(125) == 0u);
+  b.release(750);
+  BOOST_TEST(b.used() == 0u);
+  memory_budget none{0};
+  BOOST_TEST(none.room_for(1u << 30) == memory_budget::unlimited);
+  BOOST_TEST(none.limit_or_zero() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(past_the_budget_deliveries_stay_on_disk_and_page_back_as_bytes_free) {
+  const size_t body = 10000;
+  auto budget = std::make_shared<memory_budget>(100 * cost(body));
+  delivery_queue q{100000, true, budget};
+  nothing_on_disk(q);
+  auto last = fill(q, 1, body);
+  // Alone, the queue takes the lent three quarters (and at most one more).
+  BOOST_TEST(budget->used() >= 75 * cost(body));
+  BOOST_TEST(budget->used() <= 76 * cost(body));
+  BOOST_TEST(q.bytes_in_memory() == budget->used());
+  BOOST_TEST(q.backlog_on_disk());
+  BOOST_TEST(!q.want_page(t0)); // no room worth a read
+
+  // Forty attempts end (delivered): their bytes come back.
+  for (int i = 0; i < 40; ++i)
+    q.attempt_ended(q.start_next());
+  BOOST_TEST(budget->used() == q.bytes_in_memory());
+  auto p = q.want_page(t0);
+  BOOST_REQUIRE(p);
+  BOOST_TEST(p->after_seq == last);
+  BOOST_TEST(p->max_bytes == budget->room_for(q.bytes_in_memory()));
+  BOOST_TEST(p->max_bytes >= 39 * cost(body));
+}
+
+BOOST_AUTO_TEST_CASE(a_queue_that_fills_the_budget_does_not_starve_the_others) {
+  const size_t body = 10000;
+  auto budget = std::make_shared<memory_budget>(100 * cost(body));
+  delivery_queue busy{100000, true, budget}, quiet{100000, true, budget};
+  nothing_on_disk(busy);
+  nothing_on_disk(quiet);
+  fill(busy, 1, body);
+  BOOST_TEST(busy.backlog_on_disk());
+  // The quiet one still has its guaranteed share: a quarter over two queues.
+  fill(quiet, 1, body, "audit");
+  BOOST_TEST(quiet.in_memory() >= 12u);
+  BOOST_TEST(quiet.in_memory() <= 13u);
+  // Together no more than the budget and one delivery each.
+  BOOST_TEST(budget->used() <= 102 * cost(body));
+}
+
+BOOST_AUTO_TEST_CASE(a_payload_shared_by_two_queues_is_charged_once) {
+  auto budget = std::make_shared<memory_budget>(1u << 20);
+  {
+    delivery_queue a{100, true, budget}, b{100, true, budget};
+    nothing_on_disk(a);
+    nothing_on_disk(b);
+    auto d = make_sized(1, 5000);
+    auto other = d;
+    other.record.key.subscriber = "audit";
+    auto bytes = payload_bytes(*d.payload);
+    a.offer(std::move(d), t0);
+    b.offer(std::move(other), t0);
+    BOOST_TEST(budget->used() == bytes + 2 * delivery_queue::delivery_overhead);
+    BOOST_TEST(a.bytes_in_memory() == bytes + delivery_queue::delivery_overhead);
+    // One attempt ended and delivered: the payload stays for the other queue.
+    a.attempt_ended(a.start_next());
+    BOOST_TEST(budget->used() == bytes + delivery_queue::delivery_overhead);
+  }
+  BOOST_TEST(budget->used() == 0u); // queues gone, the payload with them
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_queue_takes_one_delivery_however_large) {
+  auto budget = std::make_shared<memory_budget>(1000);
+  delivery_queue q{100, true, budget};
+  auto p = q.want_page(t0);
+  BOOST_REQUIRE(p);
+  BOOST_TEST(p->max_bytes == budget->room_for(0));
+  q.take_page({}, true, t0);
+  BOOST_TEST(q.offer(make_sized(1, 50000), t0));
+  BOOST_TEST(!q.offer(make_sized(2, 10), t0));
+  // Retries and requeues come back whatever the budget: they were held before.
+  auto d = q.start_next();
+  q.attempt_ended(d);
+  q.retry_at(std::move(d), t0 + 1000);
+  BOOST_TEST(q.in_memory() == 1u);
+  BOOST_TEST(budget->used() == q.bytes_in_memory());
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_source_gives_its_bytes_back) {
+  auto budget = std::make_shared<memory_budget>(1u << 20);
+  delivery_queue q{100, false, budget};
+  q.adopt_source(1);
+  BOOST_REQUIRE(q.want_page(t0));
+  auto seq = delivery_queue::source_start(1) + 1;
+  std::vector<delivery> page;
+  page.push_back(make_sized(seq, 1000));
+  q.take_page(std::move(page), true, t0);
+  BOOST_TEST(budget->used() > 0u);
+  q.drop_source(1);
+  BOOST_TEST(q.in_memory() == 0u);
+  BOOST_TEST(q.bytes_in_memory() == 0u);
+  BOOST_TEST(budget->used() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -93,12 +93,17 @@ node_stats control_client::stats() {
   out.delivered_total = total(node, "delivered", line);
   out.attempts_total = total(node, "attempts", line);
   out.dead_lettered_total = total(node, "dead_lettered", line);
+  if (!node.HasMember("memory") || !node["memory"].IsObject())
+    bad_answer("stats answer lacks node.memory", line);
+  out.memory_used_bytes = integer(node["memory"], "used_bytes", line);
+  out.memory_budget_bytes = integer(node["memory"], "budget_bytes", line);
   for (const auto& s : doc["subscribers"].GetArray()) {
     subscriber_stats v;
     v.breaker = text(s, "breaker", line);
     v.enabled = boolean(s, "enabled", line);
     v.queued = integer(s, "queued", line);
     v.in_flight = integer(s, "in_flight", line);
+    v.backlog_on_disk = boolean(s, "backlog_on_disk", line);
     v.consecutive_failures = integer(s, "consecutive_failures", line);
     v.delivered_total = total(s, "delivered", line);
     v.attempts_total = total(s, "attempts", line);

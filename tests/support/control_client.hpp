@@ -18,6 +18,7 @@ struct subscriber_stats {
   bool enabled = true;
   int64_t queued = 0;
   int64_t in_flight = 0;
+  bool backlog_on_disk = false;
   int64_t consecutive_failures = 0;
   int64_t delivered_total = 0;
   int64_t attempts_total = 0;
@@ -30,6 +31,8 @@ struct node_stats {
   int64_t delivered_total = 0;
   int64_t attempts_total = 0;
   int64_t dead_lettered_total = 0;
+  int64_t memory_used_bytes = 0;   // deliveries in memory, as queue.memory_mb counts them
+  int64_t memory_budget_bytes = 0; // 0: no budget
   std::map<std::string, subscriber_stats> subscribers;
 };
 
