@@ -1,22 +1,30 @@
 #include "http/http_engine.hpp"
 
 #include "http/address_policy.hpp"
-#include "logging/logger.hpp"
+#include "http/socket_watch.hpp"
+#include "http/transfer_placement.hpp"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <stdexcept>
 #include <strings.h>
 #include <thread>
-#include <unordered_set>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace volley {
 
 namespace {
+
+using steady = std::chrono::steady_clock;
 
 // One easy handle with the state of the transfer it runs. Kept and reused
 // after the transfer ends: the options that never change are set once, and
@@ -27,8 +35,11 @@ struct transfer {
   attempt_result result;
   std::vector<curl_slist> header_nodes; // point into request.headers
   std::string url;                      // the URL set on `easy`
+  std::string ca_file;                  // the CA file set on `easy`
   int tls_insecure = -1;                // as set on `easy`; -1: not yet
   bool allow_private = false;
+  socket_watch* sockets = nullptr;
+  size_t multi = 0; // index of the multi handle it runs on
   std::string refused_address; // set when the SSRF guard refused the connect
   char error_buffer[CURL_ERROR_SIZE] = {0};
 
@@ -59,47 +70,189 @@ size_t capture_header(char* data, size_t size, size_t count, void* user) {
   return len;
 }
 
+// The SSRF guard acts here, at connect time, on the address actually used.
 curl_socket_t open_socket(void* user, curlsocktype, curl_sockaddr* address) {
   auto* t = static_cast<transfer*>(user);
   if (!t->allow_private && is_restricted_address(&address->addr)) {
     t->refused_address = address_to_string(&address->addr);
     return CURL_SOCKET_BAD;
   }
-  return ::socket(address->family, address->socktype, address->protocol);
+  int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd >= 0)
+    t->sockets->opened(fd);
+  return fd;
+}
+
+// The connection may outlive the transfer that opened it: the socket set,
+// not the transfer, is told.
+int close_socket(void* user, curl_socket_t fd) {
+  static_cast<socket_watch*>(user)->closing(fd);
+  return ::close(fd);
 }
 
 } // namespace
 
+// One engine thread: an epoll loop over the sockets of its multi handles.
 struct http_engine::impl {
+  // One libcurl multi handle of the thread and when it wants to be called
+  // on its timeout.
+  struct multi_slot {
+    CURLM* multi = nullptr;
+    bool timer_armed = false;
+    steady::time_point due{};
+    bool touched = false; // curl acted on it this round: completions may wait
+
+    ~multi_slot() {
+      if (multi)
+        curl_multi_cleanup(multi);
+    }
+  };
+
+  // What the timer and socket callbacks get: the slot, by index.
+  struct slot_ref {
+    impl* loop;
+    size_t index;
+  };
+
   http_engine_options options;
   std::atomic<size_t>& in_flight;
-  CURLM* multi = nullptr;
+  socket_watch sockets;
+  int wake_fd = -1; // eventfd: a submit or stop() for a sleeping loop
+  CURLSH* share = nullptr; // DNS answers and TLS sessions, for every multi handle
+  std::string default_ca_file; // libcurl's own, for requests that set none
   std::mutex queue_mutex;
   std::vector<http_request> incoming; // guarded by queue_mutex
   bool stopping = false;               // guarded by queue_mutex
-  // Set while the engine thread is (about to be) blocked in curl_multi_poll:
-  // only then does a submit need the wakeup syscall.
+  // Set while the thread is (about to be) blocked in epoll_wait: only then
+  // does a submit need the eventfd write.
   std::atomic<bool> sleeping{false};
-  std::deque<http_request> waiting;    // engine thread only: over max_concurrent
-  std::vector<std::unique_ptr<transfer>> idle; // engine thread only; at most max_concurrent
-  std::unordered_set<transfer*> running; // engine thread only
+  std::deque<http_request> waiting; // engine thread only: over max_concurrent
+  std::vector<std::unique_ptr<transfer>> idle; // engine thread only
+  std::unordered_set<transfer*> running;       // engine thread only
+  std::vector<std::unique_ptr<multi_slot>> slots;
+  std::vector<std::unique_ptr<slot_ref>> refs;
+  std::vector<size_t> touched; // slots curl acted on since completions were read
+  transfer_placement placement;
+  std::vector<CURLMsg> finished; // scratch
   std::thread worker;
 
   impl(http_engine_options opts, std::atomic<size_t>& counter)
-    : options(opts), in_flight(counter) {
-    multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.max_cached_connections);
+    : options(opts), in_flight(counter),
+      placement(opts.transfers_per_multi,
+                (opts.max_concurrent + opts.transfers_per_multi - 1) / opts.transfers_per_multi) {
+    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd < 0)
+      throw std::runtime_error(std::string{"HTTP engine: cannot create an eventfd: "} +
+                               std::strerror(errno));
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd;
+    epoll_ctl(sockets.epoll_fd(), EPOLL_CTL_ADD, wake_fd, &ev);
+    // One thread uses the share: no locks needed.
+    share = curl_share_init();
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (CURL* probe = curl_easy_init()) {
+      char* ca = nullptr;
+      if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &ca) == CURLE_OK && ca != nullptr)
+        default_ca_file = ca;
+      curl_easy_cleanup(probe);
+    }
     worker = std::thread{[this] { run(); }};
   }
 
   ~impl() {
-    idle.clear(); // easy handles go before the multi handle
-    curl_multi_cleanup(multi);
+    // Easy handles first, then the multi handles (closing their cached
+    // connections tells `sockets`), then the share they used.
+    idle.clear();
+    slots.clear();
+    curl_share_cleanup(share);
+    ::close(wake_fd);
   }
 
-  static transfer* make_transfer(bool allow_private) {
+  // -- libcurl's callbacks
+
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void*) {
+    auto* ref = static_cast<slot_ref*>(user);
+    auto& sockets = ref->loop->sockets;
+    if (what == CURL_POLL_REMOVE)
+      sockets.unwatch(fd);
+    else
+      sockets.watch(fd, (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
+                    ref);
+    return 0;
+  }
+
+  static int on_timer(CURLM*, long timeout_ms, void* user) {
+    auto* ref = static_cast<slot_ref*>(user);
+    auto& slot = *ref->loop->slots[ref->index];
+    slot.timer_armed = timeout_ms >= 0;
+    if (slot.timer_armed)
+      slot.due = steady::now() + std::chrono::milliseconds(timeout_ms);
+    return 0;
+  }
+
+  // -- multi handles
+
+  multi_slot& open_slot() {
+    auto index = slots.size();
+    auto slot = std::make_unique<multi_slot>();
+    auto ref = std::make_unique<slot_ref>(slot_ref{this, index});
+    slot->multi = curl_multi_init();
+    auto* m = slot->multi;
+    // A cached connection for every transfer it may run: keep-alive
+    // connections are reused, not closed to make room and opened again.
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, static_cast<long>(options.transfers_per_multi));
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, ref.get());
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, ref.get());
+    slots.push_back(std::move(slot));
+    refs.push_back(std::move(ref));
+    return *slots.back();
+  }
+
+  void act(size_t index, curl_socket_t fd, int flags) {
+    auto& slot = *slots[index];
+    int still_running = 0;
+    curl_multi_socket_action(slot.multi, fd, flags, &still_running);
+    if (!slot.touched) {
+      slot.touched = true;
+      touched.push_back(index);
+    }
+  }
+
+  // The multi handles whose timeout is due. A walk over the handles (one
+  // per transfers_per_multi transfers), not over the transfers.
+  void run_timers() {
+    auto now = steady::now();
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (slots[i]->timer_armed && slots[i]->due <= now) {
+        slots[i]->timer_armed = false;
+        act(i, CURL_SOCKET_TIMEOUT, 0);
+      }
+  }
+
+  int wait_ms() const {
+    auto now = steady::now();
+    long ms = 1000;
+    for (const auto& slot : slots)
+      if (slot->timer_armed) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(slot->due - now).count();
+        // Round up: waking a little early would spin until the deadline.
+        if (slot->due > now + std::chrono::milliseconds(left))
+          ++left;
+        ms = std::min<long>(ms, std::max<long>(left, 0));
+      }
+    return static_cast<int>(ms);
+  }
+
+  // -- transfers
+
+  transfer* make_transfer() {
     auto* t = new transfer;
-    t->allow_private = allow_private;
+    t->allow_private = options.allow_private_networks;
+    t->sockets = &sockets;
     auto* e = t->easy = curl_easy_init();
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -110,6 +263,9 @@ struct http_engine::impl {
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, &sockets);
+    curl_easy_setopt(e, CURLOPT_SHARE, share);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     return t;
@@ -118,7 +274,7 @@ struct http_engine::impl {
   void start(http_request&& req) {
     transfer* t;
     if (idle.empty()) {
-      t = make_transfer(options.allow_private_networks);
+      t = make_transfer();
     } else {
       t = idle.back().release();
       idle.pop_back();
@@ -146,13 +302,21 @@ struct http_engine::impl {
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, t->request.tls_insecure ? 0L : 1L);
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, t->request.tls_insecure ? 0L : 2L);
     }
+    const auto& ca = t->request.tls_ca_file.empty() ? default_ca_file : t->request.tls_ca_file;
+    if (t->ca_file != ca) {
+      t->ca_file = ca;
+      curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file.empty() ? nullptr : t->ca_file.c_str());
+    }
     const auto& body = *t->request.body;
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_nodes.data());
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.timeout_ms));
+    t->multi = placement.place(origin_of(t->url));
+    if (t->multi == slots.size())
+      open_slot();
     running.insert(t);
-    if (auto rc = curl_multi_add_handle(multi, e); rc != CURLM_OK) {
+    if (auto rc = curl_multi_add_handle(slots[t->multi]->multi, e); rc != CURLM_OK) {
       t->result.error = std::string{"cannot start request: "} + curl_multi_strerror(rc);
       finish(t);
     }
@@ -161,7 +325,7 @@ struct http_engine::impl {
   void complete(CURL* easy, CURLcode code) {
     transfer* t = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
-    curl_multi_remove_handle(multi, easy);
+    curl_multi_remove_handle(slots[t->multi]->multi, easy);
     curl_off_t total_us = 0;
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
     t->result.latency_ms = static_cast<double>(total_us) / 1000.0;
@@ -185,10 +349,36 @@ struct http_engine::impl {
     if (t->request.on_done)
       t->request.on_done(std::move(t->result));
     running.erase(t);
+    placement.release(t->multi);
     // The request (body, callback) is released now, the handle kept.
     t->request = http_request{};
     idle.emplace_back(t);
     in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // The transfers that ended on the multi handles curl acted on. Every
+  // message is read before a handle is removed: curl_multi_remove_handle
+  // walks the messages still queued.
+  void collect_completions() {
+    while (!touched.empty()) {
+      auto index = touched.back();
+      touched.pop_back();
+      slots[index]->touched = false;
+      finished.clear();
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(slots[index]->multi, &left))
+        if (msg->msg == CURLMSG_DONE)
+          finished.push_back(*msg);
+      for (const auto& msg : finished)
+        complete(msg.easy_handle, msg.data.result);
+    }
+  }
+
+  void start_waiting() {
+    while (!waiting.empty() && running.size() < options.max_concurrent) {
+      start(std::move(waiting.front()));
+      waiting.pop_front();
+    }
   }
 
   bool take_incoming(std::vector<http_request>& batch) {
@@ -199,22 +389,16 @@ struct http_engine::impl {
 
   void run() {
     std::vector<http_request> batch;
+    std::vector<epoll_event> events(512);
     for (;;) {
       if (!take_incoming(batch))
         break;
       for (auto& req : batch)
         waiting.push_back(std::move(req));
       batch.clear();
-      while (!waiting.empty() && running.size() < options.max_concurrent) {
-        start(std::move(waiting.front()));
-        waiting.pop_front();
-      }
-      int still_running = 0;
-      curl_multi_perform(multi, &still_running);
-      int left = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi, &left))
-        if (msg->msg == CURLMSG_DONE)
-          complete(msg->easy_handle, msg->data.result);
+      start_waiting();
+      run_timers(); // new transfers start on curl's zero timeout
+      collect_completions();
       sleeping.store(true);
       {
         // Work that arrived since take_incoming: no sleep.
@@ -222,11 +406,38 @@ struct http_engine::impl {
         if (!incoming.empty() || stopping)
           sleeping.store(false);
       }
-      if (sleeping.load() && (waiting.empty() || running.size() >= options.max_concurrent))
-        curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+      bool can_start = !waiting.empty() && running.size() < options.max_concurrent;
+      int timeout = sleeping.load() && !can_start ? wait_ms() : 0;
+      int n = epoll_wait(sockets.epoll_fd(), events.data(), static_cast<int>(events.size()),
+                         timeout);
       sleeping.store(false);
+      for (int i = 0; i < n; ++i) {
+        const auto& ev = events[static_cast<size_t>(i)];
+        int fd = ev.data.fd;
+        if (fd == wake_fd) {
+          uint64_t count = 0;
+          [[maybe_unused]] auto r = ::read(wake_fd, &count, sizeof count);
+          continue;
+        }
+        auto* ref = static_cast<slot_ref*>(sockets.owner(fd));
+        if (ref == nullptr) {
+          sockets.drop(fd); // an idle keep-alive connection woke: closed by the peer
+          continue;
+        }
+        int flags = (ev.events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (ev.events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (ev.events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        act(ref->index, fd, flags);
+      }
+      run_timers();
+      collect_completions();
     }
     abort_all();
+  }
+
+  void wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(wake_fd, &one, sizeof one);
   }
 
   // On shutdown: drop running transfers without reporting them; the
@@ -235,7 +446,7 @@ struct http_engine::impl {
     waiting.clear();
     auto left = running;
     for (auto* t : left) {
-      curl_multi_remove_handle(multi, t->easy);
+      curl_multi_remove_handle(slots[t->multi]->multi, t->easy);
       t->request.on_done = nullptr;
       finish(t);
     }
@@ -244,10 +455,9 @@ struct http_engine::impl {
 
 http_engine::http_engine(http_engine_options options) {
   auto n = std::max<size_t>(options.threads, 1);
-  // The cap on running transfers and cached connections is the engine's:
-  // each thread gets its share.
+  // The cap on running transfers is the engine's: each thread gets its share.
   options.max_concurrent = std::max<size_t>(options.max_concurrent / n, 1);
-  options.max_cached_connections = std::max<long>(options.max_cached_connections / static_cast<long>(n), 1);
+  options.transfers_per_multi = std::max<size_t>(options.transfers_per_multi, 1);
   for (size_t i = 0; i < n; ++i)
     shards_.push_back(std::make_unique<impl>(options, in_flight_));
 }
@@ -272,7 +482,7 @@ void http_engine::submit(std::vector<http_request>&& batch) {
       }
     }
     if (shard.sleeping.exchange(false))
-      curl_multi_wakeup(shard.multi);
+      shard.wake();
   }
   batch.clear();
 }
@@ -285,7 +495,7 @@ void http_engine::stop() {
         continue;
       shard->stopping = true;
     }
-    curl_multi_wakeup(shard->multi);
+    shard->wake();
   }
   for (auto& shard : shards_)
     if (shard->worker.joinable())
