@@ -29,7 +29,7 @@
 // Usage: curl_ceiling --url URL [--handles 64] [--requests 200000]
 //                     [--duration 20] [--warmup 0] [--size 100]
 //                     [--loop poll|socket] [--epoll lazy|eager] [--hosts 1]
-//                     [--per-multi C] [--buffer BYTES]
+//                     [--per-multi C] [--buffer BYTES] [--cafile PEM]
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
@@ -237,7 +237,8 @@ std::string url_of(const std::string& url, long i, long hosts) {
 int usage() {
   std::fprintf(stderr, "usage: curl_ceiling --url URL [--handles 64] [--requests 200000] "
                        "[--duration 20] [--warmup 0] [--size 100] [--loop poll|socket] "
-                       "[--epoll lazy|eager] [--hosts 1] [--per-multi C] [--buffer BYTES]\n");
+                       "[--epoll lazy|eager] [--hosts 1] [--per-multi C] [--buffer BYTES] "
+                       "[--cafile PEM]\n");
   return 2;
 }
 
@@ -249,6 +250,8 @@ int main(int argc, char** argv) {
   long hosts = 1;
   long per_multi = 0; // 0: every handle on one multi handle
   long buffer = 0;    // CURLOPT_BUFFERSIZE; 0: libcurl's default (16 KB)
+  std::string cafile; // CURLOPT_CAINFO for https URLs
+  long max_total = 0; // CURLMOPT_MAXCONNECTS and MAX_TOTAL_CONNECTIONS per multi; 0: its handles
   long long requests = 200000;
   double duration_s = 20;
   double warmup_s = 0;
@@ -266,6 +269,10 @@ int main(int argc, char** argv) {
       handles = std::max(1L, std::atol(v.c_str()));
     else if (a == "--hosts")
       hosts = std::max(1L, std::min(254L, std::atol(v.c_str())));
+    else if (a == "--max-total")
+      max_total = std::max(0L, std::atol(v.c_str()));
+    else if (a == "--cafile")
+      cafile = v;
     else if (a == "--buffer")
       buffer = std::max(0L, std::atol(v.c_str()));
     else if (a == "--per-multi")
@@ -311,7 +318,9 @@ int main(int argc, char** argv) {
   for (long i = 0; i < handles; i += per_multi) {
     CURLM* m = loop == "socket" ? sockets.add_multi() : curl_multi_init();
     // A cached connection for every transfer: none closed only to be reopened.
-    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, std::min(per_multi, handles - i));
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, max_total > 0 ? max_total : std::min(per_multi, handles - i));
+    if (max_total > 0)
+      curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_total);
     multis.push_back(m);
   }
   CURLM* multi = multis.front(); // the poll loop's only one
@@ -331,6 +340,8 @@ int main(int argc, char** argv) {
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
     if (buffer > 0)
       curl_easy_setopt(e, CURLOPT_BUFFERSIZE, buffer);
+    if (!cafile.empty())
+      curl_easy_setopt(e, CURLOPT_CAINFO, cafile.c_str());
     if (loop == "socket")
       sockets.attach_easy(e);
     easies.push_back(e);

@@ -12,7 +12,8 @@
 // bench/loadgen writes it), records publish->arrival latency. Bodies are
 // skipped, not buffered, so 100 KB payloads cost no copies.
 //
-//   GET /__stats  -> one JSON object (counts since start or the last reset)
+//   GET /__stats  -> one JSON object (requests and accepted connections since
+//                    start or the last reset, ...)
 //   GET /__reset  -> zero the counters (other threads within ~50 ms)
 //
 // Usage: sink --port P [--host 127.0.0.1] [--hosts 1] [--threads 1] [--delay-ms 0]
@@ -64,6 +65,7 @@ uint64_t realtime_ns() {
 // Counters of one worker thread; only that thread writes them.
 struct alignas(64) worker_stats {
   std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> connections{0}; // accepted
   std::atomic<uint64_t> body_bytes{0};
   std::atomic<uint64_t> first_ns{0};
   std::atomic<uint64_t> last_ns{0};
@@ -75,6 +77,7 @@ struct alignas(64) worker_stats {
   }
   void clear(uint64_t new_epoch) {
     requests.store(0, std::memory_order_relaxed);
+    connections.store(0, std::memory_order_relaxed);
     body_bytes.store(0, std::memory_order_relaxed);
     first_ns.store(0, std::memory_order_relaxed);
     last_ns.store(0, std::memory_order_relaxed);
@@ -110,12 +113,13 @@ std::string_view trim(std::string_view s) {
 
 std::string stats_json() {
   std::array<uint64_t, bench::latency_histogram::buckets> counts{};
-  uint64_t total = 0, max_us = 0, requests = 0, bytes = 0, first = 0, last = 0;
+  uint64_t total = 0, max_us = 0, requests = 0, connections = 0, bytes = 0, first = 0, last = 0;
   auto epoch = g_epoch.load();
   for (auto& w : g_stats) {
     if (w->epoch.load(std::memory_order_acquire) != epoch)
       continue; // not reset yet: counts belong to the previous epoch
     requests += w->requests.load(std::memory_order_relaxed);
+    connections += w->connections.load(std::memory_order_relaxed);
     bytes += w->body_bytes.load(std::memory_order_relaxed);
     auto f = w->first_ns.load(std::memory_order_relaxed);
     if (f != 0 && (first == 0 || f < first))
@@ -124,12 +128,13 @@ std::string stats_json() {
     w->latency.add_to(counts, total, max_us);
   }
   using h = bench::latency_histogram;
-  char buf[512];
+  char buf[640];
   std::snprintf(buf, sizeof buf,
-                "{\"count\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,\"first_ns\":%llu,"
+                "{\"count\":%llu,\"connections\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,\"first_ns\":%llu,"
                 "\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,"
                 "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu}",
-                (unsigned long long)requests, (unsigned long long)bytes,
+                (unsigned long long)requests, (unsigned long long)connections,
+                (unsigned long long)bytes,
                 (unsigned long long)g_start_ns, (unsigned long long)first,
                 (unsigned long long)last, (unsigned long long)realtime_ns(),
                 (unsigned long long)total, h::percentile(counts, total, 50),
@@ -264,6 +269,7 @@ private:
         return;
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      stats_.bump(stats_.connections, 1);
       auto c = std::make_unique<connection>();
       c->fd = fd;
       c->serial = ++serials_;

@@ -1,12 +1,14 @@
 #include "http/http_engine.hpp"
 
 #include "http/address_policy.hpp"
+#include "logging/logger.hpp"
 #include "http/socket_watch.hpp"
 #include "http/transfer_placement.hpp"
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <pthread.h>
 #include <stdexcept>
 #include <strings.h>
 #include <thread>
@@ -39,8 +42,9 @@ struct transfer {
   int tls_insecure = -1;                // as set on `easy`; -1: not yet
   bool allow_private = false;
   socket_watch* sockets = nullptr;
-  size_t multi = 0; // index of the multi handle it runs on
+  transfer_placement::spot spot; // the multi handle it runs on
   std::string refused_address; // set when the SSRF guard refused the connect
+  int socket_errno = 0;        // set when no socket could be opened
   char error_buffer[CURL_ERROR_SIZE] = {0};
 
   ~transfer() {
@@ -80,6 +84,8 @@ curl_socket_t open_socket(void* user, curlsocktype, curl_sockaddr* address) {
   int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   if (fd >= 0)
     t->sockets->opened(fd);
+  else
+    t->socket_errno = errno;
   return fd;
 }
 
@@ -100,6 +106,8 @@ struct http_engine::impl {
     CURLM* multi = nullptr;
     bool timer_armed = false;
     steady::time_point due{};
+    uint64_t timer_generation = 0; // tells the slot's latest timer from replaced ones
+    size_t cache_size = 0;          // CURLMOPT_MAXCONNECTS as set
     bool touched = false; // curl acted on it this round: completions may wait
 
     ~multi_slot() {
@@ -112,6 +120,15 @@ struct http_engine::impl {
   struct slot_ref {
     impl* loop;
     size_t index;
+  };
+
+  // A multi handle's timeout, in a min-heap of every handle's; a later
+  // call of curl's timer callback replaces it (the old entry is skipped).
+  struct timer_entry {
+    steady::time_point due;
+    size_t index;
+    uint64_t generation;
+    bool operator>(const timer_entry& o) const { return due > o.due; }
   };
 
   http_engine_options options;
@@ -129,17 +146,21 @@ struct http_engine::impl {
   std::deque<http_request> waiting; // engine thread only: over max_concurrent
   std::vector<std::unique_ptr<transfer>> idle; // engine thread only
   std::unordered_set<transfer*> running;       // engine thread only
-  std::vector<std::unique_ptr<multi_slot>> slots;
+  transfer_placement placement;
+  std::vector<std::unique_ptr<multi_slot>> slots; // by index; opened when first used
   std::vector<std::unique_ptr<slot_ref>> refs;
   std::vector<size_t> touched; // slots curl acted on since completions were read
-  transfer_placement placement;
+  std::vector<timer_entry> timers; // a min-heap by due time
+  size_t connection_budget;        // cached connections, all handles together
+  size_t cached_total = 0;         // CURLMOPT_MAXCONNECTS summed
   std::vector<CURLMsg> finished; // scratch
   std::thread worker;
 
-  impl(http_engine_options opts, std::atomic<size_t>& counter)
+  impl(http_engine_options opts, std::atomic<size_t>& counter, size_t budget)
     : options(opts), in_flight(counter),
       placement(opts.transfers_per_multi,
-                (opts.max_concurrent + opts.transfers_per_multi - 1) / opts.transfers_per_multi) {
+                (opts.max_concurrent + opts.transfers_per_multi - 1) / opts.transfers_per_multi),
+      slots(placement.multis()), refs(placement.multis()), connection_budget(budget) {
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd < 0)
       throw std::runtime_error(std::string{"HTTP engine: cannot create an eventfd: "} +
@@ -158,7 +179,10 @@ struct http_engine::impl {
         default_ca_file = ca;
       curl_easy_cleanup(probe);
     }
-    worker = std::thread{[this] { run(); }};
+    worker = std::thread{[this] {
+      pthread_setname_np(pthread_self(), "volley.http"); // for top -H and perf
+      run();
+    }};
   }
 
   ~impl() {
@@ -185,31 +209,84 @@ struct http_engine::impl {
 
   static int on_timer(CURLM*, long timeout_ms, void* user) {
     auto* ref = static_cast<slot_ref*>(user);
-    auto& slot = *ref->loop->slots[ref->index];
+    auto* loop = ref->loop;
+    auto& slot = *loop->slots[ref->index];
+    ++slot.timer_generation;
     slot.timer_armed = timeout_ms >= 0;
-    if (slot.timer_armed)
+    if (slot.timer_armed) {
       slot.due = steady::now() + std::chrono::milliseconds(timeout_ms);
+      loop->push_timer({slot.due, ref->index, slot.timer_generation});
+    }
     return 0;
+  }
+
+  void push_timer(timer_entry e) {
+    // Replaced entries are dropped as they surface; rebuild when they pile up.
+    if (timers.size() > 64 + 4 * slots.size()) {
+      timers.clear();
+      for (size_t i = 0; i < slots.size(); ++i)
+        if (slots[i] && slots[i]->timer_armed)
+          timers.push_back({slots[i]->due, i, slots[i]->timer_generation});
+      std::make_heap(timers.begin(), timers.end(), std::greater<>{});
+    }
+    timers.push_back(e);
+    std::push_heap(timers.begin(), timers.end(), std::greater<>{});
+  }
+
+  bool current(const timer_entry& e) const {
+    const auto& slot = *slots[e.index];
+    return slot.timer_armed && slot.timer_generation == e.generation;
+  }
+
+  // Drops replaced entries from the top; the earliest live one, if any.
+  const timer_entry* earliest_timer() {
+    while (!timers.empty() && !current(timers.front())) {
+      std::pop_heap(timers.begin(), timers.end(), std::greater<>{});
+      timers.pop_back();
+    }
+    return timers.empty() ? nullptr : &timers.front();
   }
 
   // -- multi handles
 
-  multi_slot& open_slot() {
-    auto index = slots.size();
+  // Multi handles are opened when a transfer first needs one.
+  multi_slot& slot_at(size_t index) {
+    if (slots[index])
+      return *slots[index];
     auto slot = std::make_unique<multi_slot>();
     auto ref = std::make_unique<slot_ref>(slot_ref{this, index});
     slot->multi = curl_multi_init();
     auto* m = slot->multi;
-    // A cached connection for every transfer it may run: keep-alive
-    // connections are reused, not closed to make room and opened again.
-    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, static_cast<long>(options.transfers_per_multi));
     curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(m, CURLMOPT_SOCKETDATA, ref.get());
     curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(m, CURLMOPT_TIMERDATA, ref.get());
-    slots.push_back(std::move(slot));
-    refs.push_back(std::move(ref));
-    return *slots.back();
+    slots[index] = std::move(slot);
+    refs[index] = std::move(ref);
+    return *slots[index];
+  }
+
+  // The handle's connection cache grows with the most transfers it ran at
+  // once, and an eighth more: every keep-alive connection is kept for the
+  // next transfer to its origin rather than closed and opened again. The
+  // handles of the thread together stay within its share of the open-file
+  // limit: past its size a handle opens no connection before closing its
+  // oldest idle one (or, with none idle, lets the transfer wait for one),
+  // so a full cache never becomes a failed connect.
+  void size_cache(size_t index) {
+    auto& slot = *slots[index];
+    auto running = placement.running(index);
+    auto want = running + std::max<size_t>(running / 8, 8);
+    if (want <= slot.cache_size)
+      return;
+    auto room = connection_budget > cached_total ? connection_budget - cached_total : 0;
+    want = std::min(want, slot.cache_size + room);
+    if (want <= slot.cache_size)
+      return;
+    cached_total += want - slot.cache_size;
+    slot.cache_size = want;
+    curl_multi_setopt(slot.multi, CURLMOPT_MAXCONNECTS, static_cast<long>(want));
+    curl_multi_setopt(slot.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(want));
   }
 
   void act(size_t index, curl_socket_t fd, int flags) {
@@ -222,29 +299,30 @@ struct http_engine::impl {
     }
   }
 
-  // The multi handles whose timeout is due. A walk over the handles (one
-  // per transfers_per_multi transfers), not over the transfers.
+  // The multi handles whose timeout is due.
   void run_timers() {
     auto now = steady::now();
-    for (size_t i = 0; i < slots.size(); ++i)
-      if (slots[i]->timer_armed && slots[i]->due <= now) {
-        slots[i]->timer_armed = false;
-        act(i, CURL_SOCKET_TIMEOUT, 0);
-      }
+    while (auto* e = earliest_timer()) {
+      if (e->due > now)
+        return;
+      auto index = e->index;
+      std::pop_heap(timers.begin(), timers.end(), std::greater<>{});
+      timers.pop_back();
+      slots[index]->timer_armed = false;
+      act(index, CURL_SOCKET_TIMEOUT, 0); // may arm it again
+    }
   }
 
-  int wait_ms() const {
+  int wait_ms() {
+    auto* e = earliest_timer();
+    if (e == nullptr)
+      return 1000;
     auto now = steady::now();
-    long ms = 1000;
-    for (const auto& slot : slots)
-      if (slot->timer_armed) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(slot->due - now).count();
-        // Round up: waking a little early would spin until the deadline.
-        if (slot->due > now + std::chrono::milliseconds(left))
-          ++left;
-        ms = std::min<long>(ms, std::max<long>(left, 0));
-      }
-    return static_cast<int>(ms);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(e->due - now).count();
+    // Round up: waking a little early would spin until the deadline.
+    if (e->due > now + std::chrono::milliseconds(left))
+      ++left;
+    return static_cast<int>(std::clamp<long>(left, 0, 1000));
   }
 
   // -- transfers
@@ -282,6 +360,7 @@ struct http_engine::impl {
     t->request = std::move(req);
     t->result = attempt_result{};
     t->refused_address.clear();
+    t->socket_errno = 0;
     t->error_buffer[0] = '\0';
     auto* e = t->easy;
     // The header list curl reads, built in place: no copy of any line.
@@ -312,11 +391,11 @@ struct http_engine::impl {
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_nodes.data());
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t->request.timeout_ms));
-    t->multi = placement.place(origin_of(t->url));
-    if (t->multi == slots.size())
-      open_slot();
+    t->spot = placement.place(origin_of(t->url));
+    auto& slot = slot_at(t->spot.multi);
+    size_cache(t->spot.multi);
     running.insert(t);
-    if (auto rc = curl_multi_add_handle(slots[t->multi]->multi, e); rc != CURLM_OK) {
+    if (auto rc = curl_multi_add_handle(slot.multi, e); rc != CURLM_OK) {
       t->result.error = std::string{"cannot start request: "} + curl_multi_strerror(rc);
       finish(t);
     }
@@ -325,7 +404,7 @@ struct http_engine::impl {
   void complete(CURL* easy, CURLcode code) {
     transfer* t = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
-    curl_multi_remove_handle(slots[t->multi]->multi, easy);
+    curl_multi_remove_handle(slots[t->spot.multi]->multi, easy);
     curl_off_t total_us = 0;
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
     t->result.latency_ms = static_cast<double>(total_us) / 1000.0;
@@ -339,6 +418,11 @@ struct http_engine::impl {
     } else if (!t->refused_address.empty()) {
       t->result.error = "refused to connect to " + t->refused_address +
                         ": private or loopback address (set allow_private_networks to allow)";
+    } else if (t->socket_errno != 0) {
+      t->result.error = std::string{"cannot open a socket: "} + std::strerror(t->socket_errno) +
+                        (t->socket_errno == EMFILE || t->socket_errno == ENFILE
+                           ? " (raise the open-file limit, ulimit -n, or lower http.max_concurrent)"
+                           : "");
     } else {
       t->result.error = t->error_buffer[0] != '\0' ? t->error_buffer : curl_easy_strerror(code);
     }
@@ -346,10 +430,10 @@ struct http_engine::impl {
   }
 
   void finish(transfer* t) {
+    placement.release(t->spot);
     if (t->request.on_done)
       t->request.on_done(std::move(t->result));
     running.erase(t);
-    placement.release(t->multi);
     // The request (body, callback) is released now, the handle kept.
     t->request = http_request{};
     idle.emplace_back(t);
@@ -446,7 +530,7 @@ struct http_engine::impl {
     waiting.clear();
     auto left = running;
     for (auto* t : left) {
-      curl_multi_remove_handle(slots[t->multi]->multi, t->easy);
+      curl_multi_remove_handle(slots[t->spot.multi]->multi, t->easy);
       t->request.on_done = nullptr;
       finish(t);
     }
@@ -454,12 +538,30 @@ struct http_engine::impl {
 };
 
 http_engine::http_engine(http_engine_options options) {
+  // A transfer holds a socket, a kept-alive connection too: say so now
+  // rather than as failed connects under load.
+  rlimit files{};
+  auto sockets = options.max_concurrent + options.max_concurrent / 8 + 64;
+  size_t budget = SIZE_MAX;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    if (files.rlim_cur < sockets)
+      log_warn("http.max_concurrent " + std::to_string(options.max_concurrent) + " needs about " +
+               std::to_string(sockets) + " sockets but the open-file limit is " +
+               std::to_string(files.rlim_cur) +
+               ": raise it (ulimit -n, LimitNOFILE=) or lower http.max_concurrent");
+    // The rest of the daemon (LMDB, clients, the API) keeps some, and
+    // libcurl holds up to a tenth more connections than its caches' sizes
+    // (measured: 19,000 for 17,500).
+    auto reserve = files.rlim_cur / 5;
+    budget = files.rlim_cur > reserve ? files.rlim_cur - reserve : 1;
+  }
   auto n = std::max<size_t>(options.threads, 1);
+  budget = std::max<size_t>(budget / n, 1);
   // The cap on running transfers is the engine's: each thread gets its share.
   options.max_concurrent = std::max<size_t>(options.max_concurrent / n, 1);
   options.transfers_per_multi = std::max<size_t>(options.transfers_per_multi, 1);
   for (size_t i = 0; i < n; ++i)
-    shards_.push_back(std::make_unique<impl>(options, in_flight_));
+    shards_.push_back(std::make_unique<impl>(options, in_flight_, budget));
 }
 
 http_engine::~http_engine() { stop(); }

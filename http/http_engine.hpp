@@ -30,7 +30,7 @@ struct http_engine_options {
   // Transfers on one libcurl multi handle at most; a thread opens more
   // multi handles as its transfers grow (see transfer_placement.hpp). Each
   // handle caches a connection per transfer it may run.
-  size_t transfers_per_multi = 512;
+  size_t transfers_per_multi = 128;
   // Engine threads, each a libcurl multi loop with its own connections.
   // One loop keeps about one core busy at its ceiling.
   size_t threads = 1;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <numeric>
 
 namespace volley {
 
@@ -13,35 +14,40 @@ std::string_view origin_of(std::string_view url) {
 }
 
 transfer_placement::transfer_placement(size_t per_multi, size_t max_multis)
-  : per_multi_(std::max<size_t>(per_multi, 1)), max_multis_(std::max<size_t>(max_multis, 1)) {}
+  : per_multi_(std::max<size_t>(per_multi, 1)), running_(std::max<size_t>(max_multis, 1), 0) {}
 
-size_t transfer_placement::place(std::string_view origin) {
-  auto& used = origins_[std::hash<std::string_view>{}(origin)];
-  // Where this origin's connections are: the first with room.
-  for (auto m : used)
-    if (running_[m] < per_multi_) {
-      ++running_[m];
-      return m;
-    }
-  // Elsewhere: the least busy handle with room, or a new one. A walk over
-  // the handles (per_multi transfers each), not over the transfers.
-  size_t best = running_.size();
-  for (size_t m = 0; m < running_.size(); ++m)
-    if (running_[m] < per_multi_ && (best == running_.size() || running_[m] < running_[best]))
-      best = m;
-  // A new handle only when the open ones are half full: fewer handles
-  // keep an origin's connections together.
-  if ((best == running_.size() || running_[best] >= per_multi_ / 2) &&
-      running_.size() < max_multis_)
-    best = running_.size();
-  if (best == running_.size() && running_.size() >= max_multis_) // misuse: all full
-    best = static_cast<size_t>(std::min_element(running_.begin(), running_.end()) - running_.begin());
-  if (best == running_.size())
-    running_.push_back(0);
-  ++running_[best];
-  if (std::find(used.begin(), used.end(), best) == used.end())
-    used.push_back(best);
-  return best;
+// The nth home of an origin: its hash picks the first, the others follow
+// at a stride that visits every handle before any twice.
+size_t transfer_placement::home(uint64_t key, size_t nth) const {
+  auto n = running_.size();
+  auto stride = n > 1 ? 1 + (key >> 32) % (n - 1) : 1;
+  while (std::gcd(stride, n) != 1) // co-prime with n: a full cycle
+    ++stride;
+  return (key % n + nth * stride) % n;
+}
+
+transfer_placement::spot transfer_placement::place(std::string_view origin) {
+  auto key = std::hash<std::string_view>{}(origin);
+  auto& homes = origins_[key];
+  size_t nth = 0;
+  while (nth < homes.size() && homes[nth] >= per_home())
+    ++nth;
+  // Every handle full with this origin alone (it runs more than the
+  // engine's whole share): its least busy home.
+  if (nth >= running_.size())
+    nth = static_cast<size_t>(std::min_element(homes.begin(), homes.end()) - homes.begin());
+  if (nth == homes.size())
+    homes.push_back(0);
+  ++homes[nth];
+  auto multi = home(key, nth);
+  ++running_[multi];
+  return {multi, key, nth};
+}
+
+void transfer_placement::release(const spot& s) {
+  --running_[s.multi];
+  if (auto it = origins_.find(s.origin); it != origins_.end() && s.home < it->second.size())
+    --it->second[s.home];
 }
 
 } // namespace volley

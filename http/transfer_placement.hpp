@@ -2,16 +2,22 @@
 // Which of an engine thread's libcurl multi handles a transfer runs on.
 //
 // Each multi handle keeps its own connection cache, and libcurl 7.88's
-// curl_multi_remove_handle walks every connection in its handle's cache on
+// curl_multi_remove_handle walks the connections in its handle's cache on
 // every completion (bench/README.md, "What changes bought"). So a thread
-// runs at most `per_multi` transfers on one multi handle and opens more
-// multi handles as transfers grow: a completion then costs a walk of at
-// most `per_multi` connections, whatever the concurrency.
+// spreads its transfers over `max_multis` handles, about `per_multi`
+// each, and a completion costs a walk of about that many connections,
+// whatever the concurrency.
 //
-// Keep-alive connections are reused only within a multi handle, so the
-// transfers to one origin (scheme://host:port) go where that origin went
-// before, while there is room; a busy origin spreads over several handles.
-// Plain logic: no libcurl in here.
+// A keep-alive connection is reused only within its multi handle, and a
+// cache that holds connections to many origins evicts one origin's idle
+// connections to make room for another's. So every origin
+// (scheme://host:port) has homes picked by its hash: its transfers run on
+// its first home while fewer than `per_multi` and a quarter run there,
+// then on its second, and so on (the quarter absorbs an origin's ups and
+// downs, which would otherwise keep a third home's connections for a few
+// transfers). Its connections stay on its homes, where its next transfers
+// find them; many origins spread evenly by hash. Plain logic: no libcurl
+// in here.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,25 +32,31 @@ std::string_view origin_of(std::string_view url);
 
 class transfer_placement {
 public:
+  struct spot {
+    size_t multi = 0;    // the multi handle's index, < multis()
+    uint64_t origin = 0; // the origin's key, for release
+    size_t home = 0;     // which of the origin's homes
+  };
+
   transfer_placement(size_t per_multi, size_t max_multis);
 
-  // The multi handle for a new transfer to `origin`, counted as running
-  // there. An index equal to the handles opened so far means "open one
-  // more". Call only while fewer than per_multi * max_multis run.
-  size_t place(std::string_view origin);
-  // A transfer on `multi` ended.
-  void release(size_t multi) { --running_[multi]; }
+  // Where a new transfer to `origin` runs, counted there until release().
+  spot place(std::string_view origin);
+  void release(const spot& s);
 
   size_t running(size_t multi) const { return running_[multi]; }
   size_t multis() const { return running_.size(); }
   size_t per_multi() const { return per_multi_; }
+  // Transfers of one origin on one home at most.
+  size_t per_home() const { return per_multi_ + per_multi_ / 4; }
 
 private:
+  size_t home(uint64_t key, size_t nth) const;
+
   size_t per_multi_;
-  size_t max_multis_;
-  std::vector<size_t> running_; // per multi handle
-  // Origin (by hash: a collision only costs some reuse) -> the handles it
-  // used, in the order it used them.
+  std::vector<size_t> running_; // per handle
+  // Origin (by hash: a collision only shares homes) -> transfers running
+  // on each of its homes, first home first.
   std::unordered_map<uint64_t, std::vector<size_t>> origins_;
 };
 

@@ -740,39 +740,52 @@ BOOST_AUTO_TEST_CASE(origin_is_scheme_host_and_port) {
   BOOST_TEST(origin_of("http://[::1]:80/p") == "http://[::1]:80");
 }
 
-BOOST_AUTO_TEST_CASE(an_origin_stays_where_its_connections_are_while_there_is_room) {
-  transfer_placement p{4, 3};
-  BOOST_TEST(p.place("http://a") == 0u);
-  BOOST_TEST(p.place("http://a") == 0u);
-  // Handle 0 is half full: a new origin opens handle 1.
-  BOOST_TEST(p.place("http://b") == 1u);
-  BOOST_TEST(p.place("http://b") == 1u);
-  BOOST_TEST(p.place("http://a") == 0u);
-  BOOST_TEST(p.place("http://a") == 0u);
-  BOOST_TEST(p.running(0) == 4u);
-  // Handle 0 is full: a spills onto the least busy handle that has room.
-  BOOST_TEST(p.place("http://a") == 2u);
-  BOOST_TEST(p.multis() == 3u);
-  // Room again on handle 0: a goes back there first.
-  p.release(0);
-  BOOST_TEST(p.place("http://a") == 0u);
-  BOOST_TEST(p.running(0) == 4u);
-  BOOST_TEST(p.running(1) == 2u);
-  BOOST_TEST(p.running(2) == 1u);
+BOOST_AUTO_TEST_CASE(an_origin_runs_on_its_first_home_while_it_has_room) {
+  transfer_placement p{4, 8}; // 5 per home
+  BOOST_TEST(p.per_home() == 5u);
+  std::vector<transfer_placement::spot> a;
+  for (int i = 0; i < 5; ++i)
+    a.push_back(p.place("http://a"));
+  for (const auto& s : a)
+    BOOST_TEST(s.multi == a[0].multi);
+  // Busier than that: a second home, elsewhere.
+  auto spill = p.place("http://a");
+  BOOST_TEST(spill.multi != a[0].multi);
+  BOOST_TEST(p.running(a[0].multi) == 5u);
+  BOOST_TEST(p.running(spill.multi) == 1u);
+  // Room on the first home again: back there, where its connections are.
+  p.release(a[1]);
+  BOOST_TEST(p.place("http://a").multi == a[0].multi);
+  // Every time the same: an origin's homes follow from its name.
+  transfer_placement q{4, 8};
+  BOOST_TEST(q.place("http://a").multi == a[0].multi);
 }
 
-BOOST_AUTO_TEST_CASE(no_more_handles_than_the_concurrency_needs) {
-  transfer_placement p{2, 2}; // 4 transfers at most
-  std::vector<size_t> where;
-  for (auto origin : {"http://a", "http://b", "http://c", "http://d"})
-    where.push_back(p.place(origin));
-  BOOST_TEST(p.multis() == 2u);
-  BOOST_TEST(p.running(0) == 2u);
-  BOOST_TEST(p.running(1) == 2u);
-  // One ends on handle 1: the next transfer, whatever its origin, goes there.
-  p.release(1);
-  BOOST_TEST(p.place("http://e") == 1u);
-  BOOST_TEST(p.multis() == 2u);
+BOOST_AUTO_TEST_CASE(many_origins_spread_over_the_handles) {
+  transfer_placement p{16, 8};
+  for (int i = 0; i < 400; ++i)
+    p.place("http://host-" + std::to_string(i) + ".example");
+  BOOST_TEST(p.multis() == 8u);
+  size_t total = 0;
+  for (size_t m = 0; m < p.multis(); ++m) {
+    BOOST_TEST(p.running(m) > 20u); // 50 each on average
+    BOOST_TEST(p.running(m) < 80u);
+    total += p.running(m);
+  }
+  BOOST_TEST(total == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(one_busy_origin_uses_every_handle_once_before_any_twice) {
+  transfer_placement p{4, 5}; // 5 per home
+  for (int i = 0; i < 25; ++i)
+    p.place("http://busy");
+  for (size_t m = 0; m < p.multis(); ++m)
+    BOOST_TEST(p.running(m) == 5u);
+  p.place("http://busy"); // past every home: the least busy one
+  size_t total = 0;
+  for (size_t m = 0; m < p.multis(); ++m)
+    total += p.running(m);
+  BOOST_TEST(total == 26u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
