@@ -30,6 +30,7 @@
 //                     [--duration 20] [--warmup 0] [--size 100]
 //                     [--loop poll|socket] [--epoll lazy|eager] [--hosts 1]
 //                     [--per-multi C] [--buffer BYTES] [--cafile PEM]
+//                     [--max-total N] [--share 0|1]
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
@@ -238,7 +239,7 @@ int usage() {
   std::fprintf(stderr, "usage: curl_ceiling --url URL [--handles 64] [--requests 200000] "
                        "[--duration 20] [--warmup 0] [--size 100] [--loop poll|socket] "
                        "[--epoll lazy|eager] [--hosts 1] [--per-multi C] [--buffer BYTES] "
-                       "[--cafile PEM]\n");
+                       "[--cafile PEM] [--max-total N] [--share 0|1]\n");
   return 2;
 }
 
@@ -252,6 +253,7 @@ int main(int argc, char** argv) {
   long buffer = 0;    // CURLOPT_BUFFERSIZE; 0: libcurl's default (16 KB)
   std::string cafile; // CURLOPT_CAINFO for https URLs
   long max_total = 0; // CURLMOPT_MAXCONNECTS and MAX_TOTAL_CONNECTIONS per multi; 0: its handles
+  bool share = false; // one CURLSH for DNS answers and TLS sessions, as the engine has
   long long requests = 200000;
   double duration_s = 20;
   double warmup_s = 0;
@@ -269,6 +271,8 @@ int main(int argc, char** argv) {
       handles = std::max(1L, std::atol(v.c_str()));
     else if (a == "--hosts")
       hosts = std::max(1L, std::min(254L, std::atol(v.c_str())));
+    else if (a == "--share")
+      share = v == "1" || v == "yes";
     else if (a == "--max-total")
       max_total = std::max(0L, std::atol(v.c_str()));
     else if (a == "--cafile")
@@ -324,6 +328,12 @@ int main(int argc, char** argv) {
     multis.push_back(m);
   }
   CURLM* multi = multis.front(); // the poll loop's only one
+  CURLSH* shared = nullptr;
+  if (share) {
+    shared = curl_share_init();
+    curl_share_setopt(shared, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(shared, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
   std::vector<CURL*> easies;
   std::vector<std::string> urls;
   urls.reserve(static_cast<size_t>(handles));
@@ -342,6 +352,8 @@ int main(int argc, char** argv) {
       curl_easy_setopt(e, CURLOPT_BUFFERSIZE, buffer);
     if (!cafile.empty())
       curl_easy_setopt(e, CURLOPT_CAINFO, cafile.c_str());
+    if (shared)
+      curl_easy_setopt(e, CURLOPT_SHARE, shared);
     if (loop == "socket")
       sockets.attach_easy(e);
     easies.push_back(e);
@@ -438,6 +450,8 @@ int main(int argc, char** argv) {
   }
   for (auto* m : multis)
     curl_multi_cleanup(m);
+  if (shared)
+    curl_share_cleanup(shared);
   curl_slist_free_all(headers);
   curl_global_cleanup();
   double per_s = elapsed > 0 ? static_cast<double>(counted) / elapsed : 0.0;

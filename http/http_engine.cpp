@@ -266,17 +266,20 @@ struct http_engine::impl {
     return *slots[index];
   }
 
-  // The handle's connection cache grows with the most transfers it ran at
-  // once, and an eighth more: every keep-alive connection is kept for the
-  // next transfer to its origin rather than closed and opened again. The
-  // handles of the thread together stay within its share of the open-file
-  // limit: past its size a handle opens no connection before closing its
-  // oldest idle one (or, with none idle, lets the transfer wait for one),
-  // so a full cache never becomes a failed connect.
+  // The handle's connection cache: room for a connection per transfer it
+  // runs (at its busiest) and an eighth more, and at least its share of the
+  // thread's connection budget up to four times transfers_per_multi, so many
+  // origins with a few transfers each keep their idle connections too (a
+  // reconnect costs a handshake, with TLS a long one). The handles of the
+  // thread together stay within its share of the open-file limit: past its
+  // size a handle opens no connection before closing its oldest idle one
+  // (or, with none idle, lets the transfer wait for one), so a full cache
+  // never becomes a failed connect.
   void size_cache(size_t index) {
     auto& slot = *slots[index];
     auto running = placement.running(index);
-    auto want = running + std::max<size_t>(running / 8, 8);
+    auto floor = std::min(4 * placement.per_multi(), connection_budget / placement.multis());
+    auto want = std::max(running + std::max<size_t>(running / 8, 8), floor);
     if (want <= slot.cache_size)
       return;
     auto room = connection_budget > cached_total ? connection_budget - cached_total : 0;
