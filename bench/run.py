@@ -424,10 +424,9 @@ def scenario_ceilings(h, run, sizes):
     return rows
 
 
-def nginx_ceiling(h):
-    port = free_port()
-    d = os.path.join(h.tmp, "nginx")
-    os.makedirs(d, exist_ok=True)
+def write_nginx_conf(h, d, http_lines):
+    """An nginx.conf in `d` (pid, logs and temp files there too) whose http
+    block holds `http_lines`; returns its path."""
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""worker_processes {h.args.sink_threads};
@@ -436,17 +435,25 @@ pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-  access_log off;
   client_body_temp_path {d}/body;
   proxy_temp_path {d}/proxy;
   fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi;
   scgi_temp_path {d}/scgi;
-  client_body_buffer_size 256k;
-  keepalive_requests 10000000;
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200; }} }}
+{http_lines}
 }}
 """)
+    return conf
+
+
+def nginx_ceiling(h):
+    port = free_port()
+    d = os.path.join(h.tmp, "nginx")
+    os.makedirs(d, exist_ok=True)
+    conf = write_nginx_conf(h, d, f"""  access_log off;
+  client_body_buffer_size 256k;
+  keepalive_requests 10000000;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200; }} }}""")
     p = spawn(["nginx", "-c", conf, "-p", d], h.log_path("nginx"))
     try:
         if not wait_until(lambda: port_open(port), 10):
@@ -867,30 +874,15 @@ def start_https_nginx(h, port, pki, d, name):
     """nginx answering 200 over TLS; its access log names each connection
     and whether its TLS session was resumed. Defaults otherwise (1,000
     requests per keep-alive connection), as a real endpoint has."""
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""worker_processes {h.args.sink_threads};
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  log_format conn '$connection $ssl_session_reused $connection_requests';
+    conf = write_nginx_conf(h, d, f"""  log_format conn '$connection $ssl_session_reused $connection_requests';
   access_log {d}/access.log conn buffer=256k flush=1s;
-  client_body_temp_path {d}/body;
-  proxy_temp_path {d}/proxy;
-  fastcgi_temp_path {d}/fastcgi;
-  uwsgi_temp_path {d}/uwsgi;
-  scgi_temp_path {d}/scgi;
   ssl_session_cache shared:SSL:10m;
   server {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {pki['cert']};
     ssl_certificate_key {pki['key']};
     location / {{ return 200; }}
-  }}
-}}
-""")
+  }}""")
     p = spawn(["nginx", "-c", conf, "-p", d], h.log_path(name))
     if not wait_until(lambda: port_open(port), 10):
         kill(p)

@@ -27,9 +27,10 @@ struct http_engine_options {
   // engine's queue (their timeout starts when they start). Bounds sockets
   // and memory however many subscribers there are.
   size_t max_concurrent = 1024;
-  // Transfers on one libcurl multi handle at most; a thread opens more
-  // multi handles as its transfers grow (see transfer_placement.hpp). Each
-  // handle caches a connection per transfer it may run.
+  // About this many transfers per libcurl multi handle: a thread has
+  // max_concurrent / transfers_per_multi of them, opened as needed, each
+  // origin's transfers on its own few (see transfer_placement.hpp). A
+  // completion costs libcurl a walk of its handle's connections.
   size_t transfers_per_multi = 128;
   // Engine threads, each a libcurl multi loop with its own connections.
   // One loop keeps about one core busy at its ceiling.
