@@ -1474,6 +1474,21 @@ METHOD = """\
 - **curl-loop req/s**: `bench/curl_ceiling`, a bare libcurl multi loop (64
   easy handles, re-added on completion; no actors, no disk) with the same body
   and headers against the same sink — the ceiling of Volley's HTTP stack.
+- **CPU µs per delivery**: volleyd's utime+stime (every thread, from
+  /proc/PID/stat) over the phase ÷ the deliveries the sink counted in it;
+  **curl CPU µs/req** the bare loop's own utime+stime ÷ its requests
+  (`getrusage`), against the same sink in the same run; **CPU volley/curl**
+  their ratio. Both include the kernel's TCP work, and on loopback a send
+  also runs the receiver's side of it.
+- **(g)**: see "(g) Slow endpoints" above; "less idle" subtracts volleyd's
+  CPU rate measured for 2 s before publishing (timers of idle subscriber
+  actors); "connects/delivery" is connections the sink accepted ÷
+  deliveries in the window; "anon MB per 1k in flight" is (peak RssAnon −
+  RssAnon before publishing) ÷ thousands in flight, and includes the
+  queued deliveries (their count is in the notes).
+- **(h)**: nginx logs each request's connection number and
+  `$ssl_session_reused`; deliveries/s is a floor (nginx writes its log once
+  a second).
 - **(e)**: one subscriber whose URL is a closed 127.0.0.1 port
   (`max_attempts` 1e6 so nothing is dead-lettered; breaker cooldown 1–2 s;
   backoff 1–4 s), `queue.memory_limit` 10000. After all events are
