@@ -151,8 +151,8 @@ struct http_engine::impl {
   std::vector<std::unique_ptr<slot_ref>> refs;
   std::vector<size_t> touched; // slots curl acted on since completions were read
   std::vector<timer_entry> timers; // a min-heap by due time
-  size_t connection_budget;        // cached connections, all handles together
-  size_t cached_total = 0;         // CURLMOPT_MAXCONNECTS summed
+  size_t connection_budget; // connections, all handles together
+  size_t lent = 0;          // of the budget, over the handles' guaranteed shares
   std::vector<CURLMsg> finished; // scratch
   std::thread worker;
 
@@ -261,35 +261,48 @@ struct http_engine::impl {
     curl_multi_setopt(m, CURLMOPT_SOCKETDATA, ref.get());
     curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(m, CURLMOPT_TIMERDATA, ref.get());
+    slot->cache_size = guaranteed_cache();
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, static_cast<long>(slot->cache_size));
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(slot->cache_size));
     slots[index] = std::move(slot);
     refs[index] = std::move(ref);
     return *slots[index];
   }
 
-  // The handle's connection cache: room for a connection per transfer it
-  // runs (at its busiest) and an eighth more, and at least its share of the
-  // thread's connection budget up to four times transfers_per_multi, so many
-  // origins with a few transfers each keep their idle connections too (a
-  // reconnect costs a handshake, with TLS a long one). The handles of the
-  // thread together stay within its share of the open-file limit: past its
-  // size a handle opens no connection before closing its oldest idle one
-  // (or, with none idle, lets the transfer wait for one), so a full cache
-  // never becomes a failed connect.
+  // The handle's connection cache: a connection per transfer it runs and
+  // an eighth more, and at least its guaranteed share, so many origins with
+  // a few transfers each keep their idle connections (a reconnect costs a
+  // handshake, with TLS a long one). The thread's connections stay within
+  // its share of the open-file limit: half of it is guaranteed, split
+  // evenly over the handles (at most 4 x transfers_per_multi each), the
+  // other half lent to busy handles and given back as they calm down. Past
+  // its size a handle opens no connection before closing its oldest idle
+  // one (or, with none idle, lets the transfer wait for one), so a full
+  // cache never becomes a failed connect.
+  size_t guaranteed_cache() const {
+    return std::max<size_t>(
+      1, std::min(4 * placement.per_multi(), connection_budget / (2 * placement.multis())));
+  }
+
   void size_cache(size_t index) {
     auto& slot = *slots[index];
     auto running = placement.running(index);
-    auto floor = std::min(4 * placement.per_multi(), connection_budget / placement.multis());
-    auto want = std::max(running + std::max<size_t>(running / 8, 8), floor);
-    if (want <= slot.cache_size)
+    auto base = guaranteed_cache();
+    auto want = std::max(running + std::max<size_t>(running / 8, 8), base);
+    auto size = slot.cache_size;
+    if (want > size) {
+      auto pool = connection_budget - base * placement.multis();
+      auto room = pool > lent ? pool - lent : 0;
+      size = std::min(want, size + room);
+    } else if (size > base && size > 2 * want) {
+      size = want; // calmed down: give back what it no longer uses
+    }
+    if (size == slot.cache_size)
       return;
-    auto room = connection_budget > cached_total ? connection_budget - cached_total : 0;
-    want = std::min(want, slot.cache_size + room);
-    if (want <= slot.cache_size)
-      return;
-    cached_total += want - slot.cache_size;
-    slot.cache_size = want;
-    curl_multi_setopt(slot.multi, CURLMOPT_MAXCONNECTS, static_cast<long>(want));
-    curl_multi_setopt(slot.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(want));
+    lent = lent + size - slot.cache_size; // both above base
+    slot.cache_size = size;
+    curl_multi_setopt(slot.multi, CURLMOPT_MAXCONNECTS, static_cast<long>(size));
+    curl_multi_setopt(slot.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(size));
   }
 
   void act(size_t index, curl_socket_t fd, int flags) {
@@ -434,6 +447,7 @@ struct http_engine::impl {
 
   void finish(transfer* t) {
     placement.release(t->spot);
+    size_cache(t->spot.multi);
     if (t->request.on_done)
       t->request.on_done(std::move(t->result));
     running.erase(t);
