@@ -104,6 +104,41 @@ def vm_status(pid):
     return out
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_s(pid):
+    """utime + stime of a process (every thread), in seconds; None once gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def socket_count(pid):
+    """Open sockets of a process."""
+    n = 0
+    try:
+        d = f"/proc/{pid}/fd"
+        for fd in os.listdir(d):
+            try:
+                if os.readlink(os.path.join(d, fd)).startswith("socket:"):
+                    n += 1
+            except OSError:
+                pass
+    except OSError:
+        return None
+    return n
+
+
+def cpu_us_per(cpu_before, cpu_after, count):
+    if cpu_before is None or cpu_after is None or not count:
+        return None
+    return (cpu_after - cpu_before) * 1e6 / count
+
+
 def cpu_busy(seconds=0.5):
     """Fraction of all CPU time that was busy over `seconds` (any process)."""
     def sample():
@@ -183,9 +218,10 @@ class Harness:
         return os.path.join(self.logs, name + ".log")
 
     # -- sink
-    def start_sink(self, port, name):
+    def start_sink(self, port, name, delay_ms=0, hosts=1):
         p = spawn([os.path.join(self.bin, "sink"), "--port", str(port), "--threads",
-                   str(self.args.sink_threads), "--max-seconds", "3600"], self.log_path(name))
+                   str(self.args.sink_threads), "--max-seconds", "3600",
+                   "--delay-ms", str(delay_ms), "--hosts", str(hosts)], self.log_path(name))
         if not wait_until(lambda: self.sink_stats(port) is not None, 10):
             raise RuntimeError(f"sink did not start on port {port} (see {self.log_path(name)})")
         return p
@@ -328,21 +364,28 @@ class Harness:
                                             if "Non-2xx" in l or "Socket errors" in l))
         return float(m.group(1))
 
-    def curl_loop(self, port, size, seconds):
-        r = subprocess.run([os.path.join(self.bin, "curl_ceiling"), "--url",
-                            f"http://127.0.0.1:{port}/curl", "--handles",
-                            str(self.args.concurrency), "--requests", "100000000",
-                            "--duration", str(seconds), "--size", str(size)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=seconds + 30)
+    def curl_loop(self, port, size, seconds, handles=None, loop="poll", hosts=1, warmup=0.5,
+                  per_multi=0, scheme="http", cafile=None):
+        """The bare libcurl loop; returns its JSON result (req_per_s,
+        cpu_us_per_req, peak_rss_mb, ...) or None."""
+        argv = [os.path.join(self.bin, "curl_ceiling"), "--url",
+                f"{scheme}://127.0.0.1:{port}/curl", "--handles",
+                str(handles or self.args.concurrency), "--requests", "100000000",
+                "--duration", str(seconds), "--warmup", str(warmup), "--size", str(size),
+                "--loop", loop, "--hosts", str(hosts), "--per-multi", str(per_multi)]
+        if cafile:
+            argv += ["--cafile", cafile]
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=seconds + warmup + 60)
         try:
             out = json.loads(r.stdout.decode().strip().splitlines()[-1])
         except (ValueError, IndexError):
             self.problem(f"curl_ceiling gave no result: {r.stdout[-300:]!r}")
             return None
         if out["errors"]:
-            self.problem(f"curl_ceiling: {out['errors']} errors, first {out['first_error']!r}")
-        return out["req_per_s"]
+            self.problem(f"curl_ceiling ({loop}, {handles} handles): {out['errors']} errors, "
+                         f"first {out['first_error']!r}")
+        return out
 
     def perf_record(self, pid, seconds, out):
         if not shutil.which("perf"):
@@ -369,10 +412,13 @@ def scenario_ceilings(h, run, sizes):
     try:
         for size in sizes:
             w = h.wrk(port, size, h.args.ceiling_seconds)
-            c = h.curl_loop(port, size, h.args.ceiling_seconds)
-            rows.append((f"ceiling {size_label(size)}", {"wrk_rps": w, "curl_rps": c}))
-            print(f"  ceiling {size_label(size)}: wrk {fmt(w)} req/s, curl loop {fmt(c)} req/s",
-                  flush=True)
+            c = h.curl_loop(port, size, h.args.ceiling_seconds) or {}
+            rows.append((f"ceiling {size_label(size)}",
+                         {"wrk_rps": w, "curl_rps": c.get("req_per_s"),
+                          "curl_cpu_us": c.get("cpu_us_per_req")}))
+            print(f"  ceiling {size_label(size)}: wrk {fmt(w)} req/s, curl loop "
+                  f"{fmt(c.get('req_per_s'))} req/s at {fmt(c.get('cpu_us_per_req'), 1)} µs CPU "
+                  f"per request", flush=True)
     finally:
         kill(sink, signal.SIGTERM)
     if run == 0 and shutil.which("nginx"):
@@ -383,10 +429,9 @@ def scenario_ceilings(h, run, sizes):
     return rows
 
 
-def nginx_ceiling(h):
-    port = free_port()
-    d = os.path.join(h.tmp, "nginx")
-    os.makedirs(d, exist_ok=True)
+def write_nginx_conf(h, d, http_lines):
+    """An nginx.conf in `d` (pid, logs and temp files there too) whose http
+    block holds `http_lines`; returns its path."""
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""worker_processes {h.args.sink_threads};
@@ -395,17 +440,25 @@ pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-  access_log off;
   client_body_temp_path {d}/body;
   proxy_temp_path {d}/proxy;
   fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi;
   scgi_temp_path {d}/scgi;
-  client_body_buffer_size 256k;
-  keepalive_requests 10000000;
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200; }} }}
+{http_lines}
 }}
 """)
+    return conf
+
+
+def nginx_ceiling(h):
+    port = free_port()
+    d = os.path.join(h.tmp, "nginx")
+    os.makedirs(d, exist_ok=True)
+    conf = write_nginx_conf(h, d, f"""  access_log off;
+  client_body_buffer_size 256k;
+  keepalive_requests 10000000;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200; }} }}""")
     p = spawn(["nginx", "-c", conf, "-p", d], h.log_path("nginx"))
     try:
         if not wait_until(lambda: port_open(port), 10):
@@ -459,12 +512,14 @@ def scenario_a(h, run):
                                                     "ack_p99_ms": lg_http["ack_p99_ms"]})]
 
 
-def throughput_phase(h, port, sport, events, subs, size, name, timeout_s=None):
+def throughput_phase(h, port, sport, events, subs, size, name, timeout_s=None, pid=None):
     """Publishes `events` at full speed and waits (bounded) for every delivery.
     On a stall or timeout the rate is that of the deliveries that did arrive,
-    and `incomplete` says how many."""
+    and `incomplete` says how many. With `pid`, extra["cpu_us"] is volleyd's
+    CPU time (utime+stime, every thread) per delivery over the phase."""
     h.sink_reset(sport)
     expect = events * subs
+    cpu0 = proc_cpu_s(pid) if pid else None
     lg = h.loadgen(port, events, size=size, name=f"{name}-loadgen")
     st = h.wait_arrivals(sport, expect, timeout_s=timeout_s or h.args.drain_timeout, what=name)
     extra = {}
@@ -472,6 +527,8 @@ def throughput_phase(h, port, sport, events, subs, size, name, timeout_s=None):
         st = h.partial
         extra["incomplete"] = f"only {st['count']}/{expect} delivered"
     rate = delivery_rate(st) if st else None
+    if pid and st:
+        extra["cpu_us"] = cpu_us_per(cpu0, proc_cpu_s(pid), st["count"])
     if st and st["count"] > expect:
         h.problem(f"{name}: sink got {st['count']} requests for {expect} deliveries "
                   "(duplicates)")
@@ -492,11 +549,12 @@ def scenario_b(h, run):
         h.loadgen(port, 5000, conns=2, window=256, ids=True, name=f"b-check-{run}")
         h.wait_arrivals(sport, 5000, timeout_s=60, what="(b) warm-up")
         lg, st, rate, extra = throughput_phase(h, port, sport, h.args.b_events, 1, 100,
-                                               f"(b) run {run + 1}")
+                                               f"(b) run {run + 1}", pid=vd.pid)
+        cpu = extra.pop("cpu_us", None)
         row = {"events_s": lg["events_per_s"], "deliveries_s": rate, **extra,
-               **with_ratios(paired, rate)}
+               **with_ratios(paired, rate, cpu)}
         print(f"  (b) 1 subscriber: {fmt(lg['events_per_s'])} events/s acked, "
-              f"{fmt(rate)} deliveries/s", flush=True)
+              f"{fmt(rate)} deliveries/s, {fmt(cpu, 1)} µs CPU per delivery", flush=True)
         if rate:
             half = rate / 2
             h.sink_reset(sport)
@@ -599,14 +657,19 @@ def paired_ceilings(h, sport):
     numbers taken close together."""
     h.sink_reset(sport)
     w = h.wrk(sport, 100, h.args.ceiling_seconds)
-    c = h.curl_loop(sport, 100, h.args.ceiling_seconds)
-    print(f"  paired ceilings: wrk {fmt(w)} req/s, curl loop {fmt(c)} req/s", flush=True)
+    c = h.curl_loop(sport, 100, h.args.ceiling_seconds) or {}
+    print(f"  paired ceilings: wrk {fmt(w)} req/s, curl loop {fmt(c.get('req_per_s'))} req/s "
+          f"at {fmt(c.get('cpu_us_per_req'), 1)} µs CPU per request", flush=True)
     h.sink_reset(sport)
-    return {"wrk_rps": w, "curl_rps": c}
+    return {"wrk_rps": w, "curl_rps": c.get("req_per_s"), "curl_cpu_us": c.get("cpu_us_per_req")}
 
 
-def with_ratios(paired, rate):
+def with_ratios(paired, rate, cpu_us=None):
     out = dict(paired)
+    if cpu_us is not None:
+        out["cpu_us"] = cpu_us
+        if paired.get("curl_cpu_us"):
+            out["ratio_cpu"] = cpu_us / paired["curl_cpu_us"]
     if rate and paired.get("wrk_rps"):
         out["ratio_wrk"] = rate / paired["wrk_rps"]
     if rate and paired.get("curl_rps"):
@@ -626,7 +689,8 @@ def scenario_fanout(h, run, subs, size, deliveries, label, name, timeout_s=None,
     try:
         events = max(1, deliveries // subs)
         lg, st, rate, extra = throughput_phase(h, port, sport, events, subs, size,
-                                               f"{name} run {run + 1}", timeout_s)
+                                               f"{name} run {run + 1}", timeout_s, pid=vd.pid)
+        cpu = extra.pop("cpu_us", None)
         rss = vm_status(vd.pid).get("VmHWM")
         h.stop_volleyd(vd, name)
     finally:
@@ -634,9 +698,10 @@ def scenario_fanout(h, run, subs, size, deliveries, label, name, timeout_s=None,
         kill(sink, signal.SIGTERM)
     print(f"  {subs} subscriber(s), {size_label(size)}: {events} events, "
           f"{fmt(lg['events_per_s'])} events/s acked, {fmt(rate)} deliveries/s, "
-          f"peak RSS {fmt(rss)} MB {extra.get('incomplete', '')}", flush=True)
+          f"{fmt(cpu, 1)} µs CPU per delivery, peak RSS {fmt(rss)} MB "
+          f"{extra.get('incomplete', '')}", flush=True)
     return {"events_s": lg["events_per_s"], "deliveries_s": rate, "rss_mb": rss, **extra,
-            **with_ratios(ceilings, rate)}
+            **with_ratios(ceilings, rate, cpu)}
 
 
 def scenario_c(h, run):
@@ -653,6 +718,277 @@ def scenario_d(h, run):
             row = scenario_fanout(h, run, subs, size, deliveries, f"d{subs}x{size}", name,
                                   h.args.d_cell_timeout)
             rows.append((name, row))
+    return rows
+
+
+# ---------------------------------------------------------------- (g), (h)
+
+
+class Sampler:
+    """Every 0.2 s: the sink's count and volleyd's CPU time, RSS and (every
+    second) open sockets. window(lo, hi) gives the rate and CPU per delivery
+    between the first samples past lo and past hi deliveries."""
+
+    def __init__(self, h, sport, pid):
+        self.h, self.sport, self.pid = h, sport, pid
+        self.samples = []  # (t, count, cpu_s, connections the sink accepted)
+        self.peak_rss = self.peak_anon = 0.0
+        self.peak_sockets = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        last_sockets = 0.0
+        while not self._stop.is_set():
+            st = self.h.sink_stats(self.sport)
+            cpu = proc_cpu_s(self.pid)
+            if st is not None and cpu is not None:
+                self.samples.append((time.monotonic(), st["count"], cpu, st["connections"]))
+            vm = vm_status(self.pid)
+            self.peak_rss = max(self.peak_rss, vm.get("VmRSS", 0.0))
+            self.peak_anon = max(self.peak_anon, vm.get("RssAnon", 0.0))
+            if time.monotonic() - last_sockets >= 1.0:
+                last_sockets = time.monotonic()
+                self.peak_sockets = max(self.peak_sockets, socket_count(self.pid) or 0)
+            self._stop.wait(0.2)
+
+    def count(self):
+        return self.samples[-1][1] if self.samples else 0
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def window(self, lo, hi):
+        a = next((x for x in self.samples if x[1] >= lo), None)
+        b = next((x for x in self.samples if x[1] >= hi), None) or \
+            (self.samples[-1] if self.samples else None)
+        if a is None or b is None or b[1] <= a[1] or b[0] <= a[0]:
+            return None, None, None, None
+        n = b[1] - a[1]
+        return n / (b[0] - a[0]), (b[2] - a[2]) * 1e6 / n, b[0] - a[0], (b[3] - a[3]) / n
+
+
+def g_subscribers(subs, sport, hosts, path="g"):
+    """Subscribers spread over `hosts` loopback addresses, as real ones are
+    spread over hosts (libcurl reuses a connection only for its host)."""
+    return [{"name": f"s{i}", "url": f"http://127.0.0.{1 + i % hosts}:{sport}/{path}/{i}",
+             "events": ["bench.*"], "secret": SECRET} for i in range(subs)]
+
+
+def g_cell(h, run, subs, latency_ms, conc):
+    """Slow endpoints: `subs` subscribers whose endpoint answers after
+    latency_ms, http.max_concurrent = conc. Deliveries/s and volleyd's CPU
+    per delivery over a steady window, against the bare curl loop at the
+    same concurrency in both forms."""
+    name = f"(g) {subs} subs, {latency_ms} ms, {conc} in flight"
+    hosts = h.args.g_hosts
+    theory = conc * 1000.0 / latency_ms if latency_ms else None
+    # Enough deliveries for the window; not waited for past it.
+    est = min(theory or h.args.g_rate_guess, h.args.g_rate_guess)
+    needed = max(int(est * h.args.g_seconds), 500)
+    events = max(1, -(-needed // subs))
+    port, sport = free_port(), free_port()
+    sink = h.start_sink(sport, f"g-sink-{run}-{subs}-{latency_ms}-{conc}", latency_ms, hosts)
+    row = {"theory_s": theory, "queued": events * subs}
+    vd = None
+    try:
+        for form in ("poll", "socket"):
+            c = h.curl_loop(sport, 100, h.args.g_curl_seconds, handles=conc, loop=form,
+                            hosts=hosts, warmup=max(1.0, 2.5 * latency_ms / 1000),
+                            per_multi=128 if form == "socket" else 0) or {}
+            row[f"curl_{form}_rps"] = c.get("req_per_s")
+            row[f"curl_{form}_cpu_us"] = c.get("cpu_us_per_req")
+            row[f"curl_{form}_rss_mb"] = c.get("peak_rss_mb")
+        h.sink_reset(sport)
+        extra = {"http": {"max_concurrent": conc},
+                 "defaults": {"concurrency": {"adaptive": False}}}
+        cfg = h.write_config(f"g{run}-{subs}-{latency_ms}-{conc}", g_subscribers(subs, sport, hosts),
+                             port, os.path.join(h.tmp, f"g{run}-{subs}-{latency_ms}-{conc}"), extra)
+        vd = h.start_volleyd(cfg, port, f"g-volleyd-{run}-{subs}-{latency_ms}-{conc}", timeout_s=120)
+        # Idle: what volleyd spends with nothing to deliver (timers, reports).
+        time.sleep(0.5)
+        idle0, t0 = proc_cpu_s(vd.pid), time.monotonic()
+        time.sleep(h.args.g_idle_seconds)
+        idle_rate = (proc_cpu_s(vd.pid) - idle0) / (time.monotonic() - t0)
+        anon_idle = vm_status(vd.pid).get("RssAnon")
+        sampler = Sampler(h, sport, vd.pid)
+        publisher = threading.Thread(target=lambda: h.loadgen(
+            port, events, name=f"g-loadgen-{run}-{subs}-{latency_ms}-{conc}", duration=300),
+            daemon=True)
+        publisher.start()
+        lo, hi = int(needed * 0.15), int(needed * 0.9)
+        deadline = time.monotonic() + h.args.g_seconds * 4 + 30
+        profiler = None
+        while time.monotonic() < deadline and sampler.count() < hi:
+            if h.args.perf and profiler is None and sampler.count() >= lo:
+                # --perf: a profile of the window, kept in the logs (not summarised).
+                profiler = h.perf_record(vd.pid, max(2, h.args.g_seconds // 2), os.path.join(
+                    h.logs, f"perf-g-{subs}-{latency_ms}-{conc}.data"))
+            time.sleep(0.2)
+        if profiler is not None:
+            profiler.wait(timeout=60)
+        sampler.stop()
+        rate, cpu_us, span, connects = sampler.window(lo, hi)
+        if rate is None:
+            h.problem(f"{name}: no steady window (only {sampler.count()} of {needed} delivered)")
+        elif sampler.count() < hi:
+            row["incomplete"] = f"window ended at {sampler.count()}/{hi} deliveries"
+        row.update(deliveries_s=rate, cpu_us=cpu_us, window_s=span, connects_per_delivery=connects,
+                   idle_cpu_pct=idle_rate * 100,
+                   rss_mb=sampler.peak_rss, rss_anon_mb=sampler.peak_anon,
+                   rss_anon_idle_mb=anon_idle, sockets=sampler.peak_sockets)
+        if cpu_us is not None and rate:
+            # Without the idle cost (10,000 actors' report timers at 64 in flight).
+            row["cpu_net_us"] = max(0.0, cpu_us - idle_rate * 1e6 / rate)
+        if anon_idle is not None and sampler.peak_anon:
+            row["rss_per_1k_mb"] = (sampler.peak_anon - anon_idle) / (conc / 1000.0)
+        if rate and theory:
+            row["of_theory"] = rate / theory
+        if cpu_us and row.get("curl_socket_cpu_us"):
+            row["ratio_cpu"] = cpu_us / row["curl_socket_cpu_us"]
+        publisher.join(timeout=1)
+        h.stop_volleyd(vd, name)
+    finally:
+        kill(vd)
+        kill(sink, signal.SIGTERM)
+    print(f"  {name}: {fmt(rate)} deliveries/s (theory {fmt(theory)}), {fmt(cpu_us, 1)} µs CPU "
+          f"per delivery ({fmt(row.get('cpu_net_us'), 1)} without idle {fmt(idle_rate * 100, 1)}%), "
+          f"RSS {fmt(row.get('rss_mb'))} MB (anon {fmt(row.get('rss_anon_mb'))}, idle "
+          f"{fmt(anon_idle)}), {fmt(row.get('sockets'))} sockets, "
+          f"{fmt(row.get('connects_per_delivery'), 3)} connects per delivery; curl loop poll "
+          f"{fmt(row.get('curl_poll_rps'))}/s {fmt(row.get('curl_poll_cpu_us'), 1)} µs, socket "
+          f"{fmt(row.get('curl_socket_rps'))}/s {fmt(row.get('curl_socket_cpu_us'), 1)} µs, "
+          f"{fmt(row.get('curl_socket_rss_mb'))} MB", flush=True)
+    return (name, row)
+
+
+def scenario_g(h, run):
+    return [g_cell(h, run, subs, latency, conc) for subs, latency, conc in h.args.g_grid]
+
+
+def make_pki(d):
+    """A CA and a certificate for 127.0.0.1 it signed (openssl CLI)."""
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for argv in (["openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem",
+                  "-days", "2", "-subj", "/CN=Volley bench CA"],
+                 ["openssl", "req", *ec, "-keyout", "server.key", "-out", "server.csr",
+                  "-subj", "/CN=127.0.0.1"],
+                 ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
+                  "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
+                  "-extfile", "ext.cnf"]):
+        subprocess.run(argv, cwd=d, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    return {k: os.path.join(d, f) for k, f in
+            (("ca", "ca.pem"), ("cert", "server.pem"), ("key", "server.key"))}
+
+
+def start_https_nginx(h, port, pki, d, name):
+    """nginx answering 200 over TLS; its access log names each connection
+    and whether its TLS session was resumed. Defaults otherwise (1,000
+    requests per keep-alive connection), as a real endpoint has."""
+    conf = write_nginx_conf(h, d, f"""  log_format conn '$connection $ssl_session_reused $connection_requests';
+  access_log {d}/access.log conn buffer=256k flush=1s;
+  ssl_session_cache shared:SSL:10m;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {pki['cert']};
+    ssl_certificate_key {pki['key']};
+    location / {{ return 200; }}
+  }}""")
+    p = spawn(["nginx", "-c", conf, "-p", d], h.log_path(name))
+    if not wait_until(lambda: port_open(port), 10):
+        kill(p)
+        raise RuntimeError(f"nginx (https) did not start (see {h.log_path(name)})")
+    return p
+
+
+def tls_connections(log_path):
+    """(requests, connections, connections whose TLS session was resumed)."""
+    requests, conns, resumed = 0, set(), set()
+    try:
+        with open(log_path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) < 2:
+                    continue
+                requests += 1
+                conns.add(parts[0])
+                if parts[1] == "r":
+                    resumed.add(parts[0])
+    except OSError:
+        pass
+    return requests, len(conns), len(resumed)
+
+
+def scenario_h(h, run):
+    """HTTPS: nginx with a certificate from a CA generated here, trusted
+    through http.tls_ca_file; CPU per delivery with connection and TLS
+    session reuse, beside the bare curl loop over HTTPS."""
+    if not shutil.which("nginx"):
+        h.problem("(h): nginx not installed")
+        return []
+    rows = []
+    d = os.path.join(h.tmp, f"h{run}")
+    pki = make_pki(os.path.join(d, "pki"))
+    for subs in h.args.h_subs:
+        name = f"(h) HTTPS, {subs} subscriber{'s' if subs > 1 else ''}"
+        nd = os.path.join(d, f"nginx{subs}")
+        os.makedirs(nd, exist_ok=True)
+        port, sport = free_port(), free_port()
+        ng = start_https_nginx(h, sport, pki, nd, f"h-nginx-{run}-{subs}")
+        vd = None
+        try:
+            c = h.curl_loop(sport, 100, h.args.ceiling_seconds, scheme="https",
+                            cafile=pki["ca"]) or {}
+            log = os.path.join(nd, "access.log")
+            kill(ng, signal.SIGTERM)  # writes out the curl loop's log lines
+            _, curl_conns, curl_resumed = tls_connections(log)
+            if os.path.exists(log):
+                os.remove(log)
+            ng = start_https_nginx(h, sport, pki, nd, f"h-nginx-{run}-{subs}")
+            subscribers = [{"name": f"s{i}", "url": f"https://127.0.0.1:{sport}/h/{i}",
+                            "events": ["bench.*"], "secret": SECRET} for i in range(subs)]
+            cfg = h.write_config(f"h{run}-{subs}", subscribers, port,
+                                 os.path.join(d, f"data{subs}"),
+                                 {"http": {"tls_ca_file": pki["ca"]}})
+            vd = h.start_volleyd(cfg, port, f"h-volleyd-{run}-{subs}")
+            events = max(1, h.args.h_deliveries // subs)
+            cpu0 = proc_cpu_s(vd.pid)
+            t0 = time.monotonic()
+            lg = h.loadgen(port, events, name=f"h-loadgen-{run}-{subs}")
+            expect = events * subs
+            # nginx counts arrivals in its log (written out once a second).
+            done = wait_until(lambda: tls_connections(log)[0] >= expect, h.args.drain_timeout,
+                              step_s=0.2)
+            t1 = time.monotonic()
+            cpu1 = proc_cpu_s(vd.pid)
+            reqs, conns, resumed = tls_connections(log)
+            if not done:
+                h.problem(f"{name}: only {reqs}/{expect} requests reached nginx")
+            cpu = cpu_us_per(cpu0, cpu1, reqs)
+            row = {"events_s": lg["events_per_s"],
+                   # nginx flushes its log once a second: the rate is a floor.
+                   "deliveries_s": reqs / max(t1 - t0, 1e-9), "cpu_us": cpu,
+                   "curl_rps": c.get("req_per_s"), "curl_cpu_us": c.get("cpu_us_per_req"),
+                   "tls_connections": conns, "tls_resumed": resumed,
+                   "curl_tls_connections": curl_conns, "curl_tls_resumed": curl_resumed}
+            if cpu and c.get("cpu_us_per_req"):
+                row["ratio_cpu"] = cpu / c["cpu_us_per_req"]
+            h.stop_volleyd(vd, name)
+        finally:
+            kill(vd)
+            kill(ng, signal.SIGTERM)
+        print(f"  {name}: {fmt(row['deliveries_s'])} deliveries/s, {fmt(cpu, 1)} µs CPU per "
+              f"delivery; {conns} TLS connections for {reqs} requests, {resumed} resumed; "
+              f"curl loop over HTTPS {fmt(c.get('req_per_s'))}/s at "
+              f"{fmt(c.get('cpu_us_per_req'), 1)} µs per request ({curl_conns} connections, "
+              f"{curl_resumed} resumed)", flush=True)
+        rows.append((name, row))
     return rows
 
 
@@ -687,15 +1023,18 @@ def scenario_e(h, run):
     try:
         time.sleep(2)
         after_fill = vm_status(vd.pid)
+        cpu0 = proc_cpu_s(vd.pid)
         sink = h.start_sink(dport, f"e-sink-{run}")
         st = h.wait_arrivals(dport, h.args.big, timeout_s=h.args.drain_timeout, stall_s=30,
                              what=f"(e) run {run + 1}")
+        cpu1 = proc_cpu_s(vd.pid)
         row = {"events_s": lg["events_per_s"], "rss_after_fill_mb": after_fill.get("VmRSS"),
                "queued": h.args.big}
         if st:
             drain_s = (st["last_ns"] - st["start_ns"]) / 1e9
             row.update(drain_s=drain_s, deliveries_s=delivery_rate(st),
-                       first_after_s=(st["first_ns"] - st["start_ns"]) / 1e9)
+                       first_after_s=(st["first_ns"] - st["start_ns"]) / 1e9,
+                       cpu_us=cpu_us_per(cpu0, cpu1, st["count"]))
             if st["count"] > h.args.big:
                 h.problem(f"(e): sink got {st['count']} requests for {h.args.big} deliveries")
         row["rss_mb"] = vm_status(vd.pid).get("VmHWM")
@@ -788,6 +1127,31 @@ COLUMNS = [
     ("curl-loop req/s", "curl_rps", 15),
     ("volley/wrk", "ratio_wrk", 10),
     ("volley/curl", "ratio_curl", 11),
+    ("CPU µs/delivery", "cpu_us", 15),
+    ("curl CPU µs/req", "curl_cpu_us", 15),
+    ("CPU volley/curl", "ratio_cpu", 15),
+    ("notes", "notes", 0),
+]
+
+# Scenario (g) has a table of its own.
+G_COLUMNS = [
+    ("scenario", None, 36),
+    ("deliveries/s", "deliveries_s", 12),
+    ("conc/latency", "theory_s", 12),
+    ("of it", "of_theory", 6),
+    ("CPU µs/delivery", "cpu_us", 15),
+    ("same, less idle", "cpu_net_us", 15),
+    ("curl perform µs/req", "curl_poll_cpu_us", 19),
+    ("curl socket µs/req", "curl_socket_cpu_us", 18),
+    ("CPU volley/curl", "ratio_cpu", 15),
+    ("curl perform req/s", "curl_poll_rps", 18),
+    ("curl socket req/s", "curl_socket_rps", 17),
+    ("RSS MB", "rss_mb", 7),
+    ("anon MB", "rss_anon_mb", 8),
+    ("anon MB per 1k in flight", "rss_per_1k_mb", 24),
+    ("curl RSS MB", "curl_socket_rss_mb", 11),
+    ("sockets", "sockets", 8),
+    ("connects/delivery", "connects_per_delivery", 17),
     ("notes", "notes", 0),
 ]
 
@@ -797,8 +1161,12 @@ def cell(key, v):
         return "-"
     if key in ("p50_ms", "p99_ms"):
         return f"{v:.2f}"
-    if key.startswith("ratio"):
+    if key.startswith("ratio") or key == "of_theory":
         return f"{v:.2f}"
+    if key.endswith("cpu_us") or key in ("cpu_net_us", "rss_per_1k_mb"):
+        return f"{v:.1f}"
+    if key == "connects_per_delivery":
+        return f"{v:.3f}"
     if isinstance(v, str):
         return v
     return f"{v:,.0f}"
@@ -823,6 +1191,9 @@ def build_rows(results):
         if name.startswith(("(b)", "(c)", "(d)")):
             m.setdefault("wrk_rps", ceil.get("wrk_rps"))
             m.setdefault("curl_rps", ceil.get("curl_rps"))
+            m.setdefault("curl_cpu_us", ceil.get("curl_cpu_us"))
+        if m.get("cpu_us") and m.get("curl_cpu_us") and m.get("ratio_cpu") is None:
+            m["ratio_cpu"] = m["cpu_us"] / m["curl_cpu_us"]
         # Rows with paired ceilings carry the median of per-run ratios;
         # the others are divided by the ceiling scenario's medians.
         d = m.get("deliveries_s")
@@ -838,11 +1209,20 @@ def build_rows(results):
         if m.get("incomplete"):
             runs = len(samples.get("incomplete", []))
             notes.append(f"INCOMPLETE in {runs} run(s): {m['incomplete']}")
-        if m.get("queued") is not None and m["queued"] != 1000000:
+        if m.get("queued") is not None and m["queued"] != 1000000 \
+                and not name.startswith("(g)"):
             notes.append(f"{m['queued']:,.0f} queued (not 1M)")
         if m.get("drain_s") is not None:
             notes.append(f"drain {m['drain_s']:.1f} s after endpoint up")
-        if m.get("rss_anon_mb") is not None:
+        if m.get("tls_connections") is not None:
+            notes.append(f"{m['tls_connections']:.0f} TLS connections ({m['tls_resumed']:.0f} "
+                         f"resumed); curl loop {m.get('curl_tls_connections') or 0:.0f} "
+                         f"({m.get('curl_tls_resumed') or 0:.0f} resumed)")
+        if m.get("window_s") is not None:
+            notes.append(f"window {m['window_s']:.1f} s; idle CPU {m.get('idle_cpu_pct') or 0:.1f}%;"
+                         f" anon idle {m.get('rss_anon_idle_mb') or 0:.0f} MB;"
+                         f" {m['queued']:,.0f} queued")
+        elif m.get("rss_anon_mb") is not None:
             notes.append(f"peak RSS = anon {m['rss_anon_mb']:.0f} MB + file-backed (LMDB map) "
                          f"{m['rss_file_mb'] or 0:.0f} MB, sampled")
         if m.get("rss_after_fill_mb") is not None:
@@ -862,22 +1242,25 @@ def build_rows(results):
     return out
 
 
-def render_table(rows, markdown):
-    heads = [c[0] for c in COLUMNS]
+def render_table(rows, markdown, columns=None):
+    """The main table, or (g)'s with columns=G_COLUMNS; each only with its rows."""
+    cols = columns or COLUMNS
+    rows = [r for r in rows if r["scenario"].startswith("(g)") == (cols is G_COLUMNS)]
+    heads = [c[0] for c in cols]
     lines = []
     if markdown:
         lines.append("| " + " | ".join(heads) + " |")
         lines.append("|" + "|".join("---" if i == 0 or i == len(heads) - 1 else "---:"
                                      for i in range(len(heads))) + "|")
         for r in rows:
-            vals = [r["scenario"]] + [cell(k, r["median"].get(k)) for _, k, _ in COLUMNS[1:]]
+            vals = [r["scenario"]] + [cell(k, r["median"].get(k)) for _, k, _ in cols[1:]]
             lines.append("| " + " | ".join(vals) + " |")
     else:
-        widths = [max(w, len(h)) for (h, _, w) in COLUMNS]
+        widths = [max(w, len(h)) for (h, _, w) in cols]
         lines.append("  ".join(h.ljust(widths[i]) if i == 0 else h.rjust(widths[i])
                                for i, h in enumerate(heads)).rstrip())
         for r in rows:
-            vals = [r["scenario"]] + [cell(k, r["median"].get(k)) for _, k, _ in COLUMNS[1:]]
+            vals = [r["scenario"]] + [cell(k, r["median"].get(k)) for _, k, _ in cols[1:]]
             lines.append("  ".join(v.ljust(widths[i]) if i in (0, len(vals) - 1)
                                    else v.rjust(widths[i]) for i, v in enumerate(vals)).rstrip())
     return "\n".join(lines)
@@ -919,6 +1302,29 @@ def targets(rows):
     v = f.get("resume_s")
     check("(f) first delivery <= 2 s after restart", v, v is not None and v <= 2,
           fmt(v, 2) + " s")
+    # Issue 12: slow endpoints.
+    v = b.get("ratio_cpu")
+    check("(b) CPU µs per delivery <= 1.5x the curl loop's per request (same run)", v,
+          v is not None and v <= 1.5, fmt(v, 2) + "x")
+    g16 = by.get("(g) 10000 subs, 500 ms, 16384 in flight", {})
+    g64 = by.get("(g) 10000 subs, 500 ms, 64 in flight", {})
+    g0 = by.get("(g) 10000 subs, 0 ms, 1024 in flight", {})
+    rate, theory, cpu_bound = g16.get("deliveries_s"), g16.get("theory_s"), g0.get("deliveries_s")
+    if rate and theory:
+        bound = min(theory, cpu_bound) if cpu_bound else theory
+        v = rate / bound
+        check(f"(g) 10k subs, 500 ms, 16k in flight: >= 0.8 of min(concurrency/latency "
+              f"{fmt(theory)}, CPU-bound {fmt(cpu_bound)} = the 0 ms cell)", v, v >= 0.8,
+              f"{fmt(rate)}/s = {v:.2f}")
+    for key, label in (("cpu_us", ""), ("cpu_net_us", ", less idle CPU")):
+        a, b64 = g16.get(key), g64.get(key)
+        v = a / b64 if a and b64 else None
+        check(f"(g) CPU µs per delivery at 16k in flight <= 1.5x at 64{label}", v,
+              v is not None and v <= 1.5,
+              "-" if v is None else f"{a:.1f} / {b64:.1f} = {v:.2f}x")
+    v = g16.get("rss_mb")
+    check("(g) 16k transfers in flight: RSS <= 400 MB", v, v is not None and v <= 400,
+          fmt(v) + " MB")
     return checks
 
 
@@ -971,6 +1377,8 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
             "ingest_events": h.args.ingest_events, "b_events": h.args.b_events,
             "c_deliveries": h.args.c_deliveries, "latency_seconds": h.args.latency_seconds,
             "d_grid": h.args.d_grid, "ceiling_seconds": h.args.ceiling_seconds,
+            "g_grid": h.args.g_grid, "g_hosts": h.args.g_hosts, "g_seconds": h.args.g_seconds,
+            "h_subs": h.args.h_subs, "h_deliveries": h.args.h_deliveries,
         },
         "loadavg_at_scenario_start": load,
         "cpu_busy_before_each_run": busy_at,
@@ -1008,7 +1416,19 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
         "",
         render_table(rows, markdown=True),
         "",
-        "## Targets (issue 5)",
+    ]
+    if any(r["scenario"].startswith("(g)") for r in rows):
+        md += ["## (g) Slow endpoints", "",
+               "Subscribers spread over loopback hosts 127.0.0.1..127.0.0.N, their endpoint "
+               "(bench/sink --delay-ms) answering after the latency; `http.max_concurrent` = the "
+               "transfers in flight; adaptive concurrency off (so the engine's cap binds). Rate and "
+               "CPU over a steady window (15 %..90 % of the deliveries wanted). The curl loop runs "
+               "at the same concurrency against the same sink right before volleyd, in both "
+               "forms (`curl_multi_perform`, and `curl_multi_socket_action` + epoll with 128 "
+               "handles per multi handle, as the engine).", "",
+               render_table(rows, markdown=True, columns=G_COLUMNS), ""]
+    md += [
+        "## Targets (issues 5 and 12)",
         "",
         "| target | measured | met |",
         "|---|---:|---|",
@@ -1071,6 +1491,21 @@ METHOD = """\
 - **curl-loop req/s**: `bench/curl_ceiling`, a bare libcurl multi loop (64
   easy handles, re-added on completion; no actors, no disk) with the same body
   and headers against the same sink — the ceiling of Volley's HTTP stack.
+- **CPU µs per delivery**: volleyd's utime+stime (every thread, from
+  /proc/PID/stat) over the phase ÷ the deliveries the sink counted in it;
+  **curl CPU µs/req** the bare loop's own utime+stime ÷ its requests
+  (`getrusage`), against the same sink in the same run; **CPU volley/curl**
+  their ratio. Both include the kernel's TCP work, and on loopback a send
+  also runs the receiver's side of it.
+- **(g)**: see "(g) Slow endpoints" above; "less idle" subtracts volleyd's
+  CPU rate measured for 2 s before publishing (timers of idle subscriber
+  actors); "connects/delivery" is connections the sink accepted ÷
+  deliveries in the window; "anon MB per 1k in flight" is (peak RssAnon −
+  RssAnon before publishing) ÷ thousands in flight, and includes the
+  queued deliveries (their count is in the notes).
+- **(h)**: nginx logs each request's connection number and
+  `$ssl_session_reused`; deliveries/s is a floor (nginx writes its log once
+  a second).
 - **(e)**: one subscriber whose URL is a closed 127.0.0.1 port
   (`max_attempts` 1e6 so nothing is dead-lettered; breaker cooldown 1–2 s;
   backoff 1–4 s), `queue.memory_limit` 10000. After all events are
@@ -1089,8 +1524,12 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller counts and grid")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--scenarios", default="ceil,a,b,c,d,e,f",
-                    help="comma list of ceil,a,b,c,d,e,f")
+    ap.add_argument("--scenarios", default="ceil,a,b,c,d,e,f,g,h",
+                    help="comma list of ceil,a,b,c,d,e,f,g,h")
+    ap.add_argument("--g-cells", help="(g) cells to run, comma list of SUBSxLATENCYxCONC "
+                                      "(e.g. 10000x500x16384); default: the grid")
+    ap.add_argument("--g-hosts", type=int, default=64,
+                    help="(g) loopback hosts the subscribers are spread over")
     ap.add_argument("--d-runs", type=int, help="runs of the (d) grid (default: --runs)")
     ap.add_argument("--big", type=int, help="queued deliveries for (e)/(f) (default 1000000)")
     ap.add_argument("--perf", action="store_true", help="profile volleyd during (b)")
@@ -1124,6 +1563,24 @@ def parse_args():
         args.d_grid = [(100, [1, 10, 100, 1000], 100000),
                        (10240, [1, 10, 100, 1000], 20000),
                        (102400, [1, 10, 100, 1000], 5000)]
+    # (g): (subscribers, latency ms, http.max_concurrent); 0 ms is the
+    # CPU-bound reference, 64 in flight the base of the flatness target.
+    if args.g_cells:
+        args.g_grid = [tuple(int(x) for x in c.split("x")) for c in args.g_cells.split(",")]
+    elif q:
+        args.g_grid = [(10000, 0, 1024), (10000, 500, 64), (10000, 500, 1024),
+                       (10000, 500, 4096), (10000, 500, 16384), (1000, 100, 1024),
+                       (1000, 100, 4096), (1000, 100, 16384)]
+    else:
+        args.g_grid = [(1000, 0, 1024), (10000, 0, 1024), (10000, 500, 64)] + \
+            [(subs, lat, conc) for subs in (1000, 10000) for lat in (100, 500)
+             for conc in (1024, 4096, 16384)]
+    args.g_seconds = 8 if q else 12
+    args.g_curl_seconds = 4 if q else 6
+    args.g_idle_seconds = 2
+    args.g_rate_guess = 20000  # deliveries/s, to size the backlog when latency allows more
+    args.h_subs = [1, 100]
+    args.h_deliveries = 50000 if q else 150000
     args.d_runs = args.d_runs or args.runs
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     return args
@@ -1158,7 +1615,9 @@ def main():
             ("c", lambda run: scenario_c(h, run)),
             ("d", lambda run: scenario_d(h, run)),
             ("e", lambda run: scenario_e(h, run)),
-            ("f", lambda run: scenario_f(h, run))]
+            ("f", lambda run: scenario_f(h, run)),
+            ("g", lambda run: scenario_g(h, run)),
+            ("h", lambda run: scenario_h(h, run))]
     try:
         for key, fn in plan:
             if key not in args.scenarios:
@@ -1178,6 +1637,9 @@ def main():
         tcheck = write_reports(h, rows, machine, args.command, load, busy_at, started)
         print()
         print(render_table(rows, markdown=False))
+        if any(r["scenario"].startswith("(g)") for r in rows):
+            print()
+            print(render_table(rows, markdown=False, columns=G_COLUMNS))
         print()
         for t in tcheck:
             met = "n/a" if t["met"] is None else ("met" if t["met"] else "NOT MET")

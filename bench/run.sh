@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Volley benchmark harness: one command.
 #
-#   bench/run.sh [--quick] [--runs N] [--scenarios ceil,a,b,c,d,e,f] [--big N] [--perf]
+#   bench/run.sh [--quick] [--runs N] [--scenarios ceil,a,b,c,d,e,f,g,h] [--big N] [--perf]
+#                [--g-cells SUBSxLATENCYxCONC,...]
 #
 # Installs what is missing (Debian packages), builds volleyd (scripts/build.sh,
 # RelWithDebInfo, into build/ or $VOLLEY_BUILD_DIR) and the bench programs
@@ -28,7 +29,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # --- packages ---------------------------------------------------------------
-needed=(g++ wrk nginx-light python3 libcurl4-openssl-dev)
+needed=(g++ wrk nginx-light openssl python3 libcurl4-openssl-dev)
 want_perf=0
 for a in "$@"; do [ "$a" = "--perf" ] && want_perf=1; done
 [ "$want_perf" = 1 ] && needed+=(linux-perf)
@@ -69,7 +70,9 @@ build_tool sink -pthread
 build_tool loadgen
 build_tool curl_ceiling -lcurl
 
-# More descriptors: (d) opens many connections at 1000 subscribers.
+# More descriptors: (d) opens many connections at 1000 subscribers, (g)
+# keeps up to 16k transfers in flight (volleyd sizes its connection caches
+# to the limit it finds).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 command="bench/run.sh${*:+ $*}"

@@ -1,15 +1,23 @@
 // bench/sink: a minimal HTTP/1.1 responder for the benchmark harness.
 //
 // Answers every request with "200 OK, Content-Length: 0", keep-alive, from
-// N epoll threads (SO_REUSEPORT, one listener each). It counts arrivals and,
+// N epoll threads (SO_REUSEPORT, one listener each per address). With
+// --delay-ms D each answer is sent D ms after its request arrived, standing
+// in for a slow endpoint: a timer wheel on each epoll thread holds the owed
+// answers, so thousands of waiting requests cost the sink nothing but a slot
+// entry. With --hosts N it listens on 127.0.0.1 .. 127.0.0.N (all loopback),
+// so a client can spread its connections over N hosts as real subscribers
+// are. It counts arrivals and,
 // when a body carries `"data":{"t":<ns>` (CLOCK_REALTIME at publish time, as
 // bench/loadgen writes it), records publish->arrival latency. Bodies are
 // skipped, not buffered, so 100 KB payloads cost no copies.
 //
-//   GET /__stats  -> one JSON object (counts since start or the last reset)
+//   GET /__stats  -> one JSON object (requests and accepted connections since
+//                    start or the last reset, ...)
 //   GET /__reset  -> zero the counters (other threads within ~50 ms)
 //
-// Usage: sink --port P [--host 127.0.0.1] [--threads 1] [--max-seconds 7200]
+// Usage: sink --port P [--host 127.0.0.1] [--hosts 1] [--threads 1] [--delay-ms 0]
+//             [--max-seconds 7200]
 
 #include "latency_histogram.hpp"
 
@@ -42,6 +50,12 @@ constexpr size_t max_header_bytes = 64 * 1024;
 constexpr size_t body_probe_bytes = 512; // where "data":{"t": is looked for
 constexpr std::string_view ok_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
+uint64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000ull + static_cast<uint64_t>(ts.tv_nsec) / 1000000ull;
+}
+
 uint64_t realtime_ns() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -51,6 +65,7 @@ uint64_t realtime_ns() {
 // Counters of one worker thread; only that thread writes them.
 struct alignas(64) worker_stats {
   std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> connections{0}; // accepted
   std::atomic<uint64_t> body_bytes{0};
   std::atomic<uint64_t> first_ns{0};
   std::atomic<uint64_t> last_ns{0};
@@ -62,6 +77,7 @@ struct alignas(64) worker_stats {
   }
   void clear(uint64_t new_epoch) {
     requests.store(0, std::memory_order_relaxed);
+    connections.store(0, std::memory_order_relaxed);
     body_bytes.store(0, std::memory_order_relaxed);
     first_ns.store(0, std::memory_order_relaxed);
     last_ns.store(0, std::memory_order_relaxed);
@@ -97,12 +113,13 @@ std::string_view trim(std::string_view s) {
 
 std::string stats_json() {
   std::array<uint64_t, bench::latency_histogram::buckets> counts{};
-  uint64_t total = 0, max_us = 0, requests = 0, bytes = 0, first = 0, last = 0;
+  uint64_t total = 0, max_us = 0, requests = 0, connections = 0, bytes = 0, first = 0, last = 0;
   auto epoch = g_epoch.load();
   for (auto& w : g_stats) {
     if (w->epoch.load(std::memory_order_acquire) != epoch)
       continue; // not reset yet: counts belong to the previous epoch
     requests += w->requests.load(std::memory_order_relaxed);
+    connections += w->connections.load(std::memory_order_relaxed);
     bytes += w->body_bytes.load(std::memory_order_relaxed);
     auto f = w->first_ns.load(std::memory_order_relaxed);
     if (f != 0 && (first == 0 || f < first))
@@ -111,12 +128,13 @@ std::string stats_json() {
     w->latency.add_to(counts, total, max_us);
   }
   using h = bench::latency_histogram;
-  char buf[512];
+  char buf[640];
   std::snprintf(buf, sizeof buf,
-                "{\"count\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,\"first_ns\":%llu,"
+                "{\"count\":%llu,\"connections\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,\"first_ns\":%llu,"
                 "\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,"
                 "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu}",
-                (unsigned long long)requests, (unsigned long long)bytes,
+                (unsigned long long)requests, (unsigned long long)connections,
+                (unsigned long long)bytes,
                 (unsigned long long)g_start_ns, (unsigned long long)first,
                 (unsigned long long)last, (unsigned long long)realtime_ns(),
                 (unsigned long long)total, h::percentile(counts, total, 50),
@@ -135,6 +153,7 @@ std::string control_response(std::string_view body) {
 
 struct connection {
   int fd = -1;
+  uint64_t serial = 0;       // tells a connection from a later one on the same fd
   // Parsing state of the current request.
   bool in_body = false;
   std::string head;          // header bytes so far
@@ -146,27 +165,83 @@ struct connection {
   bool want_out = false;     // EPOLLOUT armed
 };
 
+// Answers owed after a fixed delay, in 1 ms slots. The wheel has over twice
+// as many slots as the delay has milliseconds, so an entry fires on the
+// first pass of its slot even when the thread falls behind by up to the
+// delay: adding and firing are O(1), however many answers are owed.
+class timer_wheel {
+public:
+  struct entry {
+    int fd;
+    uint64_t serial;
+  };
+
+  timer_wheel(uint64_t delay_ms, uint64_t now_ms) : delay_ms_(delay_ms), next_tick_(now_ms) {
+    size_t size = 1024;
+    while (size <= 2 * (delay_ms + 1))
+      size <<= 1;
+    slots_.resize(size);
+  }
+
+  void add(entry e, uint64_t now_ms) {
+    if (pending_ == 0)
+      next_tick_ = now_ms; // nothing owed: the hand jumps to now
+    slots_[(now_ms + delay_ms_) & (slots_.size() - 1)].push_back(e);
+    ++pending_;
+  }
+
+  // Calls f(entry) for every entry due by now_ms, in arrival order.
+  template <class F>
+  void fire(uint64_t now_ms, F&& f) {
+    for (; next_tick_ <= now_ms; ++next_tick_) {
+      auto& slot = slots_[next_tick_ & (slots_.size() - 1)];
+      if (slot.empty())
+        continue;
+      fired_.swap(slot); // f may add to the wheel; never to this slot (delay >= 1)
+      pending_ -= fired_.size();
+      for (const auto& e : fired_)
+        f(e);
+      fired_.clear();
+    }
+  }
+
+  size_t pending() const { return pending_; }
+
+private:
+  uint64_t delay_ms_;
+  uint64_t next_tick_;
+  size_t pending_ = 0;
+  std::vector<std::vector<entry>> slots_;
+  std::vector<entry> fired_;
+};
+
 class worker {
 public:
-  worker(int listen_fd, worker_stats& stats) : listen_fd_(listen_fd), stats_(stats) {}
+  worker(std::vector<int> listen_fds, worker_stats& stats, uint64_t delay_ms)
+    : listen_fds_(std::move(listen_fds)), stats_(stats), delay_ms_(delay_ms),
+      wheel_(delay_ms, monotonic_ms()) {}
 
   void run(uint64_t deadline_ns) {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = listen_fd_;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &ev);
+    for (int fd : listen_fds_) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    }
     std::vector<epoll_event> events(512);
     buf_.resize(read_chunk);
     while (realtime_ns() < deadline_ns) {
-      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 50);
+      // Owed answers: wake every millisecond to send the due ones.
+      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()),
+                         wheel_.pending() > 0 ? 1 : 50);
       auto epoch = g_epoch.load(std::memory_order_acquire);
       if (stats_.epoch.load(std::memory_order_relaxed) != epoch)
         stats_.clear(epoch);
       for (int i = 0; i < n; ++i) {
         int fd = events[static_cast<size_t>(i)].data.fd;
-        if (fd == listen_fd_) {
-          accept_all();
+        if (std::find(listen_fds_.begin(), listen_fds_.end(), fd) != listen_fds_.end()) {
+          accept_all(fd);
           continue;
         }
         auto it = conns_.find(fd);
@@ -181,19 +256,23 @@ public:
         if (!alive)
           close_conn(fd);
       }
+      if (wheel_.pending() > 0)
+        wheel_.fire(monotonic_ms(), [this](const timer_wheel::entry& e) { answer_late(e); });
     }
   }
 
 private:
-  void accept_all() {
+  void accept_all(int listen_fd) {
     for (;;) {
-      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0)
         return;
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      stats_.bump(stats_.connections, 1);
       auto c = std::make_unique<connection>();
       c->fd = fd;
+      c->serial = ++serials_;
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLRDHUP;
       ev.data.fd = fd;
@@ -336,7 +415,21 @@ private:
       if (sent != 0 && sent <= now)
         stats_.latency.record((now - sent) / 1000);
     }
+    if (delay_ms_ == 0)
+      c.out.append(ok_response);
+    else
+      wheel_.add({c.fd, c.serial}, monotonic_ms());
+  }
+
+  // A delayed answer is due; its connection may have gone meanwhile.
+  void answer_late(const timer_wheel::entry& e) {
+    auto it = conns_.find(e.fd);
+    if (it == conns_.end() || it->second->serial != e.serial)
+      return;
+    auto& c = *it->second;
     c.out.append(ok_response);
+    if (!flush(c))
+      close_conn(e.fd);
   }
 
   bool flush(connection& c) {
@@ -360,8 +453,11 @@ private:
     return true;
   }
 
-  int listen_fd_;
+  std::vector<int> listen_fds_;
   worker_stats& stats_;
+  uint64_t delay_ms_;
+  timer_wheel wheel_;
+  uint64_t serials_ = 0;
   int ep_ = -1;
   std::vector<char> buf_;
   std::unordered_map<int, std::unique_ptr<connection>> conns_;
@@ -390,7 +486,8 @@ int make_listener(const std::string& host, int port) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: sink --port P [--host 127.0.0.1] [--threads 1] [--max-seconds 7200]\n");
+  std::fprintf(stderr, "usage: sink --port P [--host 127.0.0.1] [--hosts 1] [--threads 1] "
+                       "[--delay-ms 0] [--max-seconds 7200]\n");
   return 2;
 }
 
@@ -400,6 +497,8 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   int port = 0;
   int threads = 1;
+  int hosts = 1;
+  uint64_t delay_ms = 0;
   long max_seconds = 7200; // bounded even if the harness forgets it
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -412,6 +511,10 @@ int main(int argc, char** argv) {
       host = v;
     else if (a == "--threads")
       threads = std::max(1, std::atoi(v.c_str()));
+    else if (a == "--hosts")
+      hosts = std::max(1, std::min(254, std::atoi(v.c_str())));
+    else if (a == "--delay-ms")
+      delay_ms = static_cast<uint64_t>(std::max(0L, std::atol(v.c_str())));
     else if (a == "--max-seconds")
       max_seconds = std::atol(v.c_str());
     else
@@ -420,24 +523,31 @@ int main(int argc, char** argv) {
   if (port <= 0 || port > 65535)
     return usage();
   g_start_ns = realtime_ns();
-  std::vector<int> listeners;
+  if (hosts > 1 && host != "127.0.0.1")
+    return usage(); // --hosts counts up from 127.0.0.1
+  std::vector<std::vector<int>> listeners(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
-    int fd = make_listener(host, port);
-    if (fd < 0) {
-      std::fprintf(stderr, "sink: cannot listen on %s:%d: %s\n", host.c_str(), port, std::strerror(errno));
-      return 1;
+    for (int h = 0; h < hosts; ++h) {
+      auto address = hosts > 1 ? "127.0.0." + std::to_string(1 + h) : host;
+      int fd = make_listener(address, port);
+      if (fd < 0) {
+        std::fprintf(stderr, "sink: cannot listen on %s:%d: %s\n", address.c_str(), port,
+                     std::strerror(errno));
+        return 1;
+      }
+      listeners[static_cast<size_t>(t)].push_back(fd);
     }
-    listeners.push_back(fd);
     g_stats.push_back(std::make_unique<worker_stats>());
   }
   uint64_t deadline = g_start_ns + static_cast<uint64_t>(max_seconds) * 1000000000ull;
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
-      worker w{listeners[static_cast<size_t>(t)], *g_stats[static_cast<size_t>(t)]};
+      worker w{listeners[static_cast<size_t>(t)], *g_stats[static_cast<size_t>(t)], delay_ms};
       w.run(deadline);
     });
-  std::fprintf(stderr, "sink: listening on %s:%d with %d thread(s)\n", host.c_str(), port, threads);
+  std::fprintf(stderr, "sink: listening on %s:%d (%d host(s)) with %d thread(s), answers after %llu ms\n",
+               host.c_str(), port, hosts, threads, (unsigned long long)delay_ms);
   for (auto& th : pool)
     th.join();
   return 0;

@@ -67,6 +67,7 @@ struct subscriber_config {
   concurrency_config concurrency;
   uint32_t disable_after_hours = 0;
   bool tls_insecure = false;
+  std::string tls_ca_file; // PEM CA certificates to trust; empty: the system's (http.tls_ca_file)
   bool enabled = true;
 };
 
@@ -128,6 +129,7 @@ struct storage_config {
 struct http_config {
   uint32_t max_concurrent = 1024; // requests running at once over all subscribers
   uint32_t threads = 0;           // HTTP engine threads (libcurl multi loops); 0: one per two cores
+  std::string tls_ca_file;        // PEM CA certificates every subscriber trusts unless it sets its own
 };
 
 // The actor scheduler: threads for the actors (the HTTP engine and storage

@@ -284,6 +284,26 @@ std::optional<std::string> url_problem(const std::string& url) {
   return std::nullopt;
 }
 
+// Why `path` cannot serve as a CA file, if it cannot: libcurl would only
+// say so at the first delivery, as a failed handshake.
+std::optional<std::string> ca_file_problem(const std::string& path) {
+  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
+                                                          &std::fclose);
+  if (!file)
+    return "cannot read \"" + path + "\": " + std::strerror(errno)
+           + "; give the path of a PEM file with the CA certificates to trust";
+  std::string head(64 * 1024, '\0');
+  errno = 0;
+  head.resize(std::fread(head.data(), 1, head.size(), file.get()));
+  if (std::ferror(file.get())) // a directory opens, then fails to read
+    return "cannot read \"" + path + "\": " + std::strerror(errno != 0 ? errno : EIO)
+           + "; give the path of a PEM file with the CA certificates to trust";
+  if (head.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    return "\"" + path + "\" holds no PEM certificate (no \"-----BEGIN CERTIFICATE-----\" "
+           "line); give the CA certificates in PEM form";
+  return std::nullopt;
+}
+
 bool valid_name(const std::string& name) {
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
@@ -337,6 +357,9 @@ public:
       parse_priority_rules(*v, cfg.priority_rules);
     if (auto v = top.find_array("subscribers", "subscriber objects"))
       parse_subscribers(*v, cfg.defaults, cfg.subscribers);
+    for (auto& sub : cfg.subscribers)
+      if (sub.tls_ca_file.empty())
+        sub.tls_ca_file = cfg.http.tls_ca_file;
   }
 
 private:
@@ -464,6 +487,14 @@ private:
     object_reader r(value, "http", errors_);
     r.read_integer("max_concurrent", out.max_concurrent);
     r.read_integer("threads", out.threads, 0, 64); // 0: one per two cores
+    read_ca_file(r, out.tls_ca_file);
+  }
+
+  void read_ca_file(object_reader& r, std::string& out) {
+    r.read_string("tls_ca_file", out);
+    if (!out.empty() && r.has("tls_ca_file"))
+      if (auto problem = ca_file_problem(out))
+        r.error("tls_ca_file", *problem);
   }
 
   // Reads only the keys present, so a subscriber may override part of the
@@ -632,6 +663,7 @@ private:
       parse_concurrency(*v, r.path_of("concurrency"), sub.concurrency);
     r.read_integer("disable_after_hours", sub.disable_after_hours, 0, max_disable_after_hours);
     r.read_bool("tls_insecure", sub.tls_insecure);
+    read_ca_file(r, sub.tls_ca_file);
     r.read_bool("enabled", sub.enabled);
     return sub;
   }

@@ -1,10 +1,13 @@
 #pragma once
-// The HTTP engine: libcurl's multi interface on threads of its own, one
-// multi handle each. Actors hand requests over through a locked queue per
-// thread plus curl_multi_wakeup; requests are spread over the threads one
-// by one. Each completion is reported through the request's callback on
-// its engine thread (the subscriber actor turns it into a message).
-// Connections are kept alive and reused by each multi handle's cache.
+// The HTTP engine: libcurl's multi interface on threads of its own, driven
+// by curl_multi_socket_action from an epoll loop, so a wake-up costs what
+// its ready sockets cost, not a visit to every transfer (curl_multi_perform
+// does that; bench/README.md has the measurements). Actors hand requests
+// over through a locked queue per thread plus an eventfd; requests are
+// spread over the threads one by one. Each completion is reported through
+// the request's callback on its engine thread (the subscriber actor turns
+// it into a message). Connections are kept alive and reused from libcurl's
+// connection caches, sized to the transfers in flight.
 
 #include "http/http_request.hpp"
 
@@ -24,7 +27,11 @@ struct http_engine_options {
   // engine's queue (their timeout starts when they start). Bounds sockets
   // and memory however many subscribers there are.
   size_t max_concurrent = 1024;
-  long max_cached_connections = 1024;
+  // About this many transfers per libcurl multi handle: a thread has
+  // max_concurrent / transfers_per_multi of them, opened as needed, each
+  // origin's transfers on its own few (see transfer_placement.hpp). A
+  // completion costs libcurl a walk of its handle's connections.
+  size_t transfers_per_multi = 128;
   // Engine threads, each a libcurl multi loop with its own connections.
   // One loop keeps about one core busy at its ceiling.
   size_t threads = 1;

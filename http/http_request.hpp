@@ -46,6 +46,7 @@ struct http_request {
   header_list headers;
   uint64_t timeout_ms = 10000;
   bool tls_insecure = false;
+  std::string tls_ca_file; // PEM file of CAs to trust; empty: libcurl's default
   // Runs on the engine thread when the attempt ends: keep it short.
   std::function<void(attempt_result&&)> on_done;
 };

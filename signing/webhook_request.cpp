@@ -7,7 +7,8 @@
 namespace volley {
 
 webhook_signer::webhook_signer(const subscriber_config& cfg)
-  : url_(cfg.url), timeout_ms_(cfg.timeout_ms), tls_insecure_(cfg.tls_insecure) {
+  : url_(cfg.url), timeout_ms_(cfg.timeout_ms), tls_insecure_(cfg.tls_insecure),
+    tls_ca_file_(cfg.tls_ca_file) {
   for (const auto& s : cfg.secrets)
     if (auto key = signing_key_from_secret(s)) // the config loader refused bad ones
       keys_.push_back(std::move(*key));
@@ -21,6 +22,7 @@ http_request webhook_signer::request_for(const event_payload& p, int64_t now_ms)
   req.body = p.body;
   req.timeout_ms = timeout_ms_;
   req.tls_insecure = tls_insecure_;
+  req.tls_ca_file = tls_ca_file_;
   auto& h = req.headers;
   h.reserve(320 + 3 * p.id.size() + p.type.size() + 60 * keys_.size());
   h.add("Content-Type", "application/json");

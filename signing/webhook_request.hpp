@@ -25,6 +25,7 @@ private:
   std::string url_;
   uint64_t timeout_ms_ = 0;
   bool tls_insecure_ = false;
+  std::string tls_ca_file_;
   std::vector<std::string> keys_; // from the secrets, current first
 };
 

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "config/config_loader.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <algorithm>
 #include <string>
@@ -335,6 +336,42 @@ BOOST_AUTO_TEST_CASE(unknown_keys_at_every_level) {
 
 BOOST_AUTO_TEST_CASE(duplicate_keys_are_refused) {
   check_error_cases({{R"({"ingress": {"port": 1, "port": 2}})", "ingress.port", "duplicate key"}});
+}
+
+// A private CA: trusted for every subscriber (http.tls_ca_file) or one
+// (its own tls_ca_file); the file must be there and hold PEM certificates.
+BOOST_AUTO_TEST_CASE(tls_ca_file_global_and_per_subscriber) {
+  test::temp_dir dir;
+  auto global = dir.file("global.pem");
+  auto own = dir.file("own.pem");
+  for (const auto& path : {global, own})
+    test::write_file(path, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  auto result = parse_config(R"({"http": {"tls_ca_file": ")" + global + R"("},
+    "subscribers": [{"name": "a", "url": "https://a.example/x"},
+                    {"name": "b", "url": "https://b.example/x", "tls_ca_file": ")" + own + R"("}]})");
+  BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+  BOOST_TEST(result.value->http.tls_ca_file == global);
+  BOOST_TEST(result.value->subscribers.at(0).tls_ca_file == global);
+  BOOST_TEST(result.value->subscribers.at(1).tls_ca_file == own);
+
+  auto none = parse_config(with_subscriber(""));
+  BOOST_REQUIRE_MESSAGE(none.value.has_value(), all_errors(none));
+  BOOST_TEST(none.value->subscribers.at(0).tls_ca_file.empty()); // the system's CAs
+
+  auto not_pem = dir.file("not.pem");
+  test::write_file(not_pem, "just text\n");
+  auto missing = dir.file("missing.pem");
+  check_error_cases({
+    {R"({"http": {"tls_ca_file": ")" + missing + R"("}})", "http.tls_ca_file",
+     "cannot read \"" + missing + "\": No such file or directory"},
+    {with_subscriber(R"("tls_ca_file": ")" + dir.path() + R"(")"), "subscribers[0].tls_ca_file",
+     "Is a directory"},
+    {with_subscriber(R"("tls_ca_file": ")" + not_pem + R"(")"), "subscribers[0].tls_ca_file",
+     "holds no PEM certificate"},
+    {with_subscriber(R"("tls_ca_file": "")"), "subscribers[0].tls_ca_file",
+     "must be a non-empty string"},
+    {R"({"http": {"tls_ca_file": 3}})", "http.tls_ca_file", "must be a non-empty string"},
+  });
 }
 
 BOOST_AUTO_TEST_CASE(wrong_types) {

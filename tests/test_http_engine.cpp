@@ -3,6 +3,7 @@
 
 #include "http/address_policy.hpp"
 #include "http/http_engine.hpp"
+#include "http/transfer_placement.hpp"
 #include "receiver/http_receiver.hpp"
 #include "delivery/backoff.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -10,17 +11,24 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <cstdlib>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -180,6 +188,152 @@ bool restricted(const std::string& text) {
   auto storage = address_of(text);
   return is_restricted_address(reinterpret_cast<const sockaddr*>(&storage));
 }
+
+// The server side of OpenSSL, looked up at run time: the tests link
+// libcrypto (signatures) but not libssl, and the client side is libcurl's.
+class libssl {
+public:
+  libssl() : handle_(dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL)) {}
+  ~libssl() {
+    if (handle_)
+      dlclose(handle_);
+  }
+  explicit operator bool() const { return handle_ != nullptr; }
+  template <class F>
+  F get(const char* name) const {
+    return reinterpret_cast<F>(dlsym(handle_, name));
+  }
+
+private:
+  void* handle_;
+};
+#define SSL_FN(lib, name) (lib).get<decltype(&name)>(#name)
+
+// A private CA and a certificate for 127.0.0.1 it signed, made by the
+// openssl command line tool.
+struct private_ca {
+  test::temp_dir dir;
+  std::string ca = dir.file("ca.pem");
+  std::string cert = dir.file("server.pem");
+  std::string key = dir.file("server.key");
+
+  bool make() {
+    test::write_file(dir.file("ext.cnf"),
+                     "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+    auto ec = std::string{" -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"};
+    auto in = [&](const std::string& cmd) {
+      return std::system(("cd " + dir.path() + " && " + cmd + " >openssl.log 2>&1").c_str()) == 0;
+    };
+    return in("openssl req -x509" + ec + " -keyout ca.key -out ca.pem -days 2"
+              " -subj '/CN=Volley test CA'") &&
+           in("openssl req" + ec + " -keyout server.key -out server.csr -subj /CN=127.0.0.1") &&
+           in("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+              " -out server.pem -days 2 -extfile ext.cnf");
+  }
+};
+
+// An HTTPS receiver on 127.0.0.1: a thread per connection, answers every
+// POST with 200. Counts the requests it answered.
+class tls_receiver {
+public:
+  tls_receiver(const libssl& ssl, const std::string& cert, const std::string& key) : ssl_(ssl) {
+    ctx_ = SSL_FN(ssl_, SSL_CTX_new)(SSL_FN(ssl_, TLS_server_method)());
+    BOOST_REQUIRE(ctx_ != nullptr);
+    BOOST_REQUIRE(SSL_FN(ssl_, SSL_CTX_use_certificate_chain_file)(ctx_, cert.c_str()) == 1);
+    BOOST_REQUIRE(SSL_FN(ssl_, SSL_CTX_use_PrivateKey_file)(ctx_, key.c_str(), SSL_FILETYPE_PEM) == 1);
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    BOOST_REQUIRE(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(listen_fd_, 16) == 0);
+    BOOST_REQUIRE(::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread{[this] { serve(); }};
+  }
+
+  ~tls_receiver() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR); // wakes accept()
+    thread_.join();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (int fd : open_) // wakes their reads
+        ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : connections_)
+      t.join();
+    ::close(listen_fd_);
+    SSL_FN(ssl_, SSL_CTX_free)(ctx_);
+  }
+
+  uint16_t port() const { return port_; }
+  size_t answered() const { return answered_.load(); }
+
+private:
+  void serve() {
+    while (!stopping_) {
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0)
+        return;
+      std::lock_guard<std::mutex> lock(mutex_);
+      open_.push_back(fd);
+      connections_.emplace_back([this, fd] { serve_connection(fd); });
+    }
+  }
+
+  void serve_connection(int fd) {
+    SSL* ssl = SSL_FN(ssl_, SSL_new)(ctx_);
+    SSL_FN(ssl_, SSL_set_fd)(ssl, fd);
+    if (SSL_FN(ssl_, SSL_accept)(ssl) == 1)
+      answer_requests(ssl);
+    SSL_FN(ssl_, SSL_free)(ssl);
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_.erase(std::find(open_.begin(), open_.end(), fd));
+    ::close(fd);
+  }
+
+  // Reads requests (Content-Length bodies) until the client closes.
+  void answer_requests(SSL* ssl) {
+    std::string in;
+    char buf[4096];
+    for (;;) {
+      auto head_end = in.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        std::string head = in.substr(0, head_end);
+        for (auto& c : head)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        size_t length = 0;
+        if (auto at = head.find("content-length:"); at != std::string::npos)
+          length = std::stoul(head.substr(at + 15));
+        if (in.size() >= head_end + 4 + length) {
+          in.erase(0, head_end + 4 + length);
+          static const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+          if (SSL_FN(ssl_, SSL_write)(ssl, ok.data(), static_cast<int>(ok.size())) <= 0)
+            return;
+          ++answered_;
+          continue;
+        }
+      }
+      int n = SSL_FN(ssl_, SSL_read)(ssl, buf, sizeof buf);
+      if (n <= 0)
+        return;
+      in.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  const libssl& ssl_;
+  SSL_CTX* ctx_ = nullptr;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> answered_{0};
+  std::mutex mutex_;
+  std::vector<int> open_;                // connections being served
+  std::vector<std::thread> connections_; // joined at the end
+  std::thread thread_;
+};
 
 } // namespace
 
@@ -495,6 +649,143 @@ BOOST_AUTO_TEST_CASE(stop_drops_running_transfers_without_callbacks) {
   BOOST_TEST(done.size() == 0u);
   BOOST_TEST(engine.in_flight() == 0u);
   engine.stop(); // idempotent
+}
+
+// Past transfers_per_multi a thread runs transfers on several multi handles
+// (connection caches): every request still completes once, and an origin's
+// transfers go back to the handle holding its idle connections.
+BOOST_AUTO_TEST_CASE(many_multi_handles_complete_everything_and_reuse_connections) {
+  request_log a_log, b_log, c_log;
+  http_receiver a{answering(a_log)};
+  http_receiver b{answering(b_log)};
+  http_receiver c{answering(c_log)};
+  completions done;
+  auto options = loopback_allowed(1);
+  options.max_concurrent = 12;
+  options.transfers_per_multi = 2; // up to six multi handles
+  http_engine engine{options};
+  std::vector<http_request> batch;
+  for (int i = 0; i < 60; ++i) {
+    auto port = i % 3 == 0 ? a.port() : i % 3 == 1 ? b.port() : c.port();
+    batch.push_back(make_request(url_for(port, "/n/" + std::to_string(i)), done));
+  }
+  engine.submit(std::move(batch));
+  BOOST_REQUIRE(done.wait_for(60));
+  for (const auto& r : done.all())
+    BOOST_TEST(r.status == 200);
+  BOOST_REQUIRE(a_log.wait_for(20));
+  BOOST_REQUIRE(b_log.wait_for(20));
+  BOOST_REQUIRE(c_log.wait_for(20));
+  BOOST_TEST(in_flight_becomes(engine, 0));
+  BOOST_TEST(done.size() == 60u);
+  BOOST_TEST(a_log.all().size() + b_log.all().size() + c_log.all().size() == 60u);
+  // A new origin, one request at a time: each goes back to the handle
+  // that keeps the first one's connection, so it is the only one opened.
+  request_log d_log;
+  http_receiver d{answering(d_log)};
+  for (int i = 0; i < 20; ++i)
+    BOOST_TEST(round_trip(engine, make_request(url_for(d.port()), done), done).status == 200);
+  BOOST_TEST(d_log.connections() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(tls)
+
+// A receiver whose certificate a private CA signed: refused against the
+// system's CAs, trusted once the request names the CA file (tls_ca_file),
+// refused again when the next request on the same (reused) handle does not.
+BOOST_AUTO_TEST_CASE(a_private_ca_is_trusted_only_with_tls_ca_file) {
+  libssl ssl;
+  BOOST_REQUIRE_MESSAGE(ssl, "libssl.so.3 not found (Debian's libssl3)");
+  private_ca pki;
+  BOOST_REQUIRE_MESSAGE(pki.make(), "the openssl tool could not make the certificates: "
+                                      << test::read_file(pki.dir.file("openssl.log")));
+  tls_receiver receiver{ssl, pki.cert, pki.key};
+  completions done;
+  http_engine engine{loopback_allowed(1)};
+  auto url = "https://127.0.0.1:" + std::to_string(receiver.port()) + "/hooks";
+  auto with_ca = [&] {
+    auto r = make_request(url, done);
+    r.tls_ca_file = pki.ca;
+    return r;
+  };
+
+  auto refused = round_trip(engine, make_request(url, done), done);
+  BOOST_TEST(refused.status == 0);
+  BOOST_TEST(contains(refused.error, "certificate"), refused.error);
+  BOOST_TEST(receiver.answered() == 0u);
+
+  for (int i = 0; i < 3; ++i) {
+    auto trusted = round_trip(engine, with_ca(), done);
+    BOOST_TEST(trusted.status == 200, trusted.error);
+    BOOST_TEST(trusted.error.empty());
+  }
+  BOOST_TEST(receiver.answered() == 3u);
+
+  auto again = round_trip(engine, make_request(url, done), done);
+  BOOST_TEST(again.status == 0);
+  BOOST_TEST(contains(again.error, "certificate"), again.error);
+  BOOST_TEST(receiver.answered() == 3u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(placement)
+
+BOOST_AUTO_TEST_CASE(origin_is_scheme_host_and_port) {
+  BOOST_TEST(origin_of("https://a.example:8443/hooks?x=1") == "https://a.example:8443");
+  BOOST_TEST(origin_of("http://a.example") == "http://a.example");
+  BOOST_TEST(origin_of("http://a.example?x=/y") == "http://a.example");
+  BOOST_TEST(origin_of("http://[::1]:80/p") == "http://[::1]:80");
+}
+
+BOOST_AUTO_TEST_CASE(an_origin_runs_on_its_first_home_while_it_has_room) {
+  transfer_placement p{4, 8}; // 5 per home
+  BOOST_TEST(p.per_home() == 5u);
+  std::vector<transfer_placement::spot> a;
+  for (int i = 0; i < 5; ++i)
+    a.push_back(p.place("http://a"));
+  for (const auto& s : a)
+    BOOST_TEST(s.multi == a[0].multi);
+  // Busier than that: a second home, elsewhere.
+  auto spill = p.place("http://a");
+  BOOST_TEST(spill.multi != a[0].multi);
+  BOOST_TEST(p.running(a[0].multi) == 5u);
+  BOOST_TEST(p.running(spill.multi) == 1u);
+  // Room on the first home again: back there, where its connections are.
+  p.release(a[1]);
+  BOOST_TEST(p.place("http://a").multi == a[0].multi);
+  // Every time the same: an origin's homes follow from its name.
+  transfer_placement q{4, 8};
+  BOOST_TEST(q.place("http://a").multi == a[0].multi);
+}
+
+BOOST_AUTO_TEST_CASE(many_origins_spread_over_the_handles) {
+  transfer_placement p{16, 8};
+  for (int i = 0; i < 400; ++i)
+    p.place("http://host-" + std::to_string(i) + ".example");
+  BOOST_TEST(p.multis() == 8u);
+  size_t total = 0;
+  for (size_t m = 0; m < p.multis(); ++m) {
+    BOOST_TEST(p.running(m) > 20u); // 50 each on average
+    BOOST_TEST(p.running(m) < 80u);
+    total += p.running(m);
+  }
+  BOOST_TEST(total == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(one_busy_origin_uses_every_handle_once_before_any_twice) {
+  transfer_placement p{4, 5}; // 5 per home
+  for (int i = 0; i < 25; ++i)
+    p.place("http://busy");
+  for (size_t m = 0; m < p.multis(); ++m)
+    BOOST_TEST(p.running(m) == 5u);
+  p.place("http://busy"); // past every home: the least busy one
+  size_t total = 0;
+  for (size_t m = 0; m < p.multis(); ++m)
+    total += p.running(m);
+  BOOST_TEST(total == 26u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

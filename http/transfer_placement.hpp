@@ -1,0 +1,63 @@
+#pragma once
+// Which of an engine thread's libcurl multi handles a transfer runs on.
+//
+// Each multi handle keeps its own connection cache, and libcurl 7.88's
+// curl_multi_remove_handle walks the connections in its handle's cache on
+// every completion (bench/README.md, "What changes bought"). So a thread
+// spreads its transfers over `max_multis` handles, about `per_multi`
+// each, and a completion costs a walk of about that many connections,
+// whatever the concurrency.
+//
+// A keep-alive connection is reused only within its multi handle, and a
+// cache that holds connections to many origins evicts one origin's idle
+// connections to make room for another's. So every origin
+// (scheme://host:port) has homes picked by its hash: its transfers run on
+// its first home while fewer than `per_multi` and a quarter run there,
+// then on its second, and so on (the quarter absorbs an origin's ups and
+// downs, which would otherwise keep a third home's connections for a few
+// transfers). Its connections stay on its homes, where its next transfers
+// find them; many origins spread evenly by hash. Plain logic: no libcurl
+// in here.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace volley {
+
+// "https://host:port" of a URL: what a connection is reused for.
+std::string_view origin_of(std::string_view url);
+
+class transfer_placement {
+public:
+  struct spot {
+    size_t multi = 0;    // the multi handle's index, < multis()
+    uint64_t origin = 0; // the origin's key, for release
+    size_t home = 0;     // which of the origin's homes
+  };
+
+  transfer_placement(size_t per_multi, size_t max_multis);
+
+  // Where a new transfer to `origin` runs, counted there until release().
+  spot place(std::string_view origin);
+  void release(const spot& s);
+
+  size_t running(size_t multi) const { return running_[multi]; }
+  size_t multis() const { return running_.size(); }
+  size_t per_multi() const { return per_multi_; }
+  // Transfers of one origin on one home at most.
+  size_t per_home() const { return per_multi_ + per_multi_ / 4; }
+
+private:
+  size_t home(uint64_t key, size_t nth) const;
+
+  size_t per_multi_;
+  std::vector<size_t> running_; // per handle
+  // Origin (by hash: a collision only shares homes) -> transfers running
+  // on each of its homes, first home first.
+  std::unordered_map<uint64_t, std::vector<size_t>> origins_;
+};
+
+} // namespace volley
