@@ -62,6 +62,11 @@ void subscriber_state::carry_out(caf::event_based_actor* self) {
   }
   if (core->report_due())
     send_report(self);
+  if (!tick_armed) {
+    // Something happened: report periodically again until it has settled.
+    tick_armed = true;
+    self->delayed_send(self, report_interval, tick_atom::value);
+  }
   if (core->draining() && core->in_flight() == 0 && !drain_waiters.empty()) {
     send_writes(self); // persistence drains right after us
     for (auto& rp : drain_waiters)
@@ -122,8 +127,7 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
   st.core->log_attempts(st.deps.log_attempts);
   if (st.deps.recorded_disable)
     st.core->restore_disabled(st.deps.recorded_disable->reason, st.deps.recorded_disable->since_ms);
-  st.carry_out(self); // the first page of what waits on disk
-  self->delayed_send(self, report_interval, tick_atom::value);
+  st.carry_out(self); // the first page of what waits on disk (and the first report tick)
   return {
     [=](deliver_atom, delivery_batch& batch) {
       self->state.core->committed(std::move(batch.deliveries), self->state.deps.now());
@@ -160,8 +164,13 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
       st.carry_out(self);
     },
     [=](tick_atom) {
-      self->state.send_report(self);
-      self->delayed_send(self, report_interval, tick_atom::value);
+      auto& st = self->state;
+      if (auto r = st.core->report_if_changed()) {
+        self->send(st.deps.monitor, report_atom::value, std::move(*r));
+        self->delayed_send(self, report_interval, tick_atom::value);
+      } else {
+        st.tick_armed = false; // quiet: the next activity arms it again
+      }
     },
     [=](reconfig_atom, subscriber_config& next) {
       self->state.core->reconfigure(std::move(next), self->state.deps.now());

@@ -49,4 +49,15 @@ struct subscriber_report {
   std::string disabled_reason; // empty when enabled
 };
 
+// Whether two reports show the same state (counts aside).
+inline bool same_gauges(const subscriber_report& a, const subscriber_report& b) {
+  return a.ready_by_priority == b.ready_by_priority && a.waiting_retry == b.waiting_retry &&
+         a.queued == b.queued && a.backlog_on_disk == b.backlog_on_disk && a.in_flight == b.in_flight &&
+         a.limit == b.limit && a.max_in_flight == b.max_in_flight && a.limit_cause == b.limit_cause &&
+         a.paused_until_ms == b.paused_until_ms && a.breaker == b.breaker &&
+         a.consecutive_failures == b.consecutive_failures && a.enabled == b.enabled &&
+         a.disabled_reason == b.disabled_reason && a.last_error == b.last_error &&
+         a.last_attempt_ms == b.last_attempt_ms;
+}
+
 } // namespace volley

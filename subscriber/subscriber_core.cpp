@@ -252,6 +252,17 @@ subscriber_report subscriber_core::report() {
   r.consecutive_failures = policy_.breaker().consecutive_failures();
   r.enabled = enable_.enabled();
   r.disabled_reason = enable_.reason();
+  reported_ = r;
+  reported_.by_type.clear();
+  reported_.failures.clear();
+  return r;
+}
+
+std::optional<subscriber_report> subscriber_core::report_if_changed() {
+  auto before = std::move(reported_);
+  auto r = report();
+  if (r.counts.empty() && r.failures.empty() && same_gauges(r, before))
+    return std::nullopt;
   return r;
 }
 

@@ -91,6 +91,9 @@ public:
   // A state change (breaker, enabled) the monitor should hear of now.
   bool report_due() const { return report_due_; }
   subscriber_report report();
+  // The periodic report, or nullopt when nothing changed since the last one
+  // (no attempt ended, the same gauges): an idle subscriber sends nothing.
+  std::optional<subscriber_report> report_if_changed();
   bool draining() const { return draining_; }
   size_t in_flight() const { return queue_.in_flight(); }
   // A signed `volley.test` request, outside the queue.
@@ -116,6 +119,7 @@ private:
   std::string limit_cause_; // why the concurrency limit last changed
   bool log_attempts_ = false;
   bool report_due_ = false;
+  subscriber_report reported_; // the gauges of the last report
   bool draining_ = false;
   // Not before this may another request start (rate limit, open breaker); 0: no wait.
   int64_t admission_wait_ms_ = 0;

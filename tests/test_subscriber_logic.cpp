@@ -761,6 +761,24 @@ BOOST_AUTO_TEST_CASE(a_failed_page_read_is_retried_by_timer) {
   BOOST_TEST(core.page_to_read(t->due_ms).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(an_idle_subscriber_has_no_periodic_report_to_send) {
+  auto core = started();
+  BOOST_TEST(core.report_if_changed().has_value()); // the first one
+  BOOST_TEST(!core.report_if_changed());            // nothing happened since
+  core.committed(make_range(1, 1), t0);
+  auto queued = core.report_if_changed(); // a gauge moved
+  BOOST_REQUIRE(queued);
+  BOOST_TEST(queued->queued == 1u);
+  auto starts = core.start_requests(t0);
+  core.attempt_done(std::move(starts[0].attempt), answered(200), t0 + 5);
+  auto after = core.report_if_changed(); // an attempt ended
+  BOOST_REQUIRE(after);
+  BOOST_TEST(after->counts.delivered == 1u);
+  BOOST_TEST(!core.report_if_changed());
+  core.report(); // a state change reported at once counts as the last report
+  BOOST_TEST(!core.report_if_changed());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================
