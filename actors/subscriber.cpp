@@ -24,7 +24,7 @@ std::string what_of(caf::event_based_actor* self, const caf::error& err) {
 
 void subscriber_state::carry_out(caf::event_based_actor* self) {
   auto now = deps.now();
-  auto starts = core->start_requests(now);
+  auto starts = core->start_requests(now, deps.transport->room());
   if (!starts.empty()) {
     std::vector<http_request> batch;
     batch.reserve(starts.size());
@@ -37,6 +37,11 @@ void subscriber_state::carry_out(caf::event_based_actor* self) {
       batch.push_back(std::move(s.request));
     }
     deps.transport->submit(std::move(batch));
+  }
+  if (core->out_of_room() && !room_asked) {
+    room_asked = true;
+    deps.transport->when_room(
+      [me = caf::actor_cast<caf::actor>(self)] { caf::anon_send(me, room_atom::value); });
   }
   if (auto t = core->timer_to_arm())
     self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(t->due_ms - now, 0)),
@@ -148,6 +153,10 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
         self->state.carry_out(self);
     },
     [=](flush_atom) { self->state.send_writes(self); },
+    [=](room_atom) {
+      self->state.room_asked = false;
+      self->state.carry_out(self);
+    },
     [=](adopt_atom, uint16_t partition) {
       self->state.core->adopt_partition(partition);
       self->state.carry_out(self);

@@ -48,6 +48,7 @@ struct subscriber_state {
     std::make_shared<completion_queue<completion>>();
   bool flush_scheduled = false;
   bool tick_armed = false; // the periodic report; idle subscribers let it lapse
+  bool room_asked = false; // waiting for the HTTP engine to have room
   // `test` ops waiting for their request: tag -> the operator's answer.
   uint64_t next_test_tag = 0;
   std::map<uint64_t, caf::response_promise> tests;

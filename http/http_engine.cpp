@@ -132,7 +132,7 @@ struct http_engine::impl {
   };
 
   http_engine_options options;
-  std::atomic<size_t>& in_flight;
+  engine_admission& admission;
   socket_watch sockets;
   int wake_fd = -1; // eventfd: a submit or stop() for a sleeping loop
   CURLSH* share = nullptr; // DNS answers and TLS sessions, for every multi handle
@@ -156,8 +156,8 @@ struct http_engine::impl {
   std::vector<CURLMsg> finished; // scratch
   std::thread worker;
 
-  impl(http_engine_options opts, std::atomic<size_t>& counter, size_t budget)
-    : options(opts), in_flight(counter),
+  impl(http_engine_options opts, engine_admission& admitted, size_t budget)
+    : options(opts), admission(admitted),
       placement(opts.transfers_per_multi,
                 (opts.max_concurrent + opts.transfers_per_multi - 1) / opts.transfers_per_multi),
       slots(placement.multis()), refs(placement.multis()), connection_budget(budget) {
@@ -454,7 +454,7 @@ struct http_engine::impl {
     // The request (body, callback) is released now, the handle kept.
     t->request = http_request{};
     idle.emplace_back(t);
-    in_flight.fetch_sub(1, std::memory_order_relaxed);
+    admission.ended();
   }
 
   // The transfers that ended on the multi handles curl acted on. Every
@@ -554,7 +554,8 @@ struct http_engine::impl {
   }
 };
 
-http_engine::http_engine(http_engine_options options) {
+http_engine::http_engine(http_engine_options options)
+  : admission_(2 * std::max<size_t>(options.max_concurrent, 1)) {
   // A transfer holds a socket, a kept-alive connection too: say so now
   // rather than as failed connects under load.
   rlimit files{};
@@ -580,7 +581,7 @@ http_engine::http_engine(http_engine_options options) {
   options.max_concurrent = std::max<size_t>(options.max_concurrent / n, 1);
   options.transfers_per_multi = std::max<size_t>(options.transfers_per_multi, 1);
   for (size_t i = 0; i < n; ++i)
-    shards_.push_back(std::make_unique<impl>(options, in_flight_, budget));
+    shards_.push_back(std::make_unique<impl>(options, admission_, budget));
 }
 
 http_engine::~http_engine() { stop(); }
@@ -599,7 +600,7 @@ void http_engine::submit(std::vector<http_request>&& batch) {
         continue;
       for (size_t i = k; i < batch.size(); i += n) {
         shard.incoming.push_back(std::move(batch[i]));
-        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        admission_.added(1);
       }
     }
     if (shard.sleeping.exchange(false))

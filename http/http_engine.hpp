@@ -9,6 +9,7 @@
 // it into a message). Connections are kept alive and reused from libcurl's
 // connection caches, sized to the transfers in flight.
 
+#include "http/engine_admission.hpp"
 #include "http/http_request.hpp"
 
 #include <atomic>
@@ -48,18 +49,21 @@ public:
   // Thread-safe. Requests submitted after stop() are dropped uncompleted.
   void submit(std::vector<http_request>&& batch) override;
   using http_transport::submit;
+  // Room up to twice max_concurrent (running and queued): see engine_admission.hpp.
+  size_t room() const override { return admission_.room(); }
+  void when_room(std::function<void()> wake) override { admission_.when_room(std::move(wake)); }
 
   // Aborts transfers still running (their callbacks do not run: their
   // deliveries are still pending on disk) and joins the thread.
   void stop();
 
-  size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  size_t in_flight() const { return admission_.outstanding(); } // submitted, not ended
 
 private:
   struct impl;
+  engine_admission admission_; // before the shards: they end requests into it
   std::vector<std::unique_ptr<impl>> shards_;
   std::atomic<size_t> next_shard_{0};
-  std::atomic<size_t> in_flight_{0};
 };
 
 } // namespace volley

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +60,12 @@ public:
   // Thread-safe. Every request's on_done runs exactly once, unless the
   // transport is stopped first.
   virtual void submit(std::vector<http_request>&& batch) = 0;
+  // Requests it takes now before they would only wait in it (callers keep
+  // the rest as deliveries); unlimited unless the transport says otherwise.
+  virtual size_t room() const { return std::numeric_limits<size_t>::max(); }
+  // Calls `wake` once when room() may have grown (at once if it has room).
+  // Thread-safe; `wake` runs on any thread and must be short.
+  virtual void when_room(std::function<void()> wake) { wake(); }
   void submit(http_request&& request) {
     std::vector<http_request> one;
     one.push_back(std::move(request));

@@ -32,6 +32,7 @@
 //     api bridge ⇄ define(subscriber_change) → subscriber_answer ⇄ node
 //     and calls the API's callback with the answer
 //   HTTP engine thread ─httpdone─► subscriber           results wait in its completion queue
+//   HTTP engine thread ─room─► subscriber               the engine takes requests again
 //   HTTP engine thread ─testdone(tag, attempt_result)─► subscriber
 //   timers, each actor to itself: subscriber wake(generation), flush, tick;
 //   persistence flush(generation), tick; monitor tick; ingress connection tick
@@ -93,6 +94,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using http_done_atom = caf::atom_constant<caf::atom("httpdone")>;
 using test_done_atom = caf::atom_constant<caf::atom("testdone")>;
+using room_atom = caf::atom_constant<caf::atom("room")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;

@@ -195,12 +195,17 @@ bool subscriber_core::operator_enable(bool on, int64_t now_ms) {
   return enable_.enabled();
 }
 
-std::vector<outgoing_attempt> subscriber_core::start_requests(int64_t now_ms) {
+std::vector<outgoing_attempt> subscriber_core::start_requests(int64_t now_ms, size_t room) {
   std::vector<outgoing_attempt> out;
+  out_of_room_ = false;
   if (!enable_.enabled() || draining_)
     return out;
   queue_.promote_due(now_ms);
   while (queue_.has_ready()) {
+    if (out.size() >= room) {
+      out_of_room_ = true;
+      break;
+    }
     auto a = policy_.admit(queue_.in_flight(), now_ms);
     if (a.what == admission::answer::wait)
       admission_wait_ms_ = a.until_ms;

@@ -82,7 +82,12 @@ public:
 
   // --- what to carry out ------------------------------------------------------
   // The requests that may start now (in flight cap, rate limit, breaker).
-  std::vector<outgoing_attempt> start_requests(int64_t now_ms);
+  // At most `room` of them: what the HTTP engine takes now (see
+  // engine_admission.hpp); out_of_room() says when that stopped it.
+  std::vector<outgoing_attempt> start_requests(int64_t now_ms,
+                                               size_t room = std::numeric_limits<size_t>::max());
+  // The last start_requests left ready deliveries for want of engine room.
+  bool out_of_room() const { return out_of_room_; }
   // A timer to arm when the next due time is earlier than the armed one.
   std::optional<timer_request> timer_to_arm();
   std::optional<page_request> page_to_read(int64_t now_ms);
@@ -119,6 +124,7 @@ private:
   std::string limit_cause_; // why the concurrency limit last changed
   bool log_attempts_ = false;
   bool report_due_ = false;
+  bool out_of_room_ = false;
   subscriber_report reported_; // the gauges of the last report
   bool draining_ = false;
   // Not before this may another request start (rate limit, open breaker); 0: no wait.

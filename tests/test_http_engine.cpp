@@ -651,6 +651,39 @@ BOOST_AUTO_TEST_CASE(stop_drops_running_transfers_without_callbacks) {
   engine.stop(); // idempotent
 }
 
+// Subscribers ask for room before they sign: the engine takes twice the
+// transfers it runs, and wakes a waiter when one ends.
+BOOST_AUTO_TEST_CASE(past_its_capacity_the_engine_has_no_room_until_a_request_ends) {
+  request_log log;
+  receiver_reply hang;
+  hang.hang = true;
+  http_receiver receiver{answering(log, hang)};
+  completions done;
+  auto options = loopback_allowed(1);
+  options.max_concurrent = 2;
+  http_engine engine{options};
+  BOOST_TEST(engine.room() == 4u);
+  std::vector<http_request> batch;
+  for (int i = 0; i < 4; ++i)
+    batch.push_back(make_request(url_for(receiver.port()), done, "{}", {}, 30000));
+  engine.submit(std::move(batch));
+  BOOST_REQUIRE(log.wait_for(2)); // two run, two wait in the engine; none can end
+  BOOST_TEST(engine.room() == 0u);
+  std::atomic<int> woken{0};
+  std::atomic<size_t> done_at_wake{0};
+  engine.when_room([&] {
+    done_at_wake = done.size();
+    ++woken;
+  });
+  BOOST_TEST(woken == 0);
+  receiver.stop(); // the hanging requests end (as errors)
+  BOOST_REQUIRE(volley::test::wait_until([&] { return woken == 1; }));
+  BOOST_TEST(done_at_wake >= 1u); // woken after a request ended, not before
+  BOOST_REQUIRE(done.wait_for(4));
+  BOOST_TEST(engine.room() == 4u);
+  BOOST_TEST(woken == 1); // once
+}
+
 // Past transfers_per_multi a thread runs transfers on several multi handles
 // (connection caches): every request still completes once, and an origin's
 // transfers go back to the handle holding its idle connections.

@@ -761,6 +761,20 @@ BOOST_AUTO_TEST_CASE(a_failed_page_read_is_retried_by_timer) {
   BOOST_TEST(core.page_to_read(t->due_ms).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(no_more_requests_start_than_the_engine_has_room_for) {
+  auto cfg = sub_cfg();
+  cfg.max_in_flight = 10;
+  cfg.concurrency.adaptive = false; // the engine's room is the only limit here
+  auto core = started(cfg);
+  core.committed(make_range(1, 5), t0);
+  BOOST_TEST(core.start_requests(t0, 2).size() == 2u);
+  BOOST_TEST(core.out_of_room()); // three still ready
+  BOOST_TEST(core.start_requests(t0, 0).empty());
+  BOOST_TEST(core.out_of_room());
+  BOOST_TEST(core.start_requests(t0, 100).size() == 3u);
+  BOOST_TEST(!core.out_of_room()); // nothing left waiting for room
+}
+
 BOOST_AUTO_TEST_CASE(an_idle_subscriber_has_no_periodic_report_to_send) {
   auto core = started();
   BOOST_TEST(core.report_if_changed().has_value()); // the first one
