@@ -31,6 +31,7 @@ extern const command subscriber_command;
 extern const command reload_command;
 extern const command dlq_command;
 extern const command events_command;
+extern const command cluster_command;
 extern const command sign_command;
 extern const command verify_command;
 extern const command receive_command;

@@ -36,6 +36,10 @@ int run_health(const arguments& args) {
   return run_simple_op("volley health", "health", args, render_health_table);
 }
 
+int run_cluster(const arguments& args) {
+  return run_simple_op("volley cluster", "cluster", args, render_cluster);
+}
+
 int run_subscribers(const arguments& args) {
   return run_simple_op("volley subscribers", "subscribers", args, [](std::string_view reply) {
     return render_subscribers_table(reply, unix_ms_now());
@@ -85,6 +89,15 @@ const command health_command{
     "attempt lately), judged on the success rate over monitor.window_s.\n"
     "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
     run_health};
+
+const command cluster_command{
+    "cluster", "print this node's partitions and the consumer group's members (cluster mode)",
+    "usage: volley cluster [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+    "\n"
+    "Asks the daemon ({\"op\":\"cluster\"}) for its node name, consumer group and the\n"
+    "partitions it owns, and the group's members with theirs as the brokers tell.\n"
+    "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
+    run_cluster};
 
 const command subscribers_command{
     "subscribers", "print each subscriber's state: breaker, queues, last success and error",

@@ -24,6 +24,7 @@ const command* const all_commands[] = {
     &volley::cli::test_command,        &volley::cli::subscriber_command,
     &volley::cli::reload_command,      &volley::cli::dlq_command,
     &volley::cli::events_command,
+    &volley::cli::cluster_command,
     &volley::cli::sign_command,        &volley::cli::verify_command,
     &volley::cli::receive_command,
 };

@@ -28,15 +28,18 @@ std::string table_or(const text_table& table, const char* when_empty) {
 }
 
 // [4,0,1,0] as "4/0/1/0".
-std::string priorities_cell(const json_value* counts) {
+// The integers of an array joined by `separator`; "-" when empty.
+std::string joined_cell(const json_value* counts, char separator) {
   if (!counts || !counts->IsArray() || counts->Empty()) return "-";
   std::string out;
   for (const auto& count : counts->GetArray()) {
-    if (!out.empty()) out += '/';
+    if (!out.empty()) out += separator;
     out += count_cell(&count);
   }
   return out;
 }
+
+std::string priorities_cell(const json_value* counts) { return joined_cell(counts, '/'); }
 
 // Entry `index` of an array member, nullptr past its end.
 const json_value* element(const json_value* array, rapidjson::SizeType index) {
@@ -283,6 +286,23 @@ std::optional<std::string> render_replayed(std::string_view reply) {
   for (const auto& n : to->GetArray())
     if (n.IsString()) names += (names.empty() ? "" : ", ") + std::string{n.GetString(), n.GetStringLength()};
   return "replaying " + text_cell(member(&*document, "id")) + " to " + names + "\n";
+}
+
+std::optional<std::string> render_cluster(std::string_view reply) {
+  const auto document = parse_reply(reply);
+  if (!document) return std::nullopt;
+  std::string out = "node " + text_cell(member(&*document, "node")) + " in group " +
+                    text_cell(member(&*document, "group")) + ", partitions " +
+                    joined_cell(member(&*document, "partitions"), ',') + "\n";
+  if (const json_value* error = member(&*document, "members_error"))
+    return out + "members: the brokers did not say (" + text_cell(error) + ")\n";
+  const json_value* members = array_member(*document, "members");
+  if (!members) return std::nullopt;
+  text_table table({{"MEMBER", align::left, name_width}, {"CLIENT"}, {"HOST"}, {"PARTITIONS"}});
+  for (const auto& m : members->GetArray())
+    table.add_row({text_cell(member(&m, "member")), text_cell(member(&m, "client")),
+                   text_cell(member(&m, "host")), joined_cell(member(&m, "partitions"), ',')});
+  return out + table_or(table, "(the group has no members)");
 }
 
 } // namespace volley::cli

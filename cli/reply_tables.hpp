@@ -48,4 +48,7 @@ std::optional<std::string> render_attempts_table(std::string_view reply);
 // {"op":"events.replay"}: to whom it goes again.
 std::optional<std::string> render_replayed(std::string_view reply);
 
+// {"op":"cluster"}: this node's partitions and the group's members.
+std::optional<std::string> render_cluster(std::string_view reply);
+
 } // namespace volley::cli

@@ -265,6 +265,22 @@ BOOST_AUTO_TEST_CASE(health_lists_the_node_first) {
   BOOST_TEST(!render_health_table(R"({"ok":true,"status":"healthy"})").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(cluster_names_the_partitions_of_the_node_and_of_each_member) {
+  const auto text = render_cluster(
+      R"({"ok":true,"node":"a","group":"volley","partitions":[0,2],"state":"Stable","members":[)"
+      R"({"member":"m1","client":"a","host":"/127.0.0.1","partitions":[0,2]},)"
+      R"({"member":"m2","client":"b","host":"/127.0.0.1","partitions":[1]}]})");
+  BOOST_REQUIRE(text.has_value());
+  BOOST_TEST(contains(*text, "node a in group volley, partitions 0,2\n"));
+  BOOST_TEST(contains(*text, "m2"));
+  BOOST_TEST(contains(*text, " 1\n"));
+  const auto unknown = render_cluster(
+      R"({"ok":true,"node":"a","group":"volley","partitions":[],"members_error":"Broker: timed out"})");
+  BOOST_REQUIRE(unknown.has_value());
+  BOOST_TEST(contains(*unknown, "partitions -\n"));
+  BOOST_TEST(contains(*unknown, "the brokers did not say (Broker: timed out)"));
+}
+
 BOOST_AUTO_TEST_CASE(subscribers_show_ages_and_queues) {
   const auto text = render_subscribers_table(
       R"({"ok":true,"subscribers":[
