@@ -218,6 +218,11 @@ BOOST_AUTO_TEST_CASE(an_endpoint_with_room_for_c_requests_settles_at_about_c_in_
   auto stats = control.stats();
   BOOST_CHECK_EQUAL(stats.dlq, 0);
   BOOST_CHECK_EQUAL(stats.subscribers["capped"].dead_lettered_total, 0);
+  // Fewer requests at once, never none: the 429s after slow start's
+  // overshoot do not open the breaker.
+  BOOST_CHECK_MESSAGE(n.log().find("subscriber=capped breaker=open") == std::string::npos,
+                      "the breaker opened:\n" << n.log());
+  BOOST_CHECK_EQUAL(stats.subscribers["capped"].breaker, "closed");
 
   // Concurrency as the endpoint saw it. Slow start overshoots until the
   // first 429; the results of up to max_in_flight requests sent before

@@ -170,3 +170,103 @@ BOOST_AUTO_TEST_CASE(the_line_comes_before_the_periodic_line_of_its_interval) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// A slow start overshoots an endpoint's capacity and the requests beyond it
+// come back 429 together, before the successes still being served. Counted
+// as consecutive failures they opened the breaker at below min_requests
+// attempts: the endpoint got nothing for a whole cooldown although it was
+// serving 8 at a time (test_adaptive_delivery saw it on every run).
+BOOST_AUTO_TEST_SUITE(too_many_requests)
+
+subscriber_config capped_cfg(bool adaptive) {
+  auto c = paused_cfg();
+  c.concurrency.adaptive = adaptive;
+  return c; // breaker: the defaults (5 in a row, 50 % of at least 20)
+}
+
+void slow_start_overshoot(attempt_policy& p, int64_t at) {
+  for (int i = 0; i < 12; ++i)
+    p.decide(first_attempt(), answered(200), at, 0.5);
+  for (int i = 0; i < 7; ++i)
+    p.decide(first_attempt(), answered(429), at, 0.5);
+}
+
+BOOST_AUTO_TEST_CASE(a_burst_of_429s_after_successes_does_not_open_the_breaker) {
+  attempt_policy p{capped_cfg(true)};
+  slow_start_overshoot(p, t0);
+  BOOST_TEST((p.breaker().state() == breaker_state::closed));
+  BOOST_TEST(p.breaker().consecutive_failures() == 0u);
+  BOOST_TEST(p.limit().limit() < 8u); // the limit answered it instead
+}
+
+BOOST_AUTO_TEST_CASE(without_the_adaptive_limit_429s_are_failures_as_before) {
+  attempt_policy p{capped_cfg(false)};
+  slow_start_overshoot(p, t0);
+  BOOST_TEST((p.breaker().state() == breaker_state::open));
+}
+
+BOOST_AUTO_TEST_CASE(at_volume_429s_still_count_in_the_failure_rate) {
+  attempt_policy p{capped_cfg(true)};
+  for (int i = 0; i < 10; ++i)
+    p.decide(first_attempt(), answered(200), t0, 0.5);
+  for (int i = 0; i < 9; ++i)
+    p.decide(first_attempt(), answered(429), t0, 0.5);
+  BOOST_TEST((p.breaker().state() == breaker_state::closed)); // 19 attempts: below volume
+  auto d = p.decide(first_attempt(), answered(429), t0, 0.5);  // 10 of 20
+  BOOST_TEST((d.breaker == breaker_change::opened));
+}
+
+BOOST_AUTO_TEST_CASE(other_failures_still_open_it_in_a_row) {
+  attempt_policy p{capped_cfg(true)};
+  p.decide(first_attempt(), answered(200), t0, 0.5);
+  for (int i = 0; i < 4; ++i)
+    p.decide(first_attempt(), answered(503), t0, 0.5);
+  p.decide(first_attempt(), answered(429), t0, 0.5); // neither breaks the run nor extends it
+  BOOST_TEST((p.breaker().state() == breaker_state::closed));
+  BOOST_TEST((p.decide(first_attempt(), answered(500), t0, 0.5).breaker == breaker_change::opened));
+}
+
+// An endpoint that refuses everything is not overshooting anything: with no
+// success in the window its 429s open the breaker as before, so waiting
+// deliveries keep their attempts instead of burning them on refusals.
+BOOST_AUTO_TEST_CASE(with_nothing_succeeded_429s_open_it_in_a_row) {
+  attempt_policy p{capped_cfg(true)};
+  for (int i = 0; i < 4; ++i)
+    p.decide(first_attempt(), answered(429), t0, 0.5);
+  BOOST_TEST((p.breaker().state() == breaker_state::closed));
+  BOOST_TEST((p.decide(first_attempt(), answered(429), t0, 0.5).breaker == breaker_change::opened));
+}
+
+BOOST_AUTO_TEST_CASE(a_success_that_left_the_window_no_longer_counts) {
+  attempt_policy p{capped_cfg(true)}; // rate window 30 s
+  p.decide(first_attempt(), answered(200), t0, 0.5);
+  for (int i = 0; i < 4; ++i)
+    p.decide(first_attempt(), answered(429), t0 + 31000, 0.5);
+  BOOST_TEST((p.decide(first_attempt(), answered(429), t0 + 31000, 0.5).breaker ==
+              breaker_change::opened));
+}
+
+BOOST_AUTO_TEST_CASE(a_probe_answered_429_opens_it_again) {
+  attempt_policy p{capped_cfg(true)};
+  for (int i = 0; i < 5; ++i)
+    p.decide(first_attempt(), answered(503), t0, 0.5);
+  BOOST_REQUIRE((p.breaker().state() == breaker_state::open));
+  auto cooldown = static_cast<int64_t>(p.breaker().cooldown_ms());
+  auto probe = p.admit(0, t0 + cooldown);
+  BOOST_REQUIRE(probe.probe);
+  auto d = p.decide(first_attempt(), answered(429), t0 + cooldown, 0.5);
+  BOOST_TEST((d.breaker == breaker_change::opened));
+  BOOST_TEST(p.breaker().cooldown_ms() == 2u * static_cast<uint64_t>(cooldown));
+}
+
+BOOST_AUTO_TEST_CASE(while_open_a_late_429_changes_nothing) {
+  circuit_breaker b{breaker_config{}};
+  for (int i = 0; i < 5; ++i)
+    b.on_failure(t0);
+  BOOST_REQUIRE((b.state() == breaker_state::open));
+  BOOST_TEST(!b.on_refusal(t0 + 1));
+  BOOST_TEST((b.state() == breaker_state::open));
+  BOOST_TEST(b.open_until_ms() == t0 + 30000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
