@@ -3,13 +3,25 @@
 // Answers every request with "200 OK, Content-Length: 0", keep-alive, from
 // N epoll threads (SO_REUSEPORT, one listener each). It counts arrivals and,
 // when a body carries `"data":{"t":<ns>` (CLOCK_REALTIME at publish time, as
-// bench/loadgen writes it), records publish->arrival latency. Bodies are
-// skipped, not buffered, so 100 KB payloads cost no copies.
+// bench/loadgen writes it), records publish->arrival latency of the requests
+// it answers 200. Bodies are skipped, not buffered, so 100 KB payloads cost
+// no copies.
 //
-//   GET /__stats  -> one JSON object (counts since start or the last reset)
+// Failure modes, to stand in for endpoints that struggle:
+//   --fail-percent P   answer P % of requests 503 (a seeded random draw per
+//                      request, --seed S)
+//   --capacity C --work-ms W
+//                      an endpoint with C workers: a request that finds C
+//                      others open is answered 429 at once; the others are
+//                      answered 200 after W ms (held, not blocking the loop)
+//
+//   GET /__stats  -> one JSON object (counts since start or the last reset;
+//                    "open"/"open_peak": requests open now / at most, the
+//                    one answered 429 included)
 //   GET /__reset  -> zero the counters (other threads within ~50 ms)
 //
 // Usage: sink --port P [--host 127.0.0.1] [--threads 1] [--max-seconds 7200]
+//             [--fail-percent P] [--seed S] [--capacity C --work-ms W]
 
 #include "latency_histogram.hpp"
 
@@ -28,7 +40,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <memory>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -41,6 +55,20 @@ constexpr size_t read_chunk = 256 * 1024;
 constexpr size_t max_header_bytes = 64 * 1024;
 constexpr size_t body_probe_bytes = 512; // where "data":{"t": is looked for
 constexpr std::string_view ok_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+constexpr std::string_view unavailable_response =
+  "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
+constexpr std::string_view busy_response = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n";
+
+// How the sink misbehaves (see the top of the file); zero: it does not.
+struct failure_modes {
+  int fail_percent = 0;
+  uint64_t seed = 1;
+  int64_t capacity = 0;
+  uint64_t work_ns = 0;
+};
+failure_modes g_modes;
+std::atomic<int64_t> g_open{0};      // requests held (capacity mode)
+std::atomic<int64_t> g_open_peak{0}; // most open at once, a rejected one included
 
 uint64_t realtime_ns() {
   timespec ts{};
@@ -54,6 +82,11 @@ struct alignas(64) worker_stats {
   std::atomic<uint64_t> body_bytes{0};
   std::atomic<uint64_t> first_ns{0};
   std::atomic<uint64_t> last_ns{0};
+  std::atomic<uint64_t> ok{0};     // answered 200
+  std::atomic<uint64_t> failed{0}; // answered 503 (--fail-percent)
+  std::atomic<uint64_t> busy{0};   // answered 429 (--capacity)
+  std::atomic<uint64_t> ok_first_ns{0};
+  std::atomic<uint64_t> ok_last_ns{0};
   std::atomic<uint64_t> epoch{0};
   bench::latency_histogram latency;
 
@@ -65,6 +98,11 @@ struct alignas(64) worker_stats {
     body_bytes.store(0, std::memory_order_relaxed);
     first_ns.store(0, std::memory_order_relaxed);
     last_ns.store(0, std::memory_order_relaxed);
+    ok.store(0, std::memory_order_relaxed);
+    failed.store(0, std::memory_order_relaxed);
+    busy.store(0, std::memory_order_relaxed);
+    ok_first_ns.store(0, std::memory_order_relaxed);
+    ok_last_ns.store(0, std::memory_order_relaxed);
     latency.clear();
     epoch.store(new_epoch, std::memory_order_release);
   }
@@ -73,6 +111,13 @@ struct alignas(64) worker_stats {
 std::atomic<uint64_t> g_epoch{0};
 uint64_t g_start_ns = 0;
 std::vector<std::unique_ptr<worker_stats>> g_stats;
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 bool iequals_prefix(std::string_view line, std::string_view name) {
   if (line.size() < name.size())
@@ -98,30 +143,43 @@ std::string_view trim(std::string_view s) {
 std::string stats_json() {
   std::array<uint64_t, bench::latency_histogram::buckets> counts{};
   uint64_t total = 0, max_us = 0, requests = 0, bytes = 0, first = 0, last = 0;
+  uint64_t ok = 0, failed = 0, busy = 0, ok_first = 0, ok_last = 0;
+  auto earliest = [](uint64_t& into, uint64_t v) {
+    if (v != 0 && (into == 0 || v < into))
+      into = v;
+  };
   auto epoch = g_epoch.load();
   for (auto& w : g_stats) {
     if (w->epoch.load(std::memory_order_acquire) != epoch)
       continue; // not reset yet: counts belong to the previous epoch
     requests += w->requests.load(std::memory_order_relaxed);
     bytes += w->body_bytes.load(std::memory_order_relaxed);
-    auto f = w->first_ns.load(std::memory_order_relaxed);
-    if (f != 0 && (first == 0 || f < first))
-      first = f;
+    earliest(first, w->first_ns.load(std::memory_order_relaxed));
     last = std::max(last, w->last_ns.load(std::memory_order_relaxed));
+    ok += w->ok.load(std::memory_order_relaxed);
+    failed += w->failed.load(std::memory_order_relaxed);
+    busy += w->busy.load(std::memory_order_relaxed);
+    earliest(ok_first, w->ok_first_ns.load(std::memory_order_relaxed));
+    ok_last = std::max(ok_last, w->ok_last_ns.load(std::memory_order_relaxed));
     w->latency.add_to(counts, total, max_us);
   }
   using h = bench::latency_histogram;
-  char buf[512];
+  char buf[1024];
   std::snprintf(buf, sizeof buf,
                 "{\"count\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,\"first_ns\":%llu,"
                 "\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,"
-                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu}",
+                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu,\"ok\":%llu,\"failed\":%llu,"
+                "\"busy\":%llu,\"ok_first_ns\":%llu,\"ok_last_ns\":%llu,\"open\":%lld,"
+                "\"open_peak\":%lld}",
                 (unsigned long long)requests, (unsigned long long)bytes,
                 (unsigned long long)g_start_ns, (unsigned long long)first,
                 (unsigned long long)last, (unsigned long long)realtime_ns(),
                 (unsigned long long)total, h::percentile(counts, total, 50),
                 h::percentile(counts, total, 90), h::percentile(counts, total, 99),
-                h::percentile(counts, total, 99.9), (unsigned long long)max_us);
+                h::percentile(counts, total, 99.9), (unsigned long long)max_us,
+                (unsigned long long)ok, (unsigned long long)failed, (unsigned long long)busy,
+                (unsigned long long)ok_first, (unsigned long long)ok_last,
+                (long long)g_open.load(), (long long)g_open_peak.load());
   return buf;
 }
 
@@ -144,11 +202,22 @@ struct connection {
   std::string path;
   std::string out;           // responses not yet written
   bool want_out = false;     // EPOLLOUT armed
+  // Answers owed in order (capacity mode): each is written once its due
+  // time passed and those before it were; held ones are 200s of open requests.
+  struct owed_reply {
+    uint64_t due_ns = 0;
+    bool held = false;
+    std::string_view text;
+  };
+  std::deque<owed_reply> owed;
 };
 
 class worker {
 public:
-  worker(int listen_fd, worker_stats& stats) : listen_fd_(listen_fd), stats_(stats) {}
+  // xorshift's first outputs from nearby seeds are nearly the same (two
+  // threads failed the same early requests, 4 in a row): mix the seed first.
+  worker(int listen_fd, worker_stats& stats, uint64_t seed)
+    : listen_fd_(listen_fd), stats_(stats), rng_(splitmix64(seed) | 1) {}
 
   void run(uint64_t deadline_ns) {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
@@ -159,10 +228,11 @@ public:
     std::vector<epoll_event> events(512);
     buf_.resize(read_chunk);
     while (realtime_ns() < deadline_ns) {
-      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 50);
+      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), wait_ms());
       auto epoch = g_epoch.load(std::memory_order_acquire);
       if (stats_.epoch.load(std::memory_order_relaxed) != epoch)
         stats_.clear(epoch);
+      release_due();
       for (int i = 0; i < n; ++i) {
         int fd = events[static_cast<size_t>(i)].data.fd;
         if (fd == listen_fd_) {
@@ -203,6 +273,11 @@ private:
   }
 
   void close_conn(int fd) {
+    auto it = conns_.find(fd);
+    if (it != conns_.end())
+      for (const auto& r : it->second->owed)
+        if (r.held)
+          g_open.fetch_sub(1);
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     conns_.erase(fd);
@@ -329,6 +404,33 @@ private:
     if (stats_.first_ns.load(std::memory_order_relaxed) == 0)
       stats_.first_ns.store(now, std::memory_order_relaxed);
     stats_.last_ns.store(now, std::memory_order_relaxed);
+    if (g_modes.capacity > 0) {
+      auto open = g_open.fetch_add(1) + 1;
+      auto peak = g_open_peak.load();
+      while (open > peak && !g_open_peak.compare_exchange_weak(peak, open)) {
+      }
+      if (open > g_modes.capacity) {
+        g_open.fetch_sub(1);
+        stats_.bump(stats_.busy, 1);
+        owe(c, {0, false, busy_response});
+        return;
+      }
+      record_latency(c, now);
+      owe(c, {now + g_modes.work_ns, true, ok_response});
+      timers_.push({now + g_modes.work_ns, c.fd});
+      return;
+    }
+    if (g_modes.fail_percent > 0 && static_cast<int>(next_random() % 100) < g_modes.fail_percent) {
+      stats_.bump(stats_.failed, 1);
+      c.out.append(unavailable_response);
+      return;
+    }
+    record_latency(c, now);
+    count_ok(now);
+    c.out.append(ok_response);
+  }
+
+  void record_latency(const connection& c, uint64_t now) {
     static constexpr std::string_view marker = "\"data\":{\"t\":";
     auto at = std::string_view{c.body_probe}.find(marker);
     if (at != std::string_view::npos) {
@@ -336,7 +438,62 @@ private:
       if (sent != 0 && sent <= now)
         stats_.latency.record((now - sent) / 1000);
     }
-    c.out.append(ok_response);
+  }
+
+  void count_ok(uint64_t now) {
+    stats_.bump(stats_.ok, 1);
+    if (stats_.ok_first_ns.load(std::memory_order_relaxed) == 0)
+      stats_.ok_first_ns.store(now, std::memory_order_relaxed);
+    stats_.ok_last_ns.store(now, std::memory_order_relaxed);
+  }
+
+  // Answers in order: one that is due waits for those before it.
+  void owe(connection& c, connection::owed_reply r) {
+    if (c.owed.empty() && r.due_ns == 0) {
+      c.out.append(r.text);
+      return;
+    }
+    c.owed.push_back(r);
+  }
+
+  // Writes the owed answers that fell due, on every connection with a timer.
+  void release_due() {
+    auto now = realtime_ns();
+    while (!timers_.empty() && timers_.top().first <= now) {
+      int fd = timers_.top().second;
+      timers_.pop();
+      auto it = conns_.find(fd);
+      if (it == conns_.end())
+        continue; // closed meanwhile
+      auto& c = *it->second;
+      while (!c.owed.empty() && c.owed.front().due_ns <= now) {
+        if (c.owed.front().held) {
+          g_open.fetch_sub(1);
+          count_ok(now);
+        }
+        c.out.append(c.owed.front().text);
+        c.owed.pop_front();
+      }
+      if (!c.out.empty() && !flush(c))
+        close_conn(fd);
+    }
+  }
+
+  int wait_ms() const {
+    if (timers_.empty())
+      return 50;
+    auto now = realtime_ns();
+    auto due = timers_.top().first;
+    if (due <= now)
+      return 0;
+    return static_cast<int>(std::min<uint64_t>((due - now + 999999) / 1000000, 50));
+  }
+
+  uint64_t next_random() { // xorshift64
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    return rng_;
   }
 
   bool flush(connection& c) {
@@ -362,6 +519,10 @@ private:
 
   int listen_fd_;
   worker_stats& stats_;
+  uint64_t rng_;
+  // (due, fd) of held answers, earliest first.
+  std::priority_queue<std::pair<uint64_t, int>, std::vector<std::pair<uint64_t, int>>,
+                      std::greater<>> timers_;
   int ep_ = -1;
   std::vector<char> buf_;
   std::unordered_map<int, std::unique_ptr<connection>> conns_;
@@ -390,7 +551,8 @@ int make_listener(const std::string& host, int port) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: sink --port P [--host 127.0.0.1] [--threads 1] [--max-seconds 7200]\n");
+  std::fprintf(stderr, "usage: sink --port P [--host 127.0.0.1] [--threads 1] [--max-seconds 7200]\n"
+                       "            [--fail-percent P] [--seed S] [--capacity C --work-ms W]\n");
   return 2;
 }
 
@@ -414,11 +576,23 @@ int main(int argc, char** argv) {
       threads = std::max(1, std::atoi(v.c_str()));
     else if (a == "--max-seconds")
       max_seconds = std::atol(v.c_str());
+    else if (a == "--fail-percent")
+      g_modes.fail_percent = std::clamp(std::atoi(v.c_str()), 0, 100);
+    else if (a == "--seed")
+      g_modes.seed = std::strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--capacity")
+      g_modes.capacity = std::max(0, std::atoi(v.c_str()));
+    else if (a == "--work-ms")
+      g_modes.work_ns = static_cast<uint64_t>(std::max(0L, std::atol(v.c_str()))) * 1000000ull;
     else
       return usage();
   }
   if (port <= 0 || port > 65535)
     return usage();
+  if (g_modes.capacity > 0 && g_modes.fail_percent > 0) {
+    std::fprintf(stderr, "sink: --capacity and --fail-percent are separate endpoints; use one\n");
+    return 2;
+  }
   g_start_ns = realtime_ns();
   std::vector<int> listeners;
   for (int t = 0; t < threads; ++t) {
@@ -434,7 +608,8 @@ int main(int argc, char** argv) {
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
-      worker w{listeners[static_cast<size_t>(t)], *g_stats[static_cast<size_t>(t)]};
+      worker w{listeners[static_cast<size_t>(t)], *g_stats[static_cast<size_t>(t)],
+               g_modes.seed * 1000 + static_cast<uint64_t>(t)};
       w.run(deadline);
     });
   std::fprintf(stderr, "sink: listening on %s:%d with %d thread(s)\n", host.c_str(), port, threads);
