@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Volley benchmark harness: one command.
 #
-#   bench/run.sh [--quick] [--runs N] [--scenarios ceil,a,b,c,d,e,f] [--big N] [--perf]
+#   bench/run.sh [--quick] [--runs N] [--scenarios ceil,a,b,c,d,e,f,flaky,capacity] [--big N] [--perf]
 #
 # Installs what is missing (Debian packages), builds volleyd (scripts/build.sh,
 # RelWithDebInfo, into build/ or $VOLLEY_BUILD_DIR) and the bench programs
