@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/actor_fixture.hpp"
+#include "tests/support/attempt_answer.hpp"
 #include "tests/support/must.hpp"
 
 #include <string>
@@ -41,14 +42,6 @@ const subscriber_report* last_report(const probe_log& log, const std::string& na
     if (it->name == name)
       return &*it;
   return nullptr;
-}
-
-attempt_result answer_with(int status, const std::string& retry_after = "") {
-  attempt_result r;
-  r.status = status;
-  r.retry_after = retry_after;
-  r.latency_ms = 1;
-  return r;
 }
 
 } // namespace
@@ -133,7 +126,7 @@ BOOST_AUTO_TEST_CASE(retry_after_pauses_every_delivery_of_the_subscriber) {
   wire({c});
   publish({"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"});
   BOOST_REQUIRE_EQUAL(transport.open(), 4u); // the limit starts at 4
-  transport.answer(answer_with(429, "2"));
+  transport.answer(answered(429, "2"));
   transport.answer_status(200);
   transport.answer_status(200);
   transport.answer_status(200);

@@ -12,6 +12,7 @@
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/event_publisher.hpp"
+#include "tests/support/fault_hash.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/json_body.hpp"
 #include "tests/support/running_node.hpp"
@@ -172,20 +173,6 @@ private:
 };
 
 // --- a seeded 30 % failure pattern ------------------------------------------------
-
-uint64_t mix(uint64_t x) { // splitmix64's finaliser
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-uint64_t hash_of(const std::string& text) { // FNV-1a, then mixed
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text)
-    h = (h ^ c) * 0x100000001b3ULL;
-  return mix(h);
-}
 
 constexpr uint64_t flaky_seed = 13;
 

@@ -7,12 +7,14 @@
 
 #include "health/monitor_core.hpp"
 #include "subscriber/attempt_policy.hpp"
+#include "tests/support/attempt_answer.hpp"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
 using namespace volley;
+using volley::test::answered;
 
 namespace {
 
@@ -28,14 +30,6 @@ subscriber_config paused_cfg() {
   c.backoff.max_ms = 10000;
   c.backoff.jitter = 0;
   return c;
-}
-
-attempt_result answered(int status, const std::string& retry_after = "") {
-  attempt_result r;
-  r.status = status;
-  r.retry_after = retry_after;
-  r.latency_ms = 1;
-  return r;
 }
 
 delivery_record first_attempt() {
