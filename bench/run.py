@@ -1656,7 +1656,8 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
     # A run of some scenarios only leaves RESULTS.md (the whole table) alone.
     full = set(h.args.scenarios) >= set(ALL_SCENARIOS)
     part = "" if full else "-" + "-".join(h.args.scenarios)
-    with open(os.path.join(ROOT, "bench", "results", f"latest{part}.json"), "w") as f:
+    json_path = h.args.json_out or os.path.join(ROOT, "bench", "results", f"latest{part}.json")
+    with open(json_path, "w") as f:
         json.dump(doc, f, indent=1)
 
     md = [
@@ -1732,7 +1733,7 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
         os.path.join(ROOT, "bench", "results", f"RESULTS{part}.md")
     with open(out, "w") as f:
         f.write("\n".join(md) + "\n")
-    return tcheck, os.path.relpath(out, ROOT), f"bench/results/latest{part}.json"
+    return tcheck, os.path.relpath(out, ROOT), os.path.relpath(json_path, ROOT)
 
 
 METHOD = """\
@@ -1826,6 +1827,8 @@ def parse_args():
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--volleyd", required=True)
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--json-out", help="write the JSON report here instead of "
+                                       "bench/results/latest[-<keys>].json (bench/ab.py)")
     ap.add_argument("--sink-threads", type=int, default=2)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--wait-idle", type=float, default=60,
