@@ -163,32 +163,50 @@ def wait_for_quiet(max_wait_s, threshold=0.25):
     return busy
 
 
-class RssSampler:
-    """Polls /proc/PID/status every 0.2 s and keeps the peaks of anonymous
-    memory (the daemon's own heap) and file-backed pages (chiefly LMDB's
-    memory map, which the kernel can drop at will). VmHWM counts both."""
+class Poller:
+    """Calls self.sample() every 0.2 s on a thread of its own until stop(),
+    or until sample() returns False. A subclass sets its fields before it
+    calls Poller.__init__, which starts the thread."""
 
-    def __init__(self, pid):
-        self.pid = pid
-        self.peak_anon = 0.0
-        self.peak_file = 0.0
+    def __init__(self):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self):
-        while not self._stop.is_set():
-            st = vm_status(self.pid)
-            if not st:
-                return
-            self.peak_anon = max(self.peak_anon, st.get("RssAnon", 0.0))
-            self.peak_file = max(self.peak_file, st.get("RssFile", 0.0))
+        while not self._stop.is_set() and self.sample() is not False:
             self._stop.wait(0.2)
+
+    def sample(self):
+        raise NotImplementedError
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class RssSampler(Poller):
+    """Keeps the peaks of anonymous memory (the daemon's own heap) and
+    file-backed pages (chiefly LMDB's memory map, which the kernel can drop
+    at will) from /proc/PID/status. VmHWM counts both."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.peak_anon = 0.0
+        self.peak_file = 0.0
+        super().__init__()
+
+    def sample(self):
+        st = vm_status(self.pid)
+        if not st:
+            return False
+        self.peak_anon = max(self.peak_anon, st.get("RssAnon", 0.0))
+        self.peak_file = max(self.peak_file, st.get("RssFile", 0.0))
+        return True
 
     def peaks(self):
         """Stops sampling; returns the row fields."""
-        self._stop.set()
-        self._thread.join(timeout=2)
+        self.stop()
         return {"rss_anon_mb": self.peak_anon or None, "rss_file_mb": self.peak_file or None}
 
 
@@ -249,10 +267,14 @@ class Harness:
         self.sink_get(port, "/__reset")
         time.sleep(0.15)  # other sink threads reset within 50 ms
 
-    def wait_arrivals(self, port, target, timeout_s, stall_s=20, what=""):
-        """Waits until the sink counted `target` requests. Returns the sink's
-        stats then, or None on a stall/timeout (the last stats seen are kept
-        in self.partial)."""
+    def wait_arrivals(self, port, target, timeout_s, stall_s=20, what="", field="count",
+                      done=None):
+        """Waits until the sink's `field` reaches `target` ("count": requests
+        arrived, "ok": requests answered 200) or `done(stats)` holds (e.g.
+        the rest were dead-lettered). Returns the sink's stats then, or None
+        on a stall (no request for stall_s) or timeout, a problem; the last
+        stats seen are kept in self.partial."""
+        noun = "deliveries arrived" if field == "count" else "answered 200"
         deadline = time.monotonic() + timeout_s
         last, last_change = -1, time.monotonic()
         self.partial = None
@@ -260,39 +282,18 @@ class Harness:
             s = self.sink_stats(port)
             if s is not None:
                 self.partial = s
-                if s["count"] >= target:
+                if s[field] >= target or (done and done(s)):
                     return s
                 if s["count"] != last:
                     last, last_change = s["count"], time.monotonic()
                 elif time.monotonic() - last_change > stall_s:
-                    self.problem(f"{what}: deliveries stalled at {s['count']}/{target} "
-                                 f"(no arrival for {stall_s} s)")
+                    self.problem(f"{what}: stalled at {s[field]}/{target} {noun} "
+                                 f"(no request for {stall_s} s)")
                     return None
             time.sleep(0.1)
-        self.problem(f"{what}: only {last}/{target} deliveries arrived within {timeout_s} s")
+        got = self.partial[field] if self.partial else None
+        self.problem(f"{what}: only {got}/{target} {noun} within {timeout_s} s")
         return None
-
-    def wait_ok(self, port, target, timeout_s, stall_s, what, done=None):
-        """Waits until the sink answered `target` requests 200, or `done()`
-        holds (e.g. the rest were dead-lettered). Returns the sink's last
-        stats and whether it got there; a stall or timeout is a problem."""
-        deadline = time.monotonic() + timeout_s
-        last, last_change, st = -1, time.monotonic(), None
-        while time.monotonic() < deadline:
-            s = self.sink_stats(port)
-            if s is not None:
-                st = s
-                if s["ok"] >= target or (done and done()):
-                    return st, True
-                if s["count"] != last:
-                    last, last_change = s["count"], time.monotonic()
-                elif time.monotonic() - last_change > stall_s:
-                    self.problem(f"{what}: stalled at {s['ok']}/{target} answered 200 "
-                                 f"(no request for {stall_s} s)")
-                    return st, False
-            time.sleep(0.1)
-        self.problem(f"{what}: only {st and st['ok']}/{target} answered 200 within {timeout_s} s")
-        return st, False
 
     # -- volleyd
     @staticmethod
@@ -776,41 +777,33 @@ def scenario_d(h, run):
 # ---------------------------------------------------------------- (g), (h)
 
 
-class Sampler:
-    """Every 0.2 s: the sink's count and volleyd's CPU time, RSS and (every
-    second) open sockets. window(lo, hi) gives the rate and CPU per delivery
-    between the first samples past lo and past hi deliveries."""
+class Sampler(Poller):
+    """The sink's count and volleyd's CPU time, RSS and (every second) open
+    sockets. window(lo, hi) gives the rate and CPU per delivery between the
+    first samples past lo and past hi deliveries."""
 
     def __init__(self, h, sport, pid):
         self.h, self.sport, self.pid = h, sport, pid
         self.samples = []  # (t, count, cpu_s, connections the sink accepted)
         self.peak_rss = self.peak_anon = 0.0
         self.peak_sockets = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self._last_sockets = 0.0
+        super().__init__()
 
-    def _run(self):
-        last_sockets = 0.0
-        while not self._stop.is_set():
-            st = self.h.sink_stats(self.sport)
-            cpu = proc_cpu_s(self.pid)
-            if st is not None and cpu is not None:
-                self.samples.append((time.monotonic(), st["count"], cpu, st["connections"]))
-            vm = vm_status(self.pid)
-            self.peak_rss = max(self.peak_rss, vm.get("VmRSS", 0.0))
-            self.peak_anon = max(self.peak_anon, vm.get("RssAnon", 0.0))
-            if time.monotonic() - last_sockets >= 1.0:
-                last_sockets = time.monotonic()
-                self.peak_sockets = max(self.peak_sockets, socket_count(self.pid) or 0)
-            self._stop.wait(0.2)
+    def sample(self):
+        st = self.h.sink_stats(self.sport)
+        cpu = proc_cpu_s(self.pid)
+        if st is not None and cpu is not None:
+            self.samples.append((time.monotonic(), st["count"], cpu, st["connections"]))
+        vm = vm_status(self.pid)
+        self.peak_rss = max(self.peak_rss, vm.get("VmRSS", 0.0))
+        self.peak_anon = max(self.peak_anon, vm.get("RssAnon", 0.0))
+        if time.monotonic() - self._last_sockets >= 1.0:
+            self._last_sockets = time.monotonic()
+            self.peak_sockets = max(self.peak_sockets, socket_count(self.pid) or 0)
 
     def count(self):
         return self.samples[-1][1] if self.samples else 0
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=5)
 
     def window(self, lo, hi):
         a = next((x for x in self.samples if x[1] >= lo), None)
@@ -1151,33 +1144,28 @@ def scenario_f(h, run):
 STRUGGLE_BACKOFF = {"base_ms": 100, "max_ms": 2000}
 
 
-class StateSampler:
-    """Polls a subscriber's `subscribers` entry (and a sink's open count)
-    every 0.2 s: in flight and the concurrency limit as volleyd reports them
-    (its report is at most a second old)."""
+class StateSampler(Poller):
+    """A subscriber's `subscribers` entry (and a sink's open count): in
+    flight and the concurrency limit as volleyd reports them (its report is
+    at most a second old)."""
 
     def __init__(self, h, port, name, sport=None):
+        self.h, self.port, self.name, self.sport = h, port, name, sport
         self.samples = []  # (sink ok so far, in_flight, limit, sink open)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(h, port, name, sport),
-                                        daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    def _run(self, h, port, name, sport):
-        while not self._stop.is_set():
-            st = h.subscriber_state(port, name)
-            sk = h.sink_stats(sport) if sport else None
-            if st:
-                self.samples.append((sk["ok"] if sk else None, st.get("in_flight"),
-                                     st.get("limit"), sk["open"] if sk else None))
-            self._stop.wait(0.2)
+    def sample(self):
+        st = self.h.subscriber_state(self.port, self.name)
+        sk = self.h.sink_stats(self.sport) if self.sport else None
+        if st:
+            self.samples.append((sk["ok"] if sk else None, st.get("in_flight"),
+                                 st.get("limit"), sk["open"] if sk else None))
 
     def settled(self, total):
         """Medians of in flight, limit and the sink's open requests while
         20-90 % of `total` had been answered 200: past slow start, before
         the tail."""
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self.stop()
         mid = [x for x in self.samples
                if x[0] is not None and 0.2 * total <= x[0] <= 0.9 * total] or self.samples
 
@@ -1232,9 +1220,10 @@ def scenario_flaky(h, run):
         def dlq():
             st = h.control(port, {"op": "stats"}) or {}
             return st.get("node", {}).get("dlq", 0)
-        hst, _ = h.wait_ok(hport, n, h.args.drain_timeout, 30, f"(flaky) healthy run {run + 1}")
-        fst, fdone = h.wait_ok(fport, n, h.args.drain_timeout, 30, f"(flaky) flaky run {run + 1}",
-                               done=lambda: (h.sink_stats(fport) or {"ok": 0})["ok"] + dlq() >= n)
+        hst = h.wait_arrivals(hport, n, h.args.drain_timeout, 30, f"(flaky) healthy run {run + 1}",
+                              field="ok") or h.partial
+        fst = h.wait_arrivals(fport, n, h.args.drain_timeout, 30, f"(flaky) flaky run {run + 1}",
+                              field="ok", done=lambda s: s["ok"] + dlq() >= n) or h.partial
         settled = sampler.settled(n)
         dead = dlq()
         why = ""
@@ -1289,7 +1278,8 @@ def scenario_capacity(h, run):
         sampler = StateSampler(h, port, "capped", sport)
         t0 = time.time_ns()
         lg = h.loadgen(port, n, name=f"capacity-loadgen-{run}")
-        st, _ = h.wait_ok(sport, n, h.args.drain_timeout, 30, f"(capacity) run {run + 1}")
+        st = h.wait_arrivals(sport, n, h.args.drain_timeout, 30, f"(capacity) run {run + 1}",
+                             field="ok") or h.partial
         settled = sampler.settled(n)
         ceiling = cap * 1000.0 / work
         stats = h.control(port, {"op": "stats"}) or {}
