@@ -1673,7 +1673,7 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
         f"wrk `-t2 -c{h.args.concurrency}`, curl loop {h.args.concurrency} handles; "
         f"sink: bench/sink.cpp with {h.args.sink_threads} epoll thread(s).",
         "",
-        render_table(rows, markdown=True) or "(none of (ceil), (a)-(f), (h) run)",
+        render_table(rows, markdown=True) or "(ceil, a-f and h not run)",
         "",
     ]
     g_table = render_table(rows, markdown=True, columns=G_COLUMNS)
@@ -1723,7 +1723,7 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
         os.path.join(ROOT, "bench", "results", f"RESULTS{part}.md")
     with open(out, "w") as f:
         f.write("\n".join(md) + "\n")
-    return tcheck, os.path.relpath(out, ROOT), os.path.relpath(json_path, ROOT)
+    return tcheck, os.path.relpath(out, ROOT), h.args.json_out or os.path.relpath(json_path, ROOT)
 
 
 METHOD = """\
