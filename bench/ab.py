@@ -4,8 +4,8 @@
   bench/ab.py --a OLD/volleyd --b NEW/volleyd --rounds 3 -- --quick --scenarios b
 
 Runs bench/run.py (the arguments after --) once per build per round, in
-the order A B A B ..., keeps each run's bench/results/latest.json as
-bench/results/ab/<label>-<round>.json, and prints per row and metric every
+the order A B A B ..., keeps each run's JSON report as
+bench/results/ab/<label>-<build>-<round>.json, and prints per row and metric every
 run's value and the median of each build. The bench programs must be
 built already (bench/run.sh builds them into <build>/bench): --bin-dir.
 """
@@ -13,7 +13,6 @@ built already (bench/run.sh builds them into <build>/bench): --bin-dir.
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -42,12 +41,15 @@ def main():
     for r in range(args.rounds):
         for build, volleyd in (("A", args.a), ("B", args.b)):
             print(f"== round {r + 1}, build {build}: {volleyd}", flush=True)
+            dst = os.path.join(out_dir, f"{args.label}-{build}-{r + 1}.json")
+            if os.path.exists(dst):
+                os.remove(dst)  # an earlier session's; never read in place of this run's
             subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--bin-dir",
                             args.bin_dir, "--volleyd", volleyd, "--command",
-                            f"bench/ab.py ({build})", *rest], check=False)
-            src = os.path.join(ROOT, "bench", "results", "latest.json")
-            dst = os.path.join(out_dir, f"{args.label}-{build}-{r + 1}.json")
-            shutil.copy(src, dst)
+                            f"bench/ab.py ({build})", "--json-out", dst, *rest], check=False)
+            if not os.path.exists(dst):
+                sys.exit(f"ab: run.py wrote no report for build {build}, round {r + 1} "
+                         "(its output is above)")
             with open(dst) as f:
                 runs[build].append(json.load(f))
     print(f"\n{'row':48} {'metric':22} {'A runs':>30} {'B runs':>30} {'A med':>9} {'B med':>9} {'B/A':>6}")

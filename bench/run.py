@@ -3,9 +3,10 @@
 
 Starts volleyd, the bench sink, the load generator, wrk and the bare libcurl
 loop on 127.0.0.1 only, runs the benchmark scenarios (bench/README.md) --runs
-times each, and reports medians: a table on stdout, bench/results/latest.json
-and bench/RESULTS.md. Every process it starts is killed on exit; every wait
-has a deadline.
+times each, and reports medians: tables on stdout, bench/results/latest.json
+and bench/RESULTS.md (a run of some scenarios: latest-<keys>.json and
+RESULTS-<keys>.md in bench/results/). Every process it starts is killed on
+exit; every wait has a deadline.
 """
 
 import argparse
@@ -162,32 +163,50 @@ def wait_for_quiet(max_wait_s, threshold=0.25):
     return busy
 
 
-class RssSampler:
-    """Polls /proc/PID/status every 0.2 s and keeps the peaks of anonymous
-    memory (the daemon's own heap) and file-backed pages (chiefly LMDB's
-    memory map, which the kernel can drop at will). VmHWM counts both."""
+class Poller:
+    """Calls self.sample() every 0.2 s on a thread of its own until stop(),
+    or until sample() returns False. A subclass sets its fields before it
+    calls Poller.__init__, which starts the thread."""
 
-    def __init__(self, pid):
-        self.pid = pid
-        self.peak_anon = 0.0
-        self.peak_file = 0.0
+    def __init__(self):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self):
-        while not self._stop.is_set():
-            st = vm_status(self.pid)
-            if not st:
-                return
-            self.peak_anon = max(self.peak_anon, st.get("RssAnon", 0.0))
-            self.peak_file = max(self.peak_file, st.get("RssFile", 0.0))
+        while not self._stop.is_set() and self.sample() is not False:
             self._stop.wait(0.2)
+
+    def sample(self):
+        raise NotImplementedError
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class RssSampler(Poller):
+    """Keeps the peaks of anonymous memory (the daemon's own heap) and
+    file-backed pages (chiefly LMDB's memory map, which the kernel can drop
+    at will) from /proc/PID/status. VmHWM counts both."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.peak_anon = 0.0
+        self.peak_file = 0.0
+        super().__init__()
+
+    def sample(self):
+        st = vm_status(self.pid)
+        if not st:
+            return False
+        self.peak_anon = max(self.peak_anon, st.get("RssAnon", 0.0))
+        self.peak_file = max(self.peak_file, st.get("RssFile", 0.0))
+        return True
 
     def peaks(self):
         """Stops sampling; returns the row fields."""
-        self._stop.set()
-        self._thread.join(timeout=2)
+        self.stop()
         return {"rss_anon_mb": self.peak_anon or None, "rss_file_mb": self.peak_file or None}
 
 
@@ -218,10 +237,14 @@ class Harness:
         return os.path.join(self.logs, name + ".log")
 
     # -- sink
-    def start_sink(self, port, name, delay_ms=0, hosts=1):
-        p = spawn([os.path.join(self.bin, "sink"), "--port", str(port), "--threads",
-                   str(self.args.sink_threads), "--max-seconds", "3600",
-                   "--delay-ms", str(delay_ms), "--hosts", str(hosts)], self.log_path(name))
+    def start_sink(self, port, name, **options):
+        """`options`: the sink's own, by name: delay_ms, hosts (slow endpoints),
+        fail_percent, seed, capacity, work_ms (struggling ones)."""
+        argv = [os.path.join(self.bin, "sink"), "--port", str(port), "--threads",
+                str(self.args.sink_threads), "--max-seconds", "3600"]
+        for key, value in options.items():
+            argv += ["--" + key.replace("_", "-"), str(value)]
+        p = spawn(argv, self.log_path(name))
         if not wait_until(lambda: self.sink_stats(port) is not None, 10):
             raise RuntimeError(f"sink did not start on port {port} (see {self.log_path(name)})")
         return p
@@ -244,10 +267,14 @@ class Harness:
         self.sink_get(port, "/__reset")
         time.sleep(0.15)  # other sink threads reset within 50 ms
 
-    def wait_arrivals(self, port, target, timeout_s, stall_s=20, what=""):
-        """Waits until the sink counted `target` requests. Returns the sink's
-        stats then, or None on a stall/timeout (the last stats seen are kept
-        in self.partial)."""
+    def wait_arrivals(self, port, target, timeout_s, stall_s=20, what="", field="count",
+                      done=None):
+        """Waits until the sink's `field` reaches `target` ("count": requests
+        arrived, "ok": requests answered 200) or `done(stats)` holds (e.g.
+        the rest were dead-lettered). Returns the sink's stats then, or None
+        on a stall (no request for stall_s) or timeout, a problem; the last
+        stats seen are kept in self.partial."""
+        noun = "deliveries arrived" if field == "count" else "answered 200"
         deadline = time.monotonic() + timeout_s
         last, last_change = -1, time.monotonic()
         self.partial = None
@@ -255,19 +282,45 @@ class Harness:
             s = self.sink_stats(port)
             if s is not None:
                 self.partial = s
-                if s["count"] >= target:
+                if s[field] >= target or (done and done(s)):
                     return s
                 if s["count"] != last:
                     last, last_change = s["count"], time.monotonic()
                 elif time.monotonic() - last_change > stall_s:
-                    self.problem(f"{what}: deliveries stalled at {s['count']}/{target} "
-                                 f"(no arrival for {stall_s} s)")
+                    self.problem(f"{what}: stalled at {s[field]}/{target} {noun} "
+                                 f"(no request for {stall_s} s)")
                     return None
             time.sleep(0.1)
-        self.problem(f"{what}: only {last}/{target} deliveries arrived within {timeout_s} s")
+        got = self.partial[field] if self.partial else None
+        self.problem(f"{what}: only {got}/{target} {noun} within {timeout_s} s")
         return None
 
     # -- volleyd
+    @staticmethod
+    def control(port, op):
+        """One control op over the TCP ingress; its answer as a dict (None
+        when there is none)."""
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+                c.sendall((json.dumps(op) + "\n").encode())
+                buf = b""
+                while not buf.endswith(b"\n"):
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            return json.loads(buf)
+        except (OSError, ValueError):
+            return None
+
+    def subscriber_state(self, port, name):
+        """The `subscribers` op's entry for `name` (in_flight, limit, breaker...)."""
+        answer = self.control(port, {"op": "subscribers"}) or {}
+        for s in answer.get("subscribers", []):
+            if s.get("subscriber") == name:
+                return s
+        return None
+
     def write_config(self, name, subscribers, port, data_dir, extra=None):
         cfg = {
             "ingress": {"host": "127.0.0.1", "port": port},
@@ -724,41 +777,33 @@ def scenario_d(h, run):
 # ---------------------------------------------------------------- (g), (h)
 
 
-class Sampler:
-    """Every 0.2 s: the sink's count and volleyd's CPU time, RSS and (every
-    second) open sockets. window(lo, hi) gives the rate and CPU per delivery
-    between the first samples past lo and past hi deliveries."""
+class Sampler(Poller):
+    """The sink's count and volleyd's CPU time, RSS and (every second) open
+    sockets. window(lo, hi) gives the rate and CPU per delivery between the
+    first samples past lo and past hi deliveries."""
 
     def __init__(self, h, sport, pid):
         self.h, self.sport, self.pid = h, sport, pid
         self.samples = []  # (t, count, cpu_s, connections the sink accepted)
         self.peak_rss = self.peak_anon = 0.0
         self.peak_sockets = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self._last_sockets = 0.0
+        super().__init__()
 
-    def _run(self):
-        last_sockets = 0.0
-        while not self._stop.is_set():
-            st = self.h.sink_stats(self.sport)
-            cpu = proc_cpu_s(self.pid)
-            if st is not None and cpu is not None:
-                self.samples.append((time.monotonic(), st["count"], cpu, st["connections"]))
-            vm = vm_status(self.pid)
-            self.peak_rss = max(self.peak_rss, vm.get("VmRSS", 0.0))
-            self.peak_anon = max(self.peak_anon, vm.get("RssAnon", 0.0))
-            if time.monotonic() - last_sockets >= 1.0:
-                last_sockets = time.monotonic()
-                self.peak_sockets = max(self.peak_sockets, socket_count(self.pid) or 0)
-            self._stop.wait(0.2)
+    def sample(self):
+        st = self.h.sink_stats(self.sport)
+        cpu = proc_cpu_s(self.pid)
+        if st is not None and cpu is not None:
+            self.samples.append((time.monotonic(), st["count"], cpu, st["connections"]))
+        vm = vm_status(self.pid)
+        self.peak_rss = max(self.peak_rss, vm.get("VmRSS", 0.0))
+        self.peak_anon = max(self.peak_anon, vm.get("RssAnon", 0.0))
+        if time.monotonic() - self._last_sockets >= 1.0:
+            self._last_sockets = time.monotonic()
+            self.peak_sockets = max(self.peak_sockets, socket_count(self.pid) or 0)
 
     def count(self):
         return self.samples[-1][1] if self.samples else 0
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=5)
 
     def window(self, lo, hi):
         a = next((x for x in self.samples if x[1] >= lo), None)
@@ -790,7 +835,8 @@ def g_cell(h, run, subs, latency_ms, conc):
     needed = max(int(est * h.args.g_seconds), 500)
     events = max(1, -(-needed // subs))
     port, sport = free_port(), free_port()
-    sink = h.start_sink(sport, f"g-sink-{run}-{subs}-{latency_ms}-{conc}", latency_ms, hosts)
+    sink = h.start_sink(sport, f"g-sink-{run}-{subs}-{latency_ms}-{conc}", delay_ms=latency_ms,
+                        hosts=hosts)
     row = {"theory_s": theory, "queued": events * subs}
     vd = None
     try:
@@ -1093,6 +1139,177 @@ def scenario_f(h, run):
     return [("(f) restart, 1M pending", row)]
 
 
+# ------------------------------------------- struggling endpoints (issue 13)
+
+STRUGGLE_BACKOFF = {"base_ms": 100, "max_ms": 2000}
+
+
+class StateSampler(Poller):
+    """A subscriber's `subscribers` entry (and a sink's open count): in
+    flight and the concurrency limit as volleyd reports them (its report is
+    at most a second old)."""
+
+    def __init__(self, h, port, name, sport=None):
+        self.h, self.port, self.name, self.sport = h, port, name, sport
+        self.samples = []  # (sink ok so far, in_flight, limit, sink open)
+        super().__init__()
+
+    def sample(self):
+        st = self.h.subscriber_state(self.port, self.name)
+        sk = self.h.sink_stats(self.sport) if self.sport else None
+        if st:
+            self.samples.append((sk["ok"] if sk else None, st.get("in_flight"),
+                                 st.get("limit"), sk["open"] if sk else None))
+
+    def settled(self, total):
+        """Medians of in flight, limit and the sink's open requests while
+        20-90 % of `total` had been answered 200: past slow start, before
+        the tail."""
+        self.stop()
+        mid = [x for x in self.samples
+               if x[0] is not None and 0.2 * total <= x[0] <= 0.9 * total] or self.samples
+
+        def med(i):
+            vs = [x[i] for x in mid if x[i] is not None]
+            return statistics.median(vs) if vs else None
+        return {"in_flight": med(1), "limit": med(2), "sink_open": med(3),
+                "limit_samples": len(mid)}
+
+
+def log_size(h, log_name):
+    """Where this run's lines will start: logs are appended to across runs."""
+    try:
+        return os.path.getsize(h.log_path(log_name))
+    except OSError:
+        return 0
+
+
+def breaker_opens(h, log_name, subscriber, since):
+    """`subscriber=S breaker=open` lines volleyd wrote after byte `since`."""
+    try:
+        with open(h.log_path(log_name), "rb") as f:
+            f.seek(since)
+            needle = f"subscriber={subscriber} breaker=open".encode()
+            return sum(1 for line in f if needle in line)
+    except OSError:
+        return None
+
+
+def scenario_flaky(h, run):
+    """One subscriber whose endpoint answers 503 to 30 % of requests, beside a
+    healthy one, the same events to both (backoff 100 ms .. 2 s): time for
+    each to receive everything, attempts per delivery, breaker openings."""
+    n = h.args.flaky_events
+    port, fport, hport = free_port(), free_port(), free_port()
+    fsink = h.start_sink(fport, f"flaky-sink-{run}", fail_percent=30, seed=run + 1)
+    hsink = h.start_sink(hport, f"flaky-healthy-sink-{run}")
+    subs = [dict(h.subscriber(0, f"http://127.0.0.1:{fport}/flaky"), name="flaky",
+                 backoff=STRUGGLE_BACKOFF, max_attempts=h.args.flaky_max_attempts),
+            dict(h.subscriber(1, f"http://127.0.0.1:{hport}/healthy"), name="healthy",
+                 backoff=STRUGGLE_BACKOFF, max_attempts=h.args.flaky_max_attempts)]
+    name = f"flaky-volleyd-{run}"
+    cfg = h.write_config(f"flaky{run}", subs, port, os.path.join(h.tmp, f"flaky{run}"))
+    since = log_size(h, name)
+    vd = h.start_volleyd(cfg, port, name)
+    rows = []
+    try:
+        sampler = StateSampler(h, port, "flaky", fport)
+        t0 = time.time_ns()
+        lg = h.loadgen(port, n, name=f"flaky-loadgen-{run}")
+
+        def dlq():
+            st = h.control(port, {"op": "stats"}) or {}
+            return st.get("node", {}).get("dlq", 0)
+        hst = h.wait_arrivals(hport, n, h.args.drain_timeout, 30, f"(flaky) healthy run {run + 1}",
+                              field="ok") or h.partial
+        fst = h.wait_arrivals(fport, n, h.args.drain_timeout, 30, f"(flaky) flaky run {run + 1}",
+                              field="ok", done=lambda s: s["ok"] + dlq() >= n) or h.partial
+        settled = sampler.settled(n)
+        dead = dlq()
+        why = ""
+        if dead:
+            entries = (h.control(port, {"op": "dlq.list", "limit": 5}) or {}).get("entries", [])
+            why = "; ".join(f"{e.get('attempts')} attempts, {e.get('last_error')}" for e in entries)
+        for label, st, sink_name in (("(flaky) healthy beside it", hst, "healthy"),
+                                     ("(flaky) 30 % 503", fst, "flaky")):
+            row = {"events_s": lg["events_per_s"], "delivered": st and st["ok"],
+                   "dead_lettered": dead if sink_name == "flaky" else 0,
+                   "breaker_opens": breaker_opens(h, name, sink_name, since)}
+            if st and st["ok"]:
+                row["all_s"] = (st["ok_last_ns"] - t0) / 1e9
+                row["attempts_per_delivery"] = st["count"] / st["ok"]
+                row["deliveries_s"] = st["ok"] / max(1e-9, (st["ok_last_ns"] - st["ok_first_ns"]) / 1e9)
+            if st and st["ok"] + row["dead_lettered"] < n:
+                row["incomplete"] = f"only {st['ok']}/{n} delivered"
+            if sink_name == "flaky":
+                row.update(in_flight=settled["in_flight"], limit=settled["limit"])
+                if why:
+                    row["dead_letter_reasons"] = why
+            rows.append((label, row))
+        h.stop_volleyd(vd, "flaky")
+    finally:
+        kill(vd)
+        kill(fsink, signal.SIGTERM)
+        kill(hsink, signal.SIGTERM)
+    for label, row in rows:
+        print(f"  {label}: {fmt(row.get('delivered'))}/{n} in {fmt(row.get('all_s'), 1)} s "
+              f"from the first event, {fmt(row.get('attempts_per_delivery'), 2)} attempts per "
+              f"delivery, breaker opened {row['breaker_opens']} time(s), "
+              f"{row['dead_lettered']} dead-lettered"
+              + (f", in flight {fmt(row.get('in_flight'))} (limit {fmt(row.get('limit'))})"
+                 if "limit" in row else ""), flush=True)
+    return rows
+
+
+def scenario_capacity(h, run):
+    """An endpoint with C workers (429 above C open, W ms per request) and
+    max_in_flight 64: where volley's in-flight requests settle, and the
+    goodput against the endpoint's ceiling C / W."""
+    n, cap, work = h.args.capacity_events, h.args.capacity, h.args.capacity_work_ms
+    port, sport = free_port(), free_port()
+    sink = h.start_sink(sport, f"capacity-sink-{run}", capacity=cap, work_ms=work)
+    sub = dict(h.subscriber(0, f"http://127.0.0.1:{sport}/capped"), name="capped",
+               backoff=STRUGGLE_BACKOFF, max_attempts=100)
+    name = f"capacity-volleyd-{run}"
+    cfg = h.write_config(f"capacity{run}", [sub], port, os.path.join(h.tmp, f"capacity{run}"))
+    since = log_size(h, name)
+    vd = h.start_volleyd(cfg, port, name)
+    try:
+        sampler = StateSampler(h, port, "capped", sport)
+        t0 = time.time_ns()
+        lg = h.loadgen(port, n, name=f"capacity-loadgen-{run}")
+        st = h.wait_arrivals(sport, n, h.args.drain_timeout, 30, f"(capacity) run {run + 1}",
+                             field="ok") or h.partial
+        settled = sampler.settled(n)
+        ceiling = cap * 1000.0 / work
+        stats = h.control(port, {"op": "stats"}) or {}
+        row = {"events_s": lg["events_per_s"], "delivered": st and st["ok"],
+               "dead_lettered": stats.get("node", {}).get("dlq"),
+               "breaker_opens": breaker_opens(h, name, "capped", since),
+               "in_flight": settled["in_flight"], "limit": settled["limit"],
+               "sink_open": settled["sink_open"], "ceiling_s": ceiling}
+        if st and st["ok"]:
+            goodput = st["ok"] / max(1e-9, (st["ok_last_ns"] - st["ok_first_ns"]) / 1e9)
+            row.update(deliveries_s=goodput, of_ceiling=goodput / ceiling,
+                       all_s=(st["ok_last_ns"] - t0) / 1e9,
+                       attempts_per_delivery=st["count"] / st["ok"],
+                       busy_share=st["busy"] / max(1, st["count"]), open_peak=st["open_peak"])
+            if st["ok"] < n:
+                row["incomplete"] = f"only {st['ok']}/{n} delivered"
+        h.stop_volleyd(vd, "capacity")
+    finally:
+        kill(vd)
+        kill(sink, signal.SIGTERM)
+    label = f"(capacity) {cap} at once, {work} ms each"
+    print(f"  {label}: in flight {fmt(row.get('in_flight'))} (limit {fmt(row.get('limit'))}, "
+          f"endpoint busy {fmt(row.get('sink_open'))} of {cap}), goodput "
+          f"{fmt(row.get('deliveries_s'))}/s = {fmt(row.get('of_ceiling'), 2)} of {fmt(ceiling)}/s, "
+          f"{fmt(row.get('busy_share', 0) * 100, 1)} % answered 429, "
+          f"{fmt(row.get('attempts_per_delivery'), 2)} attempts per delivery, breaker opened "
+          f"{row['breaker_opens']} time(s)", flush=True)
+    return [(label, row)]
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -1155,16 +1372,42 @@ G_COLUMNS = [
     ("notes", "notes", 0),
 ]
 
+# So have the struggling endpoints, (flaky) and (capacity).
+STRUGGLE_COLUMNS = [
+    ("scenario", None, 30),
+    ("delivered", "delivered", 9),
+    ("all in s", "all_s", 8),
+    ("attempts/delivery", "attempts_per_delivery", 17),
+    ("breaker opened", "breaker_opens", 14),
+    ("dead-lettered", "dead_lettered", 13),
+    ("in flight", "in_flight", 9),
+    ("limit", "limit", 5),
+    ("goodput/s", "deliveries_s", 9),
+    ("of ceiling", "of_ceiling", 10),
+    ("429 share", "busy_share", 9),
+    ("notes", "notes", 0),
+]
+
+
+def columns_of(scenario):
+    """The table a scenario's row is shown in."""
+    if scenario.startswith("(g)"):
+        return G_COLUMNS
+    if scenario.startswith(("(flaky)", "(capacity)")):
+        return STRUGGLE_COLUMNS
+    return COLUMNS
+
 
 def cell(key, v):
     if v is None:
         return "-"
-    if key in ("p50_ms", "p99_ms"):
+    if key in ("p50_ms", "p99_ms", "attempts_per_delivery", "of_ceiling", "of_theory") \
+            or key.startswith("ratio"):
         return f"{v:.2f}"
-    if key.startswith("ratio") or key == "of_theory":
-        return f"{v:.2f}"
-    if key.endswith("cpu_us") or key in ("cpu_net_us", "rss_per_1k_mb"):
+    if key.endswith("cpu_us") or key in ("cpu_net_us", "rss_per_1k_mb", "all_s"):
         return f"{v:.1f}"
+    if key == "busy_share":
+        return f"{v * 100:.1f} %"
     if key == "connects_per_delivery":
         return f"{v:.3f}"
     if isinstance(v, str):
@@ -1237,15 +1480,25 @@ def build_rows(results):
             notes.append(f"latency at {m['latency_rate']:,.0f} ev/s")
         if m.get("ack_p99_ms") is not None:
             notes.append(f"ack p50/p99 {m['ack_p50_ms']:.1f}/{m['ack_p99_ms']:.1f} ms")
+        if m.get("dead_letter_reasons"):
+            notes.append(f"dead-lettered: {m['dead_letter_reasons']}")
+        if m.get("ceiling_s") is not None:
+            notes.append(f"endpoint ceiling {m['ceiling_s']:,.0f}/s; busy at the endpoint "
+                         f"{m['sink_open'] or 0:.0f} (median), at most {m.get('open_peak') or 0:.0f}"
+                         " open at once incl. the refused")
         m["notes"] = "; ".join(notes)
         out.append({"scenario": name, "median": m, "samples": samples})
     return out
 
 
 def render_table(rows, markdown, columns=None):
-    """The main table, or (g)'s with columns=G_COLUMNS; each only with its rows."""
+    """The main table, or (g)'s with columns=G_COLUMNS, or the struggling
+    endpoints' with columns=STRUGGLE_COLUMNS; each only with its rows, ""
+    when it has none."""
     cols = columns or COLUMNS
-    rows = [r for r in rows if r["scenario"].startswith("(g)") == (cols is G_COLUMNS)]
+    rows = [r for r in rows if columns_of(r["scenario"]) is cols]
+    if not rows:
+        return ""
     heads = [c[0] for c in cols]
     lines = []
     if markdown:
@@ -1379,6 +1632,8 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
             "d_grid": h.args.d_grid, "ceiling_seconds": h.args.ceiling_seconds,
             "g_grid": h.args.g_grid, "g_hosts": h.args.g_hosts, "g_seconds": h.args.g_seconds,
             "h_subs": h.args.h_subs, "h_deliveries": h.args.h_deliveries,
+            "flaky_events": h.args.flaky_events, "capacity_events": h.args.capacity_events,
+            "capacity": h.args.capacity, "capacity_work_ms": h.args.capacity_work_ms,
         },
         "loadavg_at_scenario_start": load,
         "cpu_busy_before_each_run": busy_at,
@@ -1388,7 +1643,11 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
         "hotspots": h.hotspots,
         "problems": h.problems,
     }
-    with open(os.path.join(ROOT, "bench", "results", "latest.json"), "w") as f:
+    # A run of some scenarios only leaves RESULTS.md (the whole table) alone.
+    full = set(h.args.scenarios) >= set(ALL_SCENARIOS)
+    part = "" if full else "-" + "-".join(h.args.scenarios)
+    json_path = h.args.json_out or os.path.join(ROOT, "bench", "results", f"latest{part}.json")
+    with open(json_path, "w") as f:
         json.dump(doc, f, indent=1)
 
     md = [
@@ -1414,10 +1673,11 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
         f"wrk `-t2 -c{h.args.concurrency}`, curl loop {h.args.concurrency} handles; "
         f"sink: bench/sink.cpp with {h.args.sink_threads} epoll thread(s).",
         "",
-        render_table(rows, markdown=True),
+        render_table(rows, markdown=True) or "(ceil, a-f and h not run)",
         "",
     ]
-    if any(r["scenario"].startswith("(g)") for r in rows):
+    g_table = render_table(rows, markdown=True, columns=G_COLUMNS)
+    if g_table:
         md += ["## (g) Slow endpoints", "",
                "Subscribers spread over loopback hosts 127.0.0.1..127.0.0.N, their endpoint "
                "(bench/sink --delay-ms) answering after the latency; `http.max_concurrent` = the "
@@ -1426,7 +1686,10 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
                "at the same concurrency against the same sink right before volleyd, in both "
                "forms (`curl_multi_perform`, and `curl_multi_socket_action` + epoll with 128 "
                "handles per multi handle, as the engine).", "",
-               render_table(rows, markdown=True, columns=G_COLUMNS), ""]
+               g_table, ""]
+    struggle_table = render_table(rows, markdown=True, columns=STRUGGLE_COLUMNS)
+    if struggle_table:
+        md += ["## Struggling endpoints (issue 13)", "", struggle_table, ""]
     md += [
         "## Targets (issues 5 and 12)",
         "",
@@ -1456,9 +1719,11 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
     md += ["", "## Problems seen during the run", ""]
     md += [f"- {p}" for p in h.problems] or ["- none"]
     md += ["", "## How each number is measured", "", METHOD]
-    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
+    out = os.path.join(ROOT, "bench", "RESULTS.md") if full else \
+        os.path.join(ROOT, "bench", "results", f"RESULTS{part}.md")
+    with open(out, "w") as f:
         f.write("\n".join(md) + "\n")
-    return tcheck
+    return tcheck, os.path.relpath(out, ROOT), h.args.json_out or os.path.relpath(json_path, ROOT)
 
 
 METHOD = """\
@@ -1514,18 +1779,34 @@ METHOD = """\
 - **(f)**: the same fill, then SIGTERM; the sink starts on the port, then
   volleyd again; the time runs from spawning volleyd until the sink sees the
   first delivery. The restarted delivery rate is over a short window.
+- **(flaky)**: two subscribers get the same events (backoff 100 ms .. 2 s,
+  `max_attempts` 12, everything else default): one sink answers a seeded
+  random 30 % of requests 503, the other is healthy. "all in s" runs from
+  the first event published to the last 200 at that sink; attempts per
+  delivery are the sink's requests ÷ its 200s; breaker openings are counted
+  in volleyd's log; in flight and limit are the medians of the `subscribers`
+  op, polled every 0.2 s while 20–90 % of the events had arrived.
+- **(capacity)**: one subscriber (`max_in_flight` 64) whose sink holds at
+  most C requests for W ms each and answers 429 to one that finds C open:
+  its ceiling is C ÷ W. Goodput is the sink's 200s ÷ the time between the
+  first and the last; "in flight" and "limit" are medians as in (flaky);
+  the notes give the endpoint's own median of busy workers and the most
+  requests it saw open at once, the refused one included.
 """
 
 
 # ---------------------------------------------------------------- main
+
+ALL_SCENARIOS = ["ceil", "a", "b", "c", "d", "e", "f", "g", "h", "flaky", "capacity"]
 
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller counts and grid")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--scenarios", default="ceil,a,b,c,d,e,f,g,h",
-                    help="comma list of ceil,a,b,c,d,e,f,g,h")
+    ap.add_argument("--scenarios", default=",".join(ALL_SCENARIOS),
+                    help="comma list of " + ",".join(ALL_SCENARIOS)
+                         + " (a subset writes bench/results/RESULTS-<keys>.md, not RESULTS.md)")
     ap.add_argument("--g-cells", help="(g) cells to run, comma list of SUBSxLATENCYxCONC "
                                       "(e.g. 10000x500x16384); default: the grid")
     ap.add_argument("--g-hosts", type=int, default=64,
@@ -1536,6 +1817,8 @@ def parse_args():
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--volleyd", required=True)
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--json-out", help="write the JSON report here instead of "
+                                       "bench/results/latest[-<keys>].json (bench/ab.py)")
     ap.add_argument("--sink-threads", type=int, default=2)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--wait-idle", type=float, default=60,
@@ -1581,6 +1864,10 @@ def parse_args():
     args.g_rate_guess = 20000  # deliveries/s, to size the backlog when latency allows more
     args.h_subs = [1, 100]
     args.h_deliveries = 50000 if q else 150000
+    args.flaky_events = 20000 if q else 50000
+    args.flaky_max_attempts = 12  # 0.3^12 x 50,000: no dead letter expected
+    args.capacity_events = 5000 if q else 10000
+    args.capacity, args.capacity_work_ms = 8, 10
     args.d_runs = args.d_runs or args.runs
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     return args
@@ -1617,7 +1904,9 @@ def main():
             ("e", lambda run: scenario_e(h, run)),
             ("f", lambda run: scenario_f(h, run)),
             ("g", lambda run: scenario_g(h, run)),
-            ("h", lambda run: scenario_h(h, run))]
+            ("h", lambda run: scenario_h(h, run)),
+            ("flaky", lambda run: scenario_flaky(h, run)),
+            ("capacity", lambda run: scenario_capacity(h, run))]
     try:
         for key, fn in plan:
             if key not in args.scenarios:
@@ -1634,13 +1923,14 @@ def main():
                     h.problem(f"scenario {key} run {run + 1}: {e}")
         rows = build_rows(results)
         machine = machine_info()
-        tcheck = write_reports(h, rows, machine, args.command, load, busy_at, started)
+        tcheck, md_path, json_path = write_reports(h, rows, machine, args.command, load, busy_at,
+                                                   started)
         print()
-        print(render_table(rows, markdown=False))
-        if any(r["scenario"].startswith("(g)") for r in rows):
-            print()
-            print(render_table(rows, markdown=False, columns=G_COLUMNS))
-        print()
+        for columns in (COLUMNS, G_COLUMNS, STRUGGLE_COLUMNS):
+            table = render_table(rows, markdown=False, columns=columns)
+            if table:
+                print(table)
+                print()
         for t in tcheck:
             met = "n/a" if t["met"] is None else ("met" if t["met"] else "NOT MET")
             print(f"  target {t['target']}: {t['shown']} -> {met}")
@@ -1648,8 +1938,7 @@ def main():
             print("\nproblems:")
             for p in h.problems:
                 print("  - " + p)
-        print(f"\nwrote bench/results/latest.json and bench/RESULTS.md "
-              f"({time.monotonic() - started:.0f} s)")
+        print(f"\nwrote {json_path} and {md_path} ({time.monotonic() - started:.0f} s)")
     finally:
         kill_all()
         shutil.rmtree(h.tmp, ignore_errors=True)

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Volley benchmark harness: one command.
 #
-#   bench/run.sh [--quick] [--runs N] [--scenarios ceil,a,b,c,d,e,f,g,h] [--big N] [--perf]
-#                [--g-cells SUBSxLATENCYxCONC,...]
+#   bench/run.sh [--quick] [--runs N] [--scenarios ceil,a,b,c,d,e,f,g,h,flaky,capacity]
+#                [--big N] [--perf] [--g-cells SUBSxLATENCYxCONC,...]
 #
 # Installs what is missing (Debian packages), builds volleyd (scripts/build.sh,
 # RelWithDebInfo, into build/ or $VOLLEY_BUILD_DIR) and the bench programs
 # (g++ straight into <build>/bench/; the main build does not know about them),
 # then runs bench/run.py: all traffic stays on 127.0.0.1, every run is bounded
 # in count and time, and every process started here is killed on exit.
-# Results: the table on stdout, bench/results/latest.json, bench/RESULTS.md.
+# Results: the tables on stdout, bench/results/latest.json, bench/RESULTS.md
+# (a run of some scenarios: bench/results/latest-<keys>.json and
+# RESULTS-<keys>.md, leaving the whole table alone).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${VOLLEY_BUILD_DIR:-$root/build}"

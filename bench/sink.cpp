@@ -2,21 +2,36 @@
 //
 // Answers every request with "200 OK, Content-Length: 0", keep-alive, from
 // N epoll threads (SO_REUSEPORT, one listener each per address). With
-// --delay-ms D each answer is sent D ms after its request arrived, standing
-// in for a slow endpoint: a timer wheel on each epoll thread holds the owed
-// answers, so thousands of waiting requests cost the sink nothing but a slot
-// entry. With --hosts N it listens on 127.0.0.1 .. 127.0.0.N (all loopback),
-// so a client can spread its connections over N hosts as real subscribers
-// are. It counts arrivals and,
-// when a body carries `"data":{"t":<ns>` (CLOCK_REALTIME at publish time, as
-// bench/loadgen writes it), records publish->arrival latency. Bodies are
-// skipped, not buffered, so 100 KB payloads cost no copies.
+// --hosts N it listens on 127.0.0.1 .. 127.0.0.N (all loopback), so a client
+// can spread its connections over N hosts as real subscribers are. It counts
+// arrivals and, when a body carries `"data":{"t":<ns>` (CLOCK_REALTIME at
+// publish time, as bench/loadgen writes it), records publish->arrival
+// latency of the requests it answers 200. Bodies are skipped, not buffered,
+// so 100 KB payloads cost no copies.
 //
-//   GET /__stats  -> one JSON object (requests and accepted connections since
-//                    start or the last reset, ...)
+// Endpoints that are slow or struggle:
+//   --delay-ms D       answer D ms after the request arrived: a timer wheel
+//                      on each epoll thread holds the owed answers, so
+//                      thousands of waiting requests cost the sink nothing
+//                      but a slot entry
+//   --fail-percent P   answer P % of requests 503 (a seeded random draw per
+//                      request, --seed S)
+//   --capacity C --work-ms W
+//                      an endpoint with C workers: a request that finds C
+//                      others open is answered 429 at once; the others are
+//                      answered after W ms (--work-ms is --delay-ms by the
+//                      name this mode has; held on the same wheel)
+// They combine, with --hosts too: a 503 waits as long as a 200 would, and
+// with --capacity a worker's answer is a 503 P % of the time.
+//
+//   GET /__stats  -> one JSON object (requests, accepted connections and
+//                    answers by status since start or the last reset;
+//                    "open"/"open_peak": answers held now / at most, with
+//                    --capacity the one answered 429 included)
 //   GET /__reset  -> zero the counters (other threads within ~50 ms)
 //
 // Usage: sink --port P [--host 127.0.0.1] [--hosts 1] [--threads 1] [--delay-ms 0]
+//             [--fail-percent P] [--seed S] [--capacity C --work-ms W]
 //             [--max-seconds 7200]
 
 #include "latency_histogram.hpp"
@@ -36,6 +51,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +65,19 @@ constexpr size_t read_chunk = 256 * 1024;
 constexpr size_t max_header_bytes = 64 * 1024;
 constexpr size_t body_probe_bytes = 512; // where "data":{"t": is looked for
 constexpr std::string_view ok_response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+constexpr std::string_view unavailable_response =
+  "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
+constexpr std::string_view busy_response = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n";
+
+// How the sink misbehaves (see the top of the file); zero: it does not.
+struct failure_modes {
+  int fail_percent = 0;
+  uint64_t seed = 1;
+  int64_t capacity = 0;
+};
+failure_modes g_modes;
+std::atomic<int64_t> g_open{0};      // answers held on the wheels
+std::atomic<int64_t> g_open_peak{0}; // most open at once, with --capacity a refused one included
 
 uint64_t monotonic_ms() {
   timespec ts{};
@@ -69,6 +98,11 @@ struct alignas(64) worker_stats {
   std::atomic<uint64_t> body_bytes{0};
   std::atomic<uint64_t> first_ns{0};
   std::atomic<uint64_t> last_ns{0};
+  std::atomic<uint64_t> ok{0};     // answered 200
+  std::atomic<uint64_t> failed{0}; // answered 503 (--fail-percent)
+  std::atomic<uint64_t> busy{0};   // answered 429 (--capacity)
+  std::atomic<uint64_t> ok_first_ns{0};
+  std::atomic<uint64_t> ok_last_ns{0};
   std::atomic<uint64_t> epoch{0};
   bench::latency_histogram latency;
 
@@ -81,6 +115,11 @@ struct alignas(64) worker_stats {
     body_bytes.store(0, std::memory_order_relaxed);
     first_ns.store(0, std::memory_order_relaxed);
     last_ns.store(0, std::memory_order_relaxed);
+    ok.store(0, std::memory_order_relaxed);
+    failed.store(0, std::memory_order_relaxed);
+    busy.store(0, std::memory_order_relaxed);
+    ok_first_ns.store(0, std::memory_order_relaxed);
+    ok_last_ns.store(0, std::memory_order_relaxed);
     latency.clear();
     epoch.store(new_epoch, std::memory_order_release);
   }
@@ -89,6 +128,13 @@ struct alignas(64) worker_stats {
 std::atomic<uint64_t> g_epoch{0};
 uint64_t g_start_ns = 0;
 std::vector<std::unique_ptr<worker_stats>> g_stats;
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 bool iequals_prefix(std::string_view line, std::string_view name) {
   if (line.size() < name.size())
@@ -114,6 +160,11 @@ std::string_view trim(std::string_view s) {
 std::string stats_json() {
   std::array<uint64_t, bench::latency_histogram::buckets> counts{};
   uint64_t total = 0, max_us = 0, requests = 0, connections = 0, bytes = 0, first = 0, last = 0;
+  uint64_t ok = 0, failed = 0, busy = 0, ok_first = 0, ok_last = 0;
+  auto earliest = [](uint64_t& into, uint64_t v) {
+    if (v != 0 && (into == 0 || v < into))
+      into = v;
+  };
   auto epoch = g_epoch.load();
   for (auto& w : g_stats) {
     if (w->epoch.load(std::memory_order_acquire) != epoch)
@@ -121,25 +172,32 @@ std::string stats_json() {
     requests += w->requests.load(std::memory_order_relaxed);
     connections += w->connections.load(std::memory_order_relaxed);
     bytes += w->body_bytes.load(std::memory_order_relaxed);
-    auto f = w->first_ns.load(std::memory_order_relaxed);
-    if (f != 0 && (first == 0 || f < first))
-      first = f;
+    earliest(first, w->first_ns.load(std::memory_order_relaxed));
     last = std::max(last, w->last_ns.load(std::memory_order_relaxed));
+    ok += w->ok.load(std::memory_order_relaxed);
+    failed += w->failed.load(std::memory_order_relaxed);
+    busy += w->busy.load(std::memory_order_relaxed);
+    earliest(ok_first, w->ok_first_ns.load(std::memory_order_relaxed));
+    ok_last = std::max(ok_last, w->ok_last_ns.load(std::memory_order_relaxed));
     w->latency.add_to(counts, total, max_us);
   }
   using h = bench::latency_histogram;
-  char buf[640];
+  char buf[1024];
   std::snprintf(buf, sizeof buf,
-                "{\"count\":%llu,\"connections\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,\"first_ns\":%llu,"
-                "\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,"
-                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu}",
+                "{\"count\":%llu,\"connections\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,"
+                "\"first_ns\":%llu,\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,"
+                "\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu,\"ok\":%llu,"
+                "\"failed\":%llu,\"busy\":%llu,\"ok_first_ns\":%llu,\"ok_last_ns\":%llu,"
+                "\"open\":%lld,\"open_peak\":%lld}",
                 (unsigned long long)requests, (unsigned long long)connections,
-                (unsigned long long)bytes,
-                (unsigned long long)g_start_ns, (unsigned long long)first,
-                (unsigned long long)last, (unsigned long long)realtime_ns(),
-                (unsigned long long)total, h::percentile(counts, total, 50),
-                h::percentile(counts, total, 90), h::percentile(counts, total, 99),
-                h::percentile(counts, total, 99.9), (unsigned long long)max_us);
+                (unsigned long long)bytes, (unsigned long long)g_start_ns,
+                (unsigned long long)first, (unsigned long long)last,
+                (unsigned long long)realtime_ns(), (unsigned long long)total,
+                h::percentile(counts, total, 50), h::percentile(counts, total, 90),
+                h::percentile(counts, total, 99), h::percentile(counts, total, 99.9),
+                (unsigned long long)max_us, (unsigned long long)ok, (unsigned long long)failed,
+                (unsigned long long)busy, (unsigned long long)ok_first, (unsigned long long)ok_last,
+                (long long)g_open.load(), (long long)g_open_peak.load());
   return buf;
 }
 
@@ -149,6 +207,20 @@ std::string control_response(std::string_view body) {
   out += "\r\n\r\n";
   out += body;
   return out;
+}
+
+enum class answer { ok, unavailable, busy };
+
+std::string_view text_of(answer a) {
+  switch (a) {
+  case answer::ok:
+    return ok_response;
+  case answer::unavailable:
+    return unavailable_response;
+  case answer::busy:
+    break;
+  }
+  return busy_response;
 }
 
 struct connection {
@@ -163,6 +235,13 @@ struct connection {
   std::string path;
   std::string out;           // responses not yet written
   bool want_out = false;     // EPOLLOUT armed
+  // Answers owed in request order (HTTP/1.1 answers in order). The first is
+  // always held on the wheel; a 429 given at once waits behind held ones.
+  struct owed_answer {
+    answer kind;
+    bool held;
+  };
+  std::deque<owed_answer> owed;
 };
 
 // Answers owed after a fixed delay, in 1 ms slots. The wheel has over twice
@@ -217,9 +296,11 @@ private:
 
 class worker {
 public:
-  worker(std::vector<int> listen_fds, worker_stats& stats, uint64_t delay_ms)
+  // xorshift's first outputs from nearby seeds are nearly the same (two
+  // threads failed the same early requests, 4 in a row): mix the seed first.
+  worker(std::vector<int> listen_fds, worker_stats& stats, uint64_t delay_ms, uint64_t seed)
     : listen_fds_(std::move(listen_fds)), stats_(stats), delay_ms_(delay_ms),
-      wheel_(delay_ms, monotonic_ms()) {}
+      wheel_(delay_ms, monotonic_ms()), rng_(splitmix64(seed) | 1) {}
 
   void run(uint64_t deadline_ns) {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
@@ -282,6 +363,11 @@ private:
   }
 
   void close_conn(int fd) {
+    auto it = conns_.find(fd);
+    if (it != conns_.end())
+      for (const auto& o : it->second->owed)
+        if (o.held)
+          g_open.fetch_sub(1);
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
     conns_.erase(fd);
@@ -393,9 +479,11 @@ private:
   void finish(connection& c) {
     c.in_body = false;
     if (c.path.rfind("/__", 0) == 0) {
+      // Not ordered behind held answers: the harness asks on connections of its own.
       if (c.path == "/__reset") {
         auto epoch = g_epoch.fetch_add(1) + 1;
         stats_.clear(epoch);
+        g_open_peak.store(g_open.load());
         c.out += control_response("{\"ok\":true}");
       } else {
         c.out += control_response(stats_json());
@@ -408,6 +496,25 @@ private:
     if (stats_.first_ns.load(std::memory_order_relaxed) == 0)
       stats_.first_ns.store(now, std::memory_order_relaxed);
     stats_.last_ns.store(now, std::memory_order_relaxed);
+    bool held = delay_ms_ > 0;
+    if (held && !open_one()) {
+      answer_now(c, answer::busy, now);
+      return;
+    }
+    auto kind = answer::ok;
+    if (g_modes.fail_percent > 0 && static_cast<int>(next_random() % 100) < g_modes.fail_percent)
+      kind = answer::unavailable;
+    else
+      record_latency(c, now);
+    if (!held) {
+      answer_now(c, kind, now);
+      return;
+    }
+    c.owed.push_back({kind, true});
+    wheel_.add({c.fd, c.serial}, monotonic_ms());
+  }
+
+  void record_latency(const connection& c, uint64_t now) {
     static constexpr std::string_view marker = "\"data\":{\"t\":";
     auto at = std::string_view{c.body_probe}.find(marker);
     if (at != std::string_view::npos) {
@@ -415,21 +522,70 @@ private:
       if (sent != 0 && sent <= now)
         stats_.latency.record((now - sent) / 1000);
     }
-    if (delay_ms_ == 0)
-      c.out.append(ok_response);
-    else
-      wheel_.add({c.fd, c.serial}, monotonic_ms());
   }
 
-  // A delayed answer is due; its connection may have gone meanwhile.
+  // Counts an answer held on the wheel; false, and not counted, when the
+  // endpoint's --capacity workers are all busy.
+  bool open_one() {
+    auto open = g_open.fetch_add(1) + 1;
+    auto peak = g_open_peak.load();
+    while (open > peak && !g_open_peak.compare_exchange_weak(peak, open)) {
+    }
+    if (g_modes.capacity > 0 && open > g_modes.capacity) {
+      g_open.fetch_sub(1);
+      return false;
+    }
+    return true;
+  }
+
+  // An answer not held: out at once unless held ones are owed before it.
+  void answer_now(connection& c, answer kind, uint64_t now) {
+    if (c.owed.empty())
+      send(c, kind, now);
+    else
+      c.owed.push_back({kind, false});
+  }
+
+  // `now`: CLOCK_REALTIME ns, for the first and last 200.
+  void send(connection& c, answer kind, uint64_t now) {
+    c.out.append(text_of(kind));
+    if (kind == answer::unavailable) {
+      stats_.bump(stats_.failed, 1);
+    } else if (kind == answer::busy) {
+      stats_.bump(stats_.busy, 1);
+    } else {
+      stats_.bump(stats_.ok, 1);
+      if (stats_.ok_first_ns.load(std::memory_order_relaxed) == 0)
+        stats_.ok_first_ns.store(now, std::memory_order_relaxed);
+      stats_.ok_last_ns.store(now, std::memory_order_relaxed);
+    }
+  }
+
+  // A held answer is due; its connection may have gone meanwhile. Every
+  // entry waits the same delay, so the wheel fires a connection's entries in
+  // order and this one is its first held answer.
   void answer_late(const timer_wheel::entry& e) {
     auto it = conns_.find(e.fd);
     if (it == conns_.end() || it->second->serial != e.serial)
       return;
     auto& c = *it->second;
-    c.out.append(ok_response);
+    auto now = realtime_ns();
+    g_open.fetch_sub(1);
+    send(c, c.owed.front().kind, now);
+    c.owed.pop_front();
+    while (!c.owed.empty() && !c.owed.front().held) {
+      send(c, c.owed.front().kind, now);
+      c.owed.pop_front();
+    }
     if (!flush(c))
       close_conn(e.fd);
+  }
+
+  uint64_t next_random() { // xorshift64
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    return rng_;
   }
 
   bool flush(connection& c) {
@@ -457,6 +613,7 @@ private:
   worker_stats& stats_;
   uint64_t delay_ms_;
   timer_wheel wheel_;
+  uint64_t rng_;
   uint64_t serials_ = 0;
   int ep_ = -1;
   std::vector<char> buf_;
@@ -487,7 +644,9 @@ int make_listener(const std::string& host, int port) {
 
 int usage() {
   std::fprintf(stderr, "usage: sink --port P [--host 127.0.0.1] [--hosts 1] [--threads 1] "
-                       "[--delay-ms 0] [--max-seconds 7200]\n");
+                       "[--delay-ms 0]\n"
+                       "            [--fail-percent P] [--seed S] [--capacity C --work-ms W] "
+                       "[--max-seconds 7200]\n");
   return 2;
 }
 
@@ -513,15 +672,32 @@ int main(int argc, char** argv) {
       threads = std::max(1, std::atoi(v.c_str()));
     else if (a == "--hosts")
       hosts = std::max(1, std::min(254, std::atoi(v.c_str())));
-    else if (a == "--delay-ms")
-      delay_ms = static_cast<uint64_t>(std::max(0L, std::atol(v.c_str())));
-    else if (a == "--max-seconds")
+    else if (a == "--delay-ms" || a == "--work-ms") {
+      auto ms = static_cast<uint64_t>(std::max(0L, std::atol(v.c_str())));
+      if (delay_ms != 0 && ms != delay_ms) {
+        std::fprintf(stderr, "sink: --delay-ms and --work-ms name the same wait before each "
+                             "answer; give one value\n");
+        return 2;
+      }
+      delay_ms = ms;
+    } else if (a == "--max-seconds")
       max_seconds = std::atol(v.c_str());
+    else if (a == "--fail-percent")
+      g_modes.fail_percent = std::clamp(std::atoi(v.c_str()), 0, 100);
+    else if (a == "--seed")
+      g_modes.seed = std::strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--capacity")
+      g_modes.capacity = std::max(0, std::atoi(v.c_str()));
     else
       return usage();
   }
   if (port <= 0 || port > 65535)
     return usage();
+  if (g_modes.capacity > 0 && delay_ms == 0) {
+    std::fprintf(stderr, "sink: --capacity C needs --work-ms W, how long each request holds "
+                         "one of the C workers\n");
+    return 2;
+  }
   g_start_ns = realtime_ns();
   if (hosts > 1 && host != "127.0.0.1")
     return usage(); // --hosts counts up from 127.0.0.1
@@ -543,11 +719,14 @@ int main(int argc, char** argv) {
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
-      worker w{listeners[static_cast<size_t>(t)], *g_stats[static_cast<size_t>(t)], delay_ms};
+      worker w{listeners[static_cast<size_t>(t)], *g_stats[static_cast<size_t>(t)], delay_ms,
+               g_modes.seed * 1000 + static_cast<uint64_t>(t)};
       w.run(deadline);
     });
-  std::fprintf(stderr, "sink: listening on %s:%d (%d host(s)) with %d thread(s), answers after %llu ms\n",
-               host.c_str(), port, hosts, threads, (unsigned long long)delay_ms);
+  std::fprintf(stderr, "sink: listening on %s:%d (%d host(s)) with %d thread(s), answers after "
+                       "%llu ms, %d %% 503, capacity %lld (0: none)\n",
+               host.c_str(), port, hosts, threads, (unsigned long long)delay_ms,
+               g_modes.fail_percent, (long long)g_modes.capacity);
   for (auto& th : pool)
     th.join();
   return 0;

@@ -109,6 +109,19 @@ bool circuit_breaker::on_failure(int64_t now_ms) {
   return false;
 }
 
+bool circuit_breaker::on_refusal(int64_t now_ms) {
+  if (state_ != breaker_state::closed || !rate_rule_on())
+    return on_failure(now_ms);
+  auto before = counts(now_ms);
+  if (before.failures == before.attempts) // nothing succeeded lately
+    return on_failure(now_ms);
+  record(now_ms, true);
+  if (before.attempts + 1 < cfg_.min_requests || !should_open(now_ms))
+    return false;
+  open(now_ms);
+  return true;
+}
+
 void circuit_breaker::open(int64_t now_ms) {
   rate_ = {}; // a fresh window after the cooldown, not the failures that opened it
   state_ = breaker_state::open;

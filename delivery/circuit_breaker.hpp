@@ -46,6 +46,14 @@ public:
   // successes unless the rate rule is off.
   bool on_success(int64_t now_ms);
   bool on_failure(int64_t now_ms);
+  // A refusal for load (429 while the concurrency limit adapts). After a
+  // success in the window it counts in the failure rate but not as a
+  // consecutive failure: a slow start overshooting an endpoint's capacity
+  // gets a burst of 429s, which the limit answers, and five of them opened
+  // the breaker for a whole cooldown. With no success in the window (an
+  // endpoint refusing everything), without the rate rule, or as the
+  // half-open probe's answer, it is a failure like any other.
+  bool on_refusal(int64_t now_ms);
 
   breaker_state state() const { return state_; }
   uint32_t consecutive_failures() const { return consecutive_failures_; }

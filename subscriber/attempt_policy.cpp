@@ -82,7 +82,9 @@ attempt_decision attempt_policy::decide(const delivery_record& record, const att
         d.breaker = breaker_change::closed;
       return d;
     case verdict::retry: {
-      if (breaker_.on_failure(now_ms))
+      // "Too many requests": the adaptive limit answers it, not the breaker.
+      bool refusal = r.status == 429 && cfg_.concurrency.adaptive;
+      if (refusal ? breaker_.on_refusal(now_ms) : breaker_.on_failure(now_ms))
         d.breaker = breaker_change::opened;
       if (record.attempts >= cfg_.max_attempts) {
         d.what = attempt_decision::action::dead_letter;
