@@ -33,12 +33,6 @@ subscriber_config sub(const std::string& name) {
   return c;
 }
 
-const subscriber_report* last_report(const probe_log& log, const std::string& name) {
-  for (auto it = log.reports.rbegin(); it != log.reports.rend(); ++it)
-    if (it->name == name)
-      return &*it;
-  return nullptr;
-}
 
 } // namespace
 
@@ -91,7 +85,7 @@ BOOST_AUTO_TEST_CASE(the_breaker_opens_waits_its_cooldown_probes_and_drains_the_
   for (int i = 0; i < 3; ++i)
     transport.answer_status(503);
   run();
-  const auto* opened = last_report(*seen, "billing");
+  const auto* opened = seen->last_report("billing");
   BOOST_REQUIRE(opened != nullptr); // reported at once, not at the next tick
   BOOST_TEST((opened->breaker == breaker_state::open));
   // The retries fall due after 1 s, but the breaker holds them until 5 s:
@@ -100,10 +94,10 @@ BOOST_AUTO_TEST_CASE(the_breaker_opens_waits_its_cooldown_probes_and_drains_the_
   BOOST_TEST(transport.open() == 0u);
   advance(1ms);
   BOOST_REQUIRE_EQUAL(transport.open(), 1u); // one probe
-  BOOST_TEST((last_report(*seen, "billing")->breaker == breaker_state::half_open));
+  BOOST_TEST((seen->last_report("billing")->breaker == breaker_state::half_open));
   transport.answer_status(200);
   run();
-  BOOST_TEST((last_report(*seen, "billing")->breaker == breaker_state::closed));
+  BOOST_TEST((seen->last_report("billing")->breaker == breaker_state::closed));
   BOOST_REQUIRE_EQUAL(transport.open(), 2u); // the backlog drains
   transport.answer_status(200);
   transport.answer_status(200);

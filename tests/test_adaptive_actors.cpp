@@ -37,12 +37,6 @@ subscriber_config failing_for_hours(const std::string& name) {
   return c;
 }
 
-const subscriber_report* last_report(const probe_log& log, const std::string& name) {
-  for (auto it = log.reports.rbegin(); it != log.reports.rend(); ++it)
-    if (it->name == name)
-      return &*it;
-  return nullptr;
-}
 
 } // namespace
 
@@ -59,7 +53,7 @@ BOOST_AUTO_TEST_CASE(an_hour_of_failed_attempts_disables_the_subscriber_on_recor
     while (transport.open() > 0)
       transport.answer_status(503);
     run();
-    const auto* r = last_report(*seen, "flaky");
+    const auto* r = seen->last_report("flaky");
     if (r != nullptr && !r->enabled) {
       disabled_at = now();
       break;
@@ -73,7 +67,7 @@ BOOST_AUTO_TEST_CASE(an_hour_of_failed_attempts_disables_the_subscriber_on_recor
   // (attempts come at most a minute apart: backoff cap, breaker cooldown).
   BOOST_TEST(disabled_at - first_failure >= hour_ms);
   BOOST_TEST(disabled_at - first_failure <= hour_ms + 60000);
-  const auto* r = last_report(*seen, "flaky");
+  const auto* r = seen->last_report("flaky");
   BOOST_TEST(r->disabled_reason == "no successful delivery for 1 h (disable_after_hours)");
 
   advance(0ms); // the subscriber's writes go out behind its results
@@ -105,7 +99,7 @@ BOOST_AUTO_TEST_CASE(a_success_in_between_starts_the_hour_again) {
       transport.answer_status(ok ? 200 : 503);
     }
     run();
-    const auto* r = last_report(*seen, "flaky");
+    const auto* r = seen->last_report("flaky");
     if (r != nullptr && !r->enabled) {
       disabled_at = now();
       break;

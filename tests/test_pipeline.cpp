@@ -6,6 +6,7 @@
 
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/event_publisher.hpp"
 #include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/node_config.hpp"
@@ -50,10 +51,6 @@ answer parse_answer(const std::string& line) {
     a.error = doc["error"].GetString();
   a.duplicate = doc.HasMember("duplicate");
   return a;
-}
-
-std::string event_line(const std::string& id, const std::string& type) {
-  return "{\"type\":\"" + type + "\",\"id\":\"" + id + "\",\"data\":{\"n\":\"" + id + "\"}}";
 }
 
 } // namespace

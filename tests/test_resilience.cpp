@@ -9,6 +9,7 @@
 
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/event_publisher.hpp"
 #include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/scripted_receiver.hpp"
@@ -30,25 +31,6 @@ using namespace std::chrono_literals;
 using volley::receiver_reply;
 
 namespace {
-
-std::string event_line(const std::string& id, const std::string& type) {
-  return "{\"type\":\"" + type + "\",\"id\":\"" + id + "\",\"data\":{\"n\":\"" + id + "\"}}";
-}
-
-// Sends the lines and requires every one acknowledged, in order.
-void publish(uint16_t port, const std::vector<std::string>& lines, const std::vector<std::string>& ids) {
-  line_client client{port};
-  auto answers = client.exchange(lines, 120s);
-  BOOST_REQUIRE_EQUAL(answers.size(), lines.size());
-  for (size_t i = 0; i < answers.size(); ++i) {
-    rapidjson::Document doc;
-    doc.Parse(answers[i].c_str());
-    BOOST_REQUIRE_MESSAGE(!doc.HasParseError() && doc.IsObject() && doc.HasMember("ok") &&
-                            doc["ok"].IsBool() && doc["ok"].GetBool() && doc.HasMember("id") &&
-                            doc["id"].IsString() && ids[i] == doc["id"].GetString(),
-                          "event " << ids[i] << " not acknowledged: " << answers[i]);
-  }
-}
 
 size_t count_of(const std::string& text, const std::string& needle) {
   size_t n = 0;
@@ -261,7 +243,7 @@ void run_mixed_faults(int events, const std::string& node_extra) {
   BOOST_TEST_MESSAGE("mixed faults: " << events << " events, " << deliveries << " deliveries: "
                                       << delivered_total << " to deliver, " << dlq_total
                                       << " to dead-letter, " << kept_total << " to keep");
-  publish(n.port(), lines, ids);
+  publish_lines(n.port(), lines, ids);
 
   control_client control{n.port()};
   bool all_arrived = wait_until(
@@ -481,7 +463,7 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_opens_its_breaker_and_drains_when_it_return
     ids.push_back("dead-" + std::to_string(i));
     lines.push_back(event_line(ids.back(), "thing.happened"));
   }
-  publish(n.port(), lines, ids);
+  publish_lines(n.port(), lines, ids);
 
   // The other subscriber is not held up.
   BOOST_CHECK_MESSAGE(wait_until([&] { return bystander.delivered_count() >= events; }, 60s),
@@ -548,7 +530,7 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_across_restarts_and_keeps_its_
       ids.push_back("gone-" + std::to_string(i));
       lines.push_back(event_line(ids.back(), "thing.happened"));
     }
-    publish(n.port(), lines, ids);
+    publish_lines(n.port(), lines, ids);
   };
   send(0, 100);
   BOOST_CHECK(wait_until([&] { return fine.delivered_count() >= 100; }, 60s));
@@ -675,7 +657,7 @@ BOOST_AUTO_TEST_CASE(dlq_list_pages_and_filters_retry_redelivers_delete_removes)
       lines.push_back(event_line(ids.back(), "other.y"));
     }
   }
-  publish(n.port(), lines, ids);
+  publish_lines(n.port(), lines, ids);
 
   control_client control{n.port()};
   std::vector<volley::test::dlq_entry> all;
@@ -791,7 +773,7 @@ BOOST_AUTO_TEST_CASE(dlq_ops_on_a_key_that_is_not_there_report_zero) {
   running_node n;
   n.spec.subscribers = {{"refusing", refusing.url(), {}, "", ""}};
   n.start();
-  publish(n.port(), {event_line("lonely", "x")}, {"lonely"});
+  publish_lines(n.port(), {event_line("lonely", "x")}, {"lonely"});
   control_client control{n.port()};
   std::vector<volley::test::dlq_entry> entries;
   BOOST_REQUIRE(wait_until([&] { return (entries = control.dlq_all()).size() == 1; }, 30s));
@@ -843,7 +825,7 @@ BOOST_AUTO_TEST_CASE(retry_after_is_honoured_over_a_small_backoff) {
     ids.push_back("ra-" + std::to_string(i));
     lines.push_back(event_line(ids.back(), "slow.down"));
   }
-  publish(n.port(), lines, ids);
+  publish_lines(n.port(), lines, ids);
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return patient.delivered_count() >= events; }, 60s),
                         "delivered " << patient.delivered_count() << " of " << events);
   double shortest = 1e9;

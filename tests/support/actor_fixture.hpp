@@ -49,6 +49,14 @@ private:
 struct probe_log {
   std::vector<ack> acks;
   std::vector<subscriber_report> reports;
+
+  // The latest report of subscriber `name`; nullptr before its first.
+  const subscriber_report* last_report(const std::string& name) const {
+    for (auto it = reports.rbegin(); it != reports.rend(); ++it)
+      if (it->name == name)
+        return &*it;
+    return nullptr;
+  }
 };
 
 class actor_fixture {

@@ -18,6 +18,10 @@ void publish_events(uint16_t port, const std::vector<std::string>& ids, const st
   lines.reserve(ids.size());
   for (const auto& id : ids)
     lines.push_back(event_line(id, type));
+  publish_lines(port, lines, ids);
+}
+
+void publish_lines(uint16_t port, const std::vector<std::string>& lines, const std::vector<std::string>& ids) {
   line_client client{port};
   auto answers = client.exchange(lines, std::chrono::seconds(120));
   BOOST_REQUIRE_EQUAL(answers.size(), lines.size());
