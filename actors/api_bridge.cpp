@@ -57,10 +57,13 @@ void api_bridge_state::control(caf::event_based_actor* self, api_control& reques
   }
   auto done = std::move(request.done);
   self->request(route.target, caf::infinite, control_atom::value, std::move(request.request))
-    .then([done](std::string& line) { done({control_answer::kind::answered, std::move(line)}); },
-          [done, self](caf::error& err) {
-            done({control_answer::kind::failed, error_line("op failed: " + self->system().render(err))});
-          });
+    .then(
+      [done](std::string& line) {
+        done({control_answer::kind::answered, std::move(line)});
+      },
+      [done, self](caf::error& err) {
+        done({control_answer::kind::failed, error_line("op failed: " + self->system().render(err))});
+      });
 }
 
 void api_bridge_state::subscribers(caf::event_based_actor* self, api_define& request) {
@@ -125,9 +128,7 @@ void bridge_gateway::ingest(std::vector<parsed_event> events, events_done done) 
   caf::anon_send(bridge_, ingest_atom::value, api_ingest{std::move(events), std::move(done)});
 }
 
-void bridge_gateway::invalid_events(uint64_t lines) {
-  caf::anon_send(bridge_, invalid_atom::value, lines);
-}
+void bridge_gateway::invalid_events(uint64_t lines) { caf::anon_send(bridge_, invalid_atom::value, lines); }
 
 void bridge_gateway::control(control_request request, control_done done) {
   caf::anon_send(bridge_, control_atom::value, api_control{std::move(request), std::move(done)});

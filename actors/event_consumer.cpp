@@ -85,9 +85,7 @@ caf::behavior event_consumer(caf::stateful_actor<event_consumer_state>* self, ro
   self->state.deps = std::move(deps);
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
   return {
-    [=](consumed_atom, std::vector<kafka_record>& records) {
-      self->state.take(self, std::move(records));
-    },
+    [=](consumed_atom, std::vector<kafka_record>& records) { self->state.take(self, std::move(records)); },
     [=](ack_atom, ack_batch& answers) {
       for (auto& a : answers.acks)
         self->state.answered(a);

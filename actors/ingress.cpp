@@ -184,8 +184,8 @@ void connection_state::write_ready(caf::io::broker* self) {
 
 namespace {
 
-caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
-                         caf::io::connection_handle hdl, ingress_deps deps) {
+caf::behavior connection(caf::io::stateful_broker<connection_state>* self, caf::io::connection_handle hdl,
+                         ingress_deps deps) {
   auto& st = self->state;
   st.deps = std::move(deps);
   st.hdl = hdl;
@@ -208,9 +208,7 @@ caf::behavior connection(caf::io::stateful_broker<connection_state>* self,
       self->delayed_send(self, std::max(idle - std::chrono::milliseconds(quiet_ms), idle / 10),
                          tick_atom::value);
     },
-    [=](const caf::io::new_data_msg& msg) {
-      self->state.on_bytes(self, msg.buf.data(), msg.buf.size());
-    },
+    [=](const caf::io::new_data_msg& msg) { self->state.on_bytes(self, msg.buf.data(), msg.buf.size()); },
     [=](drain_atom) {
       // Lines already taken still get their acknowledgement; new ones are refused.
       self->state.draining = true;
@@ -237,9 +235,9 @@ caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, i
       const auto& cfg = self->state.deps.cfg;
       auto res = self->add_tcp_doorman(cfg.port, cfg.host.c_str(), true);
       if (!res)
-        return caf::make_error(caf::sec::cannot_open_port,
-                               "cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) +
-                                 ": " + self->system().render(res.error()));
+        return caf::make_error(caf::sec::cannot_open_port, "cannot listen on " + cfg.host + ":" +
+                                                             std::to_string(cfg.port) + ": " +
+                                                             self->system().render(res.error()));
       return res->second;
     },
     [=](const caf::io::new_connection_msg& msg) {
@@ -255,7 +253,6 @@ caf::behavior ingress_acceptor(caf::io::stateful_broker<acceptor_state>* self, i
       auto child = self->fork(connection, msg.handle, st.deps);
       self->monitor(child);
       st.children.insert(child.address());
-
     },
     [=](drain_atom) {
       // Stop accepting connections and events; open connections still

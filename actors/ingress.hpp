@@ -14,8 +14,8 @@
 #include <caf/io/all.hpp>
 
 #include <deque>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace volley {
@@ -35,7 +35,7 @@ struct connection_state {
   std::string partial;     // bytes of a line not yet ended
   bool discarding = false; // inside an over-long line: skip to its newline
   uint64_t next_slot = 0;
-  uint64_t first_slot = 0; // slot of answers.front()
+  uint64_t first_slot = 0;                        // slot of answers.front()
   std::deque<std::optional<std::string>> answers; // nullopt: not ready yet
   bool halted = false;
   bool authenticated = false; // true from the start when no token is configured

@@ -10,8 +10,7 @@ caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config c
                       std::vector<std::string> subscriber_names, clock_fn now, std::string snapshot,
                       std::shared_ptr<const memory_budget> memory) {
   auto interval = std::chrono::milliseconds(cfg.interval_ms);
-  self->state.core.emplace(std::move(cfg), subscriber_names,
-                           [](const std::string& line) { log_info(line); });
+  self->state.core.emplace(std::move(cfg), subscriber_names, [](const std::string& line) { log_info(line); });
   self->state.core->watch_memory(std::move(memory));
   self->state.now = std::move(now);
   if (!snapshot.empty() && !self->state.core->restore(snapshot))

@@ -4,9 +4,9 @@
 #include "protocol/fields.hpp"
 #include "protocol/json_text.hpp"
 
-#include <algorithm>
 #include "protocol/ingress_line.hpp"
 #include "storage/store_queries.hpp"
+#include <algorithm>
 
 namespace volley {
 
@@ -57,8 +57,7 @@ void persistence_state::dispatch(caf::event_based_actor* self,
   }
 }
 
-void persistence_state::schedule_flush(caf::event_based_actor* self,
-                                       std::chrono::milliseconds delay) {
+void persistence_state::schedule_flush(caf::event_based_actor* self, std::chrono::milliseconds delay) {
   flush_scheduled = true;
   if (delay.count() == 0)
     self->send(self, flush_atom::value, flush_generation);
@@ -149,10 +148,12 @@ void persistence_state::screen(caf::event_based_actor* self, persist_batch& batc
     auto seq = partitioned_store::seq_of(p, ev.origin->offset);
     auto it = applied.find(p);
     if (it == applied.end()) {
-      now.acks.push_back({ev.slot, error_line("partition " + std::to_string(p) + " is not owned by this node")});
+      now.acks.push_back(
+        {ev.slot, error_line("partition " + std::to_string(p) + " is not owned by this node")});
     } else if (blocked.count(p) > 0) {
-      now.acks.push_back({ev.slot, error_line("partition " + std::to_string(p) +
-                                              " is read again from an earlier offset after a failed commit")});
+      now.acks.push_back(
+        {ev.slot, error_line("partition " + std::to_string(p) +
+                             " is read again from an earlier offset after a failed commit")});
     } else if (seq <= it->second) {
       now.acks.push_back({ev.slot, ack_line(ev.payload->id, true)}); // applied before
     } else {

@@ -64,8 +64,8 @@ struct persistence_state {
   std::set<uint16_t> blocked;           // a commit of it failed: its events wait for resume
   uint64_t next_token = 0;
   std::chrono::steady_clock::time_point next_snapshot{};
-  int64_t snapshot_asked_ms = 0; // when the pending snapshot was asked for
-  int64_t snapshot_saved_ms = 0; // ... and the one last committed
+  int64_t snapshot_asked_ms = 0;                        // when the pending snapshot was asked for
+  int64_t snapshot_saved_ms = 0;                        // ... and the one last committed
   std::map<uint64_t, acks_by_reply> awaiting_changelog; // acks of commits not yet in Kafka
   bool flush_scheduled = false;
   // Every flush bumps it; a scheduled flush message carries the value it was

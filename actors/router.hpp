@@ -15,7 +15,6 @@ struct router_state {
   caf::actor persistence;
 };
 
-caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table,
-                     caf::actor persistence);
+caf::behavior router(caf::stateful_actor<router_state>* self, routing_table table, caf::actor persistence);
 
 } // namespace volley

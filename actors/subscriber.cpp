@@ -47,8 +47,9 @@ void subscriber_state::carry_out(caf::event_based_actor* self) {
     self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(t->due_ms - now, 0)),
                        wake_atom::value, t->generation);
   if (auto p = core->page_to_read(now)) {
-    self->request(deps.persistence, caf::infinite, page_atom::value, core->name(), p->after_seq,
-                  p->limit, p->max_bytes)
+    self
+      ->request(deps.persistence, caf::infinite, page_atom::value, core->name(), p->after_seq, p->limit,
+                p->max_bytes)
       .then(
         [=](delivery_page& page) {
           core->paged(std::move(page.deliveries), page.complete, deps.now());
@@ -127,8 +128,8 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
                          subscriber_deps deps) {
   auto& st = self->state;
   st.deps = std::move(deps);
-  st.core.emplace(std::move(cfg), st.deps.memory_limit, st.deps.slow_ms, st.deps.seed,
-                  st.deps.single_store, st.deps.budget);
+  st.core.emplace(std::move(cfg), st.deps.memory_limit, st.deps.slow_ms, st.deps.seed, st.deps.single_store,
+                  st.deps.budget);
   st.core->log_attempts(st.deps.log_attempts);
   if (st.deps.recorded_disable)
     st.core->restore_disabled(st.deps.recorded_disable->reason, st.deps.recorded_disable->since_ms);

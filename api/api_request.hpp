@@ -11,9 +11,9 @@
 namespace volley {
 
 struct api_request {
-  std::string method; // as sent: "GET", "POST", ...
-  std::string target; // the raw request target, e.g. "/v1/stats?hours=2"
-  std::string path;   // the target's path, still percent-encoded
+  std::string method;                             // as sent: "GET", "POST", ...
+  std::string target;                             // the raw request target, e.g. "/v1/stats?hours=2"
+  std::string path;                               // the target's path, still percent-encoded
   std::map<std::string, std::string> path_params; // {name} segments, decoded
   std::map<std::string, std::string> query;       // decoded; a repeated key keeps its first value
   std::vector<std::pair<std::string, std::string>> headers; // names lowercased, in order

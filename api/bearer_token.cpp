@@ -16,7 +16,7 @@ constexpr std::string_view digest_key = "volley api bearer token";
 } // namespace
 
 bearer_token::bearer_token(std::string_view token)
-    : required_(!token.empty()), digest_(hmac_sha256(digest_key, token)) {}
+  : required_(!token.empty()), digest_(hmac_sha256(digest_key, token)) {}
 
 bool bearer_token::accepts(std::optional<std::string_view> authorization) const {
   if (!required_)

@@ -18,11 +18,16 @@ control_call refuse(std::string_view error) { return {std::nullopt, api_response
 // The query parameters each op takes.
 std::set<std::string> parameters_of(control_op op) {
   switch (op) {
-    case control_op::stats: return {"hours"};
-    case control_op::failures: return {"limit"};
-    case control_op::dlq_list: return {"subscriber", "after", "limit"};
-    case control_op::events_list: return {"subscriber", "status", "since", "limit"};
-    default: return {};
+    case control_op::stats:
+      return {"hours"};
+    case control_op::failures:
+      return {"limit"};
+    case control_op::dlq_list:
+      return {"subscriber", "after", "limit"};
+    case control_op::events_list:
+      return {"subscriber", "status", "since", "limit"};
+    default:
+      return {};
   }
 }
 
@@ -50,8 +55,8 @@ std::optional<uint64_t> integer_parameter(const api_request& request, const char
   auto end = text->data() + text->size();
   auto result = std::from_chars(text->data(), end, value);
   if (text->empty() || result.ec != std::errc{} || result.ptr != end || value < lo || value > hi) {
-    error = "query parameter \"" + std::string(name) + "\" must be an integer from " +
-            std::to_string(lo) + " to " + std::to_string(hi) + ", got \"" + std::string(*text) + "\"";
+    error = "query parameter \"" + std::string(name) + "\" must be an integer from " + std::to_string(lo) +
+            " to " + std::to_string(hi) + ", got \"" + std::string(*text) + "\"";
     return std::nullopt;
   }
   return value;
@@ -92,12 +97,14 @@ control_call read_control_query(const api_request& request, control_op op) {
       out.event_id = std::string(request.param("id").value_or(""));
       break;
     case control_op::events_list: {
-      out.limit = integer_parameter(request, "limit", 1, max_events_limit, error).value_or(default_events_limit);
+      out.limit =
+        integer_parameter(request, "limit", 1, max_events_limit, error).value_or(default_events_limit);
       if (auto s = request.query_value("subscriber"))
         out.subscriber = std::string(*s);
       if (auto status = request.query_value("status")) {
         if (*status != "failed" && *status != "all")
-          error = "query parameter \"status\" must be \"failed\" or \"all\", got \"" + std::string(*status) + "\"";
+          error =
+            "query parameter \"status\" must be \"failed\" or \"all\", got \"" + std::string(*status) + "\"";
         out.failed_only = *status == "failed";
       }
       if (auto since = request.query_value("since")) {
@@ -165,7 +172,8 @@ control_call read_dlq_delete(const api_request& request) {
   auto key = parse_delivery_key(text);
   if (!key)
     return refuse("a DLQ key is <subscriber>/<seq>, as \"billing/42\" (DELETE /v1/dlq/billing/42 "
-                  "or /v1/dlq/billing%2F42), got \"" + text + "\"");
+                  "or /v1/dlq/billing%2F42), got \"" +
+                  text + "\"");
   control_request out;
   out.op = control_op::dlq_delete;
   out.key = std::move(key);
@@ -200,7 +208,8 @@ api_response control_response(const control_request& request, const control_answ
       doc["count"].GetUint64() == 0)
     return api_response::error(404, "no dead-letter entry " + format_delivery_key(*request.key));
   // A replay is accepted: its deliveries are on disk, their attempts follow.
-  return api_response::json(request.op == control_op::events_replay ? 202 : 200, without_newline(answer.line));
+  return api_response::json(request.op == control_op::events_replay ? 202 : 200,
+                            without_newline(answer.line));
 }
 
 } // namespace volley

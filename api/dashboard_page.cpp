@@ -12,8 +12,8 @@ namespace {
 // The page may load its own script and style and call its own origin,
 // nothing else; no other site may frame it.
 constexpr const char* content_security_policy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+  "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 api_response file_response(std::string body, const char* content_type) {
   api_response r;

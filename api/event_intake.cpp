@@ -4,7 +4,6 @@
 #include "api/media_type.hpp"
 #include "protocol/json_text.hpp"
 
-
 namespace volley {
 
 namespace {
@@ -45,8 +44,8 @@ void read_single(const std::string& body, uint64_t max_line_bytes, event_intake&
     out.refused = api_response::error(status, error);
   };
   if (body.size() > max_line_bytes)
-    return refuse(413, "event of " + std::to_string(body.size()) + " bytes: " +
-                         line_too_long(max_line_bytes));
+    return refuse(413,
+                  "event of " + std::to_string(body.size()) + " bytes: " + line_too_long(max_line_bytes));
   if (body.find_first_not_of(" \t\r\n") == std::string::npos)
     return refuse(400, "empty body: expected one JSON event, or NDJSON with Content-Type "
                        "application/x-ndjson");
@@ -72,7 +71,8 @@ event_intake read_events(const api_request& request, uint64_t max_line_bytes) {
     out.ndjson = true;
   } else if (!type.empty() && type != "application/json") {
     out.refused = api_response::error(415, "Content-Type must be application/json (one event) or "
-                                           "application/x-ndjson (one event per line), got " + type);
+                                           "application/x-ndjson (one event per line), got " +
+                                             type);
     return out;
   }
   if (!out.ndjson) {
@@ -123,7 +123,8 @@ api_response events_response(event_intake& intake, std::vector<std::string> even
   const bool storage = refused_by_storage > 0;
   std::string body = "{\"error\":";
   append_json_string(body, (storage ? "no event accepted: storage refused them; send them again "
-                                      "shortly (" : "no line holds a valid event (") +
+                                      "shortly ("
+                                    : "no line holds a valid event (") +
                              first_error + ")");
   body += ",\"results\":" + results + "}";
   auto response = api_response::json(storage ? 503 : 400, std::move(body));

@@ -44,9 +44,7 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-bool header_value_ok(std::string_view value) {
-  return value.find_first_of("\r\n") == std::string_view::npos;
-}
+bool header_value_ok(std::string_view value) { return value.find_first_of("\r\n") == std::string_view::npos; }
 
 bool is_disconnect(const boost::system::error_code& ec) {
   return ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
@@ -100,12 +98,11 @@ void http_server_shared::wait_all_closed(std::chrono::milliseconds timeout) {
 
 // ---- http_connection -------------------------------------------------------
 
-http_connection::http_connection(std::shared_ptr<http_server_shared> shared, tcp::socket socket,
-                                 uint64_t id)
-    : shared_(std::move(shared)), socket_(std::move(socket)), read_timer_(socket_.get_executor()),
-      write_timer_(socket_.get_executor()), id_(id),
-      // Room for a whole header plus one read's worth of what follows it.
-      buffer_(shared_->options.max_header_bytes + 64 * 1024) {
+http_connection::http_connection(std::shared_ptr<http_server_shared> shared, tcp::socket socket, uint64_t id)
+  : shared_(std::move(shared)), socket_(std::move(socket)), read_timer_(socket_.get_executor()),
+    write_timer_(socket_.get_executor()), id_(id),
+    // Room for a whole header plus one read's worth of what follows it.
+    buffer_(shared_->options.max_header_bytes + 64 * 1024) {
   boost::system::error_code ec;
   peer_ = socket_.remote_endpoint(ec);
   socket_.set_option(tcp::no_delay(true), ec);
@@ -132,25 +129,25 @@ void http_connection::drain() {
       return;
     self->draining_ = true;
     switch (self->reading_) {
-    case reading::waiting:
-      if (self->slots_.empty()) {
-        self->close_now();
-      } else {
-        // Done reading, so the last answer says "Connection: close"; the
-        // shutdown wakes the wait for input without touching a write.
+      case reading::waiting:
+        if (self->slots_.empty()) {
+          self->close_now();
+        } else {
+          // Done reading, so the last answer says "Connection: close"; the
+          // shutdown wakes the wait for input without touching a write.
+          self->reading_ = reading::done;
+          boost::system::error_code ec;
+          self->socket_.shutdown(tcp::socket::shutdown_receive, ec);
+        }
+        break;
+      case reading::paused:
         self->reading_ = reading::done;
-        boost::system::error_code ec;
-        self->socket_.shutdown(tcp::socket::shutdown_receive, ec);
-      }
-      break;
-    case reading::paused:
-      self->reading_ = reading::done;
-      break;
-    case reading::header:
-    case reading::body:
-      break; // the request being received is still answered
-    case reading::done:
-      break;
+        break;
+      case reading::header:
+      case reading::body:
+        break; // the request being received is still answered
+      case reading::done:
+        break;
     }
   });
 }
@@ -175,12 +172,10 @@ void http_connection::wait_for_request() {
   reading_ = reading::waiting;
   buffer_.shrink_to_fit(); // an idle connection holds no buffer
   if (slots_.empty())
-    arm_read_timer(first_request_ ? shared_->options.header_timeout_ms
-                                  : shared_->options.idle_timeout_ms);
-  socket_.async_wait(tcp::socket::wait_read,
-                     [self = shared_from_this()](const boost::system::error_code& ec) {
-                       self->on_readable(ec);
-                     });
+    arm_read_timer(first_request_ ? shared_->options.header_timeout_ms : shared_->options.idle_timeout_ms);
+  socket_.async_wait(
+    tcp::socket::wait_read,
+    [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
 }
 
 void http_connection::on_readable(const boost::system::error_code& ec) {
@@ -210,10 +205,9 @@ void http_connection::read_header() {
   // (Not boost::none: Beast 1.74 compares a length against it as 0.)
   incoming_->request.body_limit(std::numeric_limits<std::uint64_t>::max());
   arm_read_timer(shared_->options.header_timeout_ms);
-  http::async_read_header(socket_, buffer_, incoming_->request,
-                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                            self->on_header(ec);
-                          });
+  http::async_read_header(
+    socket_, buffer_, incoming_->request,
+    [self = shared_from_this()](const boost::system::error_code& ec, size_t) { self->on_header(ec); });
 }
 
 bool http_connection::read_succeeded(const boost::system::error_code& ec) {
@@ -240,14 +234,13 @@ void http_connection::on_header(const boost::system::error_code& ec) {
   const auto method = to_std(request.method_string());
   if (target)
     in.route = shared_->routes.match(method, target->segments);
-  const bool open = target && in.route.outcome == route_match::result::found &&
-                    in.route.access == route_access::open;
+  const bool open =
+    target && in.route.outcome == route_match::result::found && in.route.access == route_access::open;
 
   auto authorization = request.find(http::field::authorization);
   if (!open && !shared_->token.accepts(authorization == request.end()
-                                           ? std::nullopt
-                                           : std::optional<std::string_view>(
-                                                 to_std(authorization->value())))) {
+                                         ? std::nullopt
+                                         : std::optional<std::string_view>(to_std(authorization->value())))) {
     const bool given = authorization != request.end();
     reject(401,
            given ? "the bearer token is not valid for this server (api.token): send "
@@ -274,7 +267,7 @@ void http_connection::on_header(const boost::system::error_code& ec) {
       allowed += (allowed.empty() ? "" : ", ") + m;
     reject(405,
            "method " + printable(method) + " not allowed on " + printable(in.target.path) +
-               " (allowed: " + allowed + ")",
+             " (allowed: " + allowed + ")",
            {{"Allow", allowed}});
     return;
   }
@@ -288,8 +281,8 @@ void http_connection::on_header(const boost::system::error_code& ec) {
   auto length = in.request.content_length();
   if (length && *length > options.max_body_bytes) {
     fail(413, "request body of " + std::to_string(*length) + " bytes is over the limit of " +
-                  std::to_string(options.max_body_bytes) +
-                  " bytes (api.max_body_bytes): send less per request");
+                std::to_string(options.max_body_bytes) +
+                " bytes (api.max_body_bytes): send less per request");
     return;
   }
   if (!in.request.is_done() && request.version() >= 11) {
@@ -308,10 +301,9 @@ void http_connection::read_body() {
   }
   incoming_->request.body_limit(shared_->options.max_body_bytes);
   arm_read_timer(shared_->options.body_timeout_ms);
-  http::async_read(socket_, buffer_, incoming_->request,
-                   [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                     self->on_body(ec);
-                   });
+  http::async_read(
+    socket_, buffer_, incoming_->request,
+    [self = shared_from_this()](const boost::system::error_code& ec, size_t) { self->on_body(ec); });
 }
 
 void http_connection::on_body(const boost::system::error_code& ec) {
@@ -327,18 +319,18 @@ void http_connection::on_read_error(const boost::system::error_code& ec) {
       stop_reading();
     else if (reading_ == reading::header)
       fail(408, "request header not complete within " + std::to_string(options.header_timeout_ms) +
-                    " ms (api.header_timeout_ms)");
+                  " ms (api.header_timeout_ms)");
     else
       fail(408, "request body not complete within " + std::to_string(options.body_timeout_ms) +
-                    " ms (api.body_timeout_ms)");
+                  " ms (api.body_timeout_ms)");
   } else if (ec == http::error::end_of_stream) {
     stop_reading(); // the client is done; answer what is owed, then close
   } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-    fail(431, "request header over " + std::to_string(options.max_header_bytes) +
-                  " bytes (api.max_header_bytes)");
+    fail(431,
+         "request header over " + std::to_string(options.max_header_bytes) + " bytes (api.max_header_bytes)");
   } else if (ec == http::error::body_limit) {
     fail(413, "request body over the limit of " + std::to_string(options.max_body_bytes) +
-                  " bytes (api.max_body_bytes): send less per request");
+                " bytes (api.max_body_bytes): send less per request");
   } else if (is_disconnect(ec)) {
     close_now(); // nobody left to answer
   } else {
@@ -385,10 +377,9 @@ responder http_connection::make_responder(uint64_t seq) {
     auto self = weak.lock();
     if (!self)
       return; // the client is gone
-    asio::post(self->socket_.get_executor(),
-               [self, seq, response = std::move(response)]() mutable {
-                 self->on_answer(seq, std::move(response));
-               });
+    asio::post(self->socket_.get_executor(), [self, seq, response = std::move(response)]() mutable {
+      self->on_answer(seq, std::move(response));
+    });
   });
 }
 
@@ -418,7 +409,7 @@ void http_connection::fail(int status, const std::string& error,
                            std::vector<std::pair<std::string, std::string>> headers) {
   ++shared_->rejected;
   const unsigned version =
-      incoming_ && incoming_->request.is_header_done() ? incoming_->request.get().version() : 11;
+    incoming_ && incoming_->request.is_header_done() ? incoming_->request.get().version() : 11;
   incoming_.reset();
   reading_ = reading::done;
   auto response = api_response::error(status, error);
@@ -492,15 +483,13 @@ void http_connection::maybe_write() {
   writing_ = true;
   const uint64_t generation = ++write_timer_generation_;
   write_timer_.expires_after(std::chrono::milliseconds(shared_->options.write_timeout_ms));
-  write_timer_.async_wait(
-      [self = shared_from_this(), generation](const boost::system::error_code& ec) {
-        if (!ec && generation == self->write_timer_generation_)
-          self->close_now(); // the client does not read its answers
-      });
-  http::async_write(socket_, *s.answer,
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      self->on_written(ec);
-                    });
+  write_timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
+    if (!ec && generation == self->write_timer_generation_)
+      self->close_now(); // the client does not read its answers
+  });
+  http::async_write(
+    socket_, *s.answer,
+    [self = shared_from_this()](const boost::system::error_code& ec, size_t) { self->on_written(ec); });
 }
 
 void http_connection::on_written(const boost::system::error_code& ec) {
@@ -537,11 +526,10 @@ void http_connection::on_written(const boost::system::error_code& ec) {
 void http_connection::arm_read_timer(uint32_t ms) {
   const uint64_t generation = ++read_timer_generation_;
   read_timer_.expires_after(std::chrono::milliseconds(ms));
-  read_timer_.async_wait(
-      [self = shared_from_this(), generation](const boost::system::error_code& ec) {
-        if (!ec)
-          self->on_read_timer(generation);
-      });
+  read_timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
+    if (!ec)
+      self->on_read_timer(generation);
+  });
 }
 
 void http_connection::cancel_read_timer() {
@@ -580,15 +568,15 @@ void http_connection::linger_then_close() {
 
 void http_connection::discard_input() {
   buffer_.clear();
-  socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](
-                                                     const boost::system::error_code& ec, size_t) {
-    if (self->closed_)
-      return;
-    if (ec)
-      self->close_now();
-    else
-      self->discard_input();
-  });
+  socket_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                            if (self->closed_)
+                              return;
+                            if (ec)
+                              self->close_now();
+                            else
+                              self->discard_input();
+                          });
 }
 
 void http_connection::close_now() {

@@ -32,7 +32,7 @@ class http_connection;
 // What connections share with their server.
 struct http_server_shared {
   http_server_shared(http_server_options opts, route_table table)
-      : options(std::move(opts)), routes(std::move(table)), token(options.token) {}
+    : options(std::move(opts)), routes(std::move(table)), token(options.token) {}
 
   const http_server_options options;
   const route_table routes;
@@ -89,9 +89,9 @@ private:
   // One answer owed, in request order.
   struct slot {
     uint64_t seq = 0;
-    unsigned version = 11;          // the request's, for the status line
-    bool close = false;             // the connection ends after this answer
-    std::optional<message> answer;  // set once known; a 100 Continue is one too
+    unsigned version = 11;         // the request's, for the status line
+    bool close = false;            // the connection ends after this answer
+    std::optional<message> answer; // set once known; a 100 Continue is one too
   };
 
   // The request being read: exists from its first byte to its dispatch.
@@ -151,7 +151,7 @@ private:
   // weak reference, as it may outlive the server.
   std::shared_ptr<http_connection> owed_self_;
   uint64_t next_seq_ = 0;
-  uint64_t read_timer_generation_ = 0; // a timer's handler may already be queued
+  uint64_t read_timer_generation_ = 0;  // a timer's handler may already be queued
   uint64_t write_timer_generation_ = 0; // when it is cancelled: these tell it apart
 
   reading reading_ = reading::waiting;

@@ -32,8 +32,7 @@ bool out_of_resources(const boost::system::error_code& ec) {
 
 std::string refusal_for(size_t max_connections) {
   const std::string body = "{\"error\":\"too many connections: this server already holds " +
-                           std::to_string(max_connections) +
-                           " (api.max_connections); retry shortly\"}";
+                           std::to_string(max_connections) + " (api.max_connections); retry shortly\"}";
   return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
          "Content-Length: " +
          std::to_string(body.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body;
@@ -52,16 +51,16 @@ struct http_server::impl {
   asio::steady_timer accept_pause_{accept_strand_};
   const std::string refusal_;
   uint16_t port_ = 0;
-  uint64_t next_id_ = 0;     // on the accept strand
+  uint64_t next_id_ = 0;      // on the accept strand
   bool pause_logged_ = false; // on the accept strand
   std::vector<std::thread> threads_;
   std::mutex stop_mutex_;
   bool stopped_ = false;
 
   impl(http_server_options options, route_table routes)
-      : shared_(std::make_shared<http_server_shared>(std::move(options), std::move(routes))),
-        io_(static_cast<int>(std::max(1u, shared_->options.threads))),
-        refusal_(refusal_for(shared_->options.max_connections)) {
+    : shared_(std::make_shared<http_server_shared>(std::move(options), std::move(routes))),
+      io_(static_cast<int>(std::max(1u, shared_->options.threads))),
+      refusal_(refusal_for(shared_->options.max_connections)) {
     const auto& opts = shared_->options;
     const std::string where = opts.host + ":" + std::to_string(opts.port);
     boost::system::error_code ec;
@@ -69,8 +68,8 @@ struct http_server::impl {
     auto endpoints = resolver.resolve(opts.host, std::to_string(opts.port),
                                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec || endpoints.empty())
-      throw std::runtime_error("http api: cannot resolve api.host \"" + opts.host +
-                               "\": " + ec.message() + " (give an IP address such as 127.0.0.1)");
+      throw std::runtime_error("http api: cannot resolve api.host \"" + opts.host + "\": " + ec.message() +
+                               " (give an IP address such as 127.0.0.1)");
     const tcp::endpoint endpoint = *endpoints.begin();
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec)
@@ -96,11 +95,9 @@ struct http_server::impl {
   void warn_if_descriptors_short() const {
     rlimit limit{};
     const auto wanted = shared_->options.max_connections + 64;
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-        limit.rlim_cur < wanted)
-      log_warn("http api: api.max_connections is " +
-               std::to_string(shared_->options.max_connections) + " but this process may open only " +
-               std::to_string(limit.rlim_cur) +
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
+      log_warn("http api: api.max_connections is " + std::to_string(shared_->options.max_connections) +
+               " but this process may open only " + std::to_string(limit.rlim_cur) +
                " files (ulimit -n); beyond that, new connections wait in the kernel's queue. "
                "Raise the limit (LimitNOFILE= in systemd) or lower api.max_connections");
   }
@@ -118,10 +115,9 @@ struct http_server::impl {
   }
 
   void accept() {
-    acceptor_.async_accept(asio::make_strand(io_),
-                           [this](const boost::system::error_code& ec, tcp::socket socket) {
-                             on_accept(ec, std::move(socket));
-                           });
+    acceptor_.async_accept(
+      asio::make_strand(io_),
+      [this](const boost::system::error_code& ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
   }
 
   void on_accept(const boost::system::error_code& ec, tcp::socket socket) {
@@ -208,7 +204,7 @@ struct http_server::impl {
 };
 
 http_server::http_server(http_server_options options, route_table routes)
-    : impl_(std::make_unique<impl>(std::move(options), std::move(routes))) {}
+  : impl_(std::make_unique<impl>(std::move(options), std::move(routes))) {}
 
 http_server::~http_server() { stop(); }
 

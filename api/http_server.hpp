@@ -40,8 +40,8 @@ struct http_server_options {
   uint32_t body_timeout_ms = 60'000;   // for the whole body
   uint32_t idle_timeout_ms = 60'000;   // keep-alive, after the last answer
   uint32_t write_timeout_ms = 30'000;  // for one answer to leave
-  uint32_t linger_ms = 2'000; // after a closing answer, unread input is discarded
-                              // this long so the answer is not lost to a TCP reset
+  uint32_t linger_ms = 2'000;          // after a closing answer, unread input is discarded
+                                       // this long so the answer is not lost to a TCP reset
   size_t max_connections = 10'000;
   size_t max_pipelined = 16; // unanswered requests per connection before reading pauses
   unsigned threads = 1;

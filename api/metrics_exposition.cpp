@@ -63,21 +63,21 @@ void subscriber_series(prometheus_text& out, const subscriber_metrics& s) {
             "volley_subscriber_backlog_on_disk).",
             as_value(g.queued), who);
   out.gauge("volley_subscriber_backlog_on_disk",
-            "1 while deliveries beyond queue.memory_limit wait on disk only.",
-            g.backlog_on_disk ? 1 : 0, who);
+            "1 while deliveries beyond queue.memory_limit wait on disk only.", g.backlog_on_disk ? 1 : 0,
+            who);
   out.gauge("volley_subscriber_in_flight", "Requests in flight now.", as_value(g.in_flight), who);
   out.gauge("volley_subscriber_concurrency_limit",
             "Requests the subscriber may have in flight now (the adaptive limit).", g.limit, who);
   out.gauge("volley_subscriber_max_in_flight", "The ceiling of the concurrency limit (max_in_flight).",
             g.max_in_flight, who);
-  out.gauge("volley_subscriber_consecutive_failures", "Attempts failed in a row.",
-            g.consecutive_failures, who);
+  out.gauge("volley_subscriber_consecutive_failures", "Attempts failed in a row.", g.consecutive_failures,
+            who);
   out.gauge("volley_subscriber_enabled", "1 when the subscriber sends, 0 when it is disabled.",
             g.enabled ? 1 : 0, who);
   for (auto state : {breaker_state::closed, breaker_state::open, breaker_state::half_open})
     out.gauge("volley_subscriber_breaker_state",
-              "1 for the circuit breaker's current state, 0 for the others.",
-              g.breaker == state ? 1 : 0, with("state", to_string(state)));
+              "1 for the circuit breaker's current state, 0 for the others.", g.breaker == state ? 1 : 0,
+              with("state", to_string(state)));
 }
 
 } // namespace
@@ -99,10 +99,11 @@ std::string status_class(std::string_view outcome) {
 
 std::string metrics_exposition(const metrics_snapshot& m) {
   prometheus_text out;
-  out.counter("volley_events_ingested_total",
-              "Events accepted and on disk (TCP ingress and HTTP API).", as_value(m.events.accepted));
-  out.counter("volley_events_duplicate_total", "Events answered as a repeat of a client id within "
-                                               "the dedup window (not delivered again).",
+  out.counter("volley_events_ingested_total", "Events accepted and on disk (TCP ingress and HTTP API).",
+              as_value(m.events.accepted));
+  out.counter("volley_events_duplicate_total",
+              "Events answered as a repeat of a client id within "
+              "the dedup window (not delivered again).",
               as_value(m.events.duplicates));
   const char* rejected_help = "Events refused: invalid (a malformed line or body) or storage "
                               "(storage did not take them; sending them again is safe).";
@@ -126,8 +127,8 @@ std::string metrics_exposition(const metrics_snapshot& m) {
                 {{"event_type", type}, {"outcome", "delivered"}});
     out.counter("volley_event_type_deliveries_total", help, as_value(counts.dead_lettered),
                 {{"event_type", type}, {"outcome", "dead_lettered"}});
-    out.counter("volley_event_type_attempts_total", "HTTP attempts by event type.",
-                as_value(counts.attempts), {{"event_type", type}});
+    out.counter("volley_event_type_attempts_total", "HTTP attempts by event type.", as_value(counts.attempts),
+                {{"event_type", type}});
   }
   return out.str();
 }

@@ -17,12 +17,18 @@ using gateway_ptr = std::shared_ptr<node_gateway>;
 
 api_response subscriber_response(subscriber_answer answer) {
   switch (answer.what) {
-    case subscriber_answer::kind::ok: return api_response::json(200, std::move(answer.body));
-    case subscriber_answer::kind::created: return api_response::json(201, std::move(answer.body));
-    case subscriber_answer::kind::invalid: return api_response::json(400, std::move(answer.body));
-    case subscriber_answer::kind::not_found: return api_response::json(404, std::move(answer.body));
-    case subscriber_answer::kind::conflict: return api_response::json(409, std::move(answer.body));
-    case subscriber_answer::kind::unavailable: return api_response::json(503, std::move(answer.body));
+    case subscriber_answer::kind::ok:
+      return api_response::json(200, std::move(answer.body));
+    case subscriber_answer::kind::created:
+      return api_response::json(201, std::move(answer.body));
+    case subscriber_answer::kind::invalid:
+      return api_response::json(400, std::move(answer.body));
+    case subscriber_answer::kind::not_found:
+      return api_response::json(404, std::move(answer.body));
+    case subscriber_answer::kind::conflict:
+      return api_response::json(409, std::move(answer.body));
+    case subscriber_answer::kind::unavailable:
+      return api_response::json(503, std::move(answer.body));
   }
   return api_response::error(500, "unknown answer (a bug in volleyd)");
 }
@@ -52,15 +58,14 @@ void call_control(const gateway_ptr& gateway, control_call call, const responder
     return;
   }
   auto request = *call.request;
-  gateway->control(std::move(*call.request), [request, respond](control_answer answer) {
-    respond(control_response(request, answer));
-  });
+  gateway->control(std::move(*call.request),
+                   [request, respond](control_answer answer) { respond(control_response(request, answer)); });
 }
 
-void change_subscribers(const gateway_ptr& gateway, subscriber_change change,
-                        const api_request& request, const responder& respond) {
-  const bool has_body = change.what == subscriber_change::kind::create ||
-                        change.what == subscriber_change::kind::replace;
+void change_subscribers(const gateway_ptr& gateway, subscriber_change change, const api_request& request,
+                        const responder& respond) {
+  const bool has_body =
+    change.what == subscriber_change::kind::create || change.what == subscriber_change::kind::replace;
   if (has_body) {
     const auto type = media_type(request.header("content-type").value_or(""));
     if (!type.empty() && type != "application/json") {
@@ -138,9 +143,10 @@ route_table node_routes(std::shared_ptr<node_gateway> gateway, node_routes_optio
   });
 
   for (auto& file : dashboard_files(options.token_set))
-    add("GET", file.path, [response = std::move(file.response)](const api_request&, responder respond) {
-      respond(response);
-    }, route_access::open);
+    add(
+      "GET", file.path,
+      [response = std::move(file.response)](const api_request&, responder respond) { respond(response); },
+      route_access::open);
 
   query_op("/v1/health", control_op::health);
   query_op("/v1/stats", control_op::stats);
@@ -169,9 +175,9 @@ route_table node_routes(std::shared_ptr<node_gateway> gateway, node_routes_optio
   subscriber_route("GET", "/v1/subscribers/{name}", kind::get);
   subscriber_route("PUT", "/v1/subscribers/{name}", kind::replace);
   subscriber_route("DELETE", "/v1/subscribers/{name}", kind::remove);
-  for (auto [action, op] : {std::pair{"test", control_op::test},
-                            std::pair{"enable", control_op::subscriber_enable},
-                            std::pair{"disable", control_op::subscriber_disable}})
+  for (auto [action, op] :
+       {std::pair{"test", control_op::test}, std::pair{"enable", control_op::subscriber_enable},
+        std::pair{"disable", control_op::subscriber_disable}})
     add("POST", std::string("/v1/subscribers/{name}/") + action,
         [gateway, op = op](const api_request& request, responder respond) {
           call_control(gateway, read_control_query(request, op), respond);

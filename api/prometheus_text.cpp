@@ -87,15 +87,13 @@ const char* type_name(int type) {
 prometheus_text::family& prometheus_text::family_for(const std::string& name, metric_type type,
                                                      std::string_view help) {
   if (!valid_metric_name(name))
-    throw std::invalid_argument("metric name \"" + name +
-                                "\" is not [a-zA-Z_:][a-zA-Z0-9_:]*");
+    throw std::invalid_argument("metric name \"" + name + "\" is not [a-zA-Z_:][a-zA-Z0-9_:]*");
   if (help.empty())
     throw std::invalid_argument("metric " + name + " needs help text");
   if (auto it = index_.find(name); it != index_.end()) {
     auto& f = families_[it->second];
     if (f.type != type)
-      throw std::invalid_argument("metric " + name + " is already a " +
-                                  type_name(static_cast<int>(f.type)));
+      throw std::invalid_argument("metric " + name + " is already a " + type_name(static_cast<int>(f.type)));
     if (f.help != help)
       throw std::invalid_argument("metric " + name + " is already described differently");
     return f;
@@ -164,9 +162,8 @@ void prometheus_text::histogram(std::string_view name, std::string_view help,
   const std::string full(name);
   const auto& bounds = value.upper_bounds;
   if (value.counts.size() != bounds.size() + 1)
-    throw std::invalid_argument("histogram " + full + ": " + std::to_string(bounds.size()) +
-                                " bounds need " + std::to_string(bounds.size() + 1) +
-                                " counts (the last for +Inf), not " +
+    throw std::invalid_argument("histogram " + full + ": " + std::to_string(bounds.size()) + " bounds need " +
+                                std::to_string(bounds.size() + 1) + " counts (the last for +Inf), not " +
                                 std::to_string(value.counts.size()));
   for (size_t i = 0; i < bounds.size(); ++i)
     if (!std::isfinite(bounds[i]) || (i > 0 && !(bounds[i - 1] < bounds[i])))

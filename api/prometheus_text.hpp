@@ -55,8 +55,7 @@ private:
                        const prometheus_labels& labels);
   family& family_for(const std::string& name, metric_type type, std::string_view help);
   // The labels checked and in a canonical order, to recognise a series.
-  static std::string series_key(const std::string& name, metric_type type,
-                                const prometheus_labels& labels);
+  static std::string series_key(const std::string& name, metric_type type, const prometheus_labels& labels);
 
   std::vector<family> families_;
   std::map<std::string, size_t> index_; // family name -> families_

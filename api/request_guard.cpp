@@ -44,9 +44,9 @@ std::optional<api_response> refuse_browser_request(const api_request& request, b
                                     "such as curl, or use the dashboard it serves at /");
   if (!token_set && host && !local_or_literal(*host))
     return api_response::error(403, "Host \"" + std::string(host->substr(0, 100)) +
-                                        "\" refused: without api.token the API answers only "
-                                        "requests addressed to an IP address or localhost; set "
-                                        "api.token to reach it by a host name");
+                                      "\" refused: without api.token the API answers only "
+                                      "requests addressed to an IP address or localhost; set "
+                                      "api.token to reach it by a host name");
   return std::nullopt;
 }
 

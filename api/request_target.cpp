@@ -49,8 +49,7 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
       // Exactly two hex digits (from_chars alone would take "4z" as 4).
       const char* digits = text.data() + i + 1;
       unsigned value = 0;
-      if (i + 2 >= text.size() ||
-          std::from_chars(digits, digits + 2, value, 16).ptr != digits + 2)
+      if (i + 2 >= text.size() || std::from_chars(digits, digits + 2, value, 16).ptr != digits + 2)
         return std::nullopt;
       out += static_cast<char>(value);
       i += 2;
@@ -97,7 +96,8 @@ std::optional<request_target> parse_request_target(std::string_view target, std:
       continue;
     auto eq = pair.find('=');
     auto key = percent_decode(pair.substr(0, eq), true);
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+    auto value =
+      percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!key || !value) {
       error = "malformed percent-encoding in the query string (a '%' must be followed by two hex digits)";
       return std::nullopt;

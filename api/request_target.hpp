@@ -11,9 +11,9 @@
 namespace volley {
 
 struct request_target {
-  std::string path;                          // as sent, still percent-encoded
-  std::vector<std::string> segments;         // the path split on '/', each decoded
-  std::map<std::string, std::string> query;  // decoded; a repeated key keeps its first value
+  std::string path;                         // as sent, still percent-encoded
+  std::vector<std::string> segments;        // the path split on '/', each decoded
+  std::map<std::string, std::string> query; // decoded; a repeated key keeps its first value
 };
 
 // Parses an origin-form target ("/a/b?x=1") or an absolute-form one

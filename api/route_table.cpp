@@ -84,8 +84,7 @@ bool route_table::more_specific(const route& a, const route& b) {
   return false;
 }
 
-route_match route_table::match(std::string_view method,
-                               const std::vector<std::string>& segments) const {
+route_match route_table::match(std::string_view method, const std::vector<std::string>& segments) const {
   route_match out;
   const route* best = nullptr;
   std::set<std::string> allowed;

@@ -27,10 +27,10 @@ enum class route_access { token, open };
 struct route_match {
   enum class result { found, no_such_path, method_not_allowed };
   result outcome = result::no_such_path;
-  const api_handler* handler = nullptr;           // when found
-  route_access access = route_access::token;      // when found
-  std::map<std::string, std::string> params;      // when found: {name} -> segment
-  std::vector<std::string> allowed;               // when method_not_allowed: sorted
+  const api_handler* handler = nullptr;      // when found
+  route_access access = route_access::token; // when found
+  std::map<std::string, std::string> params; // when found: {name} -> segment
+  std::vector<std::string> allowed;          // when method_not_allowed: sorted
 };
 
 class route_table {

@@ -39,16 +39,16 @@ series_query read_series_query(const api_request& request) {
   series_query out;
   for (const auto& [name, value] : request.query)
     if (name != "window") {
-      out.refused = api_response::error(
-          400, "unknown query parameter \"" + name + "\" for /v1/stats/series (it takes: window)");
+      out.refused = api_response::error(400, "unknown query parameter \"" + name +
+                                               "\" for /v1/stats/series (it takes: window)");
       return out;
     }
   if (auto text = request.query_value("window")) {
     auto window = parse_series_window(*text);
     if (!window) {
-      out.refused = api_response::error(400, "query parameter \"window\" must be one of " +
-                                                 known_series_windows() + ", got \"" +
-                                                 std::string(text->substr(0, 100)) + "\"");
+      out.refused =
+        api_response::error(400, "query parameter \"window\" must be one of " + known_series_windows() +
+                                   ", got \"" + std::string(text->substr(0, 100)) + "\"");
       return out;
     }
     out.window = *window;

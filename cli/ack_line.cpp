@@ -22,16 +22,19 @@ bool reply_is_ok(std::string_view line) {
       (line[fast_ok.size()] == ',' || line[fast_ok.size()] == '}'))
     return true;
   const auto document = parse(line);
-  if (document.HasParseError() || !document.IsObject()) return false;
+  if (document.HasParseError() || !document.IsObject())
+    return false;
   const auto ok = document.FindMember("ok");
   return ok != document.MemberEnd() && ok->value.IsBool() && ok->value.GetBool();
 }
 
 std::string reply_error(std::string_view line) {
   const auto document = parse(line);
-  if (document.HasParseError() || !document.IsObject()) return {};
+  if (document.HasParseError() || !document.IsObject())
+    return {};
   const auto error = document.FindMember("error");
-  if (error == document.MemberEnd() || !error->value.IsString()) return {};
+  if (error == document.MemberEnd() || !error->value.IsString())
+    return {};
   return {error->value.GetString(), error->value.GetStringLength()};
 }
 

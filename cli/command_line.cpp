@@ -10,7 +10,8 @@ namespace {
 
 const option_spec* find_spec(const std::vector<option_spec>& specs, const std::string& name) {
   for (const auto& spec : specs)
-    if (spec.name == name) return &spec;
+    if (spec.name == name)
+      return &spec;
   return nullptr;
 }
 
@@ -18,7 +19,8 @@ const option_spec* find_spec(const std::vector<option_spec>& specs, const std::s
 
 std::optional<std::string> parsed_options::value(const std::string& name) const {
   auto it = values_.find(name);
-  if (it == values_.end() || it->second.empty()) return std::nullopt;
+  if (it == values_.end() || it->second.empty())
+    return std::nullopt;
   return it->second.back();
 }
 
@@ -31,8 +33,7 @@ std::vector<std::string> parsed_options::values(const std::string& name) const {
   return it == values_.end() ? std::vector<std::string>{} : it->second;
 }
 
-parsed_options parse_options(const std::vector<std::string>& args,
-                             const std::vector<option_spec>& specs) {
+parsed_options parse_options(const std::vector<std::string>& args, const std::vector<option_spec>& specs) {
   parsed_options out;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -53,12 +54,14 @@ parsed_options parse_options(const std::vector<std::string>& args,
       name.resize(eq);
     }
     const option_spec* spec = find_spec(specs, name);
-    if (!spec) throw usage_error("unknown option '--" + name + "'");
+    if (!spec)
+      throw usage_error("unknown option '--" + name + "'");
     auto& slot = out.values_[name];
     if (!spec->repeatable && !slot.empty())
       throw usage_error("option '--" + name + "' given more than once");
     if (!spec->takes_value) {
-      if (inline_value) throw usage_error("option '--" + name + "' takes no value");
+      if (inline_value)
+        throw usage_error("option '--" + name + "' takes no value");
       slot.emplace_back();
       continue;
     }
@@ -73,10 +76,9 @@ parsed_options parse_options(const std::vector<std::string>& args,
   return out;
 }
 
-int64_t parse_integer(const std::string& text, const std::string& what, int64_t min,
-                      int64_t max) {
-  const std::string range = " (expected a whole number from " + std::to_string(min) + " to " +
-                            std::to_string(max) + ")";
+int64_t parse_integer(const std::string& text, const std::string& what, int64_t min, int64_t max) {
+  const std::string range =
+    " (expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ")";
   errno = 0;
   char* end = nullptr;
   const long long value = std::strtoll(text.c_str(), &end, 10);
@@ -93,7 +95,8 @@ uint16_t parse_port(const std::string& text, const std::string& what, bool allow
 
 std::string require_value(const parsed_options& options, const std::string& name) {
   auto value = options.value(name);
-  if (!value) throw usage_error("missing required option '--" + name + "'");
+  if (!value)
+    throw usage_error("missing required option '--" + name + "'");
   return *value;
 }
 

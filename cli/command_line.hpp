@@ -18,7 +18,7 @@ public:
 };
 
 struct option_spec {
-  std::string name;        // without the leading "--"
+  std::string name; // without the leading "--"
   bool takes_value = true;
   bool repeatable = false; // e.g. --secret during rotation
 };
@@ -37,8 +37,7 @@ public:
   const std::vector<std::string>& positional() const { return positional_; }
 
 private:
-  friend parsed_options parse_options(const std::vector<std::string>&,
-                                      const std::vector<option_spec>&);
+  friend parsed_options parse_options(const std::vector<std::string>&, const std::vector<option_spec>&);
   bool help_ = false;
   std::map<std::string, std::vector<std::string>> values_; // flags hold one ""
   std::vector<std::string> positional_;
@@ -46,12 +45,10 @@ private:
 
 // Throws usage_error for unknown options, missing values and single-valued
 // options given twice. "--help"/"-h" are always accepted.
-parsed_options parse_options(const std::vector<std::string>& args,
-                             const std::vector<option_spec>& specs);
+parsed_options parse_options(const std::vector<std::string>& args, const std::vector<option_spec>& specs);
 
 // Parses a decimal integer within [min, max]; `what` names it in the error.
-int64_t parse_integer(const std::string& text, const std::string& what, int64_t min,
-                      int64_t max);
+int64_t parse_integer(const std::string& text, const std::string& what, int64_t min, int64_t max);
 
 // A TCP port; 0 only when `allow_zero` (meaning "any free port").
 uint16_t parse_port(const std::string& text, const std::string& what, bool allow_zero);

@@ -41,9 +41,8 @@ int run_cluster(const arguments& args) {
 }
 
 int run_subscribers(const arguments& args) {
-  return run_simple_op("volley subscribers", "subscribers", args, [](std::string_view reply) {
-    return render_subscribers_table(reply, unix_ms_now());
-  });
+  return run_simple_op("volley subscribers", "subscribers", args,
+                       [](std::string_view reply) { return render_subscribers_table(reply, unix_ms_now()); });
 }
 
 int run_failures(const arguments& args) {
@@ -67,80 +66,80 @@ int run_reload(const arguments& args) {
 } // namespace
 
 const command stats_command{
-    "stats", "print delivery counts, success rates and latencies",
-    "usage: volley stats [--hours N] [--host H] [--port P] [--timeout SECONDS] [--json]\n"
-    "\n"
-    "Asks the daemon for its counters ({\"op\":\"stats\"}) and prints three tables:\n"
-    "the node and each subscriber over the health window (monitor.window_s) with\n"
-    "status, breaker, deliveries, success rate, latency, queue and in-flight; the\n"
-    "same per window (1m, 1h, 24h, since start) with attempts, outcomes by HTTP\n"
-    "status or error, and attempts per delivery; and the event types.\n"
-    "\n"
-    "  --hours N          also show the last N hours, 1..24\n" VOLLEY_CONNECTION_USAGE
-    "\n" VOLLEY_CONTROL_EXIT_USAGE,
-    run_stats};
+  "stats", "print delivery counts, success rates and latencies",
+  "usage: volley stats [--hours N] [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+  "\n"
+  "Asks the daemon for its counters ({\"op\":\"stats\"}) and prints three tables:\n"
+  "the node and each subscriber over the health window (monitor.window_s) with\n"
+  "status, breaker, deliveries, success rate, latency, queue and in-flight; the\n"
+  "same per window (1m, 1h, 24h, since start) with attempts, outcomes by HTTP\n"
+  "status or error, and attempts per delivery; and the event types.\n"
+  "\n"
+  "  --hours N          also show the last N hours, 1..24\n" VOLLEY_CONNECTION_USAGE
+  "\n" VOLLEY_CONTROL_EXIT_USAGE,
+  run_stats};
 
 const command health_command{
-    "health", "print the health of the node and of each subscriber",
-    "usage: volley health [--host H] [--port P] [--timeout SECONDS] [--json]\n"
-    "\n"
-    "Asks the daemon for its health ({\"op\":\"health\"}) and prints one row for the\n"
-    "node and one per subscriber: healthy, degraded, unhealthy or unknown (no\n"
-    "attempt lately), judged on the success rate over monitor.window_s.\n"
-    "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
-    run_health};
+  "health", "print the health of the node and of each subscriber",
+  "usage: volley health [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+  "\n"
+  "Asks the daemon for its health ({\"op\":\"health\"}) and prints one row for the\n"
+  "node and one per subscriber: healthy, degraded, unhealthy or unknown (no\n"
+  "attempt lately), judged on the success rate over monitor.window_s.\n"
+  "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
+  run_health};
 
 const command cluster_command{
-    "cluster", "print this node's partitions and the consumer group's members (cluster mode)",
-    "usage: volley cluster [--host H] [--port P] [--timeout SECONDS] [--json]\n"
-    "\n"
-    "Asks the daemon ({\"op\":\"cluster\"}) for its node name, consumer group and the\n"
-    "partitions it owns, and the group's members with theirs as the brokers tell.\n"
-    "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
-    run_cluster};
+  "cluster", "print this node's partitions and the consumer group's members (cluster mode)",
+  "usage: volley cluster [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+  "\n"
+  "Asks the daemon ({\"op\":\"cluster\"}) for its node name, consumer group and the\n"
+  "partitions it owns, and the group's members with theirs as the brokers tell.\n"
+  "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
+  run_cluster};
 
 const command subscribers_command{
-    "subscribers", "print each subscriber's state: breaker, queues, last success and error",
-    "usage: volley subscribers [--host H] [--port P] [--timeout SECONDS] [--json]\n"
-    "\n"
-    "Asks the daemon for its subscribers ({\"op\":\"subscribers\"}) and prints one row\n"
-    "each: health, enabled, circuit breaker, failed attempts in a row, deliveries\n"
-    "in flight and queued, when it last succeeded and failed, and the last error.\n"
-    "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
-    run_subscribers};
+  "subscribers", "print each subscriber's state: breaker, queues, last success and error",
+  "usage: volley subscribers [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+  "\n"
+  "Asks the daemon for its subscribers ({\"op\":\"subscribers\"}) and prints one row\n"
+  "each: health, enabled, circuit breaker, failed attempts in a row, deliveries\n"
+  "in flight and queued, when it last succeeded and failed, and the last error.\n"
+  "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
+  run_subscribers};
 
 const command failures_command{
-    "failures", "print the latest failed delivery attempts",
-    "usage: volley failures [--limit N] [--host H] [--port P] [--timeout SECONDS] [--json]\n"
-    "\n"
-    "Asks the daemon for its latest failed attempts ({\"op\":\"failures\"}), newest\n"
-    "first: when, subscriber, event, attempt number, HTTP status and error.\n"
-    "\n"
-    "  --limit N          at most N of them, 1..1000 (default 20)\n" VOLLEY_CONNECTION_USAGE
-    "\n" VOLLEY_CONTROL_EXIT_USAGE,
-    run_failures};
+  "failures", "print the latest failed delivery attempts",
+  "usage: volley failures [--limit N] [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+  "\n"
+  "Asks the daemon for its latest failed attempts ({\"op\":\"failures\"}), newest\n"
+  "first: when, subscriber, event, attempt number, HTTP status and error.\n"
+  "\n"
+  "  --limit N          at most N of them, 1..1000 (default 20)\n" VOLLEY_CONNECTION_USAGE
+  "\n" VOLLEY_CONTROL_EXIT_USAGE,
+  run_failures};
 
 const command queue_command{
-    "queue", "print the deliveries pending on disk, per subscriber and priority",
-    "usage: volley queue [--host H] [--port P] [--timeout SECONDS] [--json]\n"
-    "\n"
-    "Asks the daemon what is pending on disk ({\"op\":\"queue\"}): the totals, and per\n"
-    "subscriber by priority, including subscribers removed from the config whose\n"
-    "deliveries are still stored.\n"
-    "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
-    run_queue};
+  "queue", "print the deliveries pending on disk, per subscriber and priority",
+  "usage: volley queue [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+  "\n"
+  "Asks the daemon what is pending on disk ({\"op\":\"queue\"}): the totals, and per\n"
+  "subscriber by priority, including subscribers removed from the config whose\n"
+  "deliveries are still stored.\n"
+  "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
+  run_queue};
 
 const command reload_command{
-    "reload", "re-read the daemon's config file (like SIGHUP)",
-    "usage: volley reload [--host H] [--port P] [--timeout SECONDS] [--json]\n"
-    "\n"
-    "Makes the daemon re-read its config file ({\"op\":\"reload\"}) and prints which\n"
-    "subscribers were added, removed or kept. An invalid file is refused with the\n"
-    "reason and the running config stays. Ingress, storage and\n"
-    "allow_private_networks changes apply only after a restart.\n"
-    "\n" VOLLEY_CONNECTION_USAGE "\n"
-    "exit status: 0 reloaded, 1 the daemon refused (e.g. invalid config), 2 connection\n"
-    "or usage error\n",
-    run_reload};
+  "reload", "re-read the daemon's config file (like SIGHUP)",
+  "usage: volley reload [--host H] [--port P] [--timeout SECONDS] [--json]\n"
+  "\n"
+  "Makes the daemon re-read its config file ({\"op\":\"reload\"}) and prints which\n"
+  "subscribers were added, removed or kept. An invalid file is refused with the\n"
+  "reason and the running config stays. Ingress, storage and\n"
+  "allow_private_networks changes apply only after a restart.\n"
+  "\n" VOLLEY_CONNECTION_USAGE "\n"
+  "exit status: 0 reloaded, 1 the daemon refused (e.g. invalid config), 2 connection\n"
+  "or usage error\n",
+  run_reload};
 
 } // namespace volley::cli

@@ -40,11 +40,11 @@ std::string control_request::finish() {
   return {buffer_.GetString(), buffer_.GetSize()};
 }
 
-int exchange_and_print(const std::string& who, const parsed_options& options,
-                       const std::string& request, const reply_renderer& render) {
+int exchange_and_print(const std::string& who, const parsed_options& options, const std::string& request,
+                       const reply_renderer& render) {
   const ingress_endpoint endpoint = endpoint_from_options(options);
   const auto timeout =
-      std::chrono::seconds(parse_integer(options.value_or("timeout", "30"), "--timeout", 1, 86400));
+    std::chrono::seconds(parse_integer(options.value_or("timeout", "30"), "--timeout", 1, 86400));
   const std::string reply = exchange_line(endpoint, request, timeout);
   const bool ok = reply_is_ok(reply);
 
@@ -53,7 +53,8 @@ int exchange_and_print(const std::string& who, const parsed_options& options,
     std::fputc('\n', stdout);
   } else if (!ok) {
     std::string error = reply_error(reply);
-    if (error.empty()) error = "unexpected answer from the daemon: " + reply;
+    if (error.empty())
+      error = "unexpected answer from the daemon: " + reply;
     std::fprintf(stderr, "%s: %s\n", who.c_str(), error.c_str());
   } else if (auto text = render(reply)) {
     std::fputs(text->c_str(), stdout);

@@ -45,17 +45,17 @@ using reply_renderer = std::function<std::optional<std::string>(std::string_view
 // --json; a refusal ({"ok":false,"error":...}) goes to stderr as
 // "<who>: <error>". Returns exit_ok when "ok" is true, exit_refused
 // otherwise; throws connection_error when the daemon cannot be asked.
-int exchange_and_print(const std::string& who, const parsed_options& options,
-                       const std::string& request, const reply_renderer& render);
+int exchange_and_print(const std::string& who, const parsed_options& options, const std::string& request,
+                       const reply_renderer& render);
 
 } // namespace volley::cli
 
 // The connection options in each control command's usage text.
-#define VOLLEY_CONNECTION_USAGE                                                                    \
-  "  --host H           ingress host (default 127.0.0.1)\n"                                        \
-  "  --port P           ingress port (default 7400)\n"                                             \
-  "  --timeout SECONDS  how long to wait for the answer (default 30)\n"                            \
+#define VOLLEY_CONNECTION_USAGE                                                                              \
+  "  --host H           ingress host (default 127.0.0.1)\n"                                                  \
+  "  --port P           ingress port (default 7400)\n"                                                       \
+  "  --timeout SECONDS  how long to wait for the answer (default 30)\n"                                      \
   "  --json             print the daemon's reply line as is, for scripts\n"
 
-#define VOLLEY_CONTROL_EXIT_USAGE                                                                  \
+#define VOLLEY_CONTROL_EXIT_USAGE                                                                            \
   "exit status: 0 answered, 1 the daemon refused, 2 connection or usage error\n"

@@ -37,24 +37,30 @@ bool wait_for(int fd, short events, steady::time_point deadline) {
   for (;;) {
     pollfd entry{fd, events, 0};
     const int ready = ::poll(&entry, 1, remaining_ms(deadline));
-    if (ready > 0) return true;
-    if (ready == 0) return false;
-    if (errno != EINTR) return false;
+    if (ready > 0)
+      return true;
+    if (ready == 0)
+      return false;
+    if (errno != EINTR)
+      return false;
   }
 }
 
 // Connects one resolved address without blocking past the deadline.
 // Returns the descriptor (still non-blocking) or -1 with errno set.
 int connect_one(const addrinfo& address, steady::time_point deadline) {
-  const int fd = ::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                          address.ai_protocol);
-  if (fd < 0) return -1;
-  if (::connect(fd, address.ai_addr, address.ai_addrlen) == 0) return fd;
+  const int fd =
+    ::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address.ai_protocol);
+  if (fd < 0)
+    return -1;
+  if (::connect(fd, address.ai_addr, address.ai_addrlen) == 0)
+    return fd;
   if (errno == EINPROGRESS && wait_for(fd, POLLOUT, deadline)) {
     int error = 0;
     socklen_t length = sizeof error;
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
-    if (error == 0) return fd;
+    if (error == 0)
+      return fd;
     errno = error;
   } else if (errno == EINPROGRESS) {
     errno = ETIMEDOUT;
@@ -65,8 +71,7 @@ int connect_one(const addrinfo& address, steady::time_point deadline) {
   return -1;
 }
 
-void send_all(int fd, std::string_view data, steady::time_point deadline,
-              const ingress_endpoint& endpoint) {
+void send_all(int fd, std::string_view data, steady::time_point deadline, const ingress_endpoint& endpoint) {
   while (!data.empty()) {
     const ssize_t sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (sent > 0) {
@@ -75,8 +80,8 @@ void send_all(int fd, std::string_view data, steady::time_point deadline,
       if (!wait_for(fd, POLLOUT, deadline))
         throw connection_error("timed out sending to the daemon at " + endpoint.describe());
     } else {
-      throw connection_error("lost the connection to the daemon at " + endpoint.describe() +
-                             ": " + std::strerror(errno));
+      throw connection_error("lost the connection to the daemon at " + endpoint.describe() + ": " +
+                             std::strerror(errno));
     }
   }
 }
@@ -85,18 +90,22 @@ void send_all(int fd, std::string_view data, steady::time_point deadline,
 
 std::string ingress_endpoint::describe() const {
   // Bracket IPv6 literals so the port stays readable.
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  if (host.find(':') != std::string::npos)
+    return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
 }
 
 ingress_endpoint endpoint_from_options(const parsed_options& options) {
   ingress_endpoint endpoint;
   if (auto host = options.value("host")) {
-    if (host->empty()) throw usage_error("--host must not be empty");
+    if (host->empty())
+      throw usage_error("--host must not be empty");
     endpoint.host = *host;
   }
-  if (auto port = options.value("port")) endpoint.port = parse_port(*port, "--port", false);
-  if (const char* token = std::getenv("VOLLEY_TOKEN")) endpoint.token = token;
+  if (auto port = options.value("port"))
+    endpoint.port = parse_port(*port, "--port", false);
+  if (const char* token = std::getenv("VOLLEY_TOKEN"))
+    endpoint.token = token;
   return endpoint;
 }
 
@@ -120,20 +129,19 @@ std::string read_reply(int fd, steady::time_point deadline, const ingress_endpoi
                              " closed the connection without answering");
     } else if (errno == EAGAIN || errno == EINTR) {
       if (!wait_for(fd, POLLIN, deadline))
-        throw connection_error("no answer from the daemon at " + endpoint.describe() +
-                               " within " + std::to_string(timeout.count() / 1000) +
+        throw connection_error("no answer from the daemon at " + endpoint.describe() + " within " +
+                               std::to_string(timeout.count() / 1000) +
                                " s (is it overloaded? retry with a larger --timeout)");
     } else {
-      throw connection_error("lost the connection to the daemon at " + endpoint.describe() +
-                             ": " + std::strerror(errno));
+      throw connection_error("lost the connection to the daemon at " + endpoint.describe() + ": " +
+                             std::strerror(errno));
     }
   }
 }
 
 } // namespace
 
-ingress_socket ingress_socket::connect(const ingress_endpoint& endpoint,
-                                       std::chrono::milliseconds timeout) {
+ingress_socket ingress_socket::connect(const ingress_endpoint& endpoint, std::chrono::milliseconds timeout) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -172,13 +180,12 @@ ingress_socket ingress_socket::connect(const ingress_endpoint& endpoint,
                          "of its config)");
 }
 
-ingress_socket::ingress_socket(ingress_socket&& other) noexcept : fd_(other.fd_) {
-  other.fd_ = -1;
-}
+ingress_socket::ingress_socket(ingress_socket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
 
 ingress_socket& ingress_socket::operator=(ingress_socket&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0)
+      ::close(fd_);
     fd_ = other.fd_;
     other.fd_ = -1;
   }
@@ -186,7 +193,8 @@ ingress_socket& ingress_socket::operator=(ingress_socket&& other) noexcept {
 }
 
 ingress_socket::~ingress_socket() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 std::string exchange_line(const ingress_endpoint& endpoint, std::string_view line,

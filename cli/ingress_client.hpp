@@ -35,8 +35,7 @@ class ingress_socket {
 public:
   // Throws connection_error with what to check (daemon running? address?).
   // With a token, authenticates before returning.
-  static ingress_socket connect(const ingress_endpoint& endpoint,
-                                std::chrono::milliseconds timeout);
+  static ingress_socket connect(const ingress_endpoint& endpoint, std::chrono::milliseconds timeout);
 
   ingress_socket(ingress_socket&& other) noexcept;
   ingress_socket& operator=(ingress_socket&& other) noexcept;

@@ -13,7 +13,8 @@ using json_value = rapidjson::Value;
 bool is_scalar(const json_value& value) { return !value.IsObject() && !value.IsArray(); }
 
 std::string scalar_text(const json_value& value) {
-  if (value.IsString()) return {value.GetString(), value.GetStringLength()};
+  if (value.IsString())
+    return {value.GetString(), value.GetStringLength()};
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   value.Accept(writer);
@@ -23,15 +24,18 @@ std::string scalar_text(const json_value& value) {
 // An array of scalars reads best on one line: "events: order.*, invoice.paid".
 bool all_scalars(const json_value& array) {
   for (const auto& item : array.GetArray())
-    if (!is_scalar(item)) return false;
+    if (!is_scalar(item))
+      return false;
   return true;
 }
 
 std::string inline_array(const json_value& array) {
-  if (array.Empty()) return "(none)";
+  if (array.Empty())
+    return "(none)";
   std::string out;
   for (const auto& item : array.GetArray()) {
-    if (!out.empty()) out += ", ";
+    if (!out.empty())
+      out += ", ";
     out += scalar_text(item);
   }
   return out;
@@ -86,7 +90,8 @@ void render_value(const json_value& value, const std::string& indent, std::strin
 std::optional<std::string> render_readable(std::string_view json) {
   rapidjson::Document document;
   document.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
-  if (document.HasParseError() || !document.IsObject()) return std::nullopt;
+  if (document.HasParseError() || !document.IsObject())
+    return std::nullopt;
   std::string out;
   render_object(document, "", out);
   return out;

@@ -15,8 +15,7 @@ public:
   template <class OnLine>
   void drain(OnLine&& on_line) {
     size_t start = 0;
-    for (size_t newline; (newline = buffer_.find('\n', start)) != std::string::npos;
-         start = newline + 1)
+    for (size_t newline; (newline = buffer_.find('\n', start)) != std::string::npos; start = newline + 1)
       on_line(std::string_view(buffer_).substr(start, newline - start));
     buffer_.erase(0, start);
   }

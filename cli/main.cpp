@@ -18,20 +18,17 @@ namespace {
 using volley::cli::command;
 
 const command* const all_commands[] = {
-    &volley::cli::publish_command,     &volley::cli::stats_command,
-    &volley::cli::health_command,      &volley::cli::subscribers_command,
-    &volley::cli::failures_command,    &volley::cli::queue_command,
-    &volley::cli::test_command,        &volley::cli::subscriber_command,
-    &volley::cli::reload_command,      &volley::cli::dlq_command,
-    &volley::cli::events_command,
-    &volley::cli::cluster_command,
-    &volley::cli::sign_command,        &volley::cli::verify_command,
-    &volley::cli::receive_command,
+  &volley::cli::publish_command,     &volley::cli::stats_command,      &volley::cli::health_command,
+  &volley::cli::subscribers_command, &volley::cli::failures_command,   &volley::cli::queue_command,
+  &volley::cli::test_command,        &volley::cli::subscriber_command, &volley::cli::reload_command,
+  &volley::cli::dlq_command,         &volley::cli::events_command,     &volley::cli::cluster_command,
+  &volley::cli::sign_command,        &volley::cli::verify_command,     &volley::cli::receive_command,
 };
 
 const command* find_command(const std::string& name) {
   for (const command* candidate : all_commands)
-    if (name == candidate->name) return candidate;
+    if (name == candidate->name)
+      return candidate;
   return nullptr;
 }
 
@@ -48,7 +45,8 @@ void print_overview(std::FILE* out) {
 
 bool asks_for_help(const volley::cli::arguments& args) {
   for (const auto& arg : args)
-    if (arg == "--help" || arg == "-h") return true;
+    if (arg == "--help" || arg == "-h")
+      return true;
   return false;
 }
 
@@ -64,8 +62,8 @@ int run_command(const command& entry, const volley::cli::arguments& args) {
     const std::string usage = entry.usage;
     const size_t blank = usage.find("\n\n");
     const std::string synopsis = blank == std::string::npos ? usage : usage.substr(0, blank + 1);
-    std::fprintf(stderr, "volley %s: %s\n%sRun 'volley %s --help' for details.\n", entry.name,
-                 e.what(), synopsis.c_str(), entry.name);
+    std::fprintf(stderr, "volley %s: %s\n%sRun 'volley %s --help' for details.\n", entry.name, e.what(),
+                 synopsis.c_str(), entry.name);
   } catch (const std::exception& e) {
     // connection_error and unreadable input: the message says what to do.
     std::fprintf(stderr, "volley %s: %s\n", entry.name, e.what());

@@ -30,25 +30,23 @@ using steady = std::chrono::steady_clock;
 constexpr size_t max_unsent_bytes = 1 << 20;
 constexpr size_t read_chunk_bytes = 1 << 16;
 
-bool is_blank(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
+bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 class ndjson_publisher {
 public:
-  ndjson_publisher(ingress_socket socket, ingress_endpoint endpoint,
-                   std::chrono::milliseconds idle_timeout)
-      : socket_(std::move(socket)), endpoint_(std::move(endpoint)), idle_timeout_(idle_timeout) {}
+  ndjson_publisher(ingress_socket socket, ingress_endpoint endpoint, std::chrono::milliseconds idle_timeout)
+    : socket_(std::move(socket)), endpoint_(std::move(endpoint)), idle_timeout_(idle_timeout) {}
 
   // Returns the exit code; throws connection_error when the daemon is lost.
   int run() {
     last_progress_ = steady::now();
-    while (!finished()) poll_once();
+    while (!finished())
+      poll_once();
     std::fflush(stdout);
-    if (refused_ == 0) return exit_ok;
+    if (refused_ == 0)
+      return exit_ok;
     std::fprintf(stderr, "volley publish: %llu of %llu lines refused (see their acknowledgements)\n",
-                 static_cast<unsigned long long>(refused_),
-                 static_cast<unsigned long long>(sent_));
+                 static_cast<unsigned long long>(refused_), static_cast<unsigned long long>(sent_));
     return exit_refused;
   }
 
@@ -59,31 +57,38 @@ private:
 
   void poll_once() {
     pollfd fds[2] = {{socket_.fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-    if (unsent() > 0) fds[0].events |= POLLOUT;
+    if (unsent() > 0)
+      fds[0].events |= POLLOUT;
     const bool want_input = !input_done_ && unsent() < max_unsent_bytes;
     const int count = want_input ? 2 : 1;
 
     int timeout_ms = -1; // waiting on stdin alone may take forever (a terminal)
     if (waiting_on_daemon()) {
       const auto idle = steady::now() - last_progress_;
-      if (idle >= idle_timeout_) throw stalled();
+      if (idle >= idle_timeout_)
+        throw stalled();
       timeout_ms = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout_ - idle).count() + 1);
+        std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout_ - idle).count() + 1);
     }
     if (::poll(fds, static_cast<nfds_t>(count), timeout_ms) < 0) {
-      if (errno == EINTR) return;
+      if (errno == EINTR)
+        return;
       throw connection_error(std::string("poll failed: ") + std::strerror(errno));
     }
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) read_acks();
-    if (fds[0].revents & POLLOUT) send_pending();
-    if (count == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) read_input();
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
+      read_acks();
+    if (fds[0].revents & POLLOUT)
+      send_pending();
+    if (count == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+      read_input();
   }
 
   void read_input() {
     char buffer[read_chunk_bytes];
     const ssize_t got = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (got < 0) {
-      if (errno == EINTR || errno == EAGAIN) return;
+      if (errno == EINTR || errno == EAGAIN)
+        return;
       throw std::runtime_error(std::string("cannot read stdin: ") + std::strerror(errno));
     }
     if (got == 0) {
@@ -101,7 +106,8 @@ private:
   }
 
   void queue_line(std::string_view line) {
-    if (is_blank(line)) return;
+    if (is_blank(line))
+      return;
     if (out_offset_ > 0 && out_offset_ == out_.size()) {
       out_.clear();
       out_offset_ = 0;
@@ -114,13 +120,14 @@ private:
   void send_pending() {
     while (unsent() > 0) {
       const ssize_t sent =
-          ::send(socket_.fd(), out_.data() + out_offset_, unsent(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::send(socket_.fd(), out_.data() + out_offset_, unsent(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (sent > 0) {
         out_offset_ += static_cast<size_t>(sent);
         last_progress_ = steady::now();
         continue;
       }
-      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        break;
       throw lost(std::strerror(errno));
     }
     if (out_offset_ == out_.size()) {
@@ -141,10 +148,12 @@ private:
       }
       if (got == 0) {
         std::fflush(stdout);
-        if (!finished()) throw lost("the daemon closed the connection");
+        if (!finished())
+          throw lost("the daemon closed the connection");
         return;
       }
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        break;
       throw lost(std::strerror(errno));
     }
     std::fflush(stdout); // acks show up as they arrive, one flush per batch
@@ -154,20 +163,21 @@ private:
     std::fwrite(ack.data(), 1, ack.size(), stdout);
     std::fputc('\n', stdout);
     ++acked_;
-    if (!reply_is_ok(ack)) ++refused_;
+    if (!reply_is_ok(ack))
+      ++refused_;
   }
 
   connection_error lost(const std::string& why) const {
-    return connection_error("lost the connection to the daemon at " + endpoint_.describe() +
-                            " (" + why + ") after " + progress() +
+    return connection_error("lost the connection to the daemon at " + endpoint_.describe() + " (" + why +
+                            ") after " + progress() +
                             "; lines without an acknowledgement may not have been accepted: "
                             "resend them (an \"id\" on each event makes resending safe)");
   }
 
   connection_error stalled() const {
     return connection_error("no progress from the daemon at " + endpoint_.describe() + " for " +
-                            std::to_string(idle_timeout_.count() / 1000) + " s after " +
-                            progress() + " (is it overloaded or stuck? see its log; "
+                            std::to_string(idle_timeout_.count() / 1000) + " s after " + progress() +
+                            " (is it overloaded or stuck? see its log; "
                             "raise --timeout to wait longer)");
   }
 
@@ -196,8 +206,8 @@ int run_publish(const arguments& args) {
     throw usage_error("unexpected argument '" + options.positional().front() +
                       "' (events are read from stdin)");
   const ingress_endpoint endpoint = endpoint_from_options(options);
-  const auto timeout = std::chrono::seconds(
-      parse_integer(options.value_or("timeout", "60"), "--timeout", 1, 86400));
+  const auto timeout =
+    std::chrono::seconds(parse_integer(options.value_or("timeout", "60"), "--timeout", 1, 86400));
   ndjson_publisher publisher(ingress_socket::connect(endpoint, timeout), endpoint, timeout);
   return publisher.run();
 }
@@ -205,19 +215,19 @@ int run_publish(const arguments& args) {
 } // namespace
 
 const command publish_command{
-    "publish", "send NDJSON events from stdin to the daemon and print each acknowledgement",
-    "usage: volley publish [--host H] [--port P] [--timeout SECONDS]\n"
-    "\n"
-    "Reads one JSON event per line from stdin, e.g.\n"
-    "  {\"type\":\"order.created\",\"data\":{\"order\":42},\"id\":\"order-42\"}\n"
-    "sends them to the daemon's ingress (default 127.0.0.1:7400) and prints the\n"
-    "daemon's acknowledgement line for each, in order. Blank lines are skipped.\n"
-    "\n"
-    "  --host H           ingress host (default 127.0.0.1)\n"
-    "  --port P           ingress port (default 7400)\n"
-    "  --timeout SECONDS  give up when the daemon makes no progress this long (default 60)\n"
-    "\n"
-    "exit status: 0 all accepted, 1 some refused, 2 connection or usage error\n",
-    run_publish};
+  "publish", "send NDJSON events from stdin to the daemon and print each acknowledgement",
+  "usage: volley publish [--host H] [--port P] [--timeout SECONDS]\n"
+  "\n"
+  "Reads one JSON event per line from stdin, e.g.\n"
+  "  {\"type\":\"order.created\",\"data\":{\"order\":42},\"id\":\"order-42\"}\n"
+  "sends them to the daemon's ingress (default 127.0.0.1:7400) and prints the\n"
+  "daemon's acknowledgement line for each, in order. Blank lines are skipped.\n"
+  "\n"
+  "  --host H           ingress host (default 127.0.0.1)\n"
+  "  --port P           ingress port (default 7400)\n"
+  "  --timeout SECONDS  give up when the daemon makes no progress this long (default 60)\n"
+  "\n"
+  "exit status: 0 all accepted, 1 some refused, 2 connection or usage error\n",
+  run_publish};
 
 } // namespace volley::cli

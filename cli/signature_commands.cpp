@@ -29,34 +29,33 @@ std::string read_body(const parsed_options& options) {
       throw std::runtime_error("cannot open body file '" + *path + "': " + std::strerror(errno));
     std::ostringstream content;
     content << file.rdbuf();
-    if (file.bad()) throw std::runtime_error("cannot read body file '" + *path + "'");
+    if (file.bad())
+      throw std::runtime_error("cannot read body file '" + *path + "'");
     return content.str();
   }
   std::string body{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  if (std::cin.bad()) throw std::runtime_error("cannot read the body from stdin");
+  if (std::cin.bad())
+    throw std::runtime_error("cannot read the body from stdin");
   return body;
 }
 
-int64_t parse_timestamp(const std::string& text) {
-  return parse_integer(text, "--timestamp", 0, INT64_MAX);
-}
+int64_t parse_timestamp(const std::string& text) { return parse_integer(text, "--timestamp", 0, INT64_MAX); }
 
 std::vector<std::string> required_keys(const parsed_options& options) {
   auto keys = signing_keys_from_options(options);
-  if (keys.empty()) throw usage_error("missing required option '--secret'");
+  if (keys.empty())
+    throw usage_error("missing required option '--secret'");
   return keys;
 }
 
 int run_sign(const arguments& args) {
-  const auto options = parse_options(
-      args, {{"secret", true, true}, {"id"}, {"timestamp"}, {"body-file"}});
+  const auto options = parse_options(args, {{"secret", true, true}, {"id"}, {"timestamp"}, {"body-file"}});
   if (!options.positional().empty())
     throw usage_error("unexpected argument '" + options.positional().front() + "'");
   const auto keys = required_keys(options);
   const std::string id = require_value(options, "id");
-  const int64_t timestamp = options.has("timestamp")
-                                ? parse_timestamp(*options.value("timestamp"))
-                                : static_cast<int64_t>(std::time(nullptr));
+  const int64_t timestamp = options.has("timestamp") ? parse_timestamp(*options.value("timestamp"))
+                                                     : static_cast<int64_t>(std::time(nullptr));
   const std::string body = read_body(options);
 
   const std::string standard = standard_signature_header(keys, id, timestamp, body);
@@ -72,9 +71,8 @@ int run_sign(const arguments& args) {
 }
 
 int run_verify(const arguments& args) {
-  const auto options =
-      parse_options(args, {{"secret", true, true}, {"signature"}, {"id"}, {"timestamp"},
-                           {"legacy"}, {"body-file"}});
+  const auto options = parse_options(
+    args, {{"secret", true, true}, {"signature"}, {"id"}, {"timestamp"}, {"legacy"}, {"body-file"}});
   if (!options.positional().empty())
     throw usage_error("unexpected argument '" + options.positional().front() + "'");
   const auto keys = required_keys(options);
@@ -98,9 +96,9 @@ int run_verify(const arguments& args) {
   // Every header given must verify.
   bool valid = true;
   if (check_standard)
-    valid = valid && verify_standard_signature(*options.value("signature"), keys, id, timestamp,
-                                               body);
-  if (check_legacy) valid = valid && verify_legacy_signature(*options.value("legacy"), keys, body);
+    valid = valid && verify_standard_signature(*options.value("signature"), keys, id, timestamp, body);
+  if (check_legacy)
+    valid = valid && verify_legacy_signature(*options.value("legacy"), keys, body);
   std::puts(valid ? "valid" : "invalid");
   return valid ? exit_ok : exit_refused;
 }
@@ -108,40 +106,39 @@ int run_verify(const arguments& args) {
 } // namespace
 
 const command sign_command{
-    "sign", "print the signature headers a delivery of a body would carry",
-    "usage: volley sign --secret S [--secret S2 ...] --id ID [--timestamp T]\n"
-    "                   [--body-file F]\n"
-    "\n"
-    "Prints webhook-id, webhook-timestamp, webhook-signature (one v1 entry per\n"
-    "secret) and the legacy X-Webhook-* headers (first secret) for the body read\n"
-    "from F or stdin. The body is signed byte for byte: `echo` adds a newline,\n"
-    "`printf '%s'` does not.\n"
-    "\n"
-    "  --secret S      signing secret: whsec_<base64> or any other string (raw bytes);\n"
-    "                  repeat during rotation, newest first\n"
-    "  --id ID         the event id (webhook-id)\n"
-    "  --timestamp T   unix seconds (default: now)\n"
-    "  --body-file F   read the body from F instead of stdin\n",
-    run_sign};
+  "sign", "print the signature headers a delivery of a body would carry",
+  "usage: volley sign --secret S [--secret S2 ...] --id ID [--timestamp T]\n"
+  "                   [--body-file F]\n"
+  "\n"
+  "Prints webhook-id, webhook-timestamp, webhook-signature (one v1 entry per\n"
+  "secret) and the legacy X-Webhook-* headers (first secret) for the body read\n"
+  "from F or stdin. The body is signed byte for byte: `echo` adds a newline,\n"
+  "`printf '%s'` does not.\n"
+  "\n"
+  "  --secret S      signing secret: whsec_<base64> or any other string (raw bytes);\n"
+  "                  repeat during rotation, newest first\n"
+  "  --id ID         the event id (webhook-id)\n"
+  "  --timestamp T   unix seconds (default: now)\n"
+  "  --body-file F   read the body from F instead of stdin\n",
+  run_sign};
 
-const command verify_command{
-    "verify", "check a webhook signature by hand",
-    "usage: volley verify --secret S [--secret S2 ...]\n"
-    "                     (--signature V1 --id ID --timestamp T | --legacy SHA256)\n"
-    "                     [--body-file F]\n"
-    "\n"
-    "Prints \"valid\" (exit 0) or \"invalid\" (exit 1) for the body read from F or\n"
-    "stdin, byte for byte.\n"
-    "\n"
-    "  --secret S       a secret the sender may use; repeat to accept several\n"
-    "  --signature V1   the webhook-signature header (\"v1,<base64> ...\")\n"
-    "  --id ID          the webhook-id header\n"
-    "  --timestamp T    the webhook-timestamp header (unix seconds)\n"
-    "  --legacy SHA256  the X-Webhook-Signature header (\"sha256=<hex>\")\n"
-    "  --body-file F    read the body from F instead of stdin\n"
-    "\n"
-    "Given both --signature and --legacy, both must verify. The timestamp's age\n"
-    "is not checked here; a receiver should also refuse stale timestamps.\n",
-    run_verify};
+const command verify_command{"verify", "check a webhook signature by hand",
+                             "usage: volley verify --secret S [--secret S2 ...]\n"
+                             "                     (--signature V1 --id ID --timestamp T | --legacy SHA256)\n"
+                             "                     [--body-file F]\n"
+                             "\n"
+                             "Prints \"valid\" (exit 0) or \"invalid\" (exit 1) for the body read from F or\n"
+                             "stdin, byte for byte.\n"
+                             "\n"
+                             "  --secret S       a secret the sender may use; repeat to accept several\n"
+                             "  --signature V1   the webhook-signature header (\"v1,<base64> ...\")\n"
+                             "  --id ID          the webhook-id header\n"
+                             "  --timestamp T    the webhook-timestamp header (unix seconds)\n"
+                             "  --legacy SHA256  the X-Webhook-Signature header (\"sha256=<hex>\")\n"
+                             "  --body-file F    read the body from F instead of stdin\n"
+                             "\n"
+                             "Given both --signature and --legacy, both must verify. The timestamp's age\n"
+                             "is not checked here; a receiver should also refuse stale timestamps.\n",
+                             run_verify};
 
 } // namespace volley::cli

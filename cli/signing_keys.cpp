@@ -11,11 +11,12 @@ std::vector<std::string> signing_keys_from_options(const parsed_options& options
   for (size_t i = 0; i < secrets.size(); ++i) {
     // Name the secret by position: echoing it would leak it into logs.
     const std::string which = "--secret #" + std::to_string(i + 1);
-    if (secrets[i].empty()) throw usage_error(which + " is empty");
+    if (secrets[i].empty())
+      throw usage_error(which + " is empty");
     auto key = signing_key_from_secret(secrets[i]);
     if (!key)
       throw usage_error(which + " starts with whsec_ but the rest is not valid base64 "
-                        "(copy the whole secret from the subscriber's config)");
+                                "(copy the whole secret from the subscriber's config)");
     keys.push_back(std::move(*key));
   }
   return keys;

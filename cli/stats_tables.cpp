@@ -19,23 +19,31 @@ constexpr size_t max_outcomes_width = 48;
 
 // "300 s" as "5m", "90 s" as "90s", "3600 s" as "1h".
 std::string span_text(int64_t seconds) {
-  if (seconds > 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + "h";
-  if (seconds > 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + "m";
+  if (seconds > 0 && seconds % 3600 == 0)
+    return std::to_string(seconds / 3600) + "h";
+  if (seconds > 0 && seconds % 60 == 0)
+    return std::to_string(seconds / 60) + "m";
   return std::to_string(seconds) + "s";
 }
 
 // The span a window name stands for ("1m", "24h"), to sort them by; -1 for a
 // name this CLI does not know, which sorts last.
 int64_t window_seconds(const std::string& name) {
-  if (name.size() < 2) return -1;
+  if (name.size() < 2)
+    return -1;
   const std::string number = name.substr(0, name.size() - 1);
-  if (number.find_first_not_of("0123456789") != std::string::npos || number.size() > 6) return -1;
+  if (number.find_first_not_of("0123456789") != std::string::npos || number.size() > 6)
+    return -1;
   const int64_t count = std::stoll(number);
   switch (name.back()) {
-    case 's': return count;
-    case 'm': return count * 60;
-    case 'h': return count * 3600;
-    case 'd': return count * 86400;
+    case 's':
+      return count;
+    case 'm':
+      return count * 60;
+    case 'h':
+      return count * 3600;
+    case 'd':
+      return count * 86400;
   }
   return -1;
 }
@@ -43,7 +51,8 @@ int64_t window_seconds(const std::string& name) {
 // Shortest first; names this CLI does not know go last.
 bool shorter_window(const std::string& a, const std::string& b) {
   const int64_t left = window_seconds(a), right = window_seconds(b);
-  if (left < 0 || right < 0) return left >= 0 && right < 0;
+  if (left < 0 || right < 0)
+    return left >= 0 && right < 0;
   return left < right;
 }
 
@@ -56,12 +65,14 @@ struct named_window {
 // (the daemon's "24h" again for --hours 24) is shown once.
 std::vector<named_window> sorted_windows(const json_value* windows) {
   std::vector<named_window> out;
-  if (!windows || !windows->IsObject()) return out;
+  if (!windows || !windows->IsObject())
+    return out;
   for (const auto& entry : windows->GetObject()) {
     std::string name(entry.name.GetString(), entry.name.GetStringLength());
-    const bool seen = std::any_of(out.begin(), out.end(),
-                                  [&](const named_window& known) { return known.name == name; });
-    if (!seen) out.push_back({std::move(name), &entry.value});
+    const bool seen =
+      std::any_of(out.begin(), out.end(), [&](const named_window& known) { return known.name == name; });
+    if (!seen)
+      out.push_back({std::move(name), &entry.value});
   }
   std::stable_sort(out.begin(), out.end(), [](const named_window& a, const named_window& b) {
     return shorter_window(a.name, b.name);
@@ -71,10 +82,12 @@ std::vector<named_window> sorted_windows(const json_value* windows) {
 
 // {"200":40,"503":2} as "200:40 503:2".
 std::string outcomes_cell(const json_value* outcomes) {
-  if (!outcomes || !outcomes->IsObject() || outcomes->ObjectEmpty()) return "-";
+  if (!outcomes || !outcomes->IsObject() || outcomes->ObjectEmpty())
+    return "-";
   std::string out;
   for (const auto& entry : outcomes->GetObject()) {
-    if (!out.empty()) out += ' ';
+    if (!out.empty())
+      out += ' ';
     out.append(entry.name.GetString(), entry.name.GetStringLength());
     out += ':' + count_cell(&entry.value);
   }
@@ -117,7 +130,8 @@ std::string health_window_table(const json_value& reply) {
     for (const auto& subscriber : subscribers->GetArray())
       in_flight += integer_or(member(&subscriber, "in_flight"), 0);
   std::vector<std::string> row = {node_row_name, text_cell(member(node, "status")), "-", "-"};
-  for (auto& cell : counts_cells(node)) row.push_back(std::move(cell));
+  for (auto& cell : counts_cells(node))
+    row.push_back(std::move(cell));
   row.push_back(count_cell(member(node, "queued")));
   row.push_back(subscribers ? std::to_string(in_flight) : "-");
   table.add_row(std::move(row));
@@ -125,9 +139,9 @@ std::string health_window_table(const json_value& reply) {
   if (subscribers) {
     for (const auto& subscriber : subscribers->GetArray()) {
       row = {text_cell(member(&subscriber, "subscriber")), text_cell(member(&subscriber, "status")),
-             text_cell(member(&subscriber, "breaker")),
-             yes_no_cell(member(&subscriber, "enabled"))};
-      for (auto& cell : counts_cells(&subscriber)) row.push_back(std::move(cell));
+             text_cell(member(&subscriber, "breaker")), yes_no_cell(member(&subscriber, "enabled"))};
+      for (auto& cell : counts_cells(&subscriber))
+        row.push_back(std::move(cell));
       row.push_back(queued_cell(subscriber));
       row.push_back(count_cell(member(&subscriber, "in_flight")));
       table.add_row(std::move(row));
@@ -144,16 +158,13 @@ void add_window_rows(text_table& table, const std::string& name, const json_valu
   for (const auto& [window, counts] : windows) {
     const bool measured = has_attempts(counts);
     table.add_row(
-        {first ? name : "", window, count_cell(member(counts, "delivered")),
-         count_cell(member(counts, "failed")), count_cell(member(counts, "dead_lettered")),
-         count_cell(member(counts, "attempts")),
-         percent_cell(member(counts, "success_rate"), measured),
-         latency_cell(member(counts, "avg_ms"), measured),
-         latency_cell(member(counts, "p50_ms"), measured),
-         latency_cell(member(counts, "p99_ms"), measured), count_cell(member(counts, "slow")),
-         decimal_cell(member(counts, "avg_attempts"), 2,
-                      integer_or(member(counts, "delivered"), 0) > 0),
-         outcomes_cell(member(counts, "outcomes"))});
+      {first ? name : "", window, count_cell(member(counts, "delivered")),
+       count_cell(member(counts, "failed")), count_cell(member(counts, "dead_lettered")),
+       count_cell(member(counts, "attempts")), percent_cell(member(counts, "success_rate"), measured),
+       latency_cell(member(counts, "avg_ms"), measured), latency_cell(member(counts, "p50_ms"), measured),
+       latency_cell(member(counts, "p99_ms"), measured), count_cell(member(counts, "slow")),
+       decimal_cell(member(counts, "avg_attempts"), 2, integer_or(member(counts, "delivered"), 0) > 0),
+       outcomes_cell(member(counts, "outcomes"))});
     first = false;
   }
 }
@@ -172,7 +183,8 @@ std::string windows_table(const json_value& reply) {
                     {"SLOW", align::right},
                     {"TRIES", align::right},
                     {"OUTCOMES", align::left, max_outcomes_width}});
-  if (const json_value* node = member(&reply, "node")) add_window_rows(table, node_row_name, *node);
+  if (const json_value* node = member(&reply, "node"))
+    add_window_rows(table, node_row_name, *node);
   if (const json_value* subscribers = subscriber_list(reply))
     for (const auto& subscriber : subscribers->GetArray())
       add_window_rows(table, text_cell(member(&subscriber, "subscriber")), subscriber);
@@ -193,7 +205,8 @@ std::string event_types_table(const json_value& types) {
   const std::string suffix = longest.empty() ? "" : " " + longest;
 
   std::vector<text_table::column> columns = {{"EVENT TYPE", align::left, max_name_width}};
-  for (const auto& name : window_names) columns.push_back({"DELIVERED " + name, align::right});
+  for (const auto& name : window_names)
+    columns.push_back({"DELIVERED " + name, align::right});
   for (const char* title : {"ATTEMPTS", "FAILED", "SUCCESS"})
     columns.push_back({title + suffix, align::right});
   text_table table(std::move(columns));
@@ -216,20 +229,20 @@ std::string event_types_table(const json_value& types) {
 
 std::optional<std::string> render_stats_tables(std::string_view reply) {
   const auto document = parse_reply(reply);
-  if (!document) return std::nullopt;
+  if (!document)
+    return std::nullopt;
   const json_value* node = member(&*document, "node");
-  if (!node || !node->IsObject()) return std::nullopt;
+  if (!node || !node->IsObject())
+    return std::nullopt;
 
   const int64_t window_s = integer_or(member(node, "window_s"), 0);
-  std::string out = "node " + text_cell(member(node, "status")) + ": " +
-                    count_cell(member(node, "queued")) + " deliveries pending, " +
-                    count_cell(member(node, "dlq")) + " in the dead-letter queue\n\n";
-  out += window_s > 0
-             ? "last " + span_text(window_s) + " (monitor.window_s, what health is judged on):\n"
-             : "the health window:\n";
+  std::string out = "node " + text_cell(member(node, "status")) + ": " + count_cell(member(node, "queued")) +
+                    " deliveries pending, " + count_cell(member(node, "dlq")) +
+                    " in the dead-letter queue\n\n";
+  out += window_s > 0 ? "last " + span_text(window_s) + " (monitor.window_s, what health is judged on):\n"
+                      : "the health window:\n";
   out += health_window_table(*document);
-  out +=
-      "QUEUED: (node) pending on disk; a subscriber: waiting in memory, + when more wait on disk\n";
+  out += "QUEUED: (node) pending on disk; a subscriber: waiting in memory, + when more wait on disk\n";
 
   out += "\nby window (TRIES: attempts per delivered delivery):\n";
   out += windows_table(*document);

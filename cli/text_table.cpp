@@ -22,8 +22,10 @@ bool is_control(char byte) {
 size_t prefix_bytes(const std::string& text, size_t width) {
   size_t seen = 0;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (continues_character(text[i])) continue;
-    if (seen == width) return i;
+    if (continues_character(text[i]))
+      continue;
+    if (seen == width)
+      return i;
     ++seen;
   }
   return text.size();
@@ -31,8 +33,10 @@ size_t prefix_bytes(const std::string& text, size_t width) {
 
 std::string prepare_cell(std::string cell, size_t max_width) {
   std::replace_if(cell.begin(), cell.end(), is_control, ' ');
-  if (max_width == 0 || display_width(cell) <= max_width) return cell;
-  if (max_width <= ellipsis_width) return cell.substr(0, prefix_bytes(cell, max_width));
+  if (max_width == 0 || display_width(cell) <= max_width)
+    return cell;
+  if (max_width <= ellipsis_width)
+    return cell.substr(0, prefix_bytes(cell, max_width));
   cell.resize(prefix_bytes(cell, max_width - ellipsis_width));
   return cell + ellipsis;
 }
@@ -40,16 +44,18 @@ std::string prepare_cell(std::string cell, size_t max_width) {
 void append_padded(std::string& out, const std::string& cell, size_t width, text_table::align how,
                    bool last) {
   const size_t padding = width - display_width(cell);
-  if (how == text_table::align::right) out.append(padding, ' ');
+  if (how == text_table::align::right)
+    out.append(padding, ' ');
   out += cell;
-  if (how == text_table::align::left && !last) out.append(padding, ' ');
+  if (how == text_table::align::left && !last)
+    out.append(padding, ' ');
 }
 
 } // namespace
 
 size_t display_width(const std::string& text) {
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(),
-                                           [](char byte) { return !continues_character(byte); }));
+  return static_cast<size_t>(
+    std::count_if(text.begin(), text.end(), [](char byte) { return !continues_character(byte); }));
 }
 
 text_table::text_table(std::vector<column> columns) : columns_(std::move(columns)) {}
@@ -65,15 +71,18 @@ void text_table::add_row(std::vector<std::string> cells) {
 
 std::string text_table::render() const {
   std::vector<size_t> widths;
-  for (const auto& entry : columns_) widths.push_back(display_width(entry.title));
+  for (const auto& entry : columns_)
+    widths.push_back(display_width(entry.title));
   for (const auto& row : rows_)
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
+    for (size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], display_width(row[i]));
 
   std::string out;
   auto append_line = [&](auto cell_at) {
     const size_t start = out.size();
     for (size_t i = 0; i < columns_.size(); ++i) {
-      if (i > 0) out += column_gap;
+      if (i > 0)
+        out += column_gap;
       append_padded(out, cell_at(i), widths[i], columns_[i].alignment, i + 1 == columns_.size());
     }
     // A right-aligned or empty last cell can still leave spaces behind.
@@ -82,7 +91,8 @@ std::string text_table::render() const {
     out += '\n';
   };
   append_line([&](size_t i) -> const std::string& { return columns_[i].title; });
-  for (const auto& row : rows_) append_line([&](size_t i) -> const std::string& { return row[i]; });
+  for (const auto& row : rows_)
+    append_line([&](size_t i) -> const std::string& { return row[i]; });
   return out;
 }
 

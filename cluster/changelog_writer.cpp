@@ -48,8 +48,8 @@ void changelog_writer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* messag
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // Only a fatal error ends a record that is never given up; the append
     // stays owed, so its events are not acknowledged and are consumed again.
-    log_error(std::string{"changelog: a change could not be written: "} +
-              rd_kafka_err2str(message->err) + "; its events stay unacknowledged");
+    log_error(std::string{"changelog: a change could not be written: "} + rd_kafka_err2str(message->err) +
+              "; its events stay unacknowledged");
     return;
   }
   if (state->owed.fetch_sub(1) == 1) {
@@ -74,10 +74,10 @@ void changelog_writer::append(std::vector<mirrored_change>&& changes, std::funct
     size_t value_size = c.value ? c.value->size() : 0;
     int32_t partition = c.source;
     for (;;) {
-      auto err = rd_kafka_producev(
-        handle_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_KEY(c.key.data(), c.key.size()), RD_KAFKA_V_VALUE(value, value_size),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(state), RD_KAFKA_V_END);
+      auto err =
+        rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_KEY(c.key.data(), c.key.size()), RD_KAFKA_V_VALUE(value, value_size),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(state), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {

@@ -49,11 +49,10 @@ void event_producer::produce(const std::string& key, std::string value, result_f
     return;
   }
   auto* opaque = new result_fn{std::move(done)};
-  auto err = rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
-                               RD_KAFKA_V_KEY(key.data(), key.size()),
-                               RD_KAFKA_V_VALUE(value.data(), value.size()),
-                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque),
-                               RD_KAFKA_V_END);
+  auto err =
+    rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+                      RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                      RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::unique_ptr<result_fn> owned{opaque};
     (*owned)(false, err == RD_KAFKA_RESP_ERR__QUEUE_FULL

@@ -85,7 +85,8 @@ void group_consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     }
     if (cooperative) {
       if (kafka_error e{rd_kafka_incremental_assign(rk, partitions)})
-        log_error(std::string{"cluster: cannot take the assigned partitions: "} + rd_kafka_error_string(e.get()));
+        log_error(std::string{"cluster: cannot take the assigned partitions: "} +
+                  rd_kafka_error_string(e.get()));
     } else {
       rd_kafka_assign(rk, partitions);
     }
@@ -118,7 +119,8 @@ void group_consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
   }
   if (cooperative) {
     if (kafka_error e{rd_kafka_incremental_unassign(rk, partitions)})
-      log_error(std::string{"cluster: cannot let the revoked partitions go: "} + rd_kafka_error_string(e.get()));
+      log_error(std::string{"cluster: cannot let the revoked partitions go: "} +
+                rd_kafka_error_string(e.get()));
   } else {
     rd_kafka_assign(rk, nullptr);
   }

@@ -45,8 +45,8 @@ public:
 };
 
 struct consumer_options {
-  size_t max_in_flight = 20000;   // records handed over and not done, before holding back
-  size_t batch = 2000;            // records per hand-over at most
+  size_t max_in_flight = 20000; // records handed over and not done, before holding back
+  size_t batch = 2000;          // records per hand-over at most
   std::chrono::milliseconds commit_interval{200};
   std::chrono::milliseconds drain_timeout{30000}; // a revoked partition's wait for its acks
 };

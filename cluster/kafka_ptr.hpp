@@ -20,9 +20,7 @@ struct kafka_deleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const {
     rd_kafka_topic_partition_list_destroy(list);
   }
-  void operator()(const rd_kafka_metadata_t* metadata) const {
-    rd_kafka_metadata_destroy(metadata);
-  }
+  void operator()(const rd_kafka_metadata_t* metadata) const { rd_kafka_metadata_destroy(metadata); }
   void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
 };
 

@@ -14,7 +14,7 @@ struct kafka_record {
   int64_t offset = -1;
   std::string key;
   std::optional<std::string> value; // empty: a tombstone
-  int64_t timestamp_ms = 0;          // the record's create time; 0 when it has none
+  int64_t timestamp_ms = 0;         // the record's create time; 0 when it has none
 };
 
 // The record a consumed message (one without an error) carries.

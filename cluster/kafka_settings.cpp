@@ -25,8 +25,7 @@ constexpr reserved_property reserved_properties[] = {
   {"enable.idempotence",
    "set by Volley: producers are idempotent so retries never duplicate or reorder records"},
   {"acks", "set by Volley to all: an event is acknowledged only once every replica has it"},
-  {"request.required.acks",
-   "set by Volley to all: an event is acknowledged only once every replica has it"},
+  {"request.required.acks", "set by Volley to all: an event is acknowledged only once every replica has it"},
   {"partition.assignment.strategy",
    "set by Volley to cooperative-sticky: every node must list the same assignor, and "
    "partitions are handed over incrementally"},
@@ -48,8 +47,7 @@ struct own_setting {
   const char* from_key;
 };
 
-std::vector<own_setting> own_settings(kafka_role role, const cluster_config& cluster,
-                                      bool with_brokers) {
+std::vector<own_setting> own_settings(kafka_role role, const cluster_config& cluster, bool with_brokers) {
   std::string node = cluster.node.empty() ? default_node_name() : cluster.node;
   std::vector<own_setting> settings;
   if (with_brokers)
@@ -64,8 +62,7 @@ std::vector<own_setting> own_settings(kafka_role role, const cluster_config& clu
     // state change up; one failed and produced again could land after a
     // later change of the same key and compaction would keep the stale one.
     // The event's offset stays uncommitted meanwhile (at-least-once).
-    settings.push_back(
-      {"message.timeout.ms", role == kafka_role::events_producer ? "30000" : "0", nullptr});
+    settings.push_back({"message.timeout.ms", role == kafka_role::events_producer ? "30000" : "0", nullptr});
     return settings;
   }
   // Offsets are committed by hand, once an event's deliveries are durable.
@@ -110,15 +107,14 @@ kafka_conf_result build_conf(kafka_role role, const cluster_config& cluster, boo
   kafka_conf_ptr conf(rd_kafka_conf_new());
   char errstr[512];
   for (const auto& setting : own_settings(role, cluster, with_brokers)) {
-    if (rd_kafka_conf_set(conf.get(), setting.name, setting.value.c_str(), errstr,
-                          sizeof(errstr)) == RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf.get(), setting.name, setting.value.c_str(), errstr, sizeof(errstr)) ==
+        RD_KAFKA_CONF_OK)
       continue;
     if (setting.from_key != nullptr)
       result.errors.push_back({setting.from_key, message_of(errstr)});
     else
-      result.errors.push_back({"cluster", "this librdkafka refuses Volley's " +
-                                            std::string(setting.name) + "=" + setting.value + " (" +
-                                            message_of(errstr) +
+      result.errors.push_back({"cluster", "this librdkafka refuses Volley's " + std::string(setting.name) +
+                                            "=" + setting.value + " (" + message_of(errstr) +
                                             "); install librdkafka 2.0 or newer"});
   }
   for (const auto& [property, value] : cluster.kafka) {
@@ -172,9 +168,8 @@ const char* to_string(kafka_role role) {
 }
 
 rd_kafka_type_t kafka_client_type(kafka_role role) {
-  return role == kafka_role::group_consumer || role == kafka_role::restore_reader
-           ? RD_KAFKA_CONSUMER
-           : RD_KAFKA_PRODUCER;
+  return role == kafka_role::group_consumer || role == kafka_role::restore_reader ? RD_KAFKA_CONSUMER
+                                                                                  : RD_KAFKA_PRODUCER;
 }
 
 std::string to_string(const kafka_setting_error& error) { return error.key + ": " + error.message; }
@@ -208,12 +203,10 @@ std::vector<kafka_setting_error> validate_kafka_settings(const cluster_config& c
     auto built = build_conf(role, cluster, false);
     rd_kafka_conf_set_log_cb(built.conf.get(), discard_log);
     char errstr[512] = {};
-    rd_kafka_t* trial =
-      rd_kafka_new(kafka_client_type(role), built.conf.get(), errstr, sizeof(errstr));
+    rd_kafka_t* trial = rd_kafka_new(kafka_client_type(role), built.conf.get(), errstr, sizeof(errstr));
     if (trial == nullptr) {
-      add_unique(errors,
-                 {{"cluster.kafka", std::string("librdkafka refuses these settings for the ") +
-                                      to_string(role) + ": " + message_of(errstr)}});
+      add_unique(errors, {{"cluster.kafka", std::string("librdkafka refuses these settings for the ") +
+                                              to_string(role) + ": " + message_of(errstr)}});
       continue;
     }
     built.conf.release(); // the trial client owns it now

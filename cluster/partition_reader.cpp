@@ -24,16 +24,15 @@ partition_read read_partition(rd_kafka_t* reader, const std::string& topic, int3
   partition_read result;
   int64_t low = 0;
   int64_t high = 0;
-  auto err = rd_kafka_query_watermark_offsets(reader, topic.c_str(), partition, &low, &high,
-                                              remaining_ms(deadline));
+  auto err =
+    rd_kafka_query_watermark_offsets(reader, topic.c_str(), partition, &low, &high, remaining_ms(deadline));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     result.error = where + ": cannot read its offsets: " + rd_kafka_err2str(err);
     return result;
   }
   if (from_offset > high) {
     result.error = where + ": offset " + std::to_string(from_offset) + " is past its end (" +
-                   std::to_string(high) +
-                   "): the topic was recreated since that offset was recorded";
+                   std::to_string(high) + "): the topic was recreated since that offset was recorded";
     return result;
   }
   int64_t start = from_offset == RD_KAFKA_OFFSET_BEGINNING ? low : std::max(from_offset, low);
@@ -54,8 +53,7 @@ partition_read read_partition(rd_kafka_t* reader, const std::string& topic, int3
                      std::to_string(high) + " within " + std::to_string(timeout.count()) + " ms";
       break;
     }
-    kafka_message message(
-      rd_kafka_consume(handle.get(), partition, std::min(remaining_ms(deadline), 100)));
+    kafka_message message(rd_kafka_consume(handle.get(), partition, std::min(remaining_ms(deadline), 100)));
     if (!message)
       continue; // nothing within the poll interval
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

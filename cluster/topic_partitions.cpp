@@ -11,8 +11,8 @@ partition_count count_partitions(rd_kafka_t* client, const std::string& topic,
   const rd_kafka_metadata_t* raw = nullptr;
   auto err = rd_kafka_metadata(client, 1, nullptr, &raw, static_cast<int>(timeout.count()));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return {0, "topic " + topic + ": no metadata from the brokers within " +
-                 std::to_string(timeout.count()) + " ms (" + rd_kafka_err2str(err) + ")"};
+    return {0, "topic " + topic + ": no metadata from the brokers within " + std::to_string(timeout.count()) +
+                 " ms (" + rd_kafka_err2str(err) + ")"};
   kafka_metadata metadata(raw);
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     const auto& found = metadata->topics[i];

@@ -84,7 +84,7 @@ struct ingress_config {
   uint64_t max_line_bytes = 1 << 20;
   uint32_t max_unacked = 4096; // per connection, before reading pauses
   uint32_t max_connections = 1024;
-  std::string token;           // empty: no auth required
+  std::string token;                 // empty: no auth required
   uint64_t idle_timeout_ms = 300000; // close connections silent this long; 0: never
 };
 
@@ -120,7 +120,7 @@ struct api_config {
 struct storage_config {
   std::string path = "./data";
   uint64_t map_size_mb = 4096;
-  uint32_t batch_max = 4096;   // records per write transaction at most
+  uint32_t batch_max = 4096; // records per write transaction at most
   // How long a transaction waits for more records once it has one; 0: it
   // commits as soon as no more writes are queued. batch_max cuts it short.
   uint32_t batch_interval_ms = 0;
@@ -141,7 +141,7 @@ struct scheduler_config {
 
 struct monitor_config {
   uint64_t interval_ms = 10000;
-  uint64_t window_s = 300;     // success rate window of the log lines
+  uint64_t window_s = 300; // success rate window of the log lines
   double healthy_percent = 95;
   double degraded_percent = 80;
   std::string format = "logfmt"; // or "json"

@@ -12,10 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <thread>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace volley {
 
@@ -66,8 +66,7 @@ std::string integer_rule(uint64_t min, uint64_t max, uint64_t type_max) {
       return "must be a positive integer";
     return "must be an integer of at least " + std::to_string(min);
   }
-  return "must be an integer between " + std::to_string(min) + " and "
-         + std::to_string(max);
+  return "must be an integer between " + std::to_string(min) + " and " + std::to_string(max);
 }
 
 // Reads the members of one JSON object. Every key asked for is remembered,
@@ -120,8 +119,8 @@ public:
     if (!value)
       return;
     if (!value->IsString()) {
-      error(key, (allow_empty ? "must be a string, got " : "must be a non-empty string, got ")
-                   + describe(*value));
+      error(key,
+            (allow_empty ? "must be a string, got " : "must be a non-empty string, got ") + describe(*value));
       return;
     }
     if (!allow_empty && value->GetStringLength() == 0) {
@@ -131,8 +130,7 @@ public:
     out.assign(value->GetString(), value->GetStringLength());
   }
 
-  void read_choice(const char* key, std::string& out,
-                   std::initializer_list<const char*> choices) {
+  void read_choice(const char* key, std::string& out, std::initializer_list<const char*> choices) {
     auto value = find(key);
     if (!value)
       return;
@@ -168,8 +166,7 @@ public:
   }
 
   template <class T>
-  void read_integer(const char* key, T& out, uint64_t min = 1,
-                    uint64_t max = std::numeric_limits<T>::max()) {
+  void read_integer(const char* key, T& out, uint64_t min = 1, uint64_t max = std::numeric_limits<T>::max()) {
     auto value = find(key);
     if (!value)
       return;
@@ -188,8 +185,7 @@ public:
     if (!value->IsNumber() || value->GetDouble() < min || value->GetDouble() > max) {
       std::string rule = max == std::numeric_limits<double>::max()
                            ? "must be a number of at least " + format_number(min)
-                           : "must be a number between " + format_number(min) + " and "
-                               + format_number(max);
+                           : "must be a number between " + format_number(min) + " and " + format_number(max);
       error(key, rule + ", got " + describe(*value));
       return;
     }
@@ -210,8 +206,7 @@ public:
   const json* find_array(const char* key, const char* of_what) {
     auto value = find(key);
     if (value && !value->IsArray()) {
-      error(key, std::string("must be an array of ") + of_what + ", got "
-                   + describe(*value));
+      error(key, std::string("must be an array of ") + of_what + ", got " + describe(*value));
       return nullptr;
     }
     return value;
@@ -257,14 +252,12 @@ std::optional<std::string> url_problem(const std::string& url) {
   };
   if (!starts_with_ci("http://") && !starts_with_ci("https://"))
     return "must be an absolute http:// or https:// URL with a host, got \"" + url + '"';
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(),
-                                                             &curl_url_cleanup);
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), &curl_url_cleanup);
   if (!handle)
     return std::string("could not be checked: out of memory");
   auto rc = curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0);
   if (rc != CURLUE_OK)
-    return "is not a valid URL (" + std::string(curl_url_strerror(rc)) + "): \"" + url
-           + '"';
+    return "is not a valid URL (" + std::string(curl_url_strerror(rc)) + "): \"" + url + '"';
   auto get_part = [&](CURLUPart part) -> std::optional<std::string> {
     char* text = nullptr;
     if (curl_url_get(handle.get(), part, &text, 0) != CURLUE_OK || text == nullptr)
@@ -287,27 +280,27 @@ std::optional<std::string> url_problem(const std::string& url) {
 // Why `path` cannot serve as a CA file, if it cannot: libcurl would only
 // say so at the first delivery, as a failed handshake.
 std::optional<std::string> ca_file_problem(const std::string& path) {
-  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
-                                                          &std::fclose);
+  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file)
-    return "cannot read \"" + path + "\": " + std::strerror(errno)
-           + "; give the path of a PEM file with the CA certificates to trust";
+    return "cannot read \"" + path + "\": " + std::strerror(errno) +
+           "; give the path of a PEM file with the CA certificates to trust";
   std::string head(64 * 1024, '\0');
   errno = 0;
   head.resize(std::fread(head.data(), 1, head.size(), file.get()));
   if (std::ferror(file.get())) // a directory opens, then fails to read
-    return "cannot read \"" + path + "\": " + std::strerror(errno != 0 ? errno : EIO)
-           + "; give the path of a PEM file with the CA certificates to trust";
+    return "cannot read \"" + path + "\": " + std::strerror(errno != 0 ? errno : EIO) +
+           "; give the path of a PEM file with the CA certificates to trust";
   if (head.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-    return "\"" + path + "\" holds no PEM certificate (no \"-----BEGIN CERTIFICATE-----\" "
+    return "\"" + path +
+           "\" holds no PEM certificate (no \"-----BEGIN CERTIFICATE-----\" "
            "line); give the CA certificates in PEM form";
   return std::nullopt;
 }
 
 bool valid_name(const std::string& name) {
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '.' || c == '_' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-';
     if (!ok)
       return false;
   }
@@ -422,9 +415,8 @@ private:
     r.read_integer("slow_ms", out.slow_ms);
     if (out.degraded_percent > out.healthy_percent)
       r.error(r.has("degraded_percent") ? "degraded_percent" : "healthy_percent",
-              "degraded_percent (" + format_number(out.degraded_percent)
-                + ") must not exceed healthy_percent ("
-                + format_number(out.healthy_percent) + ")");
+              "degraded_percent (" + format_number(out.degraded_percent) +
+                ") must not exceed healthy_percent (" + format_number(out.healthy_percent) + ")");
   }
 
   void parse_queue(const json& value, queue_config& out) {
@@ -475,7 +467,8 @@ private:
           text = format_number(v.GetDouble());
         else {
           error("cluster.kafka." + name, "must be a string, number or boolean (a librdkafka "
-                                         "property value), got " + describe(v));
+                                         "property value), got " +
+                                           describe(v));
           continue;
         }
         out.kafka.emplace_back(std::move(name), std::move(text));
@@ -506,9 +499,9 @@ private:
     r.read_number("jitter", out.jitter, 0, 1);
     // Name the key this object set: the other may come from "defaults".
     if (out.max_ms < out.base_ms)
-      r.error(r.has("max_ms") ? "max_ms" : "base_ms",
-              "max_ms (" + std::to_string(out.max_ms) + ") must be at least base_ms ("
-                + std::to_string(out.base_ms) + ")");
+      r.error(r.has("max_ms") ? "max_ms" : "base_ms", "max_ms (" + std::to_string(out.max_ms) +
+                                                        ") must be at least base_ms (" +
+                                                        std::to_string(out.base_ms) + ")");
   }
 
   void parse_breaker(const json& value, const std::string& path, breaker_config& out) {
@@ -521,9 +514,8 @@ private:
     r.read_integer("rate_window_ms", out.rate_window_ms);
     if (out.max_cooldown_ms < out.cooldown_ms)
       r.error(r.has("max_cooldown_ms") ? "max_cooldown_ms" : "cooldown_ms",
-              "max_cooldown_ms (" + std::to_string(out.max_cooldown_ms)
-                + ") must be at least cooldown_ms (" + std::to_string(out.cooldown_ms)
-                + ")");
+              "max_cooldown_ms (" + std::to_string(out.max_cooldown_ms) + ") must be at least cooldown_ms (" +
+                std::to_string(out.cooldown_ms) + ")");
   }
 
   void parse_concurrency(const json& value, const std::string& path, concurrency_config& out) {
@@ -534,9 +526,8 @@ private:
     r.read_number("latency_ratio", out.latency_ratio, 0, 100);
     // Closer to 1, ordinary jitter would read as overload.
     if (r.has("latency_ratio") && out.latency_ratio > 0 && out.latency_ratio < min_latency_ratio)
-      r.error("latency_ratio", "must be 0 (latency ignored) or at least "
-                                 + format_number(min_latency_ratio) + ", got "
-                                 + format_number(out.latency_ratio));
+      r.error("latency_ratio", "must be 0 (latency ignored) or at least " + format_number(min_latency_ratio) +
+                                 ", got " + format_number(out.latency_ratio));
   }
 
   void parse_defaults(const json& value, delivery_defaults& out) {
@@ -558,8 +549,8 @@ private:
       auto path = index_path("priority_rules", i);
       const auto& item = array[i];
       if (!item.IsObject()) {
-        error(path, "must be an object like {\"event\": \"payment.*\", \"priority\": 3}, got "
-                      + describe(item));
+        error(path,
+              "must be an object like {\"event\": \"payment.*\", \"priority\": 3}, got " + describe(item));
         continue;
       }
       object_reader r(item, path, errors_);
@@ -589,8 +580,8 @@ private:
     for (size_t i = 0; i < out.size(); ++i) {
       for (size_t j = 0; j < i; ++j) {
         if (!out[i].name.empty() && out[i].name == out[j].name) {
-          error(name_paths_[i], "duplicate subscriber name '" + out[i].name
-                                  + "' (also used by " + name_paths_[j] + ")");
+          error(name_paths_[i],
+                "duplicate subscriber name '" + out[i].name + "' (also used by " + name_paths_[j] + ")");
           break;
         }
       }
@@ -614,11 +605,10 @@ private:
       r.error("name", "is required");
     r.read_string("name", sub.name);
     if (!sub.name.empty() && !valid_name(sub.name)) {
-      r.error("name", "must contain only letters, digits, '.', '_' and '-', got \""
-                        + sub.name + '"');
+      r.error("name", "must contain only letters, digits, '.', '_' and '-', got \"" + sub.name + '"');
     } else if (sub.name.size() > max_subscriber_name_bytes) {
-      r.error("name", "must be at most " + std::to_string(max_subscriber_name_bytes)
-                        + " characters, got " + std::to_string(sub.name.size()));
+      r.error("name", "must be at most " + std::to_string(max_subscriber_name_bytes) + " characters, got " +
+                        std::to_string(sub.name.size()));
     }
 
     if (!r.has("url"))
@@ -653,8 +643,7 @@ private:
     r.read_integer("max_attempts", sub.max_attempts);
     r.read_integer("timeout_ms", sub.timeout_ms);
     r.read_integer("max_in_flight", sub.max_in_flight);
-    r.read_number("rate_limit_per_s", sub.rate_limit_per_s, 0,
-                  std::numeric_limits<double>::max());
+    r.read_number("rate_limit_per_s", sub.rate_limit_per_s, 0, std::numeric_limits<double>::max());
     if (auto v = r.find_object("backoff"))
       parse_backoff(*v, r.path_of("backoff"), sub.backoff);
     if (auto v = r.find_object("breaker"))
@@ -668,15 +657,13 @@ private:
     return sub;
   }
 
-  std::vector<std::string> read_string_array(const json& array, const std::string& path,
-                                             const char* what) {
+  std::vector<std::string> read_string_array(const json& array, const std::string& path, const char* what) {
     std::vector<std::string> out;
     for (rapidjson::SizeType i = 0; i < array.Size(); ++i) {
       const auto& item = array[i];
       if (!item.IsString() || item.GetStringLength() == 0) {
-        error(index_path(path, i),
-              std::string("must be a non-empty string (") + what + "), got "
-                + (item.IsString() ? "an empty string" : describe(item)));
+        error(index_path(path, i), std::string("must be a non-empty string (") + what + "), got " +
+                                     (item.IsString() ? "an empty string" : describe(item)));
         continue;
       }
       out.emplace_back(item.GetString(), item.GetStringLength());
@@ -687,8 +674,8 @@ private:
   // True when `value` is a usable secret; reports why not otherwise.
   bool check_secret(const json& value, const std::string& path) {
     if (!value.IsString() || value.GetStringLength() == 0) {
-      error(path, "must be a non-empty string, got "
-                    + (value.IsString() ? std::string("an empty string") : describe(value)));
+      error(path, "must be a non-empty string, got " +
+                    (value.IsString() ? std::string("an empty string") : describe(value)));
       return false;
     }
     std::string_view secret(value.GetString(), value.GetStringLength());
@@ -726,15 +713,14 @@ std::optional<config_error> parse_json(std::string_view json_text, rapidjson::Do
       ++column;
     }
   }
-  return config_error{"", "invalid JSON at line " + std::to_string(line) + ", column "
-                            + std::to_string(column) + " (offset " + std::to_string(offset)
-                            + "): " + rapidjson::GetParseError_En(doc.GetParseError())};
+  return config_error{"", "invalid JSON at line " + std::to_string(line) + ", column " +
+                            std::to_string(column) + " (offset " + std::to_string(offset) +
+                            "): " + rapidjson::GetParseError_En(doc.GetParseError())};
 }
 
 } // namespace
 
-subscriber_result parse_subscriber_config(std::string_view json_text,
-                                          const delivery_defaults& defaults,
+subscriber_result parse_subscriber_config(std::string_view json_text, const delivery_defaults& defaults,
                                           const std::string& path) {
   subscriber_result result;
   rapidjson::Document doc;
@@ -764,8 +750,7 @@ config_result parse_config(std::string_view json_text) {
     return result;
   }
   if (!doc.IsObject()) {
-    result.errors.push_back(
-      {"", "the config must be a JSON object ({...}), got " + describe(doc)});
+    result.errors.push_back({"", "the config must be a JSON object ({...}), got " + describe(doc)});
     return result;
   }
   config cfg;
@@ -779,12 +764,10 @@ config_result parse_config(std::string_view json_text) {
 config_result load_config_file(const std::string& path) {
   auto fail = [&](int err) {
     config_result result;
-    result.errors.push_back(
-      {"", "cannot read config file '" + path + "': " + std::strerror(err)});
+    result.errors.push_back({"", "cannot read config file '" + path + "': " + std::strerror(err)});
     return result;
   };
-  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"),
-                                                          &std::fclose);
+  std::unique_ptr<std::FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file)
     return fail(errno);
   std::string text;

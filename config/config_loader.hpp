@@ -17,8 +17,8 @@ struct config_error {
 };
 
 struct config_result {
-  std::optional<config> value;        // set only when errors is empty
-  std::vector<config_error> errors;   // every problem found, not just the first
+  std::optional<config> value;      // set only when errors is empty
+  std::vector<config_error> errors; // every problem found, not just the first
 };
 
 // A subscriber's name keys its records on disk (LMDB keys are at most 511
@@ -34,8 +34,7 @@ struct subscriber_result {
 // an entry of the file's "subscribers" is and inheriting `defaults`: the same
 // checks and messages, keys named under `path` ("url" for "", or
 // "subscribers[0].url").
-subscriber_result parse_subscriber_config(std::string_view json_text,
-                                          const delivery_defaults& defaults,
+subscriber_result parse_subscriber_config(std::string_view json_text, const delivery_defaults& defaults,
                                           const std::string& path = "");
 
 // Parses JSON text (RapidJSON) into a validated config.

@@ -17,7 +17,8 @@ namespace {
 using kind = subscriber_answer::kind;
 
 const subscriber_config* find_in(const std::vector<subscriber_config>& file, const std::string& name) {
-  auto it = std::find_if(file.begin(), file.end(), [&](const subscriber_config& s) { return s.name == name; });
+  auto it =
+    std::find_if(file.begin(), file.end(), [&](const subscriber_config& s) { return s.name == name; });
   return it == file.end() ? nullptr : &*it;
 }
 
@@ -42,15 +43,15 @@ subscriber_answer invalid_answer(const std::vector<config_error>& errors) {
 }
 
 std::string conflict_with_file(const std::string& name) {
-  return "subscriber \"" + name + "\" comes from the config file: change or remove it there "
+  return "subscriber \"" + name +
+         "\" comes from the config file: change or remove it there "
          "(and reload); the API changes only subscribers it added";
 }
 
 // The body with "name" set to `name` when it has none, compact. nullopt
 // (and `error`) when the names differ; a body that is not a JSON object is
 // returned as it is, for the validator to describe.
-std::optional<std::string> with_name(const std::string& body, const std::string& name,
-                                     std::string& error) {
+std::optional<std::string> with_name(const std::string& body, const std::string& name, std::string& error) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject())
@@ -94,8 +95,10 @@ std::vector<std::string> runtime_subscribers::rebase(const delivery_defaults& de
     if (parsed.value)
       e.config = std::move(*parsed.value);
     else
-      problems.push_back("API subscriber \"" + name + "\" keeps its settings: with the new defaults "
-                         "it would not be valid: " + format_config_errors(parsed.errors));
+      problems.push_back("API subscriber \"" + name +
+                         "\" keeps its settings: with the new defaults "
+                         "it would not be valid: " +
+                         format_config_errors(parsed.errors));
   }
   return problems;
 }
@@ -127,8 +130,7 @@ std::string runtime_subscribers::list_body(const std::vector<subscriber_config>&
 }
 
 runtime_subscribers::plan runtime_subscribers::store(const std::string& name, const std::string& body,
-                                                     bool create,
-                                                     const std::vector<subscriber_config>& file,
+                                                     bool create, const std::vector<subscriber_config>& file,
                                                      const delivery_defaults& defaults,
                                                      int64_t now_ms) const {
   plan p;
@@ -148,8 +150,10 @@ runtime_subscribers::plan runtime_subscribers::store(const std::string& name, co
   }
   const bool exists = contains(cfg.name);
   if (create && exists) {
-    p.answer = error_answer(kind::conflict, "subscriber \"" + cfg.name + "\" exists already: "
-                                            "PUT /v1/subscribers/" + cfg.name + " replaces it");
+    p.answer = error_answer(kind::conflict, "subscriber \"" + cfg.name +
+                                              "\" exists already: "
+                                              "PUT /v1/subscribers/" +
+                                              cfg.name + " replaces it");
     return p;
   }
   p.store = subscriber_definition{cfg.name, body, now_ms, false};

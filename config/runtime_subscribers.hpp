@@ -25,7 +25,7 @@ namespace volley {
 class runtime_subscribers {
 public:
   struct plan {
-    subscriber_answer answer; // what the client hears once `store` is on disk
+    subscriber_answer answer;                   // what the client hears once `store` is on disk
     std::optional<subscriber_definition> store; // none: nothing to store, nothing to do
     enum class action { none, start, reconfigure, stop } act = action::none;
     subscriber_config config; // start, reconfigure: its settings; stop: its name

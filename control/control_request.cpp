@@ -86,8 +86,8 @@ std::string read_events(const rapidjson::Document& doc, const std::string& op, c
       req.failed_only = status == "failed";
     } else if (name == "since" && req.op == control_op::events_list) {
       auto ms = v.IsString() ? parse_duration_ms(to_string(v))
-                : v.IsUint()  ? std::optional<int64_t>{int64_t{v.GetUint()} * 1000}
-                              : std::nullopt;
+                : v.IsUint() ? std::optional<int64_t>{int64_t{v.GetUint()} * 1000}
+                             : std::nullopt;
       if (!ms)
         return "\"since\" must be a duration like \"90s\", \"30m\", \"1h\" or \"2d\"";
       req.within_ms = *ms;
@@ -111,11 +111,24 @@ std::optional<int64_t> parse_duration_ms(std::string_view text) {
     return std::nullopt;
   int64_t unit = 1000;
   switch (text.back()) {
-    case 's': unit = 1000; text.remove_suffix(1); break;
-    case 'm': unit = 60 * 1000; text.remove_suffix(1); break;
-    case 'h': unit = 3600 * 1000; text.remove_suffix(1); break;
-    case 'd': unit = 24 * 3600 * 1000; text.remove_suffix(1); break;
-    default: break;
+    case 's':
+      unit = 1000;
+      text.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60 * 1000;
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600 * 1000;
+      text.remove_suffix(1);
+      break;
+    case 'd':
+      unit = 24 * 3600 * 1000;
+      text.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   if (text.empty())
     return std::nullopt;

@@ -57,14 +57,14 @@ std::string known_control_ops();
 
 struct control_request {
   control_op op = control_op::stats;
-  int hours = 0;           // stats: an extra window of 1..24 hours; 0: none
-  size_t limit = 0;        // failures (default 20), dlq.list (default 100)
-  std::string subscriber;  // test, subscriber.*: required; dlq.*: all of its entries
+  int hours = 0;                     // stats: an extra window of 1..24 hours; 0: none
+  size_t limit = 0;                  // failures (default 20), dlq.list (default 100)
+  std::string subscriber;            // test, subscriber.*: required; dlq.*: all of its entries
   std::optional<delivery_key> key;   // dlq.retry, dlq.delete: one entry
   std::optional<delivery_key> after; // dlq.list: the page after this entry
-  std::string event_id;    // events.show, events.replay
-  bool failed_only = false; // events.list: only attempts that did not deliver
-  int64_t within_ms = 0;    // events.list: only attempts this recent; 0: any
+  std::string event_id;              // events.show, events.replay
+  bool failed_only = false;          // events.list: only attempts that did not deliver
+  int64_t within_ms = 0;             // events.list: only attempts this recent; 0: any
 
   const char* name() const { return control_op_of(op).name; }
   control_owner owner() const { return control_op_of(op).owner; }

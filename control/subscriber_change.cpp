@@ -35,8 +35,8 @@ std::string with_live_state(std::string_view answer_body, std::string_view monit
   rapidjson::Document answer, monitor;
   answer.Parse(answer_body.data(), answer_body.size());
   monitor.Parse(monitor_line.data(), monitor_line.size());
-  if (answer.HasParseError() || !answer.IsObject() || monitor.HasParseError() ||
-      !monitor.IsObject() || !monitor.HasMember("subscribers") || !monitor["subscribers"].IsArray())
+  if (answer.HasParseError() || !answer.IsObject() || monitor.HasParseError() || !monitor.IsObject() ||
+      !monitor.HasMember("subscribers") || !monitor["subscribers"].IsArray())
     return std::string(answer_body);
   std::map<std::string, const json*> states;
   for (const auto& s : monitor["subscribers"].GetArray())

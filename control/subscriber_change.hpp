@@ -24,7 +24,7 @@ struct subscriber_change {
 
 struct subscriber_answer {
   enum class kind {
-    ok,          // read, replaced or removed
+    ok, // read, replaced or removed
     created,
     invalid,     // the body: JSON {"error": ..., "errors": [{"key", "message"}]}
     not_found,   // no subscriber of that name

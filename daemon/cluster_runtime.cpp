@@ -19,9 +19,9 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto topics_timeout = 10s;
-constexpr auto restore_timeout = 240s;   // under max.poll.interval.ms: the group keeps us
+constexpr auto restore_timeout = 240s; // under max.poll.interval.ms: the group keeps us
 constexpr auto drain_timeout = 30s;
-constexpr size_t restore_chunk = 5000;   // changes per restore message
+constexpr size_t restore_chunk = 5000; // changes per restore message
 constexpr auto actor_timeout = std::chrono::minutes(5);
 
 // A node that cannot go on (a partition it cannot restore, topics that do
@@ -34,13 +34,11 @@ void stop_node(const std::string& why) {
 
 } // namespace
 
-cluster_runtime::cluster_runtime(const config& cfg, caf::actor_system& sys,
-                                 std::shared_ptr<store> node_store)
+cluster_runtime::cluster_runtime(const config& cfg, caf::actor_system& sys, std::shared_ptr<store> node_store)
   : cluster_(*cfg.cluster), node_(cfg.cluster->node.empty() ? default_node_name() : cfg.cluster->node),
-    sys_(sys),
-    partitions_(std::make_shared<partitioned_store>(
-      (std::filesystem::path(cfg.storage.path) / "partitions").string(), cfg.storage.map_size_mb,
-      std::move(node_store))) {
+    sys_(sys), partitions_(std::make_shared<partitioned_store>(
+                 (std::filesystem::path(cfg.storage.path) / "partitions").string(), cfg.storage.map_size_mb,
+                 std::move(node_store))) {
   cluster_.node = node_;
 }
 
@@ -116,8 +114,8 @@ std::string cluster_runtime::check_topics(bool& reachable) {
            ": both must have the same count (each events partition's state lives in the changelog "
            "partition of the same number); recreate the changelog topic with " +
            std::to_string(events.count) + " partitions and cleanup.policy=compact";
-  log_info("cluster: node " + node_ + " in group " + cluster_.group + ", " + cluster_.events_topic +
-           " and " + cluster_.changelog_topic + " with " + std::to_string(events.count) + " partitions each");
+  log_info("cluster: node " + node_ + " in group " + cluster_.group + ", " + cluster_.events_topic + " and " +
+           cluster_.changelog_topic + " with " + std::to_string(events.count) + " partitions each");
   return "";
 }
 
@@ -175,10 +173,11 @@ bool cluster_runtime::restore(int32_t partition, caf::scoped_actor& self) {
   std::string failure;
   auto ask = [&](auto... xs) {
     self->request(persistence_, actor_timeout, xs...)
-      .receive([](bool) {}, [&](caf::error& err) {
-        ok = false;
-        failure = sys_.render(err);
-      });
+      .receive([](bool) {},
+               [&](caf::error& err) {
+                 ok = false;
+                 failure = sys_.render(err);
+               });
   };
   ask(adopt_atom::value, p);
   std::vector<mirrored_change> chunk;
@@ -270,8 +269,8 @@ std::string cluster_runtime::describe_group() {
       f.text("member", member.member_id ? member.member_id : "")
         .text("client", member.client_id ? member.client_id : "")
         .text("host", member.client_host ? member.client_host : "");
-      auto assigned = decode_member_assignment(
-        {static_cast<const char*>(member.member_assignment), static_cast<size_t>(member.member_assignment_size)});
+      auto assigned = decode_member_assignment({static_cast<const char*>(member.member_assignment),
+                                                static_cast<size_t>(member.member_assignment_size)});
       std::vector<int32_t> ps;
       if (assigned)
         for (const auto& t : *assigned)

@@ -12,11 +12,11 @@
 
 #include <csignal>
 #include <cstdlib>
-#include <malloc.h>
-#include <sys/resource.h>
 #include <cstring>
 #include <iostream>
+#include <malloc.h>
 #include <string>
+#include <sys/resource.h>
 
 using namespace volley;
 
@@ -40,8 +40,8 @@ std::optional<config> load_or_report(const std::string& path) {
       result.value.reset();
   }
   if (!result.errors.empty()) {
-    std::cerr << format_config_errors(result.errors) << "volleyd: " << path << ": "
-              << result.errors.size() << " error(s); fix the file and try again\n";
+    std::cerr << format_config_errors(result.errors) << "volleyd: " << path << ": " << result.errors.size()
+              << " error(s); fix the file and try again\n";
     return std::nullopt;
   }
   return std::move(result.value);

@@ -47,7 +47,8 @@ caf::behavior node_actor(caf::event_based_actor*, node* n) {
 
 node::node(config cfg, std::string config_path, std::shared_ptr<store> db)
   : cfg_(std::move(cfg)), config_path_(std::move(config_path)), db_(std::move(db)),
-    memory_(std::make_shared<memory_budget>(cfg_.queue.memory_mb << 20)), engine_(engine_options(cfg_)), sys_cfg_(cfg_.scheduler), sys_(sys_cfg_) {}
+    memory_(std::make_shared<memory_budget>(cfg_.queue.memory_mb << 20)), engine_(engine_options(cfg_)),
+    sys_cfg_(cfg_.scheduler), sys_(sys_cfg_) {}
 
 node::~node() { shutdown(); }
 
@@ -142,7 +143,8 @@ bool node::start() {
   control_ = sys_.spawn<caf::detached>(node_actor, this);
   if (cluster_)
     cluster_->start(persistence_, event_consumer_);
-  ingress_deps ingress{cfg_.ingress, ingest, {monitor_, store_reader_, persistence_, control_, subscribers_}, wall_clock()};
+  ingress_deps ingress{
+    cfg_.ingress, ingest, {monitor_, store_reader_, persistence_, control_, subscribers_}, wall_clock()};
   acceptor_ = sys_.middleman().spawn_broker(ingress_acceptor, ingress);
 
   caf::scoped_actor self{sys_};
@@ -151,9 +153,8 @@ bool node::start() {
     .receive(
       [&](uint16_t port) {
         listening = true;
-        log_info("volleyd " VOLLEY_VERSION " listening on " + cfg_.ingress.host + ":" +
-                 std::to_string(port) + " subscribers=" + std::to_string(running.size()) +
-                 " storage=" + cfg_.storage.path);
+        log_info("volleyd " VOLLEY_VERSION " listening on " + cfg_.ingress.host + ":" + std::to_string(port) +
+                 " subscribers=" + std::to_string(running.size()) + " storage=" + cfg_.storage.path);
       },
       [&](caf::error& err) { log_error("ingress: " + sys_.render(err)); });
   return listening && start_api(ingress.router, ingress.control);
@@ -177,8 +178,7 @@ std::string node::reload() {
   }
   auto next = std::move(*result.value);
   if (next.ingress.host != cfg_.ingress.host || next.ingress.port != cfg_.ingress.port ||
-      next.storage.path != cfg_.storage.path ||
-      next.allow_private_networks != cfg_.allow_private_networks ||
+      next.storage.path != cfg_.storage.path || next.allow_private_networks != cfg_.allow_private_networks ||
       next.queue.dedup_window_s != cfg_.queue.dedup_window_s ||
       next.queue.dedup_max_ids != cfg_.queue.dedup_max_ids || next.api != cfg_.api)
     log_warn("reload: ingress, api, storage, queue.dedup_* and allow_private_networks changes apply "
@@ -261,12 +261,15 @@ void node::shutdown() {
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   auto running = subscribers_->all();
   for (auto& [name, actor] : running) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     self->request(actor, std::max(left, std::chrono::milliseconds(1)), drain_atom::value)
-      .receive([](bool) {}, [&, n = name](caf::error&) {
-        log_warn("shutdown: subscriber=" + n + " still had requests in flight; they stay pending "
-                 "and are retried after a restart");
-      });
+      .receive([](bool) {},
+               [&, n = name](caf::error&) {
+                 log_warn("shutdown: subscriber=" + n +
+                          " still had requests in flight; they stay pending "
+                          "and are retried after a restart");
+               });
   }
   engine_.stop();
   // The statistics as they stand now, committed with the last writes.
@@ -281,15 +284,14 @@ void node::shutdown() {
         ignore);
   if (persistence_)
     self->request(persistence_, std::chrono::seconds(30), drain_atom::value)
-      .receive([](bool) {}, [&](caf::error& err) {
-        log_error("shutdown: final flush failed: " + sys_.render(err));
-      });
+      .receive([](bool) {},
+               [&](caf::error& err) { log_error("shutdown: final flush failed: " + sys_.render(err)); });
   if (acceptor_)
     self->request(acceptor_, std::chrono::seconds(5), close_atom::value).receive([](bool) {}, ignore);
   for (auto& [name, actor] : running)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
-  for (auto& a : {acceptor_, api_bridge_, control_, router_, kafka_ingest_, event_consumer_,
-                  store_reader_, persistence_, monitor_})
+  for (auto& a : {acceptor_, api_bridge_, control_, router_, kafka_ingest_, event_consumer_, store_reader_,
+                  persistence_, monitor_})
     if (a)
       self->send_exit(a, caf::exit_reason::user_shutdown);
 }

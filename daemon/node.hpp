@@ -5,9 +5,9 @@
 #include "actors/control_plane.hpp"
 #include "actors/subscriber_registry.hpp"
 #include "config/config.hpp"
-#include "daemon/cluster_runtime.hpp"
 #include "config/runtime_subscribers.hpp"
 #include "control/subscriber_change.hpp"
+#include "daemon/cluster_runtime.hpp"
 #include "delivery/memory_budget.hpp"
 #include "http/http_engine.hpp"
 #include "storage/store.hpp"
@@ -62,8 +62,7 @@ private:
   };
 
   // Starts a subscriber actor, disabled if `disabled` records it so.
-  caf::actor spawn_subscriber(const subscriber_config& s,
-                              const std::vector<subscriber_status>& disabled);
+  caf::actor spawn_subscriber(const subscriber_config& s, const std::vector<subscriber_status>& disabled);
   // Which subscribers are disabled on record, as persistence knows it now.
   std::vector<subscriber_status> recorded_disables();
   // The API's subscribers as stored, validated (node_subscribers.cpp).

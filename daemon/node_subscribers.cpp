@@ -34,7 +34,8 @@ void node::load_runtime_subscribers() {
   for (const auto& problem : runtime_.load(*stored, cfg_.defaults))
     log_error(problem + " (DELETE /v1/subscribers/<name> removes it, PUT replaces it)");
   for (const auto& name : runtime_.shadowed(cfg_.subscribers))
-    log_warn("subscriber=" + name + " of the config file hides the API subscriber of that name, "
+    log_warn("subscriber=" + name +
+             " of the config file hides the API subscriber of that name, "
              "which stays stored but does not run");
 }
 
@@ -48,7 +49,8 @@ subscriber_answer node::change_subscribers(const subscriber_change& change) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (stopped_)
     return unavailable("volleyd is shutting down; send it again after the restart");
-  if (cluster_ && change.what != subscriber_change::kind::list && change.what != subscriber_change::kind::get) {
+  if (cluster_ && change.what != subscriber_change::kind::list &&
+      change.what != subscriber_change::kind::get) {
     // Every node of a cluster must route and deliver alike: its subscribers
     // come from the one config file all nodes load.
     fields body;

@@ -14,8 +14,7 @@ std::optional<std::string> auto_disable::should_disable() const {
     return std::nullopt;
   if (last_failure_ms_ - *failing_since_ms_ < int64_t{after_hours_} * hour_ms)
     return std::nullopt;
-  return "no successful delivery for " + std::to_string(after_hours_) +
-         " h (disable_after_hours)";
+  return "no successful delivery for " + std::to_string(after_hours_) + " h (disable_after_hours)";
 }
 
 } // namespace volley

@@ -21,8 +21,7 @@ uint64_t backoff_policy::with_retry_after(uint64_t computed_delay,
                                           std::optional<uint64_t> retry_after_ms) const {
   if (!retry_after_ms)
     return computed_delay;
-  return std::clamp<uint64_t>(*retry_after_ms, std::min(computed_delay, cfg_.max_ms),
-                              cfg_.max_ms);
+  return std::clamp<uint64_t>(*retry_after_ms, std::min(computed_delay, cfg_.max_ms), cfg_.max_ms);
 }
 
 std::optional<uint64_t> parse_retry_after_ms(std::string_view value, int64_t now_unix_ms) {
@@ -43,8 +42,8 @@ std::optional<uint64_t> parse_retry_after_ms(std::string_view value, int64_t now
   std::string text{value};
   std::tm tm{};
   bool parsed = false;
-  for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
-                             "%a %b %e %H:%M:%S %Y"}) {
+  for (const char* format :
+       {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
     tm = std::tm{};
     const char* end = strptime(text.c_str(), format, &tm);
     if (end != nullptr && *end == '\0') {

@@ -6,9 +6,12 @@ namespace volley {
 
 const char* to_string(breaker_state state) {
   switch (state) {
-    case breaker_state::closed: return "closed";
-    case breaker_state::open: return "open";
-    case breaker_state::half_open: return "half_open";
+    case breaker_state::closed:
+      return "closed";
+    case breaker_state::open:
+      return "open";
+    case breaker_state::half_open:
+      return "half_open";
   }
   return "closed";
 }

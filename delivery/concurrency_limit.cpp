@@ -30,10 +30,14 @@ load_signal load_signal_of(const attempt_result& result) {
 
 const char* to_string(limit_cause cause) {
   switch (cause) {
-    case limit_cause::slow_start: return "slow_start";
-    case limit_cause::increase: return "increase";
-    case limit_cause::overload: return "overload";
-    case limit_cause::latency: return "latency";
+    case limit_cause::slow_start:
+      return "slow_start";
+    case limit_cause::increase:
+      return "increase";
+    case limit_cause::overload:
+      return "overload";
+    case limit_cause::latency:
+      return "latency";
   }
   return "increase";
 }
@@ -118,8 +122,8 @@ bool concurrency_limit::latency_rose(double latency_ms, double& median_ms) {
   if (first)
     baseline_ms_ = median_ms;
   else
-    baseline_ms_ += (median_ms - baseline_ms_) *
-                    (median_ms < baseline_ms_ ? baseline_down_weight : baseline_up_weight);
+    baseline_ms_ +=
+      (median_ms - baseline_ms_) * (median_ms < baseline_ms_ ? baseline_down_weight : baseline_up_weight);
   return rose;
 }
 

@@ -83,8 +83,8 @@ private:
   uint32_t successes_ = 0; // since the last change
   uint32_t hold_ = 0;      // completions before another decrease may happen
   std::array<double, latency_samples> recent_{};
-  size_t recorded_ = 0;      // successes' latencies recorded, ever
-  size_t since_shrink_ = 0;  // ... since the last decrease
+  size_t recorded_ = 0;     // successes' latencies recorded, ever
+  size_t since_shrink_ = 0; // ... since the last decrease
   double baseline_ms_ = 0;
 };
 

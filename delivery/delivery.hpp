@@ -19,8 +19,7 @@ namespace volley {
 class payload_charge {
 public:
   payload_charge() = default;
-  payload_charge(payload_charge&& other) noexcept
-    : budget_(std::move(other.budget_)), bytes_(other.bytes_) {
+  payload_charge(payload_charge&& other) noexcept : budget_(std::move(other.budget_)), bytes_(other.bytes_) {
     taken_.store(other.taken_.load());
   }
   payload_charge& operator=(payload_charge&&) = delete;

@@ -6,7 +6,7 @@
 namespace volley {
 
 struct attempt_result {
-  int status = 0;          // HTTP status; 0 when no response arrived
+  int status = 0; // HTTP status; 0 when no response arrived
   bool timed_out = false;
   std::string error;       // transport error text when status == 0
   std::string retry_after; // the Retry-After header value, if any

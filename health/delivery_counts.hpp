@@ -12,13 +12,13 @@ namespace volley {
 
 struct delivery_counts {
   uint64_t attempts = 0;
-  uint64_t successes = 0;     // attempts answered 2xx
-  uint64_t failures = 0;      // attempts that failed, whatever the reason
-  uint64_t delivered = 0;     // deliveries that ended delivered
-  uint64_t dead_lettered = 0; // deliveries that ended in the DLQ
-  uint64_t slow = 0;          // attempts over the slow threshold
-  uint64_t delivered_attempts = 0; // attempts it took, summed over delivered deliveries
-  latency_histogram latency;  // of every attempt that got an answer
+  uint64_t successes = 0;                   // attempts answered 2xx
+  uint64_t failures = 0;                    // attempts that failed, whatever the reason
+  uint64_t delivered = 0;                   // deliveries that ended delivered
+  uint64_t dead_lettered = 0;               // deliveries that ended in the DLQ
+  uint64_t slow = 0;                        // attempts over the slow threshold
+  uint64_t delivered_attempts = 0;          // attempts it took, summed over delivered deliveries
+  latency_histogram latency;                // of every attempt that got an answer
   std::map<std::string, uint64_t> outcomes; // "200", "503", "timeout", "connection_error"
 
   void merge(const delivery_counts& other) {

@@ -4,16 +4,20 @@ namespace volley {
 
 const char* to_string(health h) {
   switch (h) {
-    case health::healthy: return "healthy";
-    case health::degraded: return "degraded";
-    case health::unhealthy: return "unhealthy";
-    case health::unknown: return "unknown";
+    case health::healthy:
+      return "healthy";
+    case health::degraded:
+      return "degraded";
+    case health::unhealthy:
+      return "unhealthy";
+    case health::unknown:
+      return "unknown";
   }
   return "unknown";
 }
 
-health classify_health(uint64_t window_attempts, double success_rate, int64_t last_attempt_ms,
-                       int64_t now_ms, const health_thresholds& t) {
+health classify_health(uint64_t window_attempts, double success_rate, int64_t last_attempt_ms, int64_t now_ms,
+                       const health_thresholds& t) {
   if (last_attempt_ms == 0 || now_ms - last_attempt_ms > t.unknown_after_ms)
     return health::unknown;
   if (window_attempts == 0)

@@ -17,7 +17,7 @@ struct health_thresholds {
 };
 
 // `success_rate` over the window's attempts; `last_attempt_ms` 0 for never.
-health classify_health(uint64_t window_attempts, double success_rate, int64_t last_attempt_ms,
-                       int64_t now_ms, const health_thresholds& t);
+health classify_health(uint64_t window_attempts, double success_rate, int64_t last_attempt_ms, int64_t now_ms,
+                       const health_thresholds& t);
 
 } // namespace volley

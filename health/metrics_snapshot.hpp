@@ -32,8 +32,8 @@ struct metrics_snapshot {
   ingest_counts events;
   size_t pending = 0; // deliveries on disk, in flight included
   size_t dlq = 0;
-  uint64_t memory_bytes = 0;        // deliveries' bytes in memory, as queue.memory_mb counts them
-  uint64_t memory_budget_bytes = 0; // queue.memory_mb in bytes; 0: no budget
+  uint64_t memory_bytes = 0;                   // deliveries' bytes in memory, as queue.memory_mb counts them
+  uint64_t memory_budget_bytes = 0;            // queue.memory_mb in bytes; 0: no budget
   std::vector<subscriber_metrics> subscribers; // by name
   // Since start, by event type: at most monitor_core::max_event_types, the
   // rest together as "(other)".

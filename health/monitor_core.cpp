@@ -39,7 +39,6 @@ std::string counts_json(const delivery_counts& w) {
   return f.json_object();
 }
 
-
 } // namespace
 
 monitor_windows::monitor_windows(uint64_t log_window_ms)
@@ -55,15 +54,17 @@ void monitor_windows::add(int64_t now_ms, const delivery_counts& c) {
 
 const rolling_window& monitor_windows::of(series_window w) const {
   switch (w) {
-    case series_window::minute: return minute;
-    case series_window::hour: return hour;
-    case series_window::day: return day;
+    case series_window::minute:
+      return minute;
+    case series_window::hour:
+      return hour;
+    case series_window::day:
+      return day;
   }
   return hour;
 }
 
-monitor_core::monitor_core(monitor_config cfg, const std::vector<std::string>& subscribers,
-                           line_sink sink)
+monitor_core::monitor_core(monitor_config cfg, const std::vector<std::string>& subscribers, line_sink sink)
   : cfg_(std::move(cfg)), sink_(std::move(sink)), node_(cfg_.window_s * 1000) {
   thresholds_.healthy_percent = cfg_.healthy_percent;
   thresholds_.degraded_percent = cfg_.degraded_percent;
@@ -108,8 +109,10 @@ void monitor_core::add_report(subscriber_report& r, int64_t now_ms) {
   // State changes, logged as they arrive.
   if (known && r.breaker != v.last.breaker) {
     fields f;
-    f.text("subscriber", r.name).text("event", std::string{"breaker_"} + to_string(r.breaker))
-      .text("breaker", to_string(r.breaker)).integer("consecutive_failures", r.consecutive_failures);
+    f.text("subscriber", r.name)
+      .text("event", std::string{"breaker_"} + to_string(r.breaker))
+      .text("breaker", to_string(r.breaker))
+      .integer("consecutive_failures", r.consecutive_failures);
     if (!r.last_error.empty())
       f.text("last_error", r.last_error);
     emit(f);
@@ -131,7 +134,9 @@ void monitor_core::add_report(subscriber_report& r, int64_t now_ms) {
   auto status = classify(v.windows, v.last.last_attempt_ms, now_ms);
   if (status != v.status) {
     fields f;
-    f.text("subscriber", v.last.name).text("event", "health").text("status", to_string(status))
+    f.text("subscriber", v.last.name)
+      .text("event", "health")
+      .text("status", to_string(status))
       .text("was", to_string(v.status));
     v.status = status;
     emit(f);
@@ -141,7 +146,9 @@ void monitor_core::add_report(subscriber_report& r, int64_t now_ms) {
 void monitor_core::add_gauges(const storage_gauges& g) {
   if (g.dlq > storage_.dlq) {
     fields f;
-    node_word(f).text("event", "dlq_growth").integer("dlq", static_cast<int64_t>(g.dlq))
+    node_word(f)
+      .text("event", "dlq_growth")
+      .integer("dlq", static_cast<int64_t>(g.dlq))
       .integer("added", static_cast<int64_t>(g.dlq - storage_.dlq));
     emit(f);
   }
@@ -220,8 +227,11 @@ void monitor_core::log_all(int64_t now_ms) {
   for (auto& [name, v] : subscribers_) {
     if (v.logged_limit != 0 && v.last.limit != 0 && v.last.limit != v.logged_limit) {
       fields f;
-      f.text("subscriber", name).text("event", "limit").integer("limit", v.last.limit)
-        .integer("was", v.logged_limit).integer("max_in_flight", v.last.max_in_flight)
+      f.text("subscriber", name)
+        .text("event", "limit")
+        .integer("limit", v.last.limit)
+        .integer("was", v.logged_limit)
+        .integer("max_in_flight", v.last.max_in_flight)
         .text("cause", v.last.limit_cause);
       emit(f);
     }
@@ -237,7 +247,8 @@ std::string monitor_core::windows_json(const monitor_windows& w, int64_t now_ms,
     .json("1h", counts_json(w.hour.total(now_ms)))
     .json("24h", counts_json(w.day.total(now_ms)));
   if (hours > 1 && hours < 24) // 1h and 24h are there already
-    f.json(std::to_string(hours) + "h", counts_json(w.day.total(now_ms, static_cast<uint64_t>(hours) * hour_ms)));
+    f.json(std::to_string(hours) + "h",
+           counts_json(w.day.total(now_ms, static_cast<uint64_t>(hours) * hour_ms)));
   return f.json_object();
 }
 
@@ -389,7 +400,9 @@ std::string monitor_core::answer(const control_request& req, int64_t now_ms) {
 std::string monitor_core::snapshot() const {
   rapidjson::StringBuffer buffer;
   json_writer w{buffer};
-  auto string = [&](const std::string& t) { w.String(t.c_str(), static_cast<rapidjson::SizeType>(t.size())); };
+  auto string = [&](const std::string& t) {
+    w.String(t.c_str(), static_cast<rapidjson::SizeType>(t.size()));
+  };
   auto windows = [&](const monitor_windows& m) {
     w.Key("hour"), write_window(w, m.hour);
     w.Key("day"), write_window(w, m.day);
@@ -475,9 +488,11 @@ bool monitor_core::restore(const std::string& text) {
     }
   if (doc.HasMember("types") && doc["types"].IsArray())
     for (const auto& t : doc["types"].GetArray()) {
-      if (!t.IsObject() || !t.HasMember("type") || !t["type"].IsString() || event_types_.size() >= max_event_types)
+      if (!t.IsObject() || !t.HasMember("type") || !t["type"].IsString() ||
+          event_types_.size() >= max_event_types)
         continue;
-      auto& m = event_types_.try_emplace(t["type"].GetString(), monitor_windows{cfg_.window_s * 1000}).first->second;
+      auto& m =
+        event_types_.try_emplace(t["type"].GetString(), monitor_windows{cfg_.window_s * 1000}).first->second;
       windows(t, m);
     }
   if (doc.HasMember("failures") && doc["failures"].IsArray())

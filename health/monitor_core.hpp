@@ -8,12 +8,12 @@
 // answers the stats, health, subscribers and failures_ ops. Time is passed in.
 
 #include "config/config.hpp"
+#include "control/control_request.hpp"
 #include "delivery/memory_budget.hpp"
 #include "health/health_status.hpp"
 #include "health/metrics_snapshot.hpp"
 #include "health/rolling_window.hpp"
 #include "health/stats_series.hpp"
-#include "control/control_request.hpp"
 #include "health/subscriber_report.hpp"
 #include "protocol/fields.hpp"
 
@@ -22,8 +22,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace volley {
 
@@ -62,8 +62,8 @@ struct cluster_gauges {
 
 class monitor_core {
 public:
-  static constexpr size_t max_event_types = 200;  // more are counted as "(other)"
-  static constexpr size_t max_failures = 1000;    // recent failures_ kept
+  static constexpr size_t max_event_types = 200; // more are counted as "(other)"
+  static constexpr size_t max_failures = 1000;   // recent failures_ kept
 
   // Where the log lines go (the log, in the daemon).
   using line_sink = std::function<void(const std::string&)>;

@@ -16,8 +16,9 @@ bool u64(const rapidjson::Value& v, const char* name, uint64_t& out) {
 
 std::string text(const rapidjson::Value& v, const char* name) {
   auto it = v.FindMember(name);
-  return it != v.MemberEnd() && it->value.IsString() ? std::string{it->value.GetString(), it->value.GetStringLength()}
-                                                      : std::string{};
+  return it != v.MemberEnd() && it->value.IsString()
+           ? std::string{it->value.GetString(), it->value.GetStringLength()}
+           : std::string{};
 }
 
 } // namespace

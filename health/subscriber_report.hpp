@@ -39,9 +39,9 @@ struct subscriber_report {
   size_t queued = 0; // in memory, waiting (retry timers included)
   bool backlog_on_disk = false;
   size_t in_flight = 0;
-  uint32_t limit = 0;         // requests it may have in flight now (adaptive)
-  uint32_t max_in_flight = 0; // the ceiling of `limit`
-  std::string limit_cause;    // why the limit last changed ("overload", ...); empty: never
+  uint32_t limit = 0;          // requests it may have in flight now (adaptive)
+  uint32_t max_in_flight = 0;  // the ceiling of `limit`
+  std::string limit_cause;     // why the limit last changed ("overload", ...); empty: never
   int64_t paused_until_ms = 0; // Retry-After: nothing is sent before this; 0: not paused
   breaker_state breaker = breaker_state::closed;
   uint32_t consecutive_failures = 0;

@@ -13,15 +13,15 @@ bool restricted_v4(uint32_t host_order) {
     uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
     return (host_order & mask) == net;
   };
-  return in(0x00000000, 8)       // 0.0.0.0/8 "this network"
-         || in(0x7f000000, 8)    // loopback
-         || in(0x0a000000, 8)    // private
-         || in(0xac100000, 12)   // private
-         || in(0xc0a80000, 16)   // private
-         || in(0xa9fe0000, 16)   // link-local (cloud metadata lives here)
-         || in(0x64400000, 10)   // carrier-grade NAT
-         || in(0xe0000000, 4)    // multicast
-         || in(0xf0000000, 4);   // reserved and broadcast
+  return in(0x00000000, 8)     // 0.0.0.0/8 "this network"
+         || in(0x7f000000, 8)  // loopback
+         || in(0x0a000000, 8)  // private
+         || in(0xac100000, 12) // private
+         || in(0xc0a80000, 16) // private
+         || in(0xa9fe0000, 16) // link-local (cloud metadata lives here)
+         || in(0x64400000, 10) // carrier-grade NAT
+         || in(0xe0000000, 4)  // multicast
+         || in(0xf0000000, 4); // reserved and broadcast
 }
 
 } // namespace

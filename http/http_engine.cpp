@@ -1,9 +1,9 @@
 #include "http/http_engine.hpp"
 
 #include "http/address_policy.hpp"
-#include "logging/logger.hpp"
 #include "http/socket_watch.hpp"
 #include "http/transfer_placement.hpp"
+#include "logging/logger.hpp"
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
@@ -43,8 +43,8 @@ struct transfer {
   bool allow_private = false;
   socket_watch* sockets = nullptr;
   transfer_placement::spot spot; // the multi handle it runs on
-  std::string refused_address; // set when the SSRF guard refused the connect
-  int socket_errno = 0;        // set when no socket could be opened
+  std::string refused_address;   // set when the SSRF guard refused the connect
+  int socket_errno = 0;          // set when no socket could be opened
   char error_buffer[CURL_ERROR_SIZE] = {0};
 
   ~transfer() {
@@ -107,8 +107,8 @@ struct http_engine::impl {
     bool timer_armed = false;
     steady::time_point due{};
     uint64_t timer_generation = 0; // tells the slot's latest timer from replaced ones
-    size_t cache_size = 0;          // CURLMOPT_MAXCONNECTS as set
-    bool touched = false; // curl acted on it this round: completions may wait
+    size_t cache_size = 0;         // CURLMOPT_MAXCONNECTS as set
+    bool touched = false;          // curl acted on it this round: completions may wait
 
     ~multi_slot() {
       if (multi)
@@ -134,26 +134,26 @@ struct http_engine::impl {
   http_engine_options options;
   engine_admission& admission;
   socket_watch sockets;
-  int wake_fd = -1; // eventfd: a submit or stop() for a sleeping loop
-  CURLSH* share = nullptr; // DNS answers and TLS sessions, for every multi handle
+  int wake_fd = -1;            // eventfd: a submit or stop() for a sleeping loop
+  CURLSH* share = nullptr;     // DNS answers and TLS sessions, for every multi handle
   std::string default_ca_file; // libcurl's own, for requests that set none
   std::mutex queue_mutex;
   std::vector<http_request> incoming; // guarded by queue_mutex
-  bool stopping = false;               // guarded by queue_mutex
+  bool stopping = false;              // guarded by queue_mutex
   // Set while the thread is (about to be) blocked in epoll_wait: only then
   // does a submit need the eventfd write.
   std::atomic<bool> sleeping{false};
-  std::deque<http_request> waiting; // engine thread only: over max_concurrent
+  std::deque<http_request> waiting;            // engine thread only: over max_concurrent
   std::vector<std::unique_ptr<transfer>> idle; // engine thread only
   std::unordered_set<transfer*> running;       // engine thread only
   transfer_placement placement;
   std::vector<std::unique_ptr<multi_slot>> slots; // by index; opened when first used
   std::vector<std::unique_ptr<slot_ref>> refs;
-  std::vector<size_t> touched; // slots curl acted on since completions were read
+  std::vector<size_t> touched;     // slots curl acted on since completions were read
   std::vector<timer_entry> timers; // a min-heap by due time
-  size_t connection_budget; // connections, all handles together
-  size_t lent = 0;          // of the budget, over the handles' guaranteed shares
-  std::vector<CURLMsg> finished; // scratch
+  size_t connection_budget;        // connections, all handles together
+  size_t lent = 0;                 // of the budget, over the handles' guaranteed shares
+  std::vector<CURLMsg> finished;   // scratch
   std::thread worker;
 
   impl(http_engine_options opts, engine_admission& admitted, size_t budget)
@@ -163,8 +163,7 @@ struct http_engine::impl {
       slots(placement.multis()), refs(placement.multis()), connection_budget(budget) {
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd < 0)
-      throw std::runtime_error(std::string{"HTTP engine: cannot create an eventfd: "} +
-                               std::strerror(errno));
+      throw std::runtime_error(std::string{"HTTP engine: cannot create an eventfd: "} + std::strerror(errno));
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = wake_fd;
@@ -202,8 +201,7 @@ struct http_engine::impl {
     if (what == CURL_POLL_REMOVE)
       sockets.unwatch(fd);
     else
-      sockets.watch(fd, (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
-                    ref);
+      sockets.watch(fd, (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u), ref);
     return 0;
   }
 
@@ -509,8 +507,7 @@ struct http_engine::impl {
       }
       bool can_start = !waiting.empty() && running.size() < options.max_concurrent;
       int timeout = sleeping.load() && !can_start ? wait_ms() : 0;
-      int n = epoll_wait(sockets.epoll_fd(), events.data(), static_cast<int>(events.size()),
-                         timeout);
+      int n = epoll_wait(sockets.epoll_fd(), events.data(), static_cast<int>(events.size()), timeout);
       sleeping.store(false);
       for (int i = 0; i < n; ++i) {
         const auto& ev = events[static_cast<size_t>(i)];

@@ -3,17 +3,16 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
-#include <cstring>
-#include <cerrno>
 
 namespace volley {
 
 socket_watch::socket_watch() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)) {
   if (epoll_fd_ < 0)
-    throw std::runtime_error(std::string{"HTTP engine: cannot create an epoll set: "} +
-                             std::strerror(errno));
+    throw std::runtime_error(std::string{"HTTP engine: cannot create an epoll set: "} + std::strerror(errno));
 }
 
 socket_watch::~socket_watch() { ::close(epoll_fd_); }

@@ -51,8 +51,8 @@
 //   ingress ─ingest(ingest_batch)─► kafka_ingest ─► events topic; acks from its poll thread
 //   changelog thread ─mirrored(token)─► persistence     a commit's changes are in Kafka
 
-#include "cluster/kafka_record.hpp"
 #include "api/node_gateway.hpp"
+#include "cluster/kafka_record.hpp"
 #include "config/config.hpp"
 #include "control/control_request.hpp"
 #include "control/subscriber_change.hpp"

@@ -67,8 +67,7 @@ std::string fields::logfmt() const {
       continue;
     out += '=';
     // Quoted (and escaped) whenever a reader could mis-split the line.
-    bool needs_quotes = f.value.empty() ||
-                        std::any_of(f.value.begin(), f.value.end(), [](char c) {
+    bool needs_quotes = f.value.empty() || std::any_of(f.value.begin(), f.value.end(), [](char c) {
                           return static_cast<unsigned char>(c) < 0x21 || c == '"' || c == '=' || c == '\\';
                         });
     if (needs_quotes)

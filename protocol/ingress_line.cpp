@@ -21,8 +21,7 @@ namespace {
 
 // The iterative reader keeps its stack on the heap and the writer streams,
 // so no nesting depth can exhaust the thread's stack; no DOM is built.
-constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
 // SAX handler for one line: reads the top-level fields and copies "data",
 // compacted, into its own buffer as it streams past.
@@ -102,15 +101,27 @@ public:
       return bad_utf8();
     return value([&](auto& w) { return w.String(s, n); }, std::string_view{s, n}, true, 0);
   }
-  bool Null() { return value([](auto& w) { return w.Null(); }, {}, false, 1); }
-  bool Bool(bool b) { return value([&](auto& w) { return w.Bool(b); }, {}, false, 1); }
-  bool Int(int i) { return value([&](auto& w) { return w.Int(i); }, {}, false, 2, i); }
+  bool Null() {
+    return value([](auto& w) { return w.Null(); }, {}, false, 1);
+  }
+  bool Bool(bool b) {
+    return value([&](auto& w) { return w.Bool(b); }, {}, false, 1);
+  }
+  bool Int(int i) {
+    return value([&](auto& w) { return w.Int(i); }, {}, false, 2, i);
+  }
   bool Uint(unsigned u) {
     return value([&](auto& w) { return w.Uint(u); }, {}, false, 2, u <= 3 ? static_cast<int>(u) : 99);
   }
-  bool Int64(int64_t i) { return value([&](auto& w) { return w.Int64(i); }, {}, false, 1); }
-  bool Uint64(uint64_t u) { return value([&](auto& w) { return w.Uint64(u); }, {}, false, 1); }
-  bool Double(double d) { return value([&](auto& w) { return w.Double(d); }, {}, false, 1); }
+  bool Int64(int64_t i) {
+    return value([&](auto& w) { return w.Int64(i); }, {}, false, 1);
+  }
+  bool Uint64(uint64_t u) {
+    return value([&](auto& w) { return w.Uint64(u); }, {}, false, 1);
+  }
+  bool Double(double d) {
+    return value([&](auto& w) { return w.Double(d); }, {}, false, 1);
+  }
 
 private:
   using writer = rapidjson::Writer<rapidjson::StringBuffer>;

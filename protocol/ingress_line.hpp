@@ -14,18 +14,18 @@ constexpr size_t max_event_id_bytes = 256;
 constexpr size_t max_event_type_bytes = 256;
 
 struct parsed_event {
-  std::string id;          // empty when the client sent none
+  std::string id; // empty when the client sent none
   std::string type;
   std::string data = "null"; // compact JSON text of "data"
   int priority = no_priority;
-  std::string key;         // cluster mode: the Kafka key (else the id); empty when absent
+  std::string key; // cluster mode: the Kafka key (else the id); empty when absent
 };
 
 struct parsed_line {
   enum class kind { event, op, error } what = kind::error;
-  parsed_event event;  // kind::event
-  std::string op;      // kind::op: the "op" value; the line is kept for its fields
-  std::string error;   // kind::error: what was wrong, for the client
+  parsed_event event; // kind::event
+  std::string op;     // kind::op: the "op" value; the line is kept for its fields
+  std::string error;  // kind::error: what was wrong, for the client
 };
 
 parsed_line parse_ingress_line(std::string_view line);

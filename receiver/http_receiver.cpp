@@ -30,16 +30,15 @@ constexpr uint64_t max_body_bytes = 16 * 1024 * 1024;
 std::string_view to_std(boost::beast::string_view text) { return {text.data(), text.size()}; }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -61,9 +60,11 @@ http::response<http::string_body> to_response(const receiver_reply& reply, unsig
   // for a final answer, so anything odd becomes a visible 500.
   const bool valid = reply.status >= 200 && reply.status <= 999;
   response.result(valid ? static_cast<unsigned>(reply.status) : 500u);
-  for (const auto& [name, value] : reply.headers) response.insert(name, value);
+  for (const auto& [name, value] : reply.headers)
+    response.insert(name, value);
   const bool body_allowed = response.result_int() != 204 && response.result_int() != 304;
-  if (body_allowed) response.body() = valid ? reply.body : "invalid status from handler\n";
+  if (body_allowed)
+    response.body() = valid ? reply.body : "invalid status from handler\n";
   response.keep_alive(keep_alive);
   response.prepare_payload();
   return response;
@@ -73,7 +74,8 @@ http::response<http::string_body> to_response(const receiver_reply& reply, unsig
 
 std::string received_request::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
-    if (iequals(key, name)) return value;
+    if (iequals(key, name))
+      return value;
   return {};
 }
 
@@ -102,13 +104,15 @@ struct http_receiver::impl {
     const tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);
     boost::system::error_code ec;
     acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec)
+      acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec)
+      acceptor_.bind(endpoint, ec);
+    if (!ec)
+      acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
-      throw std::runtime_error("http receiver: cannot listen on 127.0.0.1:" +
-                               std::to_string(port) + ": " + ec.message() +
-                               " (is another process using the port? choose another one)");
+      throw std::runtime_error("http receiver: cannot listen on 127.0.0.1:" + std::to_string(port) + ": " +
+                               ec.message() + " (is another process using the port? choose another one)");
     port_ = acceptor_.local_endpoint().port();
     accept_thread_ = std::thread([this] { accept_loop(); });
   }
@@ -120,7 +124,8 @@ struct http_receiver::impl {
       boost::system::error_code ec;
       acceptor_.accept(socket, ec);
       std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return; // the socket, if any, closes on scope exit
+      if (stopping_)
+        return; // the socket, if any, closes on scope exit
       if (ec) {
         // Out of descriptors and the like: the receiver cannot go on
         // silently, so say why it stopped accepting.
@@ -152,7 +157,8 @@ struct http_receiver::impl {
       std::lock_guard<std::mutex> lock(mutex_);
       done.swap(finished_);
     }
-    for (auto& thread : done) thread.join();
+    for (auto& thread : done)
+      thread.join();
   }
 
   void serve(uint64_t id, tcp::socket& socket) {
@@ -168,7 +174,8 @@ struct http_receiver::impl {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = connections_.find(id);
       if (it != connections_.end()) {
-        if (it->second.thread.joinable()) finished_.push_back(std::move(it->second.thread));
+        if (it->second.thread.joinable())
+          finished_.push_back(std::move(it->second.thread));
         connections_.erase(it);
       }
     }
@@ -191,12 +198,14 @@ struct http_receiver::impl {
         http::response<http::empty_body> go_on{http::status::continue_, 11};
         http::write(socket, go_on, ec);
       }
-      if (!ec) http::read(socket, buffer, parser, ec);
+      if (!ec)
+        http::read(socket, buffer, parser, ec);
       if (ec == http::error::body_limit) {
         write_error(socket, http::status::payload_too_large, "request body over 16 MiB\n");
         return;
       }
-      if (ec == http::error::end_of_stream || ec == asio::error::eof) return;
+      if (ec == http::error::end_of_stream || ec == asio::error::eof)
+        return;
       if (ec) {
         if (parser.got_some() && !is_disconnect(ec))
           write_error(socket, http::status::bad_request, "malformed HTTP request\n");
@@ -238,8 +247,8 @@ struct http_receiver::impl {
   }
 
   static bool is_disconnect(const boost::system::error_code& ec) {
-    return ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-           ec == asio::error::eof || ec == asio::error::shut_down;
+    return ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == asio::error::eof ||
+           ec == asio::error::shut_down;
   }
 
   static void write_error(tcp::socket& socket, http::status status, const char* body) {
@@ -258,20 +267,23 @@ struct http_receiver::impl {
   static void hold_until_closed(tcp::socket& socket) {
     char scratch[4096];
     boost::system::error_code ec;
-    while (!ec) socket.read_some(asio::buffer(scratch), ec);
+    while (!ec)
+      socket.read_some(asio::buffer(scratch), ec);
   }
 
   void stop() {
     std::lock_guard<std::mutex> stop_lock(stop_mutex_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
+      if (stopping_)
+        return;
       stopping_ = true;
     }
     // shutdown() (unlike close()) wakes a thread blocked in accept()/recv()
     // on Linux and keeps the descriptor valid until its owner closes it.
     ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
-    if (accept_thread_.joinable()) accept_thread_.join();
+    if (accept_thread_.joinable())
+      accept_thread_.join();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
 
@@ -280,17 +292,20 @@ struct http_receiver::impl {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& [id, conn] : connections_) {
         ::shutdown(conn.fd, SHUT_RDWR);
-        if (conn.thread.joinable()) threads.push_back(std::move(conn.thread));
+        if (conn.thread.joinable())
+          threads.push_back(std::move(conn.thread));
       }
-      for (auto& thread : finished_) threads.push_back(std::move(thread));
+      for (auto& thread : finished_)
+        threads.push_back(std::move(thread));
       finished_.clear();
     }
-    for (auto& thread : threads) thread.join();
+    for (auto& thread : threads)
+      thread.join();
   }
 };
 
 http_receiver::http_receiver(receiver_handler handler, uint16_t port)
-    : impl_(std::make_unique<impl>(std::move(handler), port)) {}
+  : impl_(std::make_unique<impl>(std::move(handler), port)) {}
 
 http_receiver::~http_receiver() { stop(); }
 

@@ -42,8 +42,7 @@ routed_event routing_table::route(parsed_event&& ev, uint64_t slot, int64_t rece
   auto payload = std::make_shared<event_payload>();
   // Built once and shared by every subscriber; not at all when none wants it.
   if (!routed.targets.empty())
-    payload->body =
-      std::make_shared<const std::string>(delivery_body(ev.id, ev.type, received_ms, ev.data));
+    payload->body = std::make_shared<const std::string>(delivery_body(ev.id, ev.type, received_ms, ev.data));
   payload->id = std::move(ev.id);
   payload->type = std::move(ev.type);
   payload->created_ms = received_ms;

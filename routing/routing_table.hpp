@@ -33,7 +33,7 @@ struct event_origin {
 // body built once), who wants it, and the answer slot of its ingress line.
 struct routed_event {
   uint64_t slot = 0;
-  bool client_id = false; // the id came from the client (else generated): deduplicated
+  bool client_id = false;                 // the id came from the client (else generated): deduplicated
   std::shared_ptr<event_payload> payload; // seq assigned by persistence
   std::vector<delivery_target> targets;
   std::optional<event_origin> origin; // cluster mode: its record in the events topic
@@ -42,8 +42,7 @@ struct routed_event {
 class routing_table {
 public:
   routing_table() = default;
-  routing_table(const std::vector<subscriber_config>& subscribers,
-                const std::vector<priority_rule>& rules);
+  routing_table(const std::vector<subscriber_config>& subscribers, const std::vector<priority_rule>& rules);
 
   // The event's own priority wins; else the first matching rule; else 0.
   uint8_t priority_for(std::string_view type, int event_priority) const;

@@ -17,8 +17,7 @@ constexpr std::string_view whsec_prefix = "whsec_";
 constexpr std::string_view v1_prefix = "v1,";
 constexpr std::string_view sha256_prefix = "sha256=";
 
-constexpr char base64_alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // -1 for a byte outside the standard alphabet ('=' included).
 constexpr std::array<int8_t, 256> make_base64_table() {
@@ -66,8 +65,7 @@ std::string_view trim_spaces(std::string_view text) {
   return text;
 }
 
-std::string signed_content(std::string_view id, int64_t timestamp,
-                           std::string_view body) {
+std::string signed_content(std::string_view id, int64_t timestamp, std::string_view body) {
   std::string content;
   auto ts = std::to_string(timestamp);
   content.reserve(id.size() + ts.size() + body.size() + 2);
@@ -99,14 +97,11 @@ std::string hmac_sha256(std::string_view key, std::string_view message) {
   // OpenSSL wants non-null pointers even for empty inputs.
   static const unsigned char empty = 0;
   const void* key_ptr = key.empty() ? &empty : static_cast<const void*>(key.data());
-  const auto* data_ptr = message.empty()
-                           ? &empty
-                           : reinterpret_cast<const unsigned char*>(message.data());
+  const auto* data_ptr = message.empty() ? &empty : reinterpret_cast<const unsigned char*>(message.data());
   std::string out(EVP_MAX_MD_SIZE, '\0');
   unsigned int out_len = 0;
-  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data_ptr,
-           message.size(), reinterpret_cast<unsigned char*>(out.data()), &out_len)
-      == nullptr)
+  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), data_ptr, message.size(),
+           reinterpret_cast<unsigned char*>(out.data()), &out_len) == nullptr)
     throw std::runtime_error("HMAC-SHA256 failed: OpenSSL has no usable SHA-256");
   out.resize(out_len);
   return out;
@@ -192,17 +187,16 @@ std::optional<std::string> signing_key_from_secret(std::string_view secret) {
   return std::string{secret};
 }
 
-std::string standard_signature(std::string_view key, std::string_view id,
-                               int64_t timestamp, std::string_view body) {
+std::string standard_signature(std::string_view key, std::string_view id, int64_t timestamp,
+                               std::string_view body) {
   auto mac = hmac_sha256(key, signed_content(id, timestamp, body));
   std::string out{v1_prefix};
   out += base64_encode(mac);
   return out;
 }
 
-std::string standard_signature_header(const std::vector<std::string>& keys,
-                                      std::string_view id, int64_t timestamp,
-                                      std::string_view body) {
+std::string standard_signature_header(const std::vector<std::string>& keys, std::string_view id,
+                                      int64_t timestamp, std::string_view body) {
   // The signed content is the same for every key: build it once.
   auto content = signed_content(id, timestamp, body);
   std::string header;
@@ -220,10 +214,8 @@ std::string legacy_signature(std::string_view key, std::string_view body) {
   return out;
 }
 
-bool verify_standard_signature(std::string_view header,
-                               const std::vector<std::string>& keys,
-                               std::string_view id, int64_t timestamp,
-                               std::string_view body) {
+bool verify_standard_signature(std::string_view header, const std::vector<std::string>& keys,
+                               std::string_view id, int64_t timestamp, std::string_view body) {
   if (keys.empty())
     return false;
   std::vector<std::string> expected;
@@ -249,8 +241,7 @@ bool verify_standard_signature(std::string_view header,
   return false;
 }
 
-bool verify_legacy_signature(std::string_view header,
-                             const std::vector<std::string>& keys,
+bool verify_legacy_signature(std::string_view header, const std::vector<std::string>& keys,
                              std::string_view body) {
   header = trim_spaces(header);
   if (header.substr(0, sha256_prefix.size()) != sha256_prefix)

@@ -21,27 +21,23 @@ std::optional<std::string> base64_decode(std::string_view text);
 std::string hex_encode(std::string_view bytes); // lowercase
 
 // "v1,<base64>" for one key.
-std::string standard_signature(std::string_view key, std::string_view id,
-                               int64_t timestamp, std::string_view body);
+std::string standard_signature(std::string_view key, std::string_view id, int64_t timestamp,
+                               std::string_view body);
 
 // Space-separated "v1,..." entries, one per key (secret rotation).
-std::string standard_signature_header(const std::vector<std::string>& keys,
-                                      std::string_view id, int64_t timestamp,
-                                      std::string_view body);
+std::string standard_signature_header(const std::vector<std::string>& keys, std::string_view id,
+                                      int64_t timestamp, std::string_view body);
 
 // "sha256=<hex>" for one key.
 std::string legacy_signature(std::string_view key, std::string_view body);
 
 // True when any space-separated "v1,..." entry of `header` matches any key.
 // Constant-time comparison of the signature bytes.
-bool verify_standard_signature(std::string_view header,
-                               const std::vector<std::string>& keys,
-                               std::string_view id, int64_t timestamp,
-                               std::string_view body);
+bool verify_standard_signature(std::string_view header, const std::vector<std::string>& keys,
+                               std::string_view id, int64_t timestamp, std::string_view body);
 
 // True when "sha256=<hex>" matches the body under any key (constant time).
-bool verify_legacy_signature(std::string_view header,
-                             const std::vector<std::string>& keys,
+bool verify_legacy_signature(std::string_view header, const std::vector<std::string>& keys,
                              std::string_view body);
 
 bool constant_time_equal(std::string_view a, std::string_view b);

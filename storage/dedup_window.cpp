@@ -41,8 +41,7 @@ void dedup_window::forget(const std::string& id) {
 }
 
 void dedup_window::expire(int64_t now_ms) {
-  while (!order_.empty() && (!is_live(order_.front()) ||
-                             now_ms - order_.front().accepted_ms > window_ms_)) {
+  while (!order_.empty() && (!is_live(order_.front()) || now_ms - order_.front().accepted_ms > window_ms_)) {
     if (is_live(order_.front()))
       ids_.erase(order_.front().id);
     order_.pop_front();

@@ -42,9 +42,7 @@ MDB_val to_val(std::string_view s) { return {s.size(), const_cast<char*>(s.data(
 
 MDB_val to_val(const char (&key)[seq_key_size]) { return {seq_key_size, const_cast<char*>(key)}; }
 
-std::string_view to_view(const MDB_val& v) {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
+std::string_view to_view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
@@ -118,8 +116,8 @@ void find_map(const std::string& file, void*& addr, size_t& length) {
     unsigned long long start = 0, end = 0, offset = 0, inode = 0;
     unsigned major = 0, minor = 0;
     char perms[8] = {0};
-    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &offset,
-                    &major, &minor, &inode) != 7)
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &offset, &major,
+                    &minor, &inode) != 7)
       continue;
     if (inode == st.st_ino && makedev(major, minor) == st.st_dev && offset == 0) {
       addr = reinterpret_cast<void*>(start);
@@ -139,15 +137,15 @@ struct lmdb_store::impl {
   MDB_dbi deliveries = 0;
   MDB_dbi dlq = 0;
   MDB_dbi meta = 0;
-  MDB_dbi dedup_ids = 0;     // client id -> accept ms
-  MDB_dbi dedup_by_time = 0; // (accept ms, client id), oldest first, for pruning
-  MDB_dbi subscriber_state = 0; // subscriber name -> disabled record (absent: enabled)
+  MDB_dbi dedup_ids = 0;              // client id -> accept ms
+  MDB_dbi dedup_by_time = 0;          // (accept ms, client id), oldest first, for pruning
+  MDB_dbi subscriber_state = 0;       // subscriber name -> disabled record (absent: enabled)
   MDB_dbi subscriber_definitions = 0; // subscriber name -> an API subscriber's definition
-  MDB_dbi log_events = 0;   // the delivery log (record_codec.hpp): event id -> event
-  MDB_dbi log_attempts = 0; // (event id, subscriber, time, attempt) -> attempt
-  MDB_dbi log_by_time = 0;  // (time, what) -> empty: pruning oldest first, listing newest first
-  uint64_t log_bytes = 0;   // bytes the delivery log holds, as the meta says (committed)
-  uint64_t txn_log_bytes = 0; // ... as the transaction being written says
+  MDB_dbi log_events = 0;             // the delivery log (record_codec.hpp): event id -> event
+  MDB_dbi log_attempts = 0;           // (event id, subscriber, time, attempt) -> attempt
+  MDB_dbi log_by_time = 0;            // (time, what) -> empty: pruning oldest first, listing newest first
+  uint64_t log_bytes = 0;             // bytes the delivery log holds, as the meta says (committed)
+  uint64_t txn_log_bytes = 0;         // ... as the transaction being written says
   int lock_fd = -1;
   // Where LMDB mapped data.mdb (mdb_env_info only knows it with
   // MDB_FIXEDMAP); nullptr when it could not be found.
@@ -238,10 +236,9 @@ struct lmdb_store::impl {
     std::fprintf(stderr,
                  "volley: storage '%s': skipping %.*s %.*s: %s; the entry stays on disk "
                  "untouched%s\n",
-                 path.c_str(), static_cast<int>(what.size()), what.data(),
-                 static_cast<int>(key_text.size()), key_text.data(), why,
-                 corrupt_seen == max_corrupt_reports ? " (further corrupt entries are not reported)"
-                                                     : "");
+                 path.c_str(), static_cast<int>(what.size()), what.data(), static_cast<int>(key_text.size()),
+                 key_text.data(), why,
+                 corrupt_seen == max_corrupt_reports ? " (further corrupt entries are not reported)" : "");
   }
 
   // --- writes --------------------------------------------------------------
@@ -283,32 +280,53 @@ struct lmdb_store::impl {
   }
 
   char tag_of(MDB_dbi dbi) const {
-    if (dbi == events) return 'e';
-    if (dbi == deliveries) return 'd';
-    if (dbi == dlq) return 'q';
-    if (dbi == meta) return 'm';
-    if (dbi == dedup_ids) return 'i';
-    if (dbi == dedup_by_time) return 't';
-    if (dbi == subscriber_definitions) return 'r';
-    if (dbi == log_events) return 'l';
-    if (dbi == log_attempts) return 'a';
-    if (dbi == log_by_time) return 'b';
+    if (dbi == events)
+      return 'e';
+    if (dbi == deliveries)
+      return 'd';
+    if (dbi == dlq)
+      return 'q';
+    if (dbi == meta)
+      return 'm';
+    if (dbi == dedup_ids)
+      return 'i';
+    if (dbi == dedup_by_time)
+      return 't';
+    if (dbi == subscriber_definitions)
+      return 'r';
+    if (dbi == log_events)
+      return 'l';
+    if (dbi == log_attempts)
+      return 'a';
+    if (dbi == log_by_time)
+      return 'b';
     return 's'; // subscriber_state
   }
 
   std::optional<MDB_dbi> dbi_of(char tag) const {
     switch (tag) {
-      case 'e': return events;
-      case 'd': return deliveries;
-      case 'q': return dlq;
-      case 'm': return meta;
-      case 'i': return dedup_ids;
-      case 't': return dedup_by_time;
-      case 's': return subscriber_state;
-      case 'r': return subscriber_definitions;
-      case 'l': return log_events;
-      case 'a': return log_attempts;
-      case 'b': return log_by_time;
+      case 'e':
+        return events;
+      case 'd':
+        return deliveries;
+      case 'q':
+        return dlq;
+      case 'm':
+        return meta;
+      case 'i':
+        return dedup_ids;
+      case 't':
+        return dedup_by_time;
+      case 's':
+        return subscriber_state;
+      case 'r':
+        return subscriber_definitions;
+      case 'l':
+        return log_events;
+      case 'a':
+        return log_attempts;
+      case 'b':
+        return log_by_time;
     }
     return std::nullopt;
   }
@@ -358,8 +376,7 @@ struct lmdb_store::impl {
         encode_delivery(d, value_buf);
         rc = put(txn, deliveries, to_val(key_buf), value_buf, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST)
-          throw batch_refused{"delivery '" + d.key.subscriber + "'/" +
-                              std::to_string(d.key.event_seq) +
+          throw batch_refused{"delivery '" + d.key.subscriber + "'/" + std::to_string(d.key.event_seq) +
                               " is already stored although its event is new: the data "
                               "directory is inconsistent, restore it from a backup"};
         if (rc != 0)
@@ -754,7 +771,8 @@ struct lmdb_store::impl {
     int rc = mdb_txn_begin(env, nullptr, 0, txn.out());
     if (rc != 0)
       return rc;
-    if ((rc = put(txn.get(), meta, to_val(meta_format_version), encode_meta_u32(record_format_version), 0)) != 0)
+    if ((rc = put(txn.get(), meta, to_val(meta_format_version), encode_meta_u32(record_format_version), 0)) !=
+        0)
       return rc;
     return txn.commit();
   }
@@ -826,8 +844,7 @@ struct lmdb_store::impl {
       return rc;
     dlq_record r;
     if (auto st = decode_dlq(to_view(value), k, r); st != decode_status::ok) {
-      report_corrupt("dead-letter entry", k.subscriber + "/" + std::to_string(k.event_seq),
-                     to_string(st));
+      report_corrupt("dead-letter entry", k.subscriber + "/" + std::to_string(k.event_seq), to_string(st));
       return 0; // cannot be requeued; `dlq.delete` still removes it
     }
     rc = mdb_get(txn, deliveries, &key, &value);
@@ -851,8 +868,7 @@ struct lmdb_store::impl {
     rc = mdb_get(txn, events, &event_key, &value);
     if (rc != 0 && rc != MDB_NOTFOUND)
       return rc;
-    if (rc == 0 &&
-        decode_event(to_view(value), k.event_seq, p.event, refcount) == decode_status::ok) {
+    if (rc == 0 && decode_event(to_view(value), k.event_seq, p.event, refcount) == decode_status::ok) {
       ++refcount;
     } else {
       // Gone (or unreadable): the DLQ copy re-creates it.
@@ -874,8 +890,7 @@ struct lmdb_store::impl {
 
   std::string write_error(int rc, const char* stage) const {
     if (rc == MDB_MAP_FULL)
-      return "storage is full: the LMDB map of " + std::to_string(map_size_mb) + " MiB in '" +
-             path +
+      return "storage is full: the LMDB map of " + std::to_string(map_size_mb) + " MiB in '" + path +
              "' has no room for this batch (nothing was written); raise "
              "storage.map_size_mb and restart, or wait for the queue to drain";
     if (rc == ENOSPC)
@@ -885,8 +900,8 @@ struct lmdb_store::impl {
     if (rc == MDB_TXN_FULL)
       return "write batch too large for one LMDB transaction in '" + path +
              "' (nothing was written); lower storage.batch_max";
-    return std::string("storage write failed in '") + path + "' while " + stage + ": " +
-           mdb_strerror(rc) + " (nothing was written); check the disk and the data directory";
+    return std::string("storage write failed in '") + path + "' while " + stage + ": " + mdb_strerror(rc) +
+           " (nothing was written); check the disk and the data directory";
   }
 };
 
@@ -934,9 +949,9 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
   }
   if (::flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
     error = errno == EWOULDBLOCK ? "storage directory '" + path +
-                                       "' is in use by another Volley process or "
-                                       "store (it holds '" +
-                                       lock_path + "'); stop it or choose another storage.path"
+                                     "' is in use by another Volley process or "
+                                     "store (it holds '" +
+                                     lock_path + "'); stop it or choose another storage.path"
                                  : "cannot lock '" + lock_path + "': " + std::strerror(errno);
     return nullptr;
   }
@@ -949,8 +964,8 @@ std::unique_ptr<lmdb_store> lmdb_store::open(const std::string& path, uint64_t m
       hint = "; the directory holds files that are not a Volley data store of this version, "
              "point storage.path at an empty directory or a Volley one";
     else if (rc == ENOMEM)
-      hint = "; the map of " + std::to_string(map_size_mb) +
-             " MiB cannot be mapped, lower storage.map_size_mb";
+      hint =
+        "; the map of " + std::to_string(map_size_mb) + " MiB cannot be mapped, lower storage.map_size_mb";
     error = std::string("cannot ") + what + " in '" + path + "': " + mdb_strerror(rc) + hint;
     return nullptr;
   };
@@ -1042,8 +1057,8 @@ write_result lmdb_store::commit(const write_batch& batch) {
   uint64_t new_last = impl_->last_seq;
   for (const auto& ev : batch.events) {
     if (ev.event.seq <= impl_->last_seq)
-      return refuse("new event seq " + std::to_string(ev.event.seq) +
-                    " is not above last_event_seq " + std::to_string(impl_->last_seq));
+      return refuse("new event seq " + std::to_string(ev.event.seq) + " is not above last_event_seq " +
+                    std::to_string(impl_->last_seq));
     new_last = std::max(new_last, ev.event.seq);
   }
 
@@ -1172,8 +1187,7 @@ read_result<std::vector<pending_delivery>> lmdb_store::read_pending(const std::s
         impl_->report_corrupt("delivery", printable(raw), "malformed key");
         continue;
       }
-      if (auto st = decode_delivery(to_view(value), p.delivery.key, p.delivery);
-          st != decode_status::ok) {
+      if (auto st = decode_delivery(to_view(value), p.delivery.key, p.delivery); st != decode_status::ok) {
         impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
                               to_string(st));
         continue;
@@ -1185,10 +1199,9 @@ read_result<std::vector<pending_delivery>> lmdb_store::read_pending(const std::s
       if (rc != 0 && rc != MDB_NOTFOUND)
         impl_->throw_read_error("read an event", rc);
       uint32_t refcount = 0;
-      decode_status st =
-          rc == MDB_NOTFOUND
-              ? decode_status::truncated
-              : decode_event(to_view(event_value), p.delivery.key.event_seq, p.event, refcount);
+      decode_status st = rc == MDB_NOTFOUND
+                           ? decode_status::truncated
+                           : decode_event(to_view(event_value), p.delivery.key.event_seq, p.event, refcount);
       if (st != decode_status::ok) {
         impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
                               rc == MDB_NOTFOUND ? "its event is missing" : to_string(st));
@@ -1288,11 +1301,9 @@ read_result<std::vector<dlq_record>> lmdb_store::list_dlq(const std::optional<st
     cursor_guard cursor;
     impl_->open_cursor(scope.txn(), impl_->dlq, cursor);
     MDB_val key = to_val(start), value;
-    bool found =
-        impl_->cursor_step(cursor.get(), key, value, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
+    bool found = impl_->cursor_step(cursor.get(), key, value, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
     delivery_key k;
-    for (; found && out.size() < limit;
-         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+    for (; found && out.size() < limit; found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
       std::string_view raw = to_view(key);
       if (subscriber && !starts_with(raw, prefix))
         break;
@@ -1325,8 +1336,7 @@ read_result<std::vector<remembered_id>> lmdb_store::recent_ids(int64_t since_ms,
     MDB_val key, value;
     remembered_id r;
     // Newest first, so the limit keeps the most recent; reversed at the end.
-    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_LAST);
-         found && out.size() < limit;
+    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_LAST); found && out.size() < limit;
          found = impl_->cursor_step(cursor.get(), key, value, MDB_PREV)) {
       if (!decode_id_time_key(to_view(key), r)) {
         impl_->report_corrupt("remembered id time key", printable(to_view(key)), "malformed key");

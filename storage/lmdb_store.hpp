@@ -13,9 +13,7 @@ public:
   // Creates `path` if needed and opens the environment with a map of
   // `map_size_mb`. Returns nullptr and sets `error` (what, where, what to do)
   // on failure.
-  static std::unique_ptr<lmdb_store> open(const std::string& path,
-                                          uint64_t map_size_mb,
-                                          std::string& error);
+  static std::unique_ptr<lmdb_store> open(const std::string& path, uint64_t map_size_mb, std::string& error);
 
   // Records every change of a commit in its write_result (off by default).
   void set_mirroring(bool on);
@@ -27,14 +25,14 @@ public:
   write_result commit(const write_batch& batch) override;
   uint64_t last_event_seq() override;
   read_result<std::vector<std::string>> pending_subscribers() override;
-  read_result<std::vector<pending_delivery>>
-  read_pending(const std::string& subscriber, uint64_t after_seq, page_bounds bounds) override;
+  read_result<std::vector<pending_delivery>> read_pending(const std::string& subscriber, uint64_t after_seq,
+                                                          page_bounds bounds) override;
   read_result<size_t> count_pending(const std::string& subscriber) override;
   read_result<std::array<size_t, 4>> count_pending_by_priority(const std::string& subscriber) override;
   read_result<size_t> count_pending_total() override;
   read_result<std::vector<dlq_record>> list_dlq(const std::optional<std::string>& subscriber,
-                                   const std::optional<delivery_key>& after,
-                                   size_t limit) override;
+                                                const std::optional<delivery_key>& after,
+                                                size_t limit) override;
   read_result<size_t> count_dlq() override;
   void release_cached_pages() override;
   read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;

@@ -258,8 +258,8 @@ read_result<std::vector<std::string>> memory_store::pending_subscribers() {
   return names;
 }
 
-read_result<std::vector<pending_delivery>> memory_store::read_pending(const std::string& subscriber,
-                                                         uint64_t after_seq, page_bounds bounds) {
+read_result<std::vector<pending_delivery>>
+memory_store::read_pending(const std::string& subscriber, uint64_t after_seq, page_bounds bounds) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (read_failure_)
     return read_result<std::vector<pending_delivery>>::failure(*read_failure_);
@@ -300,8 +300,8 @@ read_result<size_t> memory_store::count_pending_total() {
 }
 
 read_result<std::vector<dlq_record>> memory_store::list_dlq(const std::optional<std::string>& subscriber,
-                                               const std::optional<delivery_key>& after,
-                                               size_t limit) {
+                                                            const std::optional<delivery_key>& after,
+                                                            size_t limit) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (read_failure_)
     return read_result<std::vector<dlq_record>>::failure(*read_failure_);

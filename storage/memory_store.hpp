@@ -26,7 +26,8 @@ public:
   read_result<std::array<size_t, 4>> count_pending_by_priority(const std::string& subscriber) override;
   read_result<size_t> count_pending_total() override;
   read_result<std::vector<dlq_record>> list_dlq(const std::optional<std::string>& subscriber,
-                                   const std::optional<delivery_key>& after, size_t limit) override;
+                                                const std::optional<delivery_key>& after,
+                                                size_t limit) override;
   read_result<size_t> count_dlq() override;
   read_result<std::vector<remembered_id>> recent_ids(int64_t since_ms, size_t limit) override;
   read_result<std::vector<subscriber_status>> disabled_subscribers() override;
@@ -59,7 +60,7 @@ private:
   std::map<uint64_t, stored_event> events_;
   std::map<key_type, delivery_record> deliveries_;
   std::map<key_type, dlq_record> dlq_;
-  std::map<std::string, int64_t> remembered_;              // id -> accept ms
+  std::map<std::string, int64_t> remembered_;                    // id -> accept ms
   std::set<std::pair<int64_t, std::string>> remembered_by_time_; // oldest first
   std::map<std::string, subscriber_status> disabled_;
   std::map<std::string, subscriber_definition> definitions_;

@@ -150,7 +150,8 @@ write_result partitioned_store::commit(const write_batch& batch) {
       out.requeued.push_back(std::move(q));
     out.dlq_removed += r.dlq_removed;
   }
-  if (node_store_ && (!batch.logged_events.empty() || !batch.logged_attempts.empty() || batch.monitor_snapshot)) {
+  if (node_store_ &&
+      (!batch.logged_events.empty() || !batch.logged_attempts.empty() || batch.monitor_snapshot)) {
     write_batch log;
     log.logged_events = batch.logged_events;
     log.logged_attempts = batch.logged_attempts;
@@ -235,9 +236,9 @@ read_result<size_t> partitioned_store::count_dlq() {
   return sum_over(snapshot(), [](lmdb_store& s) { return s.count_dlq(); });
 }
 
-read_result<std::vector<dlq_record>>
-partitioned_store::list_dlq(const std::optional<std::string>& subscriber,
-                            const std::optional<delivery_key>& after, size_t limit) {
+read_result<std::vector<dlq_record>> partitioned_store::list_dlq(const std::optional<std::string>& subscriber,
+                                                                 const std::optional<delivery_key>& after,
+                                                                 size_t limit) {
   // Each partition's first `limit` after `after`, merged in key order.
   std::vector<dlq_record> all;
   for (const auto& [p, s] : snapshot()) {
@@ -247,7 +248,8 @@ partitioned_store::list_dlq(const std::optional<std::string>& subscriber,
     for (auto& r : *some)
       all.push_back(std::move(r));
   }
-  std::sort(all.begin(), all.end(), [](const dlq_record& a, const dlq_record& b) { return key_less(a.key, b.key); });
+  std::sort(all.begin(), all.end(),
+            [](const dlq_record& a, const dlq_record& b) { return key_less(a.key, b.key); });
   if (all.size() > limit)
     all.resize(limit);
   return all;
@@ -270,8 +272,9 @@ read_result<std::vector<remembered_id>> partitioned_store::recent_ids(int64_t si
     }
   }
   // Oldest first; when over the limit, the most recent stay.
-  std::stable_sort(all.begin(), all.end(),
-                   [](const remembered_id& a, const remembered_id& b) { return a.accepted_ms < b.accepted_ms; });
+  std::stable_sort(all.begin(), all.end(), [](const remembered_id& a, const remembered_id& b) {
+    return a.accepted_ms < b.accepted_ms;
+  });
   if (all.size() > limit)
     all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(limit));
   return all;

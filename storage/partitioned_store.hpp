@@ -38,9 +38,7 @@ public:
     return static_cast<int64_t>(seq & ((uint64_t{1} << partition_shift) - 1)) - 1;
   }
   // Reads "after" this seq start at the partition's first record.
-  static uint64_t partition_start(uint16_t partition) {
-    return uint64_t{partition} << partition_shift;
-  }
+  static uint64_t partition_start(uint16_t partition) { return uint64_t{partition} << partition_shift; }
 
   // `node_store` keeps what is the node's own, not a partition's: the
   // delivery log (the attempts this node made). May be null (no log).
@@ -60,8 +58,8 @@ public:
   write_result commit(const write_batch& batch) override;
   uint64_t last_event_seq() override { return 0; } // each partition has its own
   read_result<std::vector<std::string>> pending_subscribers() override;
-  read_result<std::vector<pending_delivery>> read_pending(const std::string& subscriber,
-                                                          uint64_t after_seq, page_bounds bounds) override;
+  read_result<std::vector<pending_delivery>> read_pending(const std::string& subscriber, uint64_t after_seq,
+                                                          page_bounds bounds) override;
   read_result<size_t> count_pending(const std::string& subscriber) override;
   read_result<std::array<size_t, 4>> count_pending_by_priority(const std::string& subscriber) override;
   read_result<size_t> count_pending_total() override;

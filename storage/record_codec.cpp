@@ -143,8 +143,8 @@ std::string check_key(const delivery_key& key, const char* where) {
 
 std::string check_priority(uint8_t priority, const delivery_key& key, const char* where) {
   if (priority > max_priority)
-    return std::string(where) + ": delivery " + describe(key) + " has priority " +
-           std::to_string(priority) + " (must be 0..3)";
+    return std::string(where) + ": delivery " + describe(key) + " has priority " + std::to_string(priority) +
+           " (must be 0..3)";
   return {};
 }
 
@@ -245,8 +245,7 @@ void encode_event(const event_record& event, uint32_t refcount, std::string& out
   w.str(event.body);
 }
 
-decode_status decode_event(std::string_view in, uint64_t seq, event_record& out,
-                           uint32_t& refcount) {
+decode_status decode_event(std::string_view in, uint64_t seq, event_record& out, uint32_t& refcount) {
   byte_reader r(in);
   refcount = r.u32();
   r.str(out.id);
@@ -502,8 +501,8 @@ std::string check_batch(const write_batch& batch) {
           !(err = check_priority(d.priority, d.key, "new events")).empty())
         return err;
       if (d.key.event_seq != seq)
-        return "new events: delivery " + describe(d.key) + " is listed under event " +
-               std::to_string(seq) + " (its key must carry that seq)";
+        return "new events: delivery " + describe(d.key) + " is listed under event " + std::to_string(seq) +
+               " (its key must carry that seq)";
       if (!subscribers.insert(d.key.subscriber).second)
         return "new events: event " + std::to_string(seq) + " has two deliveries for subscriber '" +
                d.key.subscriber + "'";
@@ -531,11 +530,9 @@ std::string check_batch(const write_batch& batch) {
   for (const auto& r : batch.remembered) {
     if (r.id.empty() || r.id.size() > max_remembered_id_size)
       return "remembered ids: an id of " + std::to_string(r.id.size()) +
-             " bytes cannot be stored (it must be 1.." + std::to_string(max_remembered_id_size) +
-             " bytes)";
+             " bytes cannot be stored (it must be 1.." + std::to_string(max_remembered_id_size) + " bytes)";
     if (r.accepted_ms < 0)
-      return "remembered ids: id '" + r.id + "' has a negative accept time " +
-             std::to_string(r.accepted_ms);
+      return "remembered ids: id '" + r.id + "' has a negative accept time " + std::to_string(r.accepted_ms);
   }
   for (const auto& c : batch.status_changes) {
     if (!(err = check_key({c.subscriber, 0}, "status changes")).empty())
@@ -576,11 +573,16 @@ std::string check_batch(const write_batch& batch) {
 
 const char* to_string(attempt_outcome outcome) {
   switch (outcome) {
-    case attempt_outcome::retrying: return "retrying";
-    case attempt_outcome::delivered: return "delivered";
-    case attempt_outcome::dead_lettered: return "dead_lettered";
-    case attempt_outcome::disabled: return "disabled";
-    case attempt_outcome::replay: return "replay";
+    case attempt_outcome::retrying:
+      return "retrying";
+    case attempt_outcome::delivered:
+      return "delivered";
+    case attempt_outcome::dead_lettered:
+      return "dead_lettered";
+    case attempt_outcome::disabled:
+      return "disabled";
+    case attempt_outcome::replay:
+      return "replay";
   }
   return "retrying";
 }

@@ -76,8 +76,7 @@ bool decode_delivery_key(std::string_view in, delivery_key& out);
 // [u32 refcount][id][type][i64 created_ms][body]; the seq lives in the key.
 void encode_event(const event_record& event, uint32_t refcount, std::string& out);
 // Sets `out.seq` to `seq` (taken from the key).
-decode_status decode_event(std::string_view in, uint64_t seq, event_record& out,
-                           uint32_t& refcount);
+decode_status decode_event(std::string_view in, uint64_t seq, event_record& out, uint32_t& refcount);
 // Only the refcount: what a writer needs to decide whether to delete an event.
 decode_status decode_event_refcount(std::string_view in, uint32_t& refcount);
 // Rewrites the refcount of an encoded event in place (`value` must have

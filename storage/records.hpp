@@ -23,18 +23,18 @@ struct delivery_key {
 };
 
 struct event_record {
-  uint64_t seq = 0;      // node-wide, increasing; assigned by persistence
-  std::string id;        // the event id (client's idempotency key or generated)
+  uint64_t seq = 0; // node-wide, increasing; assigned by persistence
+  std::string id;   // the event id (client's idempotency key or generated)
   std::string type;
   int64_t created_ms = 0; // unix ms when accepted
-  std::string body;      // the exact HTTP body sent on every attempt
+  std::string body;       // the exact HTTP body sent on every attempt
 };
 
 struct delivery_record {
   delivery_key key;
-  uint8_t priority = 0;         // 0 normal .. 3 critical
-  uint32_t attempts = 0;        // attempts already made
-  int64_t next_attempt_ms = 0;  // unix ms; 0: as soon as possible
+  uint8_t priority = 0;        // 0 normal .. 3 critical
+  uint32_t attempts = 0;       // attempts already made
+  int64_t next_attempt_ms = 0; // unix ms; 0: as soon as possible
   int64_t created_ms = 0;
 };
 
@@ -67,8 +67,8 @@ struct dlq_record {
   std::string body;
   uint8_t priority = 0;
   uint32_t attempts = 0;
-  int last_status = 0;     // last HTTP status, 0 when there was none
-  std::string last_error;  // e.g. "HTTP 404", "timeout", "connection refused"
+  int last_status = 0;    // last HTTP status, 0 when there was none
+  std::string last_error; // e.g. "HTTP 404", "timeout", "connection refused"
   int64_t created_ms = 0;
   int64_t failed_ms = 0;
 };
@@ -94,7 +94,7 @@ struct remembered_id {
 struct subscriber_status {
   std::string subscriber;
   bool disabled = false;
-  std::string reason; // why, for operators: e.g. "endpoint answered 410 Gone"
+  std::string reason;   // why, for operators: e.g. "endpoint answered 410 Gone"
   int64_t since_ms = 0; // unix ms when it was disabled
 };
 
@@ -121,11 +121,11 @@ struct logged_event {
 };
 
 enum class attempt_outcome : uint8_t {
-  retrying = 0,      // failed; another attempt follows
+  retrying = 0, // failed; another attempt follows
   delivered = 1,
   dead_lettered = 2,
-  disabled = 3,      // 410 Gone (or disable_after_hours): kept, the subscriber disabled
-  replay = 4,        // not an attempt: an operator asked to deliver it again
+  disabled = 3, // 410 Gone (or disable_after_hours): kept, the subscriber disabled
+  replay = 4,   // not an attempt: an operator asked to deliver it again
 };
 
 const char* to_string(attempt_outcome outcome);
@@ -134,9 +134,9 @@ struct logged_attempt {
   std::string event_id;
   std::string subscriber;
   int64_t at_ms = 0;
-  uint32_t attempt = 0;   // 1 for the first; 0 for a replay marker
-  int status = 0;         // HTTP status; 0 when none came
-  std::string error;      // "HTTP 503", "timeout", ...; empty when delivered
+  uint32_t attempt = 0; // 1 for the first; 0 for a replay marker
+  int status = 0;       // HTTP status; 0 when none came
+  std::string error;    // "HTTP 503", "timeout", ...; empty when delivered
   double latency_ms = 0;
   attempt_outcome outcome = attempt_outcome::retrying;
 };
@@ -158,7 +158,7 @@ struct event_log {
 
 // Which attempts a listing wants, newest first.
 struct attempt_query {
-  std::string subscriber;  // empty: every subscriber
+  std::string subscriber;   // empty: every subscriber
   bool failed_only = false; // only attempts that did not deliver
   int64_t since_ms = 0;     // only attempts at or after
   size_t limit = 100;
@@ -177,9 +177,9 @@ struct id_pruning {
 // Everything one write transaction applies, all or nothing.
 struct write_batch {
   std::vector<new_event> events;
-  std::vector<delivery_record> updates;   // attempts / next_attempt_ms changed
-  std::vector<delivery_key> finished;     // delivered: removed
-  std::vector<dlq_record> dead_lettered;  // removed from pending, added to DLQ
+  std::vector<delivery_record> updates;  // attempts / next_attempt_ms changed
+  std::vector<delivery_key> finished;    // delivered: removed
+  std::vector<dlq_record> dead_lettered; // removed from pending, added to DLQ
   std::vector<delivery_key> dlq_deleted;
   std::vector<delivery_key> dlq_requeued; // DLQ entry back to pending, attempts reset
   std::vector<remembered_id> remembered;  // client ids of newly accepted events
@@ -194,14 +194,13 @@ struct write_batch {
   std::vector<logged_attempt> logged_attempts;
   // The monitor's statistics (text), replacing the last snapshot.
   std::optional<std::string> monitor_snapshot;
-  id_pruning pruning;     // rides along with a commit; alone it writes nothing
-  log_pruning log_prune;  // likewise
+  id_pruning pruning;    // rides along with a commit; alone it writes nothing
+  log_pruning log_prune; // likewise
 
   bool empty() const {
     return events.empty() && updates.empty() && finished.empty() && dead_lettered.empty() &&
-           dlq_deleted.empty() && dlq_requeued.empty() && remembered.empty() &&
-           status_changes.empty() && definitions.empty() && logged_events.empty() &&
-           logged_attempts.empty() && !monitor_snapshot;
+           dlq_deleted.empty() && dlq_requeued.empty() && remembered.empty() && status_changes.empty() &&
+           definitions.empty() && logged_events.empty() && logged_attempts.empty() && !monitor_snapshot;
   }
 };
 
@@ -224,7 +223,7 @@ struct mirrored_change {
 
 struct write_result {
   write_status status = write_status::ok;
-  std::string error; // empty when ok
+  std::string error;                      // empty when ok
   std::vector<pending_delivery> requeued; // the deliveries dlq_requeued created
   size_t dlq_removed = 0;                 // dlq_deleted entries that existed
   std::vector<mirrored_change> changes;   // what the commit changed, when the store mirrors

@@ -33,8 +33,8 @@ public:
 
   // Pending deliveries of one subscriber with event_seq > after_seq, in
   // event_seq order, within `bounds`.
-  virtual read_result<std::vector<pending_delivery>>
-  read_pending(const std::string& subscriber, uint64_t after_seq, page_bounds bounds) = 0;
+  virtual read_result<std::vector<pending_delivery>> read_pending(const std::string& subscriber,
+                                                                  uint64_t after_seq, page_bounds bounds) = 0;
 
   virtual read_result<size_t> count_pending(const std::string& subscriber) = 0;
   // One subscriber's pending deliveries by priority (index 0..3). Walks
@@ -44,9 +44,9 @@ public:
 
   // DLQ entries in (subscriber, event_seq) order after `after` (exclusive;
   // nullopt: from the start), optionally of one subscriber, at most `limit`.
-  virtual read_result<std::vector<dlq_record>>
-  list_dlq(const std::optional<std::string>& subscriber,
-           const std::optional<delivery_key>& after, size_t limit) = 0;
+  virtual read_result<std::vector<dlq_record>> list_dlq(const std::optional<std::string>& subscriber,
+                                                        const std::optional<delivery_key>& after,
+                                                        size_t limit) = 0;
 
   virtual read_result<size_t> count_dlq() = 0;
 

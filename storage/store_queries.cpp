@@ -80,11 +80,15 @@ fields attempt_fields(const logged_attempt& a) {
 // How a delivery stands, from its latest log entry.
 const char* delivery_outcome(const logged_attempt& last) {
   switch (last.outcome) {
-    case attempt_outcome::delivered: return "delivered";
-    case attempt_outcome::dead_lettered: return "dead_lettered";
-    case attempt_outcome::disabled: return "disabled";
+    case attempt_outcome::delivered:
+      return "delivered";
+    case attempt_outcome::dead_lettered:
+      return "dead_lettered";
+    case attempt_outcome::disabled:
+      return "disabled";
     case attempt_outcome::retrying:
-    case attempt_outcome::replay: return "pending";
+    case attempt_outcome::replay:
+      return "pending";
   }
   return "pending";
 }
@@ -120,7 +124,9 @@ read_result<std::string> event_log_answer(store& db, const std::string& event_id
       list += (list.size() > 1 ? "," : "") + f.json_object();
     }
     fields d;
-    d.text("subscriber", name).text("outcome", delivery_outcome(*attempts.back())).json("attempts", list + "]");
+    d.text("subscriber", name)
+      .text("outcome", delivery_outcome(*attempts.back()))
+      .json("attempts", list + "]");
     deliveries += (deliveries.size() > 1 ? "," : "") + d.json_object();
   }
   fields out;

@@ -24,8 +24,8 @@ write_coalescer::write_coalescer(uint64_t last_seq, dedup_window dedup, delivery
 
 size_t write_coalescer::pending_records() const {
   return pending_.events.size() + pending_.updates.size() + pending_.finished.size() +
-         pending_.dead_lettered.size() + pending_.remembered.size() +
-         pending_.status_changes.size() + pending_.definitions.size() + pending_.logged_attempts.size();
+         pending_.dead_lettered.size() + pending_.remembered.size() + pending_.status_changes.size() +
+         pending_.definitions.size() + pending_.logged_attempts.size();
 }
 
 void write_coalescer::seed_dedup(const std::vector<remembered_id>& ids) {
@@ -166,8 +166,8 @@ write_coalescer::commit_outcome write_coalescer::commit(store& db, int64_t now_m
   if (!pending_.empty()) {
     pending_.pruning = pruning(now_ms);
     // With the log off, whatever an earlier run logged is pruned away.
-    pending_.log_prune.before_ms = log_.retention_ms > 0 ? now_ms - log_.retention_ms
-                                                         : std::numeric_limits<int64_t>::max();
+    pending_.log_prune.before_ms =
+      log_.retention_ms > 0 ? now_ms - log_.retention_ms : std::numeric_limits<int64_t>::max();
     pending_.log_prune.max_bytes = log_.retention_ms > 0 ? log_.max_bytes : 0;
     pending_.log_prune.max_deletions = pending_.logged_events.size() + log_prune_budget_per_commit;
     result = db.commit(pending_);
@@ -191,11 +191,11 @@ write_coalescer::commit_outcome write_coalescer::commit(store& db, int64_t now_m
   }
   for (auto& a : acks_) {
     const bool accepted = out.ok || a.rule == ack_rule::repeat;
-    (!accepted                        ? answered_.refused
-     : a.rule == ack_rule::commit     ? answered_.accepted
-                                      : answered_.duplicates) += 1;
-    std::string line = accepted ? ack_line(a.id, a.rule != ack_rule::commit)
-                                : error_line("not accepted: " + result.error);
+    (!accepted                    ? answered_.refused
+     : a.rule == ack_rule::commit ? answered_.accepted
+                                  : answered_.duplicates) += 1;
+    std::string line =
+      accepted ? ack_line(a.id, a.rule != ack_rule::commit) : error_line("not accepted: " + result.error);
     out.answers.push_back({a.reply, a.slot, std::move(line)});
   }
   acks_.clear();

@@ -52,11 +52,11 @@ public:
 
   struct commit_outcome {
     bool ok = true;
-    std::string error;              // when !ok
-    std::vector<answer> answers;    // in arrival order
+    std::string error;           // when !ok
+    std::vector<answer> answers; // in arrival order
     // Committed deliveries by subscriber, in commit order.
     std::unordered_map<std::string, std::vector<delivery>> deliveries;
-    bool retry_soon = false;   // failed, and subscribers' writes are kept for another try
+    bool retry_soon = false;              // failed, and subscribers' writes are kept for another try
     std::vector<mirrored_change> changes; // what the commit changed, when the store mirrors
     bool snapshot_saved = false;          // a monitor snapshot was in it
   };
@@ -115,8 +115,8 @@ private:
   uint64_t last_seq_;
   dedup_window dedup_;
   delivery_log_policy log_;
-  std::unordered_set<std::string> batch_ids_;           // client ids first accepted in pending_
-  write_batch pending_;                                 // the next transaction
+  std::unordered_set<std::string> batch_ids_;            // client ids first accepted in pending_
+  write_batch pending_;                                  // the next transaction
   std::vector<std::shared_ptr<event_payload>> payloads_; // parallel to pending_.events
   std::vector<pending_ack> acks_;                        // in arrival order
   std::map<std::string, subscriber_status> disabled_;

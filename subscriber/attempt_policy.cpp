@@ -26,8 +26,8 @@ bool pauses_endpoint(int status) { return status == 429 || status == 503; }
 } // namespace
 
 attempt_policy::attempt_policy(const subscriber_config& cfg)
-  : cfg_(cfg), breaker_(cfg.breaker), limit_(cfg.concurrency, cfg.max_in_flight),
-    backoff_(cfg.backoff), limiter_(cfg.rate_limit_per_s), disable_clock_(cfg.disable_after_hours) {}
+  : cfg_(cfg), breaker_(cfg.breaker), limit_(cfg.concurrency, cfg.max_in_flight), backoff_(cfg.backoff),
+    limiter_(cfg.rate_limit_per_s), disable_clock_(cfg.disable_after_hours) {}
 
 void attempt_policy::reconfigure(const subscriber_config& cfg) {
   if (!same_breaker(cfg_.breaker, cfg.breaker))
@@ -98,8 +98,8 @@ attempt_decision attempt_policy::decide(const delivery_record& record, const att
         // The endpoint said when it can take more: nothing goes to it
         // before then (clamped to the backoff cap, as a delivery's is).
         if (asked && pauses_endpoint(r.status))
-          paused_until_ms_ = std::max(
-            paused_until_ms_, now_ms + static_cast<int64_t>(std::min(*asked, cfg_.backoff.max_ms)));
+          paused_until_ms_ =
+            std::max(paused_until_ms_, now_ms + static_cast<int64_t>(std::min(*asked, cfg_.backoff.max_ms)));
       }
       d.what = attempt_decision::action::retry;
       d.retry_at_ms = now_ms + static_cast<int64_t>(delay);

@@ -7,8 +7,8 @@
 // Plain logic: time and randomness are passed in.
 
 #include "config/config.hpp"
-#include "delivery/backoff.hpp"
 #include "delivery/auto_disable.hpp"
+#include "delivery/backoff.hpp"
 #include "delivery/circuit_breaker.hpp"
 #include "delivery/concurrency_limit.hpp"
 #include "delivery/outcome.hpp"

@@ -7,8 +7,7 @@ namespace volley {
 attempt_tally::attempt_tally(std::string subscriber, uint64_t slow_ms)
   : subscriber_(std::move(subscriber)), slow_ms_(slow_ms) {}
 
-void attempt_tally::attempt(const delivery& d, const attempt_result& r, const outcome& out,
-                            int64_t now_ms) {
+void attempt_tally::attempt(const delivery& d, const attempt_result& r, const outcome& out, int64_t now_ms) {
   auto& c = counts_.counts;
   auto& t = counts_.by_type[d.payload->type];
   bool ok = out.what == verdict::delivered;

@@ -126,7 +126,7 @@ private:
   std::shared_ptr<memory_budget> budget_;
   uint64_t own_bytes_ = 0;
   std::map<uint16_t, source_state> sources_;
-  std::optional<uint16_t> requested_; // the source a page was asked for
+  std::optional<uint16_t> requested_;         // the source a page was asked for
   std::array<std::deque<delivery>, 4> ready_; // index = priority
   std::multimap<int64_t, delivery> waiting_;  // retry due (unix ms) -> delivery
   size_t in_flight_ = 0;

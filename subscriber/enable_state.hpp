@@ -23,7 +23,7 @@
 namespace volley {
 
 struct enable_change {
-  bool changed = false;                 // enabled flipped
+  bool changed = false;                    // enabled flipped
   std::optional<subscriber_status> record; // to write: a disable to record, or an enable (deletes it)
 };
 

@@ -24,10 +24,9 @@ std::string how_to_enable(const std::string& subscriber) {
 }
 
 subscriber_core::subscriber_core(subscriber_config cfg, uint32_t memory_limit, uint64_t slow_ms,
-                                 uint64_t seed, bool single_store,
-                                 std::shared_ptr<memory_budget> budget)
-  : cfg_(std::move(cfg)), queue_(memory_limit, single_store, std::move(budget)), policy_(cfg_), enable_(cfg_.name, cfg_.enabled),
-    signer_(cfg_), tally_(cfg_.name, slow_ms), rng_(seed) {
+                                 uint64_t seed, bool single_store, std::shared_ptr<memory_budget> budget)
+  : cfg_(std::move(cfg)), queue_(memory_limit, single_store, std::move(budget)), policy_(cfg_),
+    enable_(cfg_.name, cfg_.enabled), signer_(cfg_), tally_(cfg_.name, slow_ms), rng_(seed) {
   warn_if_insecure(cfg_);
 }
 
@@ -35,8 +34,7 @@ void subscriber_core::restore_disabled(const std::string& reason, int64_t since_
   enable_.restore(reason);
   log_warn("subscriber=" + cfg_.name + " disabled (recorded " +
            (since_ms > 0 ? format_rfc3339_ms(since_ms) : std::string{"at an unknown time"}) +
-           " before this start: " + reason + "); its deliveries stay queued; " +
-           how_to_enable(cfg_.name));
+           " before this start: " + reason + "); its deliveries stay queued; " + how_to_enable(cfg_.name));
   report_due_ = true;
 }
 
@@ -234,9 +232,7 @@ std::optional<timer_request> subscriber_core::timer_to_arm() {
   return timer_request{due, ++timer_generation_};
 }
 
-std::optional<page_request> subscriber_core::page_to_read(int64_t now_ms) {
-  return queue_.want_page(now_ms);
-}
+std::optional<page_request> subscriber_core::page_to_read(int64_t now_ms) { return queue_.want_page(now_ms); }
 
 write_batch subscriber_core::take_writes() { return std::exchange(writes_, write_batch{}); }
 

@@ -33,7 +33,6 @@ subscriber_config sub(const std::string& name) {
   return c;
 }
 
-
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(wiring, actor_fixture)

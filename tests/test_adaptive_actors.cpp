@@ -37,7 +37,6 @@ subscriber_config failing_for_hours(const std::string& name) {
   return c;
 }
 
-
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(adaptive, actor_fixture)

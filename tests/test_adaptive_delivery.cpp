@@ -77,9 +77,7 @@ std::optional<std::string> value_of(const std::string& line, const std::string& 
   return line.substr(at, line.find(' ', at) - at);
 }
 
-bool is_event(const std::string& line, const std::string& event) {
-  return value_of(line, "event") == event;
-}
+bool is_event(const std::string& line, const std::string& event) { return value_of(line, "event") == event; }
 
 // --- control answers ------------------------------------------------------------
 
@@ -189,9 +187,11 @@ BOOST_AUTO_TEST_CASE(an_endpoint_with_room_for_c_requests_settles_at_about_c_in_
   constexpr size_t capacity = 8, max_in_flight = 64, events = 1200;
   capacity_endpoint endpoint{capacity, 40ms};
   running_node n;
-  n.spec.subscribers = {{"capped", endpoint.url(), {}, "",
-                         "\"max_in_flight\": " + std::to_string(max_in_flight) +
-                           ", \"max_attempts\": 1000"}};
+  n.spec.subscribers = {{"capped",
+                         endpoint.url(),
+                         {},
+                         "",
+                         "\"max_in_flight\": " + std::to_string(max_in_flight) + ", \"max_attempts\": 1000"}};
   n.start();
   auto ids = numbered_ids("cap", events);
   publish_events(n.port(), ids, "load.test");
@@ -208,7 +208,8 @@ BOOST_AUTO_TEST_CASE(an_endpoint_with_room_for_c_requests_settles_at_about_c_in_
   // Fewer requests at once, never none: the 429s after slow start's
   // overshoot do not open the breaker.
   BOOST_CHECK_MESSAGE(n.log().find("subscriber=capped breaker=open") == std::string::npos,
-                      "the breaker opened:\n" << n.log());
+                      "the breaker opened:\n"
+                        << n.log());
   BOOST_CHECK_EQUAL(stats.subscribers["capped"].breaker, "closed");
 
   // Concurrency as the endpoint saw it. Slow start overshoots until the
@@ -230,8 +231,8 @@ BOOST_AUTO_TEST_CASE(an_endpoint_with_room_for_c_requests_settles_at_about_c_in_
   for (size_t i = warm_up; i < arrivals.size(); ++i)
     peak_after = std::max(peak_after, arrivals[i].open);
   BOOST_TEST_MESSAGE("capacity " << capacity << ": " << arrivals.size() << " requests, " << busy
-                                 << " answered 429; open at once: peak " << peak << ", after "
-                                 << warm_up << " requests of warm-up " << peak_after);
+                                 << " answered 429; open at once: peak " << peak << ", after " << warm_up
+                                 << " requests of warm-up " << peak_after);
   BOOST_CHECK_LE(peak_after, 2 * capacity);
 
   // The limit shows in `subscribers` (between 1 and the ceiling), in stats
@@ -250,7 +251,8 @@ BOOST_AUTO_TEST_CASE(an_endpoint_with_room_for_c_requests_settles_at_about_c_in_
                             return true;
                         return false;
                       }),
-                      "no monitor line with limit=:\n" << n.log());
+                      "no monitor line with limit=:\n"
+                        << n.log());
 
   // (e) Limit changes: at most one event=limit line per interval, i.e.
   // between two of the subscriber's periodic lines, each naming the new
@@ -271,8 +273,8 @@ BOOST_AUTO_TEST_CASE(an_endpoint_with_room_for_c_requests_settles_at_about_c_in_
       BOOST_CHECK_MESSAGE(causes.count(*cause) == 1, "unknown cause: " << line);
       BOOST_CHECK_MESSAGE(value_of(line, "max_in_flight") == std::to_string(max_in_flight), line);
       if (shown)
-        BOOST_CHECK_MESSAGE(*was == *shown, "was=" << *was << " but the log showed limit=" << *shown
-                                                   << " before: " << line);
+        BOOST_CHECK_MESSAGE(*was == *shown,
+                            "was=" << *was << " but the log showed limit=" << *shown << " before: " << line);
     } else if (!value_of(line, "event") && value_of(line, "status")) { // periodic, not event=health
       since_periodic = 0;
       shown = value_of(line, "limit");
@@ -322,8 +324,8 @@ BOOST_AUTO_TEST_CASE(a_thirty_percent_failing_endpoint_gets_everything_and_the_b
     return r;
   }};
   running_node n;
-  n.spec.subscribers = {{"flaky", flaky.url(), {}, "",
-                         "\"max_attempts\": " + std::to_string(max_attempts)}}; // breaker: defaults
+  n.spec.subscribers = {
+    {"flaky", flaky.url(), {}, "", "\"max_attempts\": " + std::to_string(max_attempts)}}; // breaker: defaults
   n.start();
   publish_events(n.port(), ids, "order.created");
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return flaky.delivered_count() >= events; }, 180s),
@@ -335,8 +337,8 @@ BOOST_AUTO_TEST_CASE(a_thirty_percent_failing_endpoint_gets_everything_and_the_b
   for (const auto& r : flaky.log())
     ++requests[r.event_id];
   for (const auto& id : ids) {
-    BOOST_CHECK_MESSAGE(requests[id] == needed[id], id << ": " << requests[id] << " requests, planned "
-                                                        << needed[id]);
+    BOOST_CHECK_MESSAGE(requests[id] == needed[id],
+                        id << ": " << requests[id] << " requests, planned " << needed[id]);
     BOOST_CHECK_MESSAGE(flaky.delivered()[id] == 1, id << " not delivered exactly once");
   }
   control_client control{n.port()};
@@ -346,15 +348,15 @@ BOOST_AUTO_TEST_CASE(a_thirty_percent_failing_endpoint_gets_everything_and_the_b
                         return stats.subscribers["flaky"].attempts_total == planned_attempts &&
                                stats.queued == 0;
                       }),
-                      "attempts " << stats.subscribers["flaky"].attempts_total << " of "
-                                  << planned_attempts << ", queued " << stats.queued);
+                      "attempts " << stats.subscribers["flaky"].attempts_total << " of " << planned_attempts
+                                  << ", queued " << stats.queued);
   BOOST_CHECK_EQUAL(stats.subscribers["flaky"].breaker, "closed");
   BOOST_CHECK_EQUAL(stats.dlq, 0);
   BOOST_CHECK_EQUAL(stats.subscribers["flaky"].dead_lettered_total, 0);
 
   auto log = n.log();
-  BOOST_CHECK_MESSAGE(log.find("subscriber=flaky breaker=open") == std::string::npos,
-                      "the breaker opened:\n" << log);
+  BOOST_CHECK_MESSAGE(log.find("subscriber=flaky breaker=open") == std::string::npos, "the breaker opened:\n"
+                                                                                        << log);
   for (const auto& line : monitor_lines(log, "flaky"))
     BOOST_CHECK_MESSAGE(!is_event(line, "breaker_open"), "the breaker opened: " << line);
   flaky.stop();
@@ -366,7 +368,10 @@ BOOST_AUTO_TEST_CASE(a_thirty_percent_failing_endpoint_gets_everything_and_the_b
 BOOST_AUTO_TEST_CASE(a_dead_endpoint_still_opens_the_breaker_and_its_probe_is_logged) {
   auto dead_port = free_port(); // nothing listens here
   running_node n;
-  n.spec.subscribers = {{"dead", "http://127.0.0.1:" + std::to_string(dead_port) + "/hook", {}, "",
+  n.spec.subscribers = {{"dead",
+                         "http://127.0.0.1:" + std::to_string(dead_port) + "/hook",
+                         {},
+                         "",
                          "\"max_attempts\": 1000, \"breaker\": {\"cooldown_ms\": 200}"}};
   n.start();
   publish_events(n.port(), numbered_ids("dead", 50), "order.created");
@@ -377,10 +382,11 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_still_opens_the_breaker_and_its_probe_is_lo
         return true;
     return false;
   };
-  BOOST_CHECK_MESSAGE(wait_until([&] { return seen("breaker_open"); }, 60s),
-                      "no event=breaker_open:\n" << n.log());
+  BOOST_CHECK_MESSAGE(wait_until([&] { return seen("breaker_open"); }, 60s), "no event=breaker_open:\n"
+                                                                               << n.log());
   BOOST_CHECK_MESSAGE(wait_until([&] { return seen("breaker_half_open"); }, 60s),
-                      "no event=breaker_half_open:\n" << n.log());
+                      "no event=breaker_half_open:\n"
+                        << n.log());
   // In that order: the probe follows an opening, and a failed probe opens
   // the breaker again.
   auto lines = monitor_lines(n.log(), "dead");
@@ -397,7 +403,8 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_still_opens_the_breaker_and_its_probe_is_lo
                                  return is_event(l, "breaker_open");
                                }) != ls.end();
                       }),
-                      "the failed probe did not open the breaker again:\n" << n.log());
+                      "the failed probe did not open the breaker again:\n"
+                        << n.log());
   control_client control{n.port()};
   auto stats = control.stats();
   BOOST_CHECK_EQUAL(stats.subscribers["dead"].delivered_total, 0);
@@ -487,7 +494,10 @@ void run_pause(int status) {
   constexpr int seconds = 2;
   pausing_endpoint endpoint{in_flight, status, seconds};
   running_node n;
-  n.spec.subscribers = {{"paused", endpoint.url(), {}, "",
+  n.spec.subscribers = {{"paused",
+                         endpoint.url(),
+                         {},
+                         "",
                          "\"max_in_flight\": " + std::to_string(in_flight) +
                            ", \"max_attempts\": 5, \"backoff\": {\"base_ms\": 10, \"max_ms\": 5000}"}};
   n.start();
@@ -495,7 +505,8 @@ void run_pause(int status) {
   publish_events(n.port(), ids, "order.created");
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return endpoint.delivered().size() >= events; }, 60s),
                         "delivered " << endpoint.delivered().size() << " of " << events);
-  BOOST_REQUIRE_MESSAGE(!endpoint.gate_timed_out(), "fewer than " << in_flight << " requests were open at once");
+  BOOST_REQUIRE_MESSAGE(!endpoint.gate_timed_out(),
+                        "fewer than " << in_flight << " requests were open at once");
 
   auto pause_end = endpoint.released_at() + std::chrono::seconds(seconds);
   auto later = endpoint.later();
@@ -507,8 +518,8 @@ void run_pause(int status) {
     earliest = std::min(earliest, ms);
     BOOST_CHECK_MESSAGE(ms >= -50, id << " arrived " << -ms << " ms before the pause ended");
   }
-  BOOST_TEST_MESSAGE("HTTP " << status << " Retry-After " << seconds
-                             << ": first request after the pause " << earliest << " ms after its end");
+  BOOST_TEST_MESSAGE("HTTP " << status << " Retry-After " << seconds << ": first request after the pause "
+                             << earliest << " ms after its end");
   control_client control{n.port()};
   BOOST_CHECK_EQUAL(control.stats().dlq, 0);
   endpoint.stop();

@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(at_volume_429s_still_count_in_the_failure_rate) {
   for (int i = 0; i < 9; ++i)
     p.decide(first_attempt(), answered(429), t0, 0.5);
   BOOST_TEST((p.breaker().state() == breaker_state::closed)); // 19 attempts: below volume
-  auto d = p.decide(first_attempt(), answered(429), t0, 0.5);  // 10 of 20
+  auto d = p.decide(first_attempt(), answered(429), t0, 0.5); // 10 of 20
   BOOST_TEST((d.breaker == breaker_change::opened));
 }
 
@@ -236,8 +236,7 @@ BOOST_AUTO_TEST_CASE(a_success_that_left_the_window_no_longer_counts) {
   p.decide(first_attempt(), answered(200), t0, 0.5);
   for (int i = 0; i < 4; ++i)
     p.decide(first_attempt(), answered(429), t0 + 31000, 0.5);
-  BOOST_TEST((p.decide(first_attempt(), answered(429), t0 + 31000, 0.5).breaker ==
-              breaker_change::opened));
+  BOOST_TEST((p.decide(first_attempt(), answered(429), t0 + 31000, 0.5).breaker == breaker_change::opened));
 }
 
 BOOST_AUTO_TEST_CASE(a_probe_answered_429_opens_it_again) {

@@ -97,10 +97,11 @@ BOOST_AUTO_TEST_CASE(the_series_counts_what_was_delivered_slot_by_slot) {
   };
   http_reply reply;
   BOOST_TEST(wait_until([&] {
-    reply = api.get("/v1/stats/series?window=24h", auth);
-    auto doc = json_body(reply);
-    return reply.status == 200 && attempts_in(doc["node"]["points"]) == events;
-  }), reply.body);
+               reply = api.get("/v1/stats/series?window=24h", auth);
+               auto doc = json_body(reply);
+               return reply.status == 200 && attempts_in(doc["node"]["points"]) == events;
+             }),
+             reply.body);
 
   auto doc = json_body(reply);
   BOOST_TEST(doc["ok"].GetBool());

@@ -74,8 +74,8 @@ BOOST_AUTO_TEST_CASE(events_are_answered_after_durability_as_the_tcp_ingress_ans
   auto tcp_bad = *tcp.read_line();
   tcp.send_line("");
   auto tcp_empty = *tcp.read_line();
-  BOOST_TEST(batch.body == "[{\"ok\":true,\"id\":\"h2\"}," + tcp_bad + "," + tcp_empty +
-                               ",{\"ok\":true,\"id\":\"h3\"}]");
+  BOOST_TEST(batch.body ==
+             "[{\"ok\":true,\"id\":\"h2\"}," + tcp_bad + "," + tcp_empty + ",{\"ok\":true,\"id\":\"h3\"}]");
 
   // Acknowledged means on disk: the receiver gets each accepted event once.
   BOOST_REQUIRE(wait_until([&] { return receiver.distinct() == 3; }));
@@ -257,8 +257,7 @@ BOOST_AUTO_TEST_CASE(subscriber_actions_answer_404_for_an_unknown_name) {
 BOOST_AUTO_TEST_CASE(when_storage_refuses_the_answer_is_503) {
   auto endpoint = free_port(); // down: deliveries pile up on disk
   running_node n;
-  start_with(n, "http://127.0.0.1:" + std::to_string(endpoint) + "/hook", "",
-             "\"max_attempts\": 10000", 2);
+  start_with(n, "http://127.0.0.1:" + std::to_string(endpoint) + "/hook", "", "\"max_attempts\": 10000", 2);
   http_client api{n.api_port()};
   std::optional<http_reply> refused;
   for (int i = 0; i < 200 && !refused; ++i) {

@@ -35,7 +35,8 @@ void start(running_node& n, const recording_receiver& receiver, const std::strin
 void others_are_served(running_node& n, const recording_receiver& receiver, const std::string& id) {
   http_client other{n.api_port()};
   BOOST_TEST(other.get("/v1/health").status == 200);
-  BOOST_TEST(other.post("/v1/events", "{\"type\":\"h\",\"id\":\"" + id + "-http\"}", json_type).status == 200);
+  BOOST_TEST(other.post("/v1/events", "{\"type\":\"h\",\"id\":\"" + id + "-http\"}", json_type).status ==
+             200);
   line_client tcp{n.port()};
   tcp.send_line("{\"type\":\"h\",\"id\":\"" + id + "-tcp\"}");
   auto answer = tcp.read_line();
@@ -70,7 +71,8 @@ BOOST_AUTO_TEST_CASE(a_100_mb_body_is_refused_before_it_is_read) {
   constexpr uint64_t body = 100ull * 1024 * 1024;
   http_client uploader{n.api_port()};
   auto result = uploader.upload("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                                "application/x-ndjson\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n",
+                                "application/x-ndjson\r\nContent-Length: " +
+                                  std::to_string(body) + "\r\n\r\n",
                                 body);
   BOOST_REQUIRE(result.reply);
   BOOST_TEST(result.reply->status == 413);
@@ -81,7 +83,8 @@ BOOST_AUTO_TEST_CASE(a_100_mb_body_is_refused_before_it_is_read) {
   http_client chunked{n.api_port()};
   auto streamed = chunked.upload("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                                  "application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                 "6400000\r\n", body);
+                                 "6400000\r\n",
+                                 body);
   BOOST_REQUIRE(streamed.reply);
   BOOST_TEST(streamed.reply->status == 413);
   others_are_served(n, receiver, "big");
@@ -93,8 +96,9 @@ BOOST_AUTO_TEST_CASE(ten_thousand_idle_connections_do_not_stop_another_client) {
   raise_descriptor_limit(idle + 512); // volleyd raises its own limit at start
   recording_receiver receiver;
   running_node n;
-  start(n, receiver, "\"max_connections\": 10100, \"header_timeout_ms\": 600000, "
-                     "\"idle_timeout_ms\": 600000");
+  start(n, receiver,
+        "\"max_connections\": 10100, \"header_timeout_ms\": 600000, "
+        "\"idle_timeout_ms\": 600000");
   std::vector<std::unique_ptr<http_client>> clients;
   clients.reserve(idle);
   for (size_t i = 0; i < idle; ++i) {

@@ -47,11 +47,16 @@ struct flaky_endpoint {
 
 BOOST_AUTO_TEST_CASE(the_scrape_passes_promtool_and_counts_what_the_receiver_counted) {
   auto endpoint = std::make_shared<flaky_endpoint>();
-  recording_receiver receiver{"", 0, [endpoint](const volley::received_request& r) { return endpoint->answer(r); }};
+  recording_receiver receiver{"", 0,
+                              [endpoint](const volley::received_request& r) { return endpoint->answer(r); }};
   running_node n;
   n.spec.api = true;
-  n.spec.subscribers = {{"m", receiver.url(), {"met.*"}, "", "\"breaker\": {\"failure_threshold\": 1000, "
-                                                             "\"failure_rate_percent\": 0}"}};
+  n.spec.subscribers = {{"m",
+                         receiver.url(),
+                         {"met.*"},
+                         "",
+                         "\"breaker\": {\"failure_threshold\": 1000, "
+                         "\"failure_rate_percent\": 0}"}};
   n.start();
   http_client api{n.api_port()};
 
@@ -88,8 +93,9 @@ BOOST_AUTO_TEST_CASE(the_scrape_passes_promtool_and_counts_what_the_receiver_cou
   BOOST_TEST(got_200 == events);
   BOOST_TEST(got_503 == events);
   BOOST_TEST(value_of(text, "volley_attempt_duration_seconds_count{subscriber=\"m\"}") == 2 * events);
-  BOOST_TEST(value_of(text, "volley_event_type_deliveries_total{event_type=\"met.test\",outcome=\"delivered\"}") ==
-             events);
+  BOOST_TEST(
+    value_of(text, "volley_event_type_deliveries_total{event_type=\"met.test\",outcome=\"delivered\"}") ==
+    events);
   BOOST_TEST(value_of(text, "volley_events_rejected_total{reason=\"storage\"}") == 0);
   BOOST_TEST(value_of(text, "volley_subscriber_breaker_state{subscriber=\"m\",state=\"closed\"}") == 1);
   BOOST_TEST(value_of(text, "volley_subscriber_enabled{subscriber=\"m\"}") == 1);

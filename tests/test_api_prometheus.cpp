@@ -24,17 +24,15 @@ prometheus_text sample_exposition() {
                {{"outcome", "delivered"}});
   text.gauge("volley_queue_depth", "Deliveries waiting, per subscriber.", 12,
              {{"subscriber", "bill\"ing\\ops\nteam"}});
-  text.counter("volley_deliveries", "Deliveries that ended, by outcome.", 3,
-               {{"outcome", "dead_lettered"}});
+  text.counter("volley_deliveries", "Deliveries that ended, by outcome.", 3, {{"outcome", "dead_lettered"}});
   prometheus_histogram latency;
   latency.upper_bounds = {0.005, 0.05, 0.5, 5};
   latency.counts = {10, 20, 5, 1, 2};
   latency.sum = 17.25;
+  text.histogram("volley_delivery_duration_seconds", "Time from a request's start to its answer.", latency,
+                 {{"subscriber", "billing"}});
   text.histogram("volley_delivery_duration_seconds", "Time from a request's start to its answer.",
-                 latency, {{"subscriber", "billing"}});
-  text.histogram("volley_delivery_duration_seconds", "Time from a request's start to its answer.",
-                 prometheus_histogram{{0.005, 0.05, 0.5, 5}, {0, 0, 0, 0, 0}, 0},
-                 {{"subscriber", "empty"}});
+                 prometheus_histogram{{0.005, 0.05, 0.5, 5}, {0, 0, 0, 0, 0}, 0}, {{"subscriber", "empty"}});
   text.gauge("volley_up", "1 while the node runs.\nA second line, with a \\ in it.", 1);
   return text;
 }
@@ -43,32 +41,32 @@ prometheus_text sample_exposition() {
 
 BOOST_AUTO_TEST_CASE(families_are_written_once_with_help_type_and_escapes) {
   const std::string expected =
-      "# HELP volley_deliveries_total Deliveries that ended, by outcome.\n"
-      "# TYPE volley_deliveries_total counter\n"
-      "volley_deliveries_total{outcome=\"delivered\"} 1200\n"
-      "volley_deliveries_total{outcome=\"dead_lettered\"} 3\n"
-      "# HELP volley_queue_depth Deliveries waiting, per subscriber.\n"
-      "# TYPE volley_queue_depth gauge\n"
-      "volley_queue_depth{subscriber=\"bill\\\"ing\\\\ops\\nteam\"} 12\n"
-      "# HELP volley_delivery_duration_seconds Time from a request's start to its answer.\n"
-      "# TYPE volley_delivery_duration_seconds histogram\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"0.005\"} 10\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"0.05\"} 30\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"0.5\"} 35\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"5\"} 36\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"+Inf\"} 38\n"
-      "volley_delivery_duration_seconds_sum{subscriber=\"billing\"} 17.25\n"
-      "volley_delivery_duration_seconds_count{subscriber=\"billing\"} 38\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"0.005\"} 0\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"0.05\"} 0\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"0.5\"} 0\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"5\"} 0\n"
-      "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"+Inf\"} 0\n"
-      "volley_delivery_duration_seconds_sum{subscriber=\"empty\"} 0\n"
-      "volley_delivery_duration_seconds_count{subscriber=\"empty\"} 0\n"
-      "# HELP volley_up 1 while the node runs.\\nA second line, with a \\\\ in it.\n"
-      "# TYPE volley_up gauge\n"
-      "volley_up 1\n";
+    "# HELP volley_deliveries_total Deliveries that ended, by outcome.\n"
+    "# TYPE volley_deliveries_total counter\n"
+    "volley_deliveries_total{outcome=\"delivered\"} 1200\n"
+    "volley_deliveries_total{outcome=\"dead_lettered\"} 3\n"
+    "# HELP volley_queue_depth Deliveries waiting, per subscriber.\n"
+    "# TYPE volley_queue_depth gauge\n"
+    "volley_queue_depth{subscriber=\"bill\\\"ing\\\\ops\\nteam\"} 12\n"
+    "# HELP volley_delivery_duration_seconds Time from a request's start to its answer.\n"
+    "# TYPE volley_delivery_duration_seconds histogram\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"0.005\"} 10\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"0.05\"} 30\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"0.5\"} 35\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"5\"} 36\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"billing\",le=\"+Inf\"} 38\n"
+    "volley_delivery_duration_seconds_sum{subscriber=\"billing\"} 17.25\n"
+    "volley_delivery_duration_seconds_count{subscriber=\"billing\"} 38\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"0.005\"} 0\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"0.05\"} 0\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"0.5\"} 0\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"5\"} 0\n"
+    "volley_delivery_duration_seconds_bucket{subscriber=\"empty\",le=\"+Inf\"} 0\n"
+    "volley_delivery_duration_seconds_sum{subscriber=\"empty\"} 0\n"
+    "volley_delivery_duration_seconds_count{subscriber=\"empty\"} 0\n"
+    "# HELP volley_up 1 while the node runs.\\nA second line, with a \\\\ in it.\n"
+    "# TYPE volley_up gauge\n"
+    "volley_up 1\n";
   BOOST_TEST(sample_exposition().str() == expected);
 }
 

@@ -50,7 +50,8 @@ BOOST_AUTO_TEST_CASE(one_event_is_answered_with_its_ingress_answer) {
   BOOST_TEST(out.body == "{\"ok\":true,\"id\":\"e1\"}");
   // No Content-Type means one JSON event too; parameters are ignored.
   BOOST_TEST(read_events(post(R"({"type":"a"})", ""), 1024).events.size() == 1u);
-  BOOST_TEST(read_events(post(R"({"type":"a"})", "Application/JSON; charset=utf-8"), 1024).events.size() == 1u);
+  BOOST_TEST(read_events(post(R"({"type":"a"})", "Application/JSON; charset=utf-8"), 1024).events.size() ==
+             1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_event_is_503_and_says_why) {
@@ -90,7 +91,9 @@ BOOST_AUTO_TEST_CASE(ndjson_answers_every_line_as_the_ingress_would) {
   const std::string body = "{\"type\":\"a\",\"id\":\"e1\"}\n"
                            "{bad\n"
                            "\n"
-                           "{\"type\":\"" + std::string(40, 'x') + "\"}\n"
+                           "{\"type\":\"" +
+                           std::string(40, 'x') +
+                           "\"}\n"
                            "{\"op\":\"stats\"}\n"
                            "{\"type\":\"b\"}"; // no final newline: still a line
   auto in = read_events(post(body, "application/x-ndjson"), 32);
@@ -104,8 +107,9 @@ BOOST_AUTO_TEST_CASE(ndjson_answers_every_line_as_the_ingress_would) {
   auto out = events_response(in, {ok_line, storage_line});
   BOOST_TEST(out.status == 200);
   BOOST_TEST(out.body.front() == '[');
-  BOOST_TEST(out.body.find("{\"ok\":true,\"id\":\"e1\"},{\"ok\":false,\"error\":\"invalid JSON at offset 1") == 1u,
-             out.body);
+  BOOST_TEST(
+    out.body.find("{\"ok\":true,\"id\":\"e1\"},{\"ok\":false,\"error\":\"invalid JSON at offset 1") == 1u,
+    out.body);
   BOOST_TEST(out.body.find("not accepted: storage is full\"}]") != std::string::npos, out.body);
   // A trailing newline ends the last line; it does not start another.
   BOOST_TEST(read_events(post("{\"type\":\"a\"}\n", "application/x-ndjson"), 1024).answers.size() == 1u);
@@ -142,7 +146,8 @@ BOOST_AUTO_TEST_CASE(query_parameters_are_checked_strictly) {
   }
   auto unknown = read_control_query(query({{"hour", "1"}}), control_op::stats);
   BOOST_TEST(unknown.refused->body.find("unknown query parameter \\\"hour\\\" for stats (it takes: hours)") !=
-             std::string::npos, unknown.refused->body);
+               std::string::npos,
+             unknown.refused->body);
   BOOST_TEST(read_control_query(query({{"x", "1"}}), control_op::health).refused->body.find("takes none") !=
              std::string::npos);
   BOOST_TEST(read_control_query(query({{"limit", "5"}}), control_op::failures).request->limit == 5u);
@@ -184,15 +189,17 @@ BOOST_AUTO_TEST_CASE(dlq_requests_take_keys_and_subscribers) {
 BOOST_AUTO_TEST_CASE(answers_map_to_statuses) {
   control_request health;
   health.op = control_op::health;
-  auto ok = control_response(health, {control_answer::kind::answered, "{\"ok\":true,\"status\":\"healthy\"}\n"});
+  auto ok =
+    control_response(health, {control_answer::kind::answered, "{\"ok\":true,\"status\":\"healthy\"}\n"});
   BOOST_TEST(ok.status == 200);
   BOOST_TEST(ok.body == "{\"ok\":true,\"status\":\"healthy\"}");
-  auto unknown = control_response(health, {control_answer::kind::no_such_subscriber,
-                                           error_line("no subscriber named \"x\"")});
+  auto unknown = control_response(
+    health, {control_answer::kind::no_such_subscriber, error_line("no subscriber named \"x\"")});
   BOOST_TEST(unknown.status == 404);
   BOOST_TEST(unknown.body == "{\"error\":\"no subscriber named \\\"x\\\"\"}");
   BOOST_TEST(control_response(health, {control_answer::kind::failed, error_line("down")}).status == 503);
-  BOOST_TEST(control_response(health, {control_answer::kind::answered, error_line("queue failed")}).status == 503);
+  BOOST_TEST(control_response(health, {control_answer::kind::answered, error_line("queue failed")}).status ==
+             503);
 
   control_request one;
   one.op = control_op::dlq_delete;
@@ -200,11 +207,13 @@ BOOST_AUTO_TEST_CASE(answers_map_to_statuses) {
   auto missing = control_response(one, {control_answer::kind::answered, "{\"ok\":true,\"count\":0}\n"});
   BOOST_TEST(missing.status == 404);
   BOOST_TEST(missing.body == "{\"error\":\"no dead-letter entry billing/42\"}");
-  BOOST_TEST(control_response(one, {control_answer::kind::answered, "{\"ok\":true,\"count\":1}\n"}).status == 200);
+  BOOST_TEST(control_response(one, {control_answer::kind::answered, "{\"ok\":true,\"count\":1}\n"}).status ==
+             200);
   control_request all = one;
   all.key.reset();
   all.subscriber = "billing";
-  BOOST_TEST(control_response(all, {control_answer::kind::answered, "{\"ok\":true,\"count\":0}\n"}).status == 200);
+  BOOST_TEST(control_response(all, {control_answer::kind::answered, "{\"ok\":true,\"count\":0}\n"}).status ==
+             200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -222,7 +231,7 @@ BOOST_AUTO_TEST_CASE(web_pages_are_kept_out) {
   named.headers = {{"host", "rebind.example:7401"}};
   BOOST_TEST(refuse_browser_request(named, false)->status == 403);
   BOOST_TEST(!refuse_browser_request(named, true)); // with a token, host names are fine
-  api_request no_host; // HTTP/1.0
+  api_request no_host;                              // HTTP/1.0
   BOOST_TEST(!refuse_browser_request(no_host, false));
 }
 
@@ -242,14 +251,14 @@ BOOST_AUTO_TEST_CASE(only_the_apis_own_page_may_send_an_origin) {
     BOOST_TEST(!refuse_browser_request(request("[::1]:7401", "http://[::1]:7401"), token));
     BOOST_TEST(!refuse_browser_request(request("127.0.0.1:7401", "https://127.0.0.1:7401"), token));
     BOOST_TEST(!refuse_browser_request(request("127.0.0.1", "http://127.0.0.1"), token));
-    for (auto [host, origin] : {std::pair{"127.0.0.1:7401", "http://127.0.0.1:3000"}, // another local app
-                                std::pair{"127.0.0.1:7401", "http://evil.example"},
-                                std::pair{"127.0.0.1:7401", "http://localhost:7401"}, // not the same origin
-                                std::pair{"127.0.0.1:7401", "null"},                  // sandboxed, file://
-                                std::pair{"127.0.0.1:7401", "http://127.0.0.1:7401/"},
-                                std::pair{"127.0.0.1:7401", "ftp://127.0.0.1:7401"},
-                                std::pair{"127.0.0.1:7401", ""},
-                                std::pair{"", "http://127.0.0.1:7401"}}) { // no Host to match
+    for (auto [host, origin] :
+         {std::pair{"127.0.0.1:7401", "http://127.0.0.1:3000"}, // another local app
+          std::pair{"127.0.0.1:7401", "http://evil.example"},
+          std::pair{"127.0.0.1:7401", "http://localhost:7401"}, // not the same origin
+          std::pair{"127.0.0.1:7401", "null"},                  // sandboxed, file://
+          std::pair{"127.0.0.1:7401", "http://127.0.0.1:7401/"},
+          std::pair{"127.0.0.1:7401", "ftp://127.0.0.1:7401"}, std::pair{"127.0.0.1:7401", ""},
+          std::pair{"", "http://127.0.0.1:7401"}}) { // no Host to match
       auto refused = refuse_browser_request(request(host, origin), token);
       BOOST_TEST_REQUIRE(refused.has_value(), host << " " << origin);
       BOOST_TEST(refused->status == 403);

@@ -88,8 +88,7 @@ BOOST_AUTO_TEST_CASE(routes_match_literals_and_bind_parameters) {
   BOOST_TEST((match(routes, "GET", "/v1/health").outcome == route_match::result::found));
   BOOST_TEST((match(routes, "GET", "/v1/health/").outcome == route_match::result::no_such_path));
   BOOST_TEST((match(routes, "GET", "/v1").outcome == route_match::result::no_such_path));
-  BOOST_TEST((match(routes, "GET", "/v1/subscribers/a/b").outcome ==
-              route_match::result::no_such_path));
+  BOOST_TEST((match(routes, "GET", "/v1/subscribers/a/b").outcome == route_match::result::no_such_path));
 }
 
 BOOST_AUTO_TEST_CASE(wrong_method_lists_every_allowed_one) {
@@ -106,8 +105,7 @@ BOOST_AUTO_TEST_CASE(wrong_method_lists_every_allowed_one) {
 
   auto other = match(routes, "POST", "/v1/dlq/abc");
   BOOST_REQUIRE(other.outcome == route_match::result::method_not_allowed);
-  BOOST_TEST(other.allowed == (std::vector<std::string>{"DELETE", "GET"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(other.allowed == (std::vector<std::string>{"DELETE", "GET"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_literal_segment_beats_a_parameter) {

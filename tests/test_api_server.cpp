@@ -25,8 +25,8 @@
 using namespace std::chrono_literals;
 using namespace volley;
 using test::http_client;
-using test::raise_descriptor_limit;
 using test::http_reply;
+using test::raise_descriptor_limit;
 using test::wait_until;
 
 namespace {
@@ -75,8 +75,8 @@ route_table test_routes(held_requests& held) {
   // "<name>|<hours>|<q>": what routing and the query decoded.
   routes.add("GET", "/v1/items/{name}", [](const api_request& request, responder answer) {
     answer(api_response::json(200, std::string(request.param("name").value_or("-")) + "|" +
-                                       std::string(request.query_value("hours").value_or("-")) +
-                                       "|" + std::string(request.query_value("q").value_or("-"))));
+                                     std::string(request.query_value("hours").value_or("-")) + "|" +
+                                     std::string(request.query_value("q").value_or("-"))));
   });
   routes.add("GET", "/v1/held/{n}", [&held](const api_request& request, responder answer) {
     held.add(std::string(*request.param("n")), std::move(answer));
@@ -86,9 +86,8 @@ route_table test_routes(held_requests& held) {
   routes.add(
     "GET", "/page", [](const api_request&, responder answer) { answer(api_response::json(200, "{}")); },
     route_access::open);
-  routes.add("GET", "/v1/throw", [](const api_request&, responder) {
-    throw std::runtime_error("handler exploded");
-  });
+  routes.add("GET", "/v1/throw",
+             [](const api_request&, responder) { throw std::runtime_error("handler exploded"); });
   return routes;
 }
 
@@ -241,32 +240,32 @@ BOOST_AUTO_TEST_CASE(a_chunked_body_over_the_limit_gets_413) {
 
   const std::string chunk = "200\r\n" + std::string(512, 'c') + "\r\n";
   http_client small(f.port());
-  small.send_raw("POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk +
-                 chunk + "0\r\n\r\n");
+  small.send_raw("POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk +
+                 "0\r\n\r\n");
   auto echoed = small.read_reply();
   BOOST_REQUIRE(echoed);
   BOOST_TEST(echoed->status == 200);
   BOOST_TEST(echoed->body == std::string(1024, 'c'));
 
   http_client big(f.port());
-  big.send_raw("POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk +
-               chunk + chunk);
+  big.send_raw("POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk +
+               chunk);
   BOOST_TEST(closes_with(big, 413));
 }
 
 BOOST_AUTO_TEST_CASE(garbage_gets_400_and_the_connection_ends) {
   server_fixture f;
   const std::vector<std::string> garbage = {
-      "GARBAGE\r\n\r\n",
-      "GET /v1/health HTTP/1.1 extra\r\nHost: x\r\n\r\n",
-      "GET /v1/health HTTP/9.9\r\nHost: x\r\n\r\n",
-      "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", // a TLS hello
-      "GET /v1/health HTTP/1.1\r\nBad Header\r\n\r\n",
-      "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
-      // Lengths a proxy in front might read otherwise (request smuggling).
-      "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "0\r\n\r\n",
-      "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc",
+    "GARBAGE\r\n\r\n",
+    "GET /v1/health HTTP/1.1 extra\r\nHost: x\r\n\r\n",
+    "GET /v1/health HTTP/9.9\r\nHost: x\r\n\r\n",
+    "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", // a TLS hello
+    "GET /v1/health HTTP/1.1\r\nBad Header\r\n\r\n",
+    "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    // Lengths a proxy in front might read otherwise (request smuggling).
+    "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "0\r\n\r\n",
+    "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc",
   };
   for (const auto& bytes : garbage) {
     http_client client(f.port());
@@ -287,8 +286,7 @@ BOOST_AUTO_TEST_CASE(an_oversize_header_gets_431) {
   options.max_header_bytes = 1024;
   server_fixture f(options);
   http_client client(f.port());
-  client.send_raw("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'h') +
-                  "\r\n\r\n");
+  client.send_raw("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'h') + "\r\n\r\n");
   BOOST_TEST(closes_with(client, 431));
 }
 
@@ -517,7 +515,7 @@ BOOST_AUTO_TEST_CASE(a_100_mb_upload_is_refused_and_the_server_keeps_serving) {
   http_client uploader(f.port());
   auto result = uploader.upload("POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: "
                                 "application/x-ndjson\r\nContent-Length: " +
-                                    std::to_string(body) + "\r\n\r\n",
+                                  std::to_string(body) + "\r\n\r\n",
                                 body);
   BOOST_REQUIRE(result.reply);
   BOOST_TEST(result.reply->status == 413);

@@ -196,8 +196,9 @@ BOOST_AUTO_TEST_CASE(the_files_subscribers_can_be_read_and_switched_but_not_chan
   BOOST_TEST(put.status == 409);
   BOOST_TEST(error_of(put).find("comes from the config file") != std::string::npos, put.body);
   BOOST_TEST(api.del("/v1/subscribers/file").status == 409);
-  BOOST_TEST(api.post("/v1/subscribers", "{\"name\": \"file\", \"url\": \"" + file_receiver.url() + "\"}",
-                      json_type).status == 409);
+  BOOST_TEST(
+    api.post("/v1/subscribers", "{\"name\": \"file\", \"url\": \"" + file_receiver.url() + "\"}", json_type)
+      .status == 409);
   auto got = api.get("/v1/subscribers/file");
   BOOST_TEST(got.status == 200);
   BOOST_TEST(std::string(json_body(got)["source"].GetString()) == "config");
@@ -222,7 +223,8 @@ BOOST_AUTO_TEST_CASE(bodies_are_checked_exactly_as_the_config_file_is) {
     // The same object in a config file, checked by volleyd itself.
     write_file(dir.file("c.json"), "{\"subscribers\": [" + object + "]}");
     std::string check;
-    BOOST_REQUIRE(run_command(std::string(VOLLEYD_PATH) + " --check-config " + dir.file("c.json"), check) != 0);
+    BOOST_REQUIRE(run_command(std::string(VOLLEYD_PATH) + " --check-config " + dir.file("c.json"), check) !=
+                  0);
     auto doc = json_body(refused);
     size_t matched = 0;
     for (const auto& e : doc["errors"].GetArray()) {

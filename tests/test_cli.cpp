@@ -25,7 +25,8 @@ std::vector<std::string> lines_of(const std::string& text) {
   size_t start = 0;
   for (size_t newline; (newline = text.find('\n', start)) != std::string::npos; start = newline + 1)
     lines.push_back(text.substr(start, newline - start));
-  if (start < text.size()) lines.push_back(text.substr(start));
+  if (start < text.size())
+    lines.push_back(text.substr(start));
   return lines;
 }
 
@@ -139,15 +140,14 @@ BOOST_AUTO_TEST_CASE(parses_the_daemons_timestamps) {
   BOOST_TEST(parse_rfc3339_ms("2026-11-23T13:40:00.123Z").value() == now_ms);
   BOOST_TEST(parse_rfc3339_ms("2000-02-29T23:59:59.999Z").value() == 951868799999);
   BOOST_TEST(parse_rfc3339_ms("1969-12-31T23:59:59.000Z").value() == -1000);
-  for (const char* bad :
-       {"", "2026-11-23T13:40:00Z", "2026-11-23 13:40:00.123Z", "2026-13-23T13:40:00.123Z",
-        "2026-11-23T13:40:00.12xZ", "2026-11-23T13:40:00.123+01"})
+  for (const char* bad : {"", "2026-11-23T13:40:00Z", "2026-11-23 13:40:00.123Z", "2026-13-23T13:40:00.123Z",
+                          "2026-11-23T13:40:00.12xZ", "2026-11-23T13:40:00.123+01"})
     BOOST_TEST(!parse_rfc3339_ms(bad).has_value(), bad);
 }
 
 BOOST_AUTO_TEST_CASE(formats_values_and_their_absence) {
   const auto document = parse_reply(
-      R"({"n":42,"rate":99.456,"fast":0.418,"ms":3.25,"slow":1234.5,"none":0,"s":"",
+    R"({"n":42,"rate":99.456,"fast":0.418,"ms":3.25,"slow":1234.5,"none":0,"s":"",
           "yes":true,"at":"2026-11-23T13:39:15.123Z","old":"2026-11-20T13:40:00.123Z",
           "late":"2026-11-23T13:41:00.000Z","odd":"yesterday"})");
   BOOST_REQUIRE(document.has_value());
@@ -205,25 +205,23 @@ BOOST_AUTO_TEST_CASE(windows_table_orders_windows_and_shows_each_once) {
   BOOST_REQUIRE(text.has_value());
   const auto lines = lines_of(*text);
   size_t header = 0;
-  while (header < lines.size() && lines[header].rfind("NAME     WINDOW", 0) != 0) ++header;
+  while (header < lines.size() && lines[header].rfind("NAME     WINDOW", 0) != 0)
+    ++header;
   BOOST_REQUIRE_LT(header + 9, lines.size());
   BOOST_TEST(lines[header] == "NAME     WINDOW       DELIVERED  FAILED  DEAD  ATTEMPTS  SUCCESS    "
                               "AVG    P50    P99  SLOW  TRIES  OUTCOMES");
-  BOOST_TEST(lines[header + 1] ==
-             "(node)   1m                   9       1     0        10    90.0%  "
-             "5.4ms  4.1ms   16ms     0   1.00  200:9 timeout:1");
+  BOOST_TEST(lines[header + 1] == "(node)   1m                   9       1     0        10    90.0%  "
+                                  "5.4ms  4.1ms   16ms     0   1.00  200:9 timeout:1");
   BOOST_TEST(lines[header + 2].rfind("         1h ", 0) == 0);
   BOOST_TEST(lines[header + 3].rfind("         3h ", 0) == 0);
   // The first "24h" wins, as with any JSON reader that finds members by name.
-  BOOST_TEST(lines[header + 4] ==
-             "         24h                 90      10     2       100    90.0%  "
-             " 20ms  4.1ms   1.6s     1   1.10  200:90 503:8 timeout:2");
+  BOOST_TEST(lines[header + 4] == "         24h                 90      10     2       100    90.0%  "
+                                  " 20ms  4.1ms   1.6s     1   1.10  200:90 503:8 timeout:2");
   BOOST_TEST(lines[header + 5].rfind("         since start ", 0) == 0);
   BOOST_TEST(lines[header + 6].rfind("billing  1m ", 0) == 0);
   BOOST_TEST(lines[header + 7].rfind("         since start ", 0) == 0);
-  BOOST_TEST(lines[header + 8] ==
-             "audit    1m                   0       0     0         0        -  "
-             "    -      -      -     0      -  -");
+  BOOST_TEST(lines[header + 8] == "audit    1m                   0       0     0         0        -  "
+                                  "    -      -      -     0      -  -");
 }
 
 BOOST_AUTO_TEST_CASE(event_types_table_counts_deliveries_per_window) {
@@ -256,7 +254,7 @@ BOOST_AUTO_TEST_SUITE(ops)
 
 BOOST_AUTO_TEST_CASE(health_lists_the_node_first) {
   const auto text = render_health_table(
-      R"({"ok":true,"status":"degraded","subscribers":{"billing":"healthy","crm":"unhealthy"}})");
+    R"({"ok":true,"status":"degraded","subscribers":{"billing":"healthy","crm":"unhealthy"}})");
   BOOST_REQUIRE(text.has_value());
   BOOST_TEST(*text == "NAME     STATUS\n"
                       "(node)   degraded\n"
@@ -266,16 +264,16 @@ BOOST_AUTO_TEST_CASE(health_lists_the_node_first) {
 }
 
 BOOST_AUTO_TEST_CASE(cluster_names_the_partitions_of_the_node_and_of_each_member) {
-  const auto text = render_cluster(
-      R"({"ok":true,"node":"a","group":"volley","partitions":[0,2],"state":"Stable","members":[)"
-      R"({"member":"m1","client":"a","host":"/127.0.0.1","partitions":[0,2]},)"
-      R"({"member":"m2","client":"b","host":"/127.0.0.1","partitions":[1]}]})");
+  const auto text =
+    render_cluster(R"({"ok":true,"node":"a","group":"volley","partitions":[0,2],"state":"Stable","members":[)"
+                   R"({"member":"m1","client":"a","host":"/127.0.0.1","partitions":[0,2]},)"
+                   R"({"member":"m2","client":"b","host":"/127.0.0.1","partitions":[1]}]})");
   BOOST_REQUIRE(text.has_value());
   BOOST_TEST(contains(*text, "node a in group volley, partitions 0,2\n"));
   BOOST_TEST(contains(*text, "m2"));
   BOOST_TEST(contains(*text, " 1\n"));
   const auto unknown = render_cluster(
-      R"({"ok":true,"node":"a","group":"volley","partitions":[],"members_error":"Broker: timed out"})");
+    R"({"ok":true,"node":"a","group":"volley","partitions":[],"members_error":"Broker: timed out"})");
   BOOST_REQUIRE(unknown.has_value());
   BOOST_TEST(contains(*unknown, "partitions -\n"));
   BOOST_TEST(contains(*unknown, "the brokers did not say (Broker: timed out)"));
@@ -283,7 +281,7 @@ BOOST_AUTO_TEST_CASE(cluster_names_the_partitions_of_the_node_and_of_each_member
 
 BOOST_AUTO_TEST_CASE(subscribers_show_ages_and_queues) {
   const auto text = render_subscribers_table(
-      R"({"ok":true,"subscribers":[
+    R"({"ok":true,"subscribers":[
         {"subscriber":"billing","status":"healthy","enabled":true,"breaker":"closed",
          "consecutive_failures":0,"in_flight":2,"queued":5,"waiting_retry":1,
          "ready_by_priority":[3,0,1,0],"backlog_on_disk":true,
@@ -294,45 +292,41 @@ BOOST_AUTO_TEST_CASE(subscribers_show_ages_and_queues) {
          "ready_by_priority":[0,0,0,0],"backlog_on_disk":false,
          "last_success":"","last_failure":"2026-11-23T13:20:00.123Z",
          "last_error":"Failed to connect to crm.example.com port 443 after 3001 ms: Connection timed out"}]})",
-      now_ms);
+    now_ms);
   BOOST_REQUIRE(text.has_value());
   const auto lines = lines_of(*text);
   BOOST_REQUIRE_EQUAL(lines.size(), 5u);
-  BOOST_TEST(lines[0] ==
-             "SUBSCRIBER  STATUS     ENABLED  BREAKER  FAILS  IN-FLIGHT  QUEUED  RETRY  "
-             "READY P0/1/2/3  LAST SUCCESS  LAST FAILURE  LAST ERROR");
-  BOOST_TEST(lines[1] ==
-             "billing     healthy    yes      closed       0          2      5+      1  "
-             "       3/0/1/0  2s ago        2h ago        HTTP 503");
-  BOOST_TEST(lines[2] ==
-             "crm         unhealthy  no       open        12          0       0      0  "
-             "       0/0/0/0  never         20m ago       "
-             "Failed to connect to crm.example.com port 443...");
+  BOOST_TEST(lines[0] == "SUBSCRIBER  STATUS     ENABLED  BREAKER  FAILS  IN-FLIGHT  QUEUED  RETRY  "
+                         "READY P0/1/2/3  LAST SUCCESS  LAST FAILURE  LAST ERROR");
+  BOOST_TEST(lines[1] == "billing     healthy    yes      closed       0          2      5+      1  "
+                         "       3/0/1/0  2s ago        2h ago        HTTP 503");
+  BOOST_TEST(lines[2] == "crm         unhealthy  no       open        12          0       0      0  "
+                         "       0/0/0/0  never         20m ago       "
+                         "Failed to connect to crm.example.com port 443...");
   BOOST_TEST(render_subscribers_table(R"({"ok":true,"subscribers":[]})", now_ms).value() ==
              "(no subscribers configured)\n");
 }
 
 BOOST_AUTO_TEST_CASE(failures_are_newest_first) {
   const auto text = render_failures_table(
-      R"({"ok":true,"failures":[
+    R"({"ok":true,"failures":[
         {"at":"2026-11-23T13:39:00.500Z","subscriber":"crm","event_id":"ord_2","type":"order.created",
          "attempt":3,"status":0,"error":"timed out after 10000 ms"},
         {"at":"2026-11-23T13:39:01.000Z","subscriber":"billing","event_id":"ord_1",
          "type":"order.created","attempt":1,"status":503,"error":"HTTP 503"}]})");
   BOOST_REQUIRE(text.has_value());
-  BOOST_TEST(
-      *text ==
-      "AT                        SUBSCRIBER  EVENT  TYPE           ATTEMPT  STATUS  ERROR\n"
-      "2026-11-23T13:39:01.000Z  billing     ord_1  order.created        1     503  HTTP 503\n"
-      "2026-11-23T13:39:00.500Z  crm         ord_2  order.created        3       -  "
-      "timed out after 10000 ms\n");
+  BOOST_TEST(*text ==
+             "AT                        SUBSCRIBER  EVENT  TYPE           ATTEMPT  STATUS  ERROR\n"
+             "2026-11-23T13:39:01.000Z  billing     ord_1  order.created        1     503  HTTP 503\n"
+             "2026-11-23T13:39:00.500Z  crm         ord_2  order.created        3       -  "
+             "timed out after 10000 ms\n");
   BOOST_TEST(render_failures_table(R"({"ok":true,"failures":[]})").value() ==
              "(no failed attempts since the daemon started)\n");
 }
 
 BOOST_AUTO_TEST_CASE(queue_splits_priorities) {
   const auto text = render_queue_table(
-      R"({"ok":true,"pending":9,"dlq":2,"subscribers":[
+    R"({"ok":true,"pending":9,"dlq":2,"subscribers":[
         {"subscriber":"billing","configured":true,"pending":4,"by_priority":[1,0,0,3]},
         {"subscriber":"old","configured":false,"pending":5,"by_priority":[5,0,0,0]}]})");
   BOOST_REQUIRE(text.has_value());
@@ -348,39 +342,36 @@ BOOST_AUTO_TEST_CASE(queue_splits_priorities) {
 BOOST_AUTO_TEST_CASE(test_enable_and_reload_answers) {
   BOOST_TEST(render_test_table(R"({"ok":true,"subscriber":"billing","url":"https://x.test/h",
                                    "status":200,"outcome":"delivered","latency_ms":12.5})")
-                 .value() == "SUBSCRIBER  URL               STATUS  OUTCOME    LATENCY\n"
-                             "billing     https://x.test/h     200  delivered     12ms\n");
+               .value() == "SUBSCRIBER  URL               STATUS  OUTCOME    LATENCY\n"
+                           "billing     https://x.test/h     200  delivered     12ms\n");
   BOOST_TEST(render_enabled_table(R"({"ok":true,"subscriber":"crm","enabled":false})").value() ==
              "SUBSCRIBER  ENABLED\ncrm         no\n");
   BOOST_TEST(
-      render_reload_table(R"({"ok":true,"added":["new"],"removed":["gone"],"updated":["billing"]})")
-          .value() == "SUBSCRIBER  CHANGE\nnew         added\ngone        removed\n"
-                      "billing     kept\n");
+    render_reload_table(R"({"ok":true,"added":["new"],"removed":["gone"],"updated":["billing"]})").value() ==
+    "SUBSCRIBER  CHANGE\nnew         added\ngone        removed\n"
+    "billing     kept\n");
   BOOST_TEST(!render_reload_table(R"({"ok":true,"added":[]})").has_value());
   BOOST_TEST(!render_test_table(R"({"ok":true})").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(dlq_list_cuts_long_fields_and_points_to_the_next_page) {
   const auto text = render_dlq_table(
-      R"({"ok":true,"entries":[
+    R"({"ok":true,"entries":[
         {"key":"billing/42","subscriber":"billing","event_id":"evt_0123456789abcdef0123456789abcdef",
          "type":"order.created","attempts":8,"last_status":503,
          "last_error":"HTTP 503: upstream maintenance window, retry after the deploy finishes",
          "created":"2026-11-23T12:00:00.000Z","failed":"2026-11-23T13:00:00.000Z","body":"{}"}],
        "next":"billing/42"})");
   BOOST_REQUIRE(text.has_value());
-  BOOST_TEST(*text ==
-             "KEY         EVENT                             TYPE           ATTEMPTS  LAST STATUS  "
-             "LAST ERROR                                        FAILED AT\n"
-             "billing/42  evt_0123456789abcdef012345678...  order.created         8          503  "
-             "HTTP 503: upstream maintenance window, retry ...  2026-11-23T13:00:00.000Z\n"
-             "more entries: add --after billing/42 for the next page\n");
+  BOOST_TEST(*text == "KEY         EVENT                             TYPE           ATTEMPTS  LAST STATUS  "
+                      "LAST ERROR                                        FAILED AT\n"
+                      "billing/42  evt_0123456789abcdef012345678...  order.created         8          503  "
+                      "HTTP 503: upstream maintenance window, retry ...  2026-11-23T13:00:00.000Z\n"
+                      "more entries: add --after billing/42 for the next page\n");
   BOOST_TEST(render_dlq_table(R"({"ok":true,"entries":[],"next":null})").value() ==
              "(no dead-lettered deliveries)\n");
-  BOOST_TEST(render_dlq_count(R"({"ok":true,"count":1})", "requeued").value() ==
-             "requeued 1 entry\n");
-  BOOST_TEST(render_dlq_count(R"({"ok":true,"count":3})", "deleted").value() ==
-             "deleted 3 entries\n");
+  BOOST_TEST(render_dlq_count(R"({"ok":true,"count":1})", "requeued").value() == "requeued 1 entry\n");
+  BOOST_TEST(render_dlq_count(R"({"ok":true,"count":3})", "deleted").value() == "deleted 3 entries\n");
   BOOST_TEST(!render_dlq_count(R"({"ok":true})", "deleted").has_value());
 }
 

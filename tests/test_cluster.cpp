@@ -49,7 +49,8 @@ struct sub_spec {
 
 std::string subscriber_json(const sub_spec& s) {
   return "{\"name\": \"" + s.name + "\", \"url\": \"" + s.url + "\", \"events\": [" + s.events +
-         "], \"secret\": \"" + secret + "\", \"backoff\": {\"base_ms\": 200, \"max_ms\": 1000}, "
+         "], \"secret\": \"" + secret +
+         "\", \"backoff\": {\"base_ms\": 200, \"max_ms\": 1000}, "
          "\"breaker\": {\"cooldown_ms\": 500, \"max_cooldown_ms\": 1000}, \"max_attempts\": 1000" +
          (s.extra.empty() ? "" : ", " + s.extra) + "}";
 }
@@ -67,9 +68,9 @@ public:
       subs += (subs.empty() ? "" : ", ") + subscriber_json(s);
     return "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" + node_.spec.data_dir +
            "\", \"map_size_mb\": 256}, \"monitor\": {\"interval_ms\": 1000}, "
-           "\"allow_private_networks\": true, \"cluster\": {\"brokers\": \"" + bootstrap_ +
-           "\", \"node\": \"" + name_ + "\", \"kafka\": {" + test_kafka + "}}, \"subscribers\": [" +
-           subs + "]}";
+           "\"allow_private_networks\": true, \"cluster\": {\"brokers\": \"" +
+           bootstrap_ + "\", \"node\": \"" + name_ + "\", \"kafka\": {" + test_kafka +
+           "}}, \"subscribers\": [" + subs + "]}";
   }
   int stop() { return node_.stop(); }
   void kill() { node_.process().kill_hard(); }
@@ -196,8 +197,13 @@ BOOST_AUTO_TEST_CASE(three_nodes_deliver_exactly_what_each_filter_matches) {
   a.start();
   b.start();
   c.start();
-  BOOST_REQUIRE_MESSAGE(wait_until([&] { return settled({&a, &b, &c}, 6); }, 90s),
-                        "the partitions never settled over the three nodes:\n" << a.log());
+  BOOST_REQUIRE_MESSAGE(wait_until(
+                          [&] {
+                            return settled({&a, &b, &c}, 6);
+                          },
+                          90s),
+                        "the partitions never settled over the three nodes:\n"
+                          << a.log());
 
   const std::vector<std::string> types = {"order.created", "order.paid", "invoice.paid", "user.signup"};
   std::set<std::string> want_all, want_orders, want_paid;
@@ -309,7 +315,8 @@ BOOST_AUTO_TEST_CASE(a_killed_nodes_pending_retries_and_dead_letters_move_to_the
     if (id.back() == '7')
       want_dlq.insert(id);
   // Consumed and applied everywhere: "fine" has them all; "strict" answered.
-  BOOST_REQUIRE(wait_until([&] { return fine.distinct() >= ok.size() && strict.distinct() >= ok.size(); }, 120s));
+  BOOST_REQUIRE(
+    wait_until([&] { return fine.distinct() >= ok.size() && strict.distinct() >= ok.size(); }, 120s));
   int64_t dlq_before = 0;
   BOOST_REQUIRE(wait_until(
     [&] {
@@ -320,19 +327,25 @@ BOOST_AUTO_TEST_CASE(a_killed_nodes_pending_retries_and_dead_letters_move_to_the
 
   // kill -9 a node while "later" has every delivery pending (retrying).
   c->kill();
-  BOOST_REQUIRE_MESSAGE(wait_until([&] { return settled({a.get(), b.get()}, 4); }, 90s),
+  BOOST_REQUIRE_MESSAGE(wait_until(
+                          [&] {
+                            return settled({a.get(), b.get()}, 4);
+                          },
+                          90s),
                         "the survivors never took the dead node's partitions");
   // The dead-letter entries the dead node held are the survivors' now.
   BOOST_CHECK(wait_until(
-    [&] { return a->queue_sizes().second + b->queue_sizes().second == static_cast<int64_t>(want_dlq.size()); },
+    [&] {
+      return a->queue_sizes().second + b->queue_sizes().second == static_cast<int64_t>(want_dlq.size());
+    },
     30s));
 
   // The endpoint comes back: every acknowledged delivery arrives.
   recording_receiver later{secret, down_port};
   bool complete = wait_until([&] { return later.distinct() >= ok.size(); }, 180s);
   auto lost = missing(ok, received_ids(later));
-  BOOST_CHECK_MESSAGE(complete && lost.empty(), "later lost " << lost.size() << " of " << ok.size() << ": "
-                                                              << first_few(lost));
+  BOOST_CHECK_MESSAGE(complete && lost.empty(),
+                      "later lost " << lost.size() << " of " << ok.size() << ": " << first_few(lost));
   BOOST_CHECK_EQUAL(later.invalid_signatures(), 0u);
   BOOST_TEST_MESSAGE("after kill -9: later got " << later.count() << " requests for " << ok.size()
                                                  << " events (" << duplicates(later) << " duplicates)");
@@ -372,7 +385,11 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_under_load_loses_nothing) {
     nodes.push_back(std::make_unique<cluster_node>(name, kafka, subs));
     nodes.back()->start();
   }
-  BOOST_REQUIRE(wait_until([&] { return settled({nodes[0].get(), nodes[1].get(), nodes[2].get()}, 4); }, 90s));
+  BOOST_REQUIRE(wait_until(
+    [&] {
+      return settled({nodes[0].get(), nodes[1].get(), nodes[2].get()}, 4);
+    },
+    90s));
 
   // A producer writes straight to the topic the whole time (at most 30,000
   // events: the mock keeps 5 MiB per partition and never compacts).
@@ -399,7 +416,8 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_under_load_loses_nothing) {
     std::vector<cluster_node*> all;
     for (auto& m : nodes)
       all.push_back(m.get());
-    BOOST_REQUIRE_MESSAGE(wait_until([&] { return settled(all, 4); }, 90s), "not settled after restarting " << n->name());
+    BOOST_REQUIRE_MESSAGE(wait_until([&] { return settled(all, 4); }, 90s),
+                          "not settled after restarting " << n->name());
   }
   stop = true;
   load.join();
@@ -407,7 +425,8 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_under_load_loses_nothing) {
   auto lost = missing(acknowledged, received_ids(sink));
   BOOST_CHECK_MESSAGE(complete && lost.empty(),
                       "lost " << lost.size() << " of " << acknowledged.size() << ": " << first_few(lost));
-  BOOST_TEST_MESSAGE("rolling restart: " << acknowledged.size() << " events, " << duplicates(sink) << " duplicates");
+  BOOST_TEST_MESSAGE("rolling restart: " << acknowledged.size() << " events, " << duplicates(sink)
+                                         << " duplicates");
   for (auto& n : nodes)
     BOOST_CHECK_EQUAL(n->stop(), 0);
 }
@@ -477,7 +496,8 @@ BOOST_AUTO_TEST_CASE(a_malformed_record_is_counted_and_skipped) {
   BOOST_REQUIRE(wait_until([&] { return sink.distinct() == 1; }, 60s));
   BOOST_TEST(received_ids(sink) == std::set<std::string>{"ok-1"});
   control_client c{n.port()};
-  BOOST_CHECK(wait_until([&] { return c.call(R"({"op":"stats"})").find("\"rejected\":3") != std::string::npos; }, 10s));
+  BOOST_CHECK(
+    wait_until([&] { return c.call(R"({"op":"stats"})").find("\"rejected\":3") != std::string::npos; }, 10s));
   BOOST_CHECK(n.log().find("skipped the record at offset 0 of partition 0") != std::string::npos);
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }

@@ -14,9 +14,7 @@ using namespace std::chrono_literals;
 
 namespace std {
 // For Boost.Test's failure messages.
-inline ostream& operator<<(ostream& os, const optional<int64_t>& v) {
-  return v ? os << *v : os << "nothing";
-}
+inline ostream& operator<<(ostream& os, const optional<int64_t>& v) { return v ? os << *v : os << "nothing"; }
 } // namespace std
 
 namespace {
@@ -99,8 +97,15 @@ BOOST_AUTO_TEST_SUITE(assignments)
 
 BOOST_AUTO_TEST_CASE(a_member_assignment_decodes) {
   // version 1; one topic "ev" with partitions 0 and 3; empty user data
-  const std::string bytes{"\x00\x01" "\x00\x00\x00\x01" "\x00\x02" "ev" "\x00\x00\x00\x02"
-                          "\x00\x00\x00\x00" "\x00\x00\x00\x03" "\x00\x00\x00\x00", 24};
+  const std::string bytes{"\x00\x01"
+                          "\x00\x00\x00\x01"
+                          "\x00\x02"
+                          "ev"
+                          "\x00\x00\x00\x02"
+                          "\x00\x00\x00\x00"
+                          "\x00\x00\x00\x03"
+                          "\x00\x00\x00\x00",
+                          24};
   auto a = decode_member_assignment(bytes);
   BOOST_REQUIRE(a.has_value());
   BOOST_REQUIRE_EQUAL(a->size(), 1u);

@@ -11,8 +11,7 @@ using namespace volley;
 
 namespace {
 
-concurrency_config limit_cfg(uint32_t initial, double decrease_factor = 0.5,
-                             double latency_ratio = 3.0) {
+concurrency_config limit_cfg(uint32_t initial, double decrease_factor = 0.5, double latency_ratio = 3.0) {
   concurrency_config cfg;
   cfg.initial = initial;
   cfg.decrease_factor = decrease_factor;
@@ -21,8 +20,7 @@ concurrency_config limit_cfg(uint32_t initial, double decrease_factor = 0.5,
 }
 
 // Feeds `n` results alike; returns the limits it changed to, in order.
-std::vector<uint32_t> feed(concurrency_limit& l, int n, load_signal signal,
-                           double latency_ms = 50) {
+std::vector<uint32_t> feed(concurrency_limit& l, int n, load_signal signal, double latency_ms = 50) {
   std::vector<uint32_t> limits;
   for (int i = 0; i < n; ++i)
     if (auto change = l.on_result(signal, latency_ms))
@@ -137,8 +135,7 @@ BOOST_AUTO_TEST_CASE(decrease_factor_and_the_floor_of_one) {
   concurrency_limit gentle{limit_cfg(10, 0.9), 64};
   BOOST_TEST(feed(gentle, 1, load_signal::overload) == (limits{9}), boost::test_tools::per_element());
   concurrency_limit gentle_at_two{limit_cfg(2, 0.9), 64};
-  BOOST_TEST(feed(gentle_at_two, 1, load_signal::overload) == (limits{1}),
-             boost::test_tools::per_element());
+  BOOST_TEST(feed(gentle_at_two, 1, load_signal::overload) == (limits{1}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(one_decrease_per_window_of_completions) {
@@ -193,8 +190,8 @@ BOOST_AUTO_TEST_CASE(stays_between_one_and_the_ceiling_whatever_happens) {
       auto before = l.limit();
       auto change = l.on_result(signal, latency(rng));
       if (change)
-        consistent = consistent && change->from == before && change->to == l.limit() &&
-                     change->from != change->to;
+        consistent =
+          consistent && change->from == before && change->to == l.limit() && change->from != change->to;
       else
         consistent = consistent && before == l.limit();
       lowest = std::min(lowest, l.limit());

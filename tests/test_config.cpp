@@ -32,8 +32,8 @@ constexpr const char* design_example = R"({
 
 // A document with one subscriber whose remaining members are `members`.
 std::string with_subscriber(const std::string& members) {
-  return R"({"subscribers": [{"name": "a", "url": "http://h.example/x")"
-         + (members.empty() ? "" : ", " + members) + "}]}";
+  return R"({"subscribers": [{"name": "a", "url": "http://h.example/x")" +
+         (members.empty() ? "" : ", " + members) + "}]}";
 }
 
 std::string source_dir() {
@@ -42,12 +42,9 @@ std::string source_dir() {
   return slash == std::string::npos ? "." : file.substr(0, slash);
 }
 
-std::string all_errors(const config_result& result) {
-  return format_config_errors(result.errors);
-}
+std::string all_errors(const config_result& result) { return format_config_errors(result.errors); }
 
-bool has_error(const config_result& result, const std::string& key,
-               const std::string& fragment) {
+bool has_error(const config_result& result, const std::string& key, const std::string& fragment) {
   for (const auto& e : result.errors)
     if (e.key == key && e.message.find(fragment) != std::string::npos)
       return true;
@@ -65,9 +62,9 @@ void check_error_cases(const std::vector<error_case>& cases) {
     BOOST_TEST_CONTEXT("json: " << c.json) {
       auto result = parse_config(c.json);
       BOOST_TEST(!result.value.has_value());
-      BOOST_TEST(has_error(result, c.key, c.fragment),
-                 "expected '" << c.key << ": ..." << c.fragment << "...', got:\n"
-                              << all_errors(result));
+      BOOST_TEST(has_error(result, c.key, c.fragment), "expected '" << c.key << ": ..." << c.fragment
+                                                                    << "...', got:\n"
+                                                                    << all_errors(result));
     }
   }
 }
@@ -294,14 +291,14 @@ BOOST_AUTO_TEST_CASE(invalid_json_is_one_error_with_position) {
   BOOST_TEST(!result.value.has_value());
   BOOST_REQUIRE(result.errors.size() == 1u);
   BOOST_TEST(result.errors[0].key == "");
-  BOOST_TEST(result.errors[0].message.find("invalid JSON at line 2, column 15 (offset 16)")
-             != std::string::npos, result.errors[0].message);
-  BOOST_TEST(result.errors[0].message.find("Missing a name for object member")
-             != std::string::npos, result.errors[0].message);
+  BOOST_TEST(result.errors[0].message.find("invalid JSON at line 2, column 15 (offset 16)") !=
+               std::string::npos,
+             result.errors[0].message);
+  BOOST_TEST(result.errors[0].message.find("Missing a name for object member") != std::string::npos,
+             result.errors[0].message);
 
-  check_error_cases({{"", "", "invalid JSON"},
-                     {"{} {}", "", "invalid JSON"},
-                     {"{\"a\": 1", "", "invalid JSON"}});
+  check_error_cases(
+    {{"", "", "invalid JSON"}, {"{} {}", "", "invalid JSON"}, {"{\"a\": 1", "", "invalid JSON"}});
 }
 
 BOOST_AUTO_TEST_CASE(top_level_must_be_an_object) {
@@ -317,17 +314,14 @@ BOOST_AUTO_TEST_CASE(unknown_keys_at_every_level) {
     {R"({"queue": {"limit": 1}})", "queue.limit", "unknown key"},
     {R"({"defaults": {"retries": 1}})", "defaults.retries", "unknown key"},
     {R"({"defaults": {"backoff": {"base": 1}}})", "defaults.backoff.base", "unknown key"},
-    {R"({"priority_rules": [{"event": "a", "priority": 1, "x": 0}]})",
-     "priority_rules[0].x", "unknown key"},
+    {R"({"priority_rules": [{"event": "a", "priority": 1, "x": 0}]})", "priority_rules[0].x", "unknown key"},
     {with_subscriber(R"("retries": 3)"), "subscribers[0].retries", "unknown key"},
-    {with_subscriber(R"("backoff": {"base_ms": 1, "maxms": 2})"),
-     "subscribers[0].backoff.maxms", "unknown key"},
-    {with_subscriber(R"("breaker": {"threshold": 2})"), "subscribers[0].breaker.threshold",
+    {with_subscriber(R"("backoff": {"base_ms": 1, "maxms": 2})"), "subscribers[0].backoff.maxms",
      "unknown key"},
+    {with_subscriber(R"("breaker": {"threshold": 2})"), "subscribers[0].breaker.threshold", "unknown key"},
     {R"({"defaults": {"concurrency": {"inital": 2}}})", "defaults.concurrency.inital",
      "unknown key; expected one of: adaptive, initial, decrease_factor, latency_ratio"},
-    {with_subscriber(R"("concurrency": {"max": 2})"), "subscribers[0].concurrency.max",
-     "unknown key"},
+    {with_subscriber(R"("concurrency": {"max": 2})"), "subscribers[0].concurrency.max", "unknown key"},
   });
   // The message lists what was expected, so a typo is easy to spot.
   auto result = parse_config(R"({"ingress": {"prot": 1}})");
@@ -348,7 +342,8 @@ BOOST_AUTO_TEST_CASE(tls_ca_file_global_and_per_subscriber) {
     test::write_file(path, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
   auto result = parse_config(R"({"http": {"tls_ca_file": ")" + global + R"("},
     "subscribers": [{"name": "a", "url": "https://a.example/x"},
-                    {"name": "b", "url": "https://b.example/x", "tls_ca_file": ")" + own + R"("}]})");
+                    {"name": "b", "url": "https://b.example/x", "tls_ca_file": ")" +
+                             own + R"("}]})");
   BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
   BOOST_TEST(result.value->http.tls_ca_file == global);
   BOOST_TEST(result.value->subscribers.at(0).tls_ca_file == global);
@@ -368,8 +363,7 @@ BOOST_AUTO_TEST_CASE(tls_ca_file_global_and_per_subscriber) {
      "Is a directory"},
     {with_subscriber(R"("tls_ca_file": ")" + not_pem + R"(")"), "subscribers[0].tls_ca_file",
      "holds no PEM certificate"},
-    {with_subscriber(R"("tls_ca_file": "")"), "subscribers[0].tls_ca_file",
-     "must be a non-empty string"},
+    {with_subscriber(R"("tls_ca_file": "")"), "subscribers[0].tls_ca_file", "must be a non-empty string"},
     {R"({"http": {"tls_ca_file": 3}})", "http.tls_ca_file", "must be a non-empty string"},
   });
 }
@@ -391,18 +385,15 @@ BOOST_AUTO_TEST_CASE(wrong_types) {
     {R"({"subscribers": {}})", "subscribers", "must be an array of subscriber objects"},
     {R"({"subscribers": ["billing"]})", "subscribers[0]", "must be an object"},
     {with_subscriber(R"("enabled": 1)"), "subscribers[0].enabled", "must be a boolean"},
-    {with_subscriber(R"("tls_insecure": "false")"), "subscribers[0].tls_insecure",
-     "must be a boolean"},
+    {with_subscriber(R"("tls_insecure": "false")"), "subscribers[0].tls_insecure", "must be a boolean"},
     {with_subscriber(R"("backoff": 5)"), "subscribers[0].backoff", "must be an object"},
-    {with_subscriber(R"("rate_limit_per_s": "fast")"), "subscribers[0].rate_limit_per_s",
-     "must be a number"},
-    {with_subscriber(R"("concurrency": true)"), "subscribers[0].concurrency",
-     "must be an object, got true"},
+    {with_subscriber(R"("rate_limit_per_s": "fast")"), "subscribers[0].rate_limit_per_s", "must be a number"},
+    {with_subscriber(R"("concurrency": true)"), "subscribers[0].concurrency", "must be an object, got true"},
     {R"({"defaults": {"concurrency": []}})", "defaults.concurrency", "must be an object"},
-    {with_subscriber(R"("concurrency": {"adaptive": "yes"})"),
-     "subscribers[0].concurrency.adaptive", "must be a boolean"},
-    {with_subscriber(R"("concurrency": {"initial": 2.5})"),
-     "subscribers[0].concurrency.initial", "must be a positive integer, got 2.5"},
+    {with_subscriber(R"("concurrency": {"adaptive": "yes"})"), "subscribers[0].concurrency.adaptive",
+     "must be a boolean"},
+    {with_subscriber(R"("concurrency": {"initial": 2.5})"), "subscribers[0].concurrency.initial",
+     "must be a positive integer, got 2.5"},
     {with_subscriber(R"("disable_after_hours": "72")"), "subscribers[0].disable_after_hours",
      "must be an integer between 0 and 8760, got a string"},
   });
@@ -412,63 +403,54 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
   check_error_cases({
     {R"({"ingress": {"port": 65536}})", "ingress.port", "between 0 and 65535, got 65536"},
     {R"({"ingress": {"max_line_bytes": 0}})", "ingress.max_line_bytes", "positive integer"},
-    {R"({"ingress": {"max_connections": 4294967296}})", "ingress.max_connections",
-     "positive integer"},
+    {R"({"ingress": {"max_connections": 4294967296}})", "ingress.max_connections", "positive integer"},
     {R"({"storage": {"map_size_mb": 0}})", "storage.map_size_mb", "positive integer"},
     {R"({"http": {"threads": 65}})", "http.threads", "between 0 and 64, got 65"},
     {R"({"storage": {"batch_interval_ms": 1001}})", "storage.batch_interval_ms",
      "between 0 and 1000, got 1001"},
     {R"({"storage": {"batch_interval_ms": -1}})", "storage.batch_interval_ms", "got -1"},
-    {R"({"queue": {"dedup_window_s": 31536001}})", "queue.dedup_window_s",
-     "between 0 and 31536000"},
+    {R"({"queue": {"dedup_window_s": 31536001}})", "queue.dedup_window_s", "between 0 and 31536000"},
     {R"({"queue": {"dedup_max_ids": 0}})", "queue.dedup_max_ids", "positive integer"},
     {R"({"monitor": {"interval_ms": 0}})", "monitor.interval_ms", "positive integer"},
     {R"({"monitor": {"interval_ms": -5}})", "monitor.interval_ms", "got -5"},
-    {R"({"monitor": {"healthy_percent": 101}})", "monitor.healthy_percent",
-     "between 0 and 100"},
-    {R"({"monitor": {"degraded_percent": -1}})", "monitor.degraded_percent",
-     "between 0 and 100"},
-    {R"({"monitor": {"healthy_percent": 70, "degraded_percent": 80}})",
-     "monitor.degraded_percent", "must not exceed healthy_percent"},
+    {R"({"monitor": {"healthy_percent": 101}})", "monitor.healthy_percent", "between 0 and 100"},
+    {R"({"monitor": {"degraded_percent": -1}})", "monitor.degraded_percent", "between 0 and 100"},
+    {R"({"monitor": {"healthy_percent": 70, "degraded_percent": 80}})", "monitor.degraded_percent",
+     "must not exceed healthy_percent"},
     {R"({"priority_rules": [{"event": "a", "priority": 4}]})", "priority_rules[0].priority",
      "between 0 and 3"},
     {R"({"priority_rules": [{"event": "a", "priority": -1}]})", "priority_rules[0].priority",
      "between 0 and 3"},
     {R"({"defaults": {"max_attempts": 0}})", "defaults.max_attempts", "positive integer"},
     {R"({"defaults": {"timeout_ms": 0}})", "defaults.timeout_ms", "positive integer"},
-    {R"({"defaults": {"backoff": {"jitter": 1.5}}})", "defaults.backoff.jitter",
-     "between 0 and 1"},
+    {R"({"defaults": {"backoff": {"jitter": 1.5}}})", "defaults.backoff.jitter", "between 0 and 1"},
     {R"({"defaults": {"backoff": {"base_ms": 10, "max_ms": 5}}})", "defaults.backoff.max_ms",
      "must be at least base_ms"},
     {R"({"defaults": {"breaker": {"cooldown_ms": 10, "max_cooldown_ms": 5}}})",
      "defaults.breaker.max_cooldown_ms", "must be at least cooldown_ms"},
-    {with_subscriber(R"("max_in_flight": 0)"), "subscribers[0].max_in_flight",
-     "positive integer"},
+    {with_subscriber(R"("max_in_flight": 0)"), "subscribers[0].max_in_flight", "positive integer"},
     {with_subscriber(R"("timeout_ms": 0)"), "subscribers[0].timeout_ms", "positive integer"},
-    {with_subscriber(R"("max_attempts": 0)"), "subscribers[0].max_attempts",
-     "positive integer"},
-    {with_subscriber(R"("rate_limit_per_s": -1)"), "subscribers[0].rate_limit_per_s",
-     "at least 0"},
-    {with_subscriber(R"("backoff": {"base_ms": 0})"), "subscribers[0].backoff.base_ms",
-     "positive integer"},
-    {R"({"defaults": {"breaker": {"failure_rate_percent": 101}}})",
-     "defaults.breaker.failure_rate_percent", "between 0 and 100, got 101"},
+    {with_subscriber(R"("max_attempts": 0)"), "subscribers[0].max_attempts", "positive integer"},
+    {with_subscriber(R"("rate_limit_per_s": -1)"), "subscribers[0].rate_limit_per_s", "at least 0"},
+    {with_subscriber(R"("backoff": {"base_ms": 0})"), "subscribers[0].backoff.base_ms", "positive integer"},
+    {R"({"defaults": {"breaker": {"failure_rate_percent": 101}}})", "defaults.breaker.failure_rate_percent",
+     "between 0 and 100, got 101"},
     {with_subscriber(R"("breaker": {"min_requests": 0})"), "subscribers[0].breaker.min_requests",
      "positive integer"},
-    {with_subscriber(R"("breaker": {"rate_window_ms": 0})"),
-     "subscribers[0].breaker.rate_window_ms", "positive integer"},
+    {with_subscriber(R"("breaker": {"rate_window_ms": 0})"), "subscribers[0].breaker.rate_window_ms",
+     "positive integer"},
     {R"({"defaults": {"concurrency": {"initial": 0}}})", "defaults.concurrency.initial",
      "must be a positive integer, got 0"},
-    {R"({"defaults": {"concurrency": {"decrease_factor": 1}}})",
-     "defaults.concurrency.decrease_factor", "between 0.1 and 0.9, got 1"},
+    {R"({"defaults": {"concurrency": {"decrease_factor": 1}}})", "defaults.concurrency.decrease_factor",
+     "between 0.1 and 0.9, got 1"},
     {with_subscriber(R"("concurrency": {"decrease_factor": 0})"),
      "subscribers[0].concurrency.decrease_factor", "between 0.1 and 0.9, got 0"},
-    {with_subscriber(R"("concurrency": {"latency_ratio": 1.2})"),
-     "subscribers[0].concurrency.latency_ratio", "must be 0 (latency ignored) or at least 1.5, got 1.2"},
-    {with_subscriber(R"("concurrency": {"latency_ratio": -1})"),
-     "subscribers[0].concurrency.latency_ratio", "between 0 and 100, got -1"},
-    {R"({"defaults": {"concurrency": {"latency_ratio": 101}}})",
-     "defaults.concurrency.latency_ratio", "between 0 and 100, got 101"},
+    {with_subscriber(R"("concurrency": {"latency_ratio": 1.2})"), "subscribers[0].concurrency.latency_ratio",
+     "must be 0 (latency ignored) or at least 1.5, got 1.2"},
+    {with_subscriber(R"("concurrency": {"latency_ratio": -1})"), "subscribers[0].concurrency.latency_ratio",
+     "between 0 and 100, got -1"},
+    {R"({"defaults": {"concurrency": {"latency_ratio": 101}}})", "defaults.concurrency.latency_ratio",
+     "between 0 and 100, got 101"},
     {R"({"defaults": {"disable_after_hours": 8761}})", "defaults.disable_after_hours",
      "between 0 and 8760, got 8761"},
     {with_subscriber(R"("disable_after_hours": -1)"), "subscribers[0].disable_after_hours",
@@ -481,8 +463,7 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
 
 BOOST_AUTO_TEST_CASE(enumerations) {
   check_error_cases({
-    {R"({"monitor": {"format": "xml"}})", "monitor.format",
-     R"(must be one of "logfmt", "json", got "xml")"},
+    {R"({"monitor": {"format": "xml"}})", "monitor.format", R"(must be one of "logfmt", "json", got "xml")"},
     {R"({"log_level": "verbose"})", "log_level", R"(got "verbose")"},
   });
 }
@@ -491,21 +472,18 @@ BOOST_AUTO_TEST_CASE(priority_rules_need_event_and_priority) {
   check_error_cases({
     {R"({"priority_rules": [{"priority": 1}]})", "priority_rules[0].event", "is required"},
     {R"({"priority_rules": [{"event": "a"}]})", "priority_rules[0].priority", "is required"},
-    {R"({"priority_rules": [{"event": "", "priority": 1}]})", "priority_rules[0].event",
-     "non-empty"},
+    {R"({"priority_rules": [{"event": "", "priority": 1}]})", "priority_rules[0].event", "non-empty"},
   });
 }
 
 BOOST_AUTO_TEST_CASE(subscriber_names) {
   check_error_cases({
-    {R"({"subscribers": [{"url": "http://h.example/"}]})", "subscribers[0].name",
-     "is required"},
-    {R"({"subscribers": [{"name": "", "url": "http://h.example/"}]})", "subscribers[0].name",
-     "non-empty"},
-    {R"({"subscribers": [{"name": "bill ing", "url": "http://h.example/"}]})",
-     "subscribers[0].name", "only letters, digits"},
-    {R"({"subscribers": [{"name": "a/b", "url": "http://h.example/"}]})",
-     "subscribers[0].name", "only letters, digits"},
+    {R"({"subscribers": [{"url": "http://h.example/"}]})", "subscribers[0].name", "is required"},
+    {R"({"subscribers": [{"name": "", "url": "http://h.example/"}]})", "subscribers[0].name", "non-empty"},
+    {R"({"subscribers": [{"name": "bill ing", "url": "http://h.example/"}]})", "subscribers[0].name",
+     "only letters, digits"},
+    {R"({"subscribers": [{"name": "a/b", "url": "http://h.example/"}]})", "subscribers[0].name",
+     "only letters, digits"},
     {R"({"subscribers": [{"name": "x", "url": "http://h.example/"},
                          {"name": "y", "url": "http://h.example/"},
                          {"name": "x", "url": "http://h.example/"}]})",
@@ -515,13 +493,12 @@ BOOST_AUTO_TEST_CASE(subscriber_names) {
 
 BOOST_AUTO_TEST_CASE(subscriber_urls) {
   auto url_case = [](const std::string& url, const std::string& fragment) {
-    return error_case{R"({"subscribers": [{"name": "a", "url": ")" + url + R"("}]})",
-                      "subscribers[0].url", fragment};
+    return error_case{R"({"subscribers": [{"name": "a", "url": ")" + url + R"("}]})", "subscribers[0].url",
+                      fragment};
   };
   check_error_cases({
     {R"({"subscribers": [{"name": "a"}]})", "subscribers[0].url", "is required"},
-    {R"({"subscribers": [{"name": "a", "url": 5}]})", "subscribers[0].url",
-     "must be a non-empty string"},
+    {R"({"subscribers": [{"name": "a", "url": 5}]})", "subscribers[0].url", "must be a non-empty string"},
     url_case("", "non-empty"),
     url_case("ftp://h.example/x", "absolute http:// or https://"),
     url_case("file:///etc/passwd", "absolute http:// or https://"),
@@ -535,8 +512,8 @@ BOOST_AUTO_TEST_CASE(subscriber_urls) {
     url_case("http://h.example:0/", "port 0"),
   });
   // Upper-case schemes, ports, IPv6 literals and query strings are fine.
-  for (std::string url : {"HTTP://h.example", "https://h.example:8443/a/b?c=d",
-                          "http://[::1]:9000/x", "http://127.0.0.1:9000/hooks/billing"}) {
+  for (std::string url : {"HTTP://h.example", "https://h.example:8443/a/b?c=d", "http://[::1]:9000/x",
+                          "http://127.0.0.1:9000/hooks/billing"}) {
     auto result = parse_config(R"({"subscribers": [{"name": "a", "url": ")" + url + R"("}]})");
     BOOST_TEST(result.value.has_value(), url << ": " << all_errors(result));
   }
@@ -545,10 +522,8 @@ BOOST_AUTO_TEST_CASE(subscriber_urls) {
 BOOST_AUTO_TEST_CASE(subscriber_events) {
   check_error_cases({
     {with_subscriber(R"("events": "order.*")"), "subscribers[0].events", "must be an array"},
-    {with_subscriber(R"("events": ["a", ""])"), "subscribers[0].events[1]",
-     "must be a non-empty string"},
-    {with_subscriber(R"("events": ["a", 3])"), "subscribers[0].events[1]",
-     "must be a non-empty string"},
+    {with_subscriber(R"("events": ["a", ""])"), "subscribers[0].events[1]", "must be a non-empty string"},
+    {with_subscriber(R"("events": ["a", 3])"), "subscribers[0].events[1]", "must be a non-empty string"},
   });
 }
 
@@ -556,14 +531,11 @@ BOOST_AUTO_TEST_CASE(subscriber_secrets) {
   check_error_cases({
     {with_subscriber(R"("secret": 1)"), "subscribers[0].secret", "must be a non-empty string"},
     {with_subscriber(R"("secret": "")"), "subscribers[0].secret", "must be a non-empty string"},
-    {with_subscriber(R"("secret": "whsec_not*base64")"), "subscribers[0].secret",
-     "valid base64"},
+    {with_subscriber(R"("secret": "whsec_not*base64")"), "subscribers[0].secret", "valid base64"},
     {with_subscriber(R"("secret": "whsec_")"), "subscribers[0].secret", "key bytes"},
     {with_subscriber(R"("secrets": "abc")"), "subscribers[0].secrets", "must be an array"},
-    {with_subscriber(R"("secrets": ["ok", "whsec_abcde"])"), "subscribers[0].secrets[1]",
-     "valid base64"},
-    {with_subscriber(R"("secret": "a", "secrets": ["b"])"), "subscribers[0].secrets",
-     "not both"},
+    {with_subscriber(R"("secrets": ["ok", "whsec_abcde"])"), "subscribers[0].secrets[1]", "valid base64"},
+    {with_subscriber(R"("secret": "a", "secrets": ["b"])"), "subscribers[0].secrets", "not both"},
   });
 }
 
@@ -774,16 +746,13 @@ BOOST_AUTO_TEST_CASE(directory_is_unreadable) {
   auto result = load_config_file(source_dir());
   BOOST_TEST(!result.value.has_value());
   BOOST_REQUIRE(result.errors.size() == 1u);
-  BOOST_TEST(result.errors[0].message.find("Is a directory") != std::string::npos,
-             result.errors[0].message);
+  BOOST_TEST(result.errors[0].message.find("Is a directory") != std::string::npos, result.errors[0].message);
 }
 
 BOOST_AUTO_TEST_CASE(format_one_line_per_error) {
-  std::vector<config_error> errors{{"ingress.port", "must be a positive integer"},
-                                   {"", "invalid JSON"}};
-  BOOST_TEST(format_config_errors(errors)
-             == "config error: ingress.port: must be a positive integer\n"
-                "config error: invalid JSON\n");
+  std::vector<config_error> errors{{"ingress.port", "must be a positive integer"}, {"", "invalid JSON"}};
+  BOOST_TEST(format_config_errors(errors) == "config error: ingress.port: must be a positive integer\n"
+                                             "config error: invalid JSON\n");
   BOOST_TEST(format_config_errors({}).empty());
 }
 

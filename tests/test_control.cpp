@@ -58,9 +58,10 @@ BOOST_AUTO_TEST_CASE(owners) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_op_names_the_known_ones) {
   auto err = error_for("purge", R"({"op":"purge"})");
-  BOOST_TEST(err == "unknown op \"purge\" (known: stats, health, subscribers, failures, queue, test, "
-                    "dlq.list, dlq.retry, dlq.delete, subscriber.enable, subscriber.disable, reload, cluster, "
-                    "events.show, events.list, events.replay)");
+  BOOST_TEST(err ==
+             "unknown op \"purge\" (known: stats, health, subscribers, failures, queue, test, "
+             "dlq.list, dlq.retry, dlq.delete, subscriber.enable, subscriber.disable, reload, cluster, "
+             "events.show, events.list, events.replay)");
   // The first line's op, once authenticated, is no op at all.
   BOOST_TEST(contains(error_for("auth", R"({"op":"auth","token":"x"})"), "unknown op \"auth\""));
 }
@@ -85,7 +86,8 @@ BOOST_AUTO_TEST_CASE(subscriber_ops_need_a_name) {
   BOOST_TEST((req.op == control_op::subscriber_disable));
   BOOST_TEST(req.subscriber == "billing");
   for (const char* op : {"test", "subscriber.enable", "subscriber.disable"}) {
-    for (std::string line : {R"({"op":"x"})", R"({"op":"x","subscriber":""})", R"({"op":"x","subscriber":3})"})
+    for (std::string line :
+         {R"({"op":"x"})", R"({"op":"x","subscriber":""})", R"({"op":"x","subscriber":3})"})
       BOOST_TEST(error_for(op, line) ==
                  std::string{op} + " needs \"subscriber\": the name of a configured subscriber");
   }
@@ -101,8 +103,8 @@ BOOST_AUTO_TEST_CASE(list_request) {
   BOOST_TEST(!req.after);
   BOOST_TEST(req.limit == 100u);
 
-  auto full = must_parse("dlq.list",
-                         R"({"op":"dlq.list","subscriber":"billing","after":"billing/9","limit":10})");
+  auto full =
+    must_parse("dlq.list", R"({"op":"dlq.list","subscriber":"billing","after":"billing/9","limit":10})");
   BOOST_TEST(full.subscriber == "billing");
   BOOST_REQUIRE(full.after);
   BOOST_TEST(full.after->event_seq == 9u);
@@ -153,7 +155,8 @@ BOOST_AUTO_TEST_CASE(show_and_replay_need_an_id) {
   auto replay = must_parse("events.replay", R"({"op":"events.replay","id":"ord_1","subscriber":"billing"})");
   BOOST_TEST(replay.subscriber == "billing");
   BOOST_TEST((replay.owner() == control_owner::persistence));
-  BOOST_TEST(error_for("events.show", R"({"op":"events.show"})") == "events.show needs \"id\": the event's id");
+  BOOST_TEST(error_for("events.show", R"({"op":"events.show"})") ==
+             "events.show needs \"id\": the event's id");
   BOOST_TEST(error_for("events.show", R"({"id":"x","subscriber":"b"})") ==
              "unknown field \"subscriber\" for events.show");
 }
@@ -163,7 +166,8 @@ BOOST_AUTO_TEST_CASE(list_filters) {
   BOOST_TEST(!all.failed_only);
   BOOST_TEST(all.within_ms == 0);
   BOOST_TEST(all.limit == 100u);
-  auto some = must_parse("events.list", R"({"subscriber":"billing","status":"failed","since":"1h","limit":5})");
+  auto some =
+    must_parse("events.list", R"({"subscriber":"billing","status":"failed","since":"1h","limit":5})");
   BOOST_TEST(some.failed_only);
   BOOST_TEST(some.within_ms == 3600 * 1000);
   BOOST_TEST(some.subscriber == "billing");

@@ -7,9 +7,9 @@
 
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
-#include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/node_config.hpp"
+#include "tests/support/running_node.hpp"
 #include "tests/support/scripted_receiver.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
@@ -48,7 +48,8 @@ std::string type_of(size_t n) { return n % 2 == 0 ? "crash.a" : "crash.b"; }
 // Records every id answered {"ok":true}.
 class publisher {
 public:
-  publisher(uint16_t port, std::string prefix, size_t cap) : port_(port), prefix_(std::move(prefix)), cap_(cap) {
+  publisher(uint16_t port, std::string prefix, size_t cap)
+    : port_(port), prefix_(std::move(prefix)), cap_(cap) {
     thread_ = std::thread{[this] { run(); }};
   }
   ~publisher() { join(); }
@@ -92,7 +93,8 @@ private:
           rapidjson::Document doc;
           doc.Parse(line->c_str());
           bool ok = !doc.HasParseError() && doc.IsObject() && doc.HasMember("ok") && doc["ok"].IsBool() &&
-                    doc["ok"].GetBool() && doc.HasMember("id") && doc["id"].IsString() && id == doc["id"].GetString();
+                    doc["ok"].GetBool() && doc.HasMember("id") && doc["id"].IsString() &&
+                    id == doc["id"].GetString();
           std::lock_guard<std::mutex> guard{mutex_};
           if (ok) {
             acked_.push_back(id);
@@ -151,7 +153,8 @@ public:
       return out;
     auto log = server_->log();
     for (size_t i = log.size() > max ? log.size() - max : 0; i < log.size(); ++i)
-      out += log[i].event_id + " #" + std::to_string(log[i].attempt) + " " + std::to_string(log[i].status) + "\n";
+      out +=
+        log[i].event_id + " #" + std::to_string(log[i].attempt) + " " + std::to_string(log[i].status) + "\n";
     return out;
   }
 
@@ -216,7 +219,8 @@ std::string lines_with(const std::string& text, const std::string& needle, size_
 }
 
 // Ids in `want` that `got` lacks.
-std::vector<std::string> missing(const std::set<std::string>& want, const std::map<std::string, size_t>& got) {
+std::vector<std::string> missing(const std::set<std::string>& want,
+                                 const std::map<std::string, size_t>& got) {
   std::vector<std::string> out;
   for (const auto& id : want)
     if (got.count(id) == 0)
@@ -318,17 +322,17 @@ BOOST_AUTO_TEST_CASE(acknowledged_events_survive_kill_9_at_random_moments) {
   auto lost_alpha = missing(want_alpha, alpha.delivered());
   auto lost_beta = missing(want_beta, beta.delivered());
   if (!complete)
-    BOOST_TEST_MESSAGE("not complete; stats: " << control_client{n.port()}.call("{\"op\":\"stats\"}")
-                                               << "\nlast requests at beta:\n"
-                                               << beta.recent(20) << lines_with(n.log(), "subscriber=beta", 10)
-                                               << lines_with(n.log(), "error", 10)
-                                               << lines_with(n.log(), "warn", 10));
-  BOOST_CHECK_MESSAGE(complete && lost_alpha.empty(), "alpha lost " << lost_alpha.size() << " of " << want_alpha.size()
+    BOOST_TEST_MESSAGE("not complete; stats: "
+                       << control_client{n.port()}.call("{\"op\":\"stats\"}") << "\nlast requests at beta:\n"
+                       << beta.recent(20) << lines_with(n.log(), "subscriber=beta", 10)
+                       << lines_with(n.log(), "error", 10) << lines_with(n.log(), "warn", 10));
+  BOOST_CHECK_MESSAGE(complete && lost_alpha.empty(), "alpha lost " << lost_alpha.size() << " of "
+                                                                    << want_alpha.size()
                                                                     << " acknowledged events (seed " << seed
                                                                     << "): " << first_few(lost_alpha));
-  BOOST_CHECK_MESSAGE(complete && lost_beta.empty(), "beta lost " << lost_beta.size() << " of " << want_beta.size()
-                                                                  << " acknowledged events (seed " << seed
-                                                                  << "): " << first_few(lost_beta));
+  BOOST_CHECK_MESSAGE(complete && lost_beta.empty(),
+                      "beta lost " << lost_beta.size() << " of " << want_beta.size()
+                                   << " acknowledged events (seed " << seed << "): " << first_few(lost_beta));
   BOOST_CHECK_EQUAL(refused, 0u);
   BOOST_TEST_MESSAGE("after " << rounds << " kills: alpha " << want_alpha.size() << " acknowledged, "
                               << duplicates(alpha.delivered()) << " delivered more than once; beta "
@@ -362,14 +366,19 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   running_node n;
   n.spec.subscribers = {
     {"fast", fast.url(), {}, "", retry_settings},
-    {"stuck", stuck.url(), {"crash.b"}, "", "\"max_in_flight\": 4, \"timeout_ms\": 600000, " + retry_settings},
+    {"stuck",
+     stuck.url(),
+     {"crash.b"},
+     "",
+     "\"max_in_flight\": 4, \"timeout_ms\": 600000, " + retry_settings},
   };
   n.start();
   // A connection that stays open, idle, through the shutdown.
   line_client late{n.port()};
   late.send_line(event_line("late-0", "crash.a"));
   auto first = late.read_line();
-  BOOST_REQUIRE_MESSAGE(first && first->find("\"ok\":true") != std::string::npos, first.value_or("no answer"));
+  BOOST_REQUIRE_MESSAGE(first && first->find("\"ok\":true") != std::string::npos,
+                        first.value_or("no answer"));
 
   publisher pub{n.port(), "t-", 30000};
   BOOST_CHECK(wait_until([&] { return pub.acked_count() >= 2000; }, 60s));
@@ -393,8 +402,8 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
   late.send_line(event_line("late-1", "crash.a"));
   auto after = late.read_line(20s);
   bool late_acked = after && after->find("\"ok\":true") != std::string::npos;
-  BOOST_CHECK_MESSAGE(!late_acked, "an event sent on an open connection after the shutdown began was accepted: "
-                                     << *after);
+  BOOST_CHECK_MESSAGE(
+    !late_acked, "an event sent on an open connection after the shutdown began was accepted: " << *after);
   int code = n.stop(60s); // waits for the exit (the repeated SIGTERM is ignored)
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   pub.join();
@@ -423,10 +432,12 @@ BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_cleanly_and_a_restart_delivers_the
     120s);
   auto lost_fast = missing(want_fast, fast.delivered());
   auto lost_stuck = missing(want_stuck, stuck.delivered());
-  BOOST_CHECK_MESSAGE(complete && lost_fast.empty(),
-                      "fast lost " << lost_fast.size() << " of " << want_fast.size() << ": " << first_few(lost_fast));
-  BOOST_CHECK_MESSAGE(complete && lost_stuck.empty(), "stuck lost " << lost_stuck.size() << " of " << want_stuck.size()
-                                                                    << ": " << first_few(lost_stuck));
+  BOOST_CHECK_MESSAGE(complete && lost_fast.empty(), "fast lost " << lost_fast.size() << " of "
+                                                                  << want_fast.size() << ": "
+                                                                  << first_few(lost_fast));
+  BOOST_CHECK_MESSAGE(complete && lost_stuck.empty(), "stuck lost " << lost_stuck.size() << " of "
+                                                                    << want_stuck.size() << ": "
+                                                                    << first_few(lost_stuck));
   BOOST_TEST_MESSAGE("after SIGTERM and restart: fast " << duplicates(fast.delivered()) << " and stuck "
                                                         << duplicates(stuck.delivered())
                                                         << " delivered more than once");

@@ -6,15 +6,15 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actors/persistence.hpp"
-#include "time/timestamp.hpp"
 #include "storage/dedup_window.hpp"
 #include "storage/memory_store.hpp"
-#include "tests/support/must.hpp"
 #include "tests/support/line_client.hpp"
+#include "tests/support/must.hpp"
 #include "tests/support/recording_receiver.hpp"
 #include "tests/support/running_node.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
+#include "time/timestamp.hpp"
 
 #include <caf/all.hpp>
 
@@ -300,8 +300,7 @@ BOOST_AUTO_TEST_CASE(a_repeat_of_a_committed_id_stays_acknowledged_when_its_batc
 
 BOOST_AUTO_TEST_CASE(ids_of_unwanted_events_are_remembered_and_generated_ids_are_not) {
   start();
-  BOOST_TEST(publish({{"unwanted", true, false}, {"evt_generated", false, true}}) ==
-               (words{"ok", "ok"}),
+  BOOST_TEST(publish({{"unwanted", true, false}, {"evt_generated", false, true}}) == (words{"ok", "ok"}),
              boost::test_tools::per_element());
   BOOST_TEST(ids_of(all_ids(*db)) == words{"unwanted"}, boost::test_tools::per_element());
   // Later wanted under the same id: still a repeat.
@@ -315,8 +314,7 @@ BOOST_AUTO_TEST_CASE(the_window_is_seeded_from_the_store_at_start) {
   earlier.remembered = {{"old", now - 2 * hour_ms}, {"recent", now - 1000}};
   BOOST_REQUIRE(db->commit(earlier).status == write_status::ok);
   start();
-  BOOST_TEST(publish({"recent", "old"}) == (words{"duplicate", "ok"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(publish({"recent", "old"}) == (words{"duplicate", "ok"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(commits_prune_what_the_window_no_longer_holds) {
@@ -353,8 +351,7 @@ BOOST_AUTO_TEST_SUITE_END()
 namespace {
 
 std::string event(const std::string& id, const std::string& type = "dedup.test", size_t payload = 0) {
-  return "{\"type\":\"" + type + "\",\"id\":\"" + id + "\",\"data\":\"" + std::string(payload, 'x') +
-         "\"}";
+  return "{\"type\":\"" + type + "\",\"id\":\"" + id + "\",\"data\":\"" + std::string(payload, 'x') + "\"}";
 }
 
 // Nothing pending on disk any more: every delivery so far finished.
@@ -391,8 +388,7 @@ BOOST_AUTO_TEST_CASE(a_repeat_after_a_restart_is_acknowledged_and_not_delivered_
   n.start();
   {
     line_client client{n.port()};
-    BOOST_TEST(outcomes(client.exchange({event("once-1")})) == words{"ok"},
-               boost::test_tools::per_element());
+    BOOST_TEST(outcomes(client.exchange({event("once-1")})) == words{"ok"}, boost::test_tools::per_element());
   }
   BOOST_REQUIRE(wait_until([&] { return times_delivered(receiver, "once-1") == 1; }));
   BOOST_REQUIRE_EQUAL(n.stop(), 0);
@@ -400,8 +396,7 @@ BOOST_AUTO_TEST_CASE(a_repeat_after_a_restart_is_acknowledged_and_not_delivered_
   n.start(); // the same data directory
   {
     line_client client{n.port()};
-    BOOST_TEST(outcomes(client.exchange({event("once-1"), event("marker-1")})) ==
-                 (words{"duplicate", "ok"}),
+    BOOST_TEST(outcomes(client.exchange({event("once-1"), event("marker-1")})) == (words{"duplicate", "ok"}),
                boost::test_tools::per_element());
   }
   wait_for_marker(n, receiver, "marker-1");
@@ -435,10 +430,9 @@ BOOST_AUTO_TEST_CASE(a_repeat_after_kill_9_is_recognised_even_for_an_event_nobod
   n.start();
   {
     line_client client{n.port()};
-    BOOST_TEST(outcomes(client.exchange({event("k-unwanted", "wanted.thing"),
-                                         event("k-wanted", "wanted.thing"),
-                                         event("marker-2", "wanted.thing")})) ==
-                 (words{"duplicate", "duplicate", "ok"}),
+    BOOST_TEST(outcomes(client.exchange(
+                 {event("k-unwanted", "wanted.thing"), event("k-wanted", "wanted.thing"),
+                  event("marker-2", "wanted.thing")})) == (words{"duplicate", "duplicate", "ok"}),
                boost::test_tools::per_element());
   }
   wait_for_marker(n, receiver, "marker-2");
@@ -451,10 +445,10 @@ BOOST_AUTO_TEST_CASE(an_id_refused_by_a_full_map_is_accepted_when_sent_again) {
   auto endpoint = free_port(); // down at first: deliveries pile up on disk
   running_node n;
   // A short breaker cooldown: the backlog drains soon after the endpoint is back.
-  n.start("{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
-          n.spec.data_dir +
+  n.start("{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" + n.spec.data_dir +
           "\", \"map_size_mb\": 2}, \"allow_private_networks\": true, \"subscribers\": [{\"name\": "
-          "\"s\", \"url\": \"http://127.0.0.1:" + std::to_string(endpoint) +
+          "\"s\", \"url\": \"http://127.0.0.1:" +
+          std::to_string(endpoint) +
           "/hook\", \"backoff\": {\"base_ms\": 20, \"max_ms\": 100}, \"max_attempts\": 10000, "
           "\"breaker\": {\"cooldown_ms\": 100, \"max_cooldown_ms\": 200}}]}");
   line_client client{n.port()};
@@ -478,12 +472,14 @@ BOOST_AUTO_TEST_CASE(an_id_refused_by_a_full_map_is_accepted_when_sent_again) {
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return receiver.distinct() >= accepted; }, 60s),
                         "delivered " << receiver.distinct() << " of " << accepted);
   std::string retried;
-  BOOST_CHECK(wait_until([&] {
-    client.send_line(event(refused_id, "dedup.test", 1000));
-    auto answer = client.read_line();
-    retried = answer ? answer_kind(*answer) : "no answer";
-    return retried != "error";
-  }, 30s));
+  BOOST_CHECK(wait_until(
+    [&] {
+      client.send_line(event(refused_id, "dedup.test", 1000));
+      auto answer = client.read_line();
+      retried = answer ? answer_kind(*answer) : "no answer";
+      return retried != "error";
+    },
+    30s));
   BOOST_TEST(retried == "ok");
   BOOST_CHECK_MESSAGE(wait_until([&] { return times_delivered(receiver, refused_id) == 1; }, 30s),
                       refused_id << " delivered " << times_delivered(receiver, refused_id) << " times");

@@ -89,8 +89,8 @@ BOOST_AUTO_TEST_CASE(gone_disables_instead_of_dropping) {
 }
 
 BOOST_AUTO_TEST_CASE(other_3xx_and_4xx_go_to_the_dead_letter_queue) {
-  for (int code : {300, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405, 409, 411, 413,
-                   415, 422, 426, 431, 451, 499}) {
+  for (int code : {300, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404,
+                   405, 409, 411, 413, 415, 422, 426, 431, 451, 499}) {
     BOOST_TEST_INFO("status " << code);
     BOOST_TEST((verdict_of(code) == verdict::dead_letter));
   }
@@ -234,9 +234,9 @@ BOOST_AUTO_TEST_CASE(retry_after_http_date_relative_to_now) {
 }
 
 BOOST_AUTO_TEST_CASE(invalid_retry_after_is_nullopt) {
-  for (const char* bad : {"", "   ", "abc", "-5", "1.5", "5s", "+5", "0x10",
-                          "Wed, 21 Oct 2015 07:28:00", "Wed, 21 Oct 2015 07:28:00 GMT junk",
-                          "Wed, 32 Oct 2015 07:28:00 GMT", "2015-10-21T07:28:00Z"}) {
+  for (const char* bad :
+       {"", "   ", "abc", "-5", "1.5", "5s", "+5", "0x10", "Wed, 21 Oct 2015 07:28:00",
+        "Wed, 21 Oct 2015 07:28:00 GMT junk", "Wed, 32 Oct 2015 07:28:00 GMT", "2015-10-21T07:28:00Z"}) {
     BOOST_TEST(!parse_retry_after_ms(bad, oct21_2015_ms).has_value(), "accepted \"" << bad << "\"");
   }
 }
@@ -245,7 +245,7 @@ BOOST_AUTO_TEST_CASE(retry_after_is_clamped_to_delay_and_max) {
   backoff_policy p{backoff_cfg(1000, 60000, 0.2)};
   BOOST_TEST(p.with_retry_after(2000, std::nullopt) == 2000u);
   BOOST_TEST(p.with_retry_after(2000, uint64_t{10000}) == 10000u);
-  BOOST_TEST(p.with_retry_after(2000, uint64_t{500}) == 2000u);  // never sooner than backoff
+  BOOST_TEST(p.with_retry_after(2000, uint64_t{500}) == 2000u); // never sooner than backoff
   BOOST_TEST(p.with_retry_after(2000, uint64_t{0}) == 2000u);
   BOOST_TEST(p.with_retry_after(2000, uint64_t{60000}) == 60000u);
   BOOST_TEST(p.with_retry_after(2000, uint64_t{3600000}) == 60000u); // never past max
@@ -429,8 +429,8 @@ BOOST_AUTO_TEST_CASE(full_cycle_reports_every_transition_once) {
   BOOST_REQUIRE(b.try_acquire(100));    // open -> half_open (the probe)
   changes += b.on_failure(100) ? 1 : 0; // half_open -> open
   BOOST_REQUIRE(b.try_acquire(300));
-  changes += b.on_success(350) ? 1 : 0;    // half_open -> closed
-  changes += b.on_success(360) ? 1 : 0;    // closed: nothing
+  changes += b.on_success(350) ? 1 : 0; // half_open -> closed
+  changes += b.on_success(360) ? 1 : 0; // closed: nothing
   BOOST_TEST(changes == 3);
   BOOST_TEST((b.state() == breaker_state::closed));
 }
@@ -592,7 +592,7 @@ BOOST_AUTO_TEST_CASE(failure_rate_opens_once_min_requests_are_reached) {
   }
   BOOST_TEST(!b.on_success(800)); // 9 attempts: below min_requests
   BOOST_TEST((b.state() == breaker_state::closed));
-  BOOST_TEST(b.on_failure(900));  // 10 attempts, 5 failed: 50 %
+  BOOST_TEST(b.on_failure(900)); // 10 attempts, 5 failed: 50 %
   BOOST_TEST((b.state() == breaker_state::open));
   BOOST_TEST(b.open_until_ms() == 1900);
 }

@@ -242,7 +242,7 @@ BOOST_AUTO_TEST_CASE(slots_are_reused_without_leaking_old_counts) {
   w.add(1000, attempts(2, 2));
   w.add(5000, attempts(4, 0)); // same ring position as t=0
   auto t = w.total(5000);
-  BOOST_TEST(t.attempts == 6u);  // 2 (t=1000) + 4 (t=5000); t=0 expired and overwritten
+  BOOST_TEST(t.attempts == 6u); // 2 (t=1000) + 4 (t=5000); t=0 expired and overwritten
   BOOST_TEST(t.successes == 2u);
   BOOST_TEST(t.latency.count() == 6u);
 
@@ -424,9 +424,8 @@ struct monitor_lines {
     return monitor_core{cfg, subscribers, [this](const std::string& l) { lines.push_back(l); }};
   }
   size_t count(const std::string& needle) const {
-    return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
-      return l.find(needle) != std::string::npos;
-    }));
+    return static_cast<size_t>(std::count_if(
+      lines.begin(), lines.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; }));
   }
 };
 

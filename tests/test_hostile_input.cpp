@@ -23,10 +23,10 @@ namespace {
 
 // One subscriber; the ingress settings vary per test.
 void start(running_node& n, const std::string& ingress_extra, const std::string& url) {
-  n.start("{\"ingress\": {\"port\": 0" + ingress_extra +
-          "}, \"storage\": {\"path\": \"" + n.spec.data_dir +
+  n.start("{\"ingress\": {\"port\": 0" + ingress_extra + "}, \"storage\": {\"path\": \"" + n.spec.data_dir +
           "\"}, \"allow_private_networks\": true, \"subscribers\": [{\"name\": \"s\", "
-          "\"url\": \"" + url + "\"}]}");
+          "\"url\": \"" +
+          url + "\"}]}");
 }
 
 bool ok(const std::optional<std::string>& line) { return line && line->rfind("{\"ok\":true", 0) == 0; }
@@ -122,10 +122,10 @@ BOOST_AUTO_TEST_CASE(hostile_lines_get_errors_and_lose_nothing) {
 
   std::vector<std::string> hostile = {
     "\0\1\2\xff\xfe garbage"s,
-    "{\"type\":\"a\0b\"}"s,                       // NUL inside a string
-    "{\"type\":\"\xc3\x28\"}",                       // invalid UTF-8
+    "{\"type\":\"a\0b\"}"s,                              // NUL inside a string
+    "{\"type\":\"\xc3\x28\"}",                           // invalid UTF-8
     std::string(100000, '[') + std::string(100000, ']'), // deeply nested
-    "{\"type\":\"x\",\"data\":1e999999}",            // huge number
+    "{\"type\":\"x\",\"data\":1e999999}",                // huge number
     "{\"type\":\"x\",\"priority\":99999999999999999999999}",
     "{\"type\":\"x\",\"data\":" + std::string(5000, '9') + "}",
     // Control lines are read again by the op handlers.
@@ -141,8 +141,7 @@ BOOST_AUTO_TEST_CASE(hostile_lines_get_errors_and_lose_nothing) {
     // Events must be refused (but a long plain number is valid JSON); an op
     // may answer, it only must not crash the node.
     bool may_pass = line.find("data\":9999") != std::string::npos || line.rfind("{\"op\"", 0) == 0;
-    BOOST_CHECK_MESSAGE(!ok(answer) || may_pass,
-                        "accepted: " << line.substr(0, 60));
+    BOOST_CHECK_MESSAGE(!ok(answer) || may_pass, "accepted: " << line.substr(0, 60));
   }
   // 10 MB without a newline, then the newline: one error, then business as usual.
   bad.send_raw(std::string(10 << 20, 'z'));

@@ -1,11 +1,11 @@
 #define BOOST_TEST_MODULE http_engine
 #include <boost/test/unit_test.hpp>
 
+#include "delivery/backoff.hpp"
 #include "http/address_policy.hpp"
 #include "http/http_engine.hpp"
 #include "http/transfer_placement.hpp"
 #include "receiver/http_receiver.hpp"
-#include "delivery/backoff.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -22,10 +22,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -218,13 +218,13 @@ struct private_ca {
   std::string key = dir.file("server.key");
 
   bool make() {
-    test::write_file(dir.file("ext.cnf"),
-                     "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+    test::write_file(dir.file("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
     auto ec = std::string{" -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"};
     auto in = [&](const std::string& cmd) {
       return std::system(("cd " + dir.path() + " && " + cmd + " >openssl.log 2>&1").c_str()) == 0;
     };
-    return in("openssl req -x509" + ec + " -keyout ca.key -out ca.pem -days 2"
+    return in("openssl req -x509" + ec +
+              " -keyout ca.key -out ca.pem -days 2"
               " -subj '/CN=Volley test CA'") &&
            in("openssl req" + ec + " -keyout server.key -out server.csr -subj /CN=127.0.0.1") &&
            in("openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
@@ -406,10 +406,9 @@ BOOST_AUTO_TEST_CASE(a_reused_handle_carries_only_its_own_request) {
                       make_request(url_for(first.port(), "/a"), done, std::string(5000, 'a'),
                                    {{"webhook-id", "evt_a"}, {"X-Only-A", "yes"}}),
                       done);
-  auto b = round_trip(engine,
-                      make_request(url_for(second.port(), "/b"), done, "{\"b\":1}",
-                                   {{"webhook-id", "evt_b"}}, 3000),
-                      done);
+  auto b = round_trip(
+    engine, make_request(url_for(second.port(), "/b"), done, "{\"b\":1}", {{"webhook-id", "evt_b"}}, 3000),
+    done);
   BOOST_TEST(a.status == 200);
   BOOST_TEST(b.status == 200);
   BOOST_REQUIRE(first_log.wait_for(1));
@@ -497,13 +496,12 @@ BOOST_AUTO_TEST_CASE(timeout_is_reported_as_timed_out) {
   completions done;
   http_engine engine{loopback_allowed()};
   auto started = std::chrono::steady_clock::now();
-  auto result =
-    round_trip(engine, make_request(url_for(receiver.port()), done, "{}", {}, 200), done);
+  auto result = round_trip(engine, make_request(url_for(receiver.port()), done, "{}", {}, 200), done);
   auto elapsed = std::chrono::steady_clock::now() - started;
   BOOST_TEST(result.timed_out);
   BOOST_TEST(result.status == 0);
   BOOST_TEST(!result.error.empty());
-  BOOST_TEST((elapsed >= 150ms)); // a lower bound: no machine is too slow for it
+  BOOST_TEST((elapsed >= 150ms));     // a lower bound: no machine is too slow for it
   BOOST_TEST(log.all().size() == 1u); // it did reach the receiver
   BOOST_TEST(in_flight_becomes(engine, 0));
 }
@@ -564,8 +562,7 @@ BOOST_AUTO_TEST_CASE(sequential_requests_reuse_the_connection) {
   http_engine engine{loopback_allowed(1)}; // each engine thread has its own connections
   for (int i = 0; i < 50; ++i) {
     auto result = round_trip(
-      engine, make_request(url_for(receiver.port()), done, "{\"n\":" + std::to_string(i) + "}"),
-      done);
+      engine, make_request(url_for(receiver.port()), done, "{\"n\":" + std::to_string(i) + "}"), done);
     BOOST_TEST(result.status == 200);
   }
   BOOST_TEST(log.all().size() == 50u);
@@ -830,10 +827,10 @@ BOOST_AUTO_TEST_CASE(loopback_is_refused_without_allow_private_networks) {
   http_receiver receiver{answering(log)};
   completions done;
   http_engine engine{http_engine_options{}}; // allow_private_networks = false
-  for (const auto& url : {url_for(receiver.port()),
-                          "http://localhost:" + std::to_string(receiver.port()) + "/hooks",
-                          "http://[::1]:" + std::to_string(receiver.port()) + "/hooks",
-                          "http://127.1.2.3:" + std::to_string(receiver.port()) + "/hooks"}) {
+  for (const auto& url :
+       {url_for(receiver.port()), "http://localhost:" + std::to_string(receiver.port()) + "/hooks",
+        "http://[::1]:" + std::to_string(receiver.port()) + "/hooks",
+        "http://127.1.2.3:" + std::to_string(receiver.port()) + "/hooks"}) {
     auto result = round_trip(engine, make_request(url, done), done);
     BOOST_TEST_INFO("url " << url << " error " << result.error);
     BOOST_TEST(result.status == 0);
@@ -860,20 +857,45 @@ BOOST_AUTO_TEST_CASE(address_table) {
     bool restricted;
   };
   const row rows[] = {
-    {"127.0.0.1", true},        {"127.255.255.254", true}, {"10.1.2.3", true},
-    {"172.16.0.1", true},       {"172.31.255.255", true},  {"172.15.255.255", false},
-    {"172.32.0.1", false},      {"192.168.1.1", true},     {"192.169.0.1", false},
-    {"169.254.169.254", true},  {"100.64.0.1", true},      {"100.127.255.255", true},
-    {"100.128.0.1", false},     {"224.0.0.1", true},       {"239.255.255.250", true},
-    {"0.0.0.0", true},          {"255.255.255.255", true}, {"8.8.8.8", false},
-    {"1.1.1.1", false},         {"93.184.216.34", false},
-    {"::1", true},              {"::", true},              {"fe80::1", true},
-    {"fc00::1", true},          {"fd12:3456::1", true},    {"ff02::1", true},
-    {"::ffff:127.0.0.1", true}, {"::ffff:10.0.0.1", true}, {"::ffff:169.254.169.254", true},
-    {"::ffff:8.8.8.8", false},  {"2001:4860::8888", false}, {"2606:4700::1111", false},
+    {"127.0.0.1", true},
+    {"127.255.255.254", true},
+    {"10.1.2.3", true},
+    {"172.16.0.1", true},
+    {"172.31.255.255", true},
+    {"172.15.255.255", false},
+    {"172.32.0.1", false},
+    {"192.168.1.1", true},
+    {"192.169.0.1", false},
+    {"169.254.169.254", true},
+    {"100.64.0.1", true},
+    {"100.127.255.255", true},
+    {"100.128.0.1", false},
+    {"224.0.0.1", true},
+    {"239.255.255.250", true},
+    {"0.0.0.0", true},
+    {"255.255.255.255", true},
+    {"8.8.8.8", false},
+    {"1.1.1.1", false},
+    {"93.184.216.34", false},
+    {"::1", true},
+    {"::", true},
+    {"fe80::1", true},
+    {"fc00::1", true},
+    {"fd12:3456::1", true},
+    {"ff02::1", true},
+    {"::ffff:127.0.0.1", true},
+    {"::ffff:10.0.0.1", true},
+    {"::ffff:169.254.169.254", true},
+    {"::ffff:8.8.8.8", false},
+    {"2001:4860::8888", false},
+    {"2606:4700::1111", false},
     // IPv4 carried inside IPv6: NAT64 and 6to4.
-    {"64:ff9b::7f00:1", true},  {"64:ff9b::a00:1", true},  {"64:ff9b::808:808", false},
-    {"2002:7f00:1::1", true},   {"2002:c0a8:101::1", true}, {"2002:808:808::1", false},
+    {"64:ff9b::7f00:1", true},
+    {"64:ff9b::a00:1", true},
+    {"64:ff9b::808:808", false},
+    {"2002:7f00:1::1", true},
+    {"2002:c0a8:101::1", true},
+    {"2002:808:808::1", false},
   };
   for (const auto& r : rows) {
     BOOST_TEST_INFO("address " << r.address);

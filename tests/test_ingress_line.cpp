@@ -136,8 +136,7 @@ BOOST_AUTO_TEST_CASE(type_only) {
 }
 
 BOOST_AUTO_TEST_CASE(every_field) {
-  auto ev = expect_event(
-    R"({"type":"invoice.paid","data":{"amount":42},"id":"key-1","priority":3})");
+  auto ev = expect_event(R"({"type":"invoice.paid","data":{"amount":42},"id":"key-1","priority":3})");
   BOOST_TEST(ev.type == "invoice.paid");
   BOOST_TEST(ev.id == "key-1");
   BOOST_TEST(ev.data == R"({"amount":42})");
@@ -154,9 +153,10 @@ BOOST_AUTO_TEST_CASE(a_key_chooses_the_kafka_partition_in_cluster_mode) {
 }
 
 BOOST_AUTO_TEST_CASE(an_event_line_round_trips) {
-  for (const char* line : {R"({"type":"order.created"})",
-                           R"({"type":"invoice.paid","id":"inv-1","priority":3,"key":"c-7","data":{"a":[1,"\u00e9"]}})",
-                           R"({"data":"x","type":"t\"q"})"}) {
+  for (const char* line :
+       {R"({"type":"order.created"})",
+        R"({"type":"invoice.paid","id":"inv-1","priority":3,"key":"c-7","data":{"a":[1,"\u00e9"]}})",
+        R"({"data":"x","type":"t\"q"})"}) {
     auto first = expect_event(line);
     auto again = expect_event(event_line(first));
     BOOST_TEST(again.type == first.type);
@@ -199,8 +199,7 @@ BOOST_AUTO_TEST_CASE(data_of_every_json_type_is_compacted) {
   BOOST_TEST(data_of(R"("")") == R"("")");
   BOOST_TEST(data_of("[]") == "[]");
   BOOST_TEST(data_of("{}") == "{}");
-  BOOST_TEST(data_of(" [ 1 , \"two\" , null , true , { } , [ ] ] ") ==
-             R"([1,"two",null,true,{},[]])");
+  BOOST_TEST(data_of(" [ 1 , \"two\" , null , true , { } , [ ] ] ") == R"([1,"two",null,true,{},[]])");
   BOOST_TEST(data_of("{ \"a\" :\t{ \"b\" : [ 1 ,\n2 ] } , \"c\" : \"d e\" }") ==
              R"({"a":{"b":[1,2]},"c":"d e"})");
 }
@@ -307,10 +306,9 @@ BOOST_AUTO_TEST_CASE(type_too_long) {
 }
 
 BOOST_AUTO_TEST_CASE(priority_out_of_range_or_not_an_integer) {
-  for (const char* p : {"-1", "4", "100", "1.5", "2.0", R"("1")", "true", "null", "[1]",
-                        "4294967296", "-2147483649"})
-    BOOST_TEST(contains(expect_error(R"({"type":"a","priority":)" + std::string{p} + "}"),
-                        "priority"));
+  for (const char* p :
+       {"-1", "4", "100", "1.5", "2.0", R"("1")", "true", "null", "[1]", "4294967296", "-2147483649"})
+    BOOST_TEST(contains(expect_error(R"({"type":"a","priority":)" + std::string{p} + "}"), "priority"));
 }
 
 BOOST_AUTO_TEST_CASE(id_not_a_string_empty_or_too_long) {
@@ -327,21 +325,20 @@ BOOST_AUTO_TEST_CASE(unknown_field) {
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_is_rejected) {
   expect_error("{\"type\":\"a\xff\"}");
-  expect_error("{\"type\":\"a\",\"data\":\"\xc3\x28\"}");        // bad continuation
-  expect_error("{\"type\":\"a\",\"data\":\"\xc0\xaf\"}");        // overlong '/'
-  expect_error("{\"type\":\"a\",\"id\":\"\xed\xa0\x80\"}");      // encoded surrogate
-  expect_error("{\"type\":\"a\",\"data\":{\"k\xfe\":1}}");       // in a key
+  expect_error("{\"type\":\"a\",\"data\":\"\xc3\x28\"}");         // bad continuation
+  expect_error("{\"type\":\"a\",\"data\":\"\xc0\xaf\"}");         // overlong '/'
+  expect_error("{\"type\":\"a\",\"id\":\"\xed\xa0\x80\"}");       // encoded surrogate
+  expect_error("{\"type\":\"a\",\"data\":{\"k\xfe\":1}}");        // in a key
   expect_error("{\"type\":\"a\",\"data\":\"\xf4\x90\x80\x80\"}"); // past U+10FFFF
-  expect_error("{\"type\":\"a\",\"data\":\"\xe2\x82\"}");        // truncated sequence
+  expect_error("{\"type\":\"a\",\"data\":\"\xe2\x82\"}");         // truncated sequence
 }
 
 BOOST_AUTO_TEST_CASE(lone_surrogate_escapes_never_yield_invalid_utf8) {
   // A lone \uD800 is refused by the parser. A lone low surrogate (\uDC00)
   // must be refused too, or at least never turn into invalid UTF-8 in the
   // type, id or data (and from there the ack line and the delivery body).
-  for (const char* line : {R"({"type":"a\ud800"})", R"({"type":"a\udc00"})",
-                           R"({"type":"a","id":"\udfff"})", R"({"type":"a","data":"\udc00"})",
-                           R"({"type":"a","data":{"\udc01":1}})"}) {
+  for (const char* line : {R"({"type":"a\ud800"})", R"({"type":"a\udc00"})", R"({"type":"a","id":"\udfff"})",
+                           R"({"type":"a","data":"\udc00"})", R"({"type":"a","data":{"\udc01":1}})"}) {
     auto parsed = parse_ingress_line(line);
     bool refused = parsed.what == kind::error;
     bool clean = independent_utf8_check(parsed.event.type) && independent_utf8_check(parsed.event.id) &&
@@ -415,8 +412,9 @@ BOOST_AUTO_TEST_CASE(error_lines_of_the_parser_are_valid_json) {
 }
 
 BOOST_AUTO_TEST_CASE(delivery_body_exact_bytes) {
-  BOOST_TEST(delivery_body("evt_1", "order.created", 0, R"({"a":1})") ==
-             R"({"id":"evt_1","type":"order.created","timestamp":"1970-01-01T00:00:00.000Z","data":{"a":1}})");
+  BOOST_TEST(
+    delivery_body("evt_1", "order.created", 0, R"({"a":1})") ==
+    R"({"id":"evt_1","type":"order.created","timestamp":"1970-01-01T00:00:00.000Z","data":{"a":1}})");
   BOOST_TEST(delivery_body("k", "t", 1614265330123, "null") ==
              R"({"id":"k","type":"t","timestamp":"2021-02-25T15:02:10.123Z","data":null})");
 }
@@ -499,9 +497,9 @@ BOOST_AUTO_TEST_CASE(keys_parse_and_format) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_keys) {
-  for (const char* text : {"", "billing", "billing/", "/42", "/", "billing/4x", "billing/-1",
-                           "billing/+1", "billing/ 1", "billing/1.5",
-                           "billing/18446744073709551616", "billing/99999999999999999999"})
+  for (const char* text :
+       {"", "billing", "billing/", "/42", "/", "billing/4x", "billing/-1", "billing/+1", "billing/ 1",
+        "billing/1.5", "billing/18446744073709551616", "billing/99999999999999999999"})
     BOOST_TEST(!parse_delivery_key(text).has_value(), "accepted \"" << text << "\"");
 }
 
@@ -590,18 +588,23 @@ BOOST_AUTO_TEST_CASE(logfmt_rendering) {
 
 BOOST_AUTO_TEST_CASE(number_decimals_and_non_finite) {
   fields f;
-  f.number("a", 99.756).number("b", 99.6, 0).number("c", 1.0 / 3.0, 4)
-    .number("d", std::nan("")).number("e", std::numeric_limits<double>::infinity())
+  f.number("a", 99.756)
+    .number("b", 99.6, 0)
+    .number("c", 1.0 / 3.0, 4)
+    .number("d", std::nan(""))
+    .number("e", std::numeric_limits<double>::infinity())
     .number("f", 120.0, 0);
   BOOST_TEST(f.logfmt() == "a=99.76 b=100 c=0.3333 d=0 e=0 f=120");
 }
 
 BOOST_AUTO_TEST_CASE(logfmt_quotes_what_needs_quoting) {
   fields f;
-  f.text("plain", "abc").text("space", "a b").text("empty", "").text("equals", "a=b")
+  f.text("plain", "abc")
+    .text("space", "a b")
+    .text("empty", "")
+    .text("equals", "a=b")
     .text("quote", "say \"hi\"");
-  BOOST_TEST(f.logfmt() ==
-             R"(plain=abc space="a b" empty="" equals="a=b" quote="say \"hi\"")");
+  BOOST_TEST(f.logfmt() == R"(plain=abc space="a b" empty="" equals="a=b" quote="say \"hi\"")");
 }
 
 BOOST_AUTO_TEST_CASE(logfmt_stays_one_line_with_control_characters) {
@@ -656,8 +659,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(utf8)
 
 BOOST_AUTO_TEST_CASE(valid_utf8_accepts_well_formed_text) {
-  for (const char* ok : {"", "plain", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbf",
-                         "\xf4\x8f\xbf\xbf"})
+  for (const char* ok :
+       {"", "plain", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf"})
     BOOST_TEST(volley::valid_utf8(ok), "rejected " << ok);
 }
 

@@ -100,8 +100,7 @@ kafka_handle client_for(kafka_role role, const cluster_config& cluster,
   if (add_callbacks)
     add_callbacks(built.conf.get());
   char errstr[512];
-  kafka_handle handle(
-    rd_kafka_new(kafka_client_type(role), built.conf.get(), errstr, sizeof(errstr)));
+  kafka_handle handle(rd_kafka_new(kafka_client_type(role), built.conf.get(), errstr, sizeof(errstr)));
   if (!handle)
     BOOST_FAIL(errstr);
   built.conf.release(); // the client owns it
@@ -354,8 +353,7 @@ private:
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     auto* self = static_cast<event_producer*>(opaque);
     self->answered_ = true;
-    self->error_ =
-      message->err == RD_KAFKA_RESP_ERR_NO_ERROR ? "" : rd_kafka_err2name(message->err);
+    self->error_ = message->err == RD_KAFKA_RESP_ERR_NO_ERROR ? "" : rd_kafka_err2name(message->err);
   }
 
   kafka_handle handle_;
@@ -397,11 +395,10 @@ BOOST_AUTO_TEST_CASE(idempotent_producer_fails_within_its_timeout_and_recovers) 
   kafka.down();
   start = steady::now();
   BOOST_TEST(producer.produce("volley.events", "k2", "second") == "_MSG_TIMED_OUT");
-  BOOST_TEST_MESSAGE("with brokers down, delivery report after "
-                     << ms_since(start) << " ms (message.timeout.ms 3000)");
+  BOOST_TEST_MESSAGE("with brokers down, delivery report after " << ms_since(start)
+                                                                 << " ms (message.timeout.ms 3000)");
   char errstr[256];
-  BOOST_TEST(rd_kafka_fatal_error(producer.handle(), errstr, sizeof(errstr)) ==
-             RD_KAFKA_RESP_ERR_NO_ERROR);
+  BOOST_TEST(rd_kafka_fatal_error(producer.handle(), errstr, sizeof(errstr)) == RD_KAFKA_RESP_ERR_NO_ERROR);
 
   kafka.up();
   start = steady::now();
@@ -430,12 +427,11 @@ BOOST_AUTO_TEST_CASE(cooperative_group_splits_and_hands_over_incrementally) {
   start = steady::now();
   consumer_member b(cluster, "volley.events");
   BOOST_REQUIRE(settle({&a, &b}, [&] {
-    return !a.assigned().empty() && !b.assigned().empty() &&
-           no_overlap(a.assigned(), b.assigned()) && united(a.assigned(), b.assigned()) == all;
+    return !a.assigned().empty() && !b.assigned().empty() && no_overlap(a.assigned(), b.assigned()) &&
+           united(a.assigned(), b.assigned()) == all;
   }));
-  BOOST_TEST_MESSAGE("second member joined, split " << a.assigned().size() << "/"
-                                                    << b.assigned().size() << " after "
-                                                    << ms_since(start) << " ms");
+  BOOST_TEST_MESSAGE("second member joined, split " << a.assigned().size() << "/" << b.assigned().size()
+                                                    << " after " << ms_since(start) << " ms");
   BOOST_TEST(a.assigned().size() == 3u);
   BOOST_TEST(b.assigned().size() == 3u);
 
@@ -443,8 +439,7 @@ BOOST_AUTO_TEST_CASE(cooperative_group_splits_and_hands_over_incrementally) {
   auto a_had = a.assigned();
   a.close();
   BOOST_REQUIRE(settle({&b}, [&] { return b.assigned() == all; }));
-  BOOST_TEST_MESSAGE("first member closed, the second holds all 6 after " << ms_since(start)
-                                                                          << " ms");
+  BOOST_TEST_MESSAGE("first member closed, the second holds all 6 after " << ms_since(start) << " ms");
   BOOST_TEST_MESSAGE("a:" << describe(a.events()));
   BOOST_TEST_MESSAGE("b:" << describe(b.events()));
 
@@ -464,8 +459,8 @@ BOOST_AUTO_TEST_CASE(cooperative_group_splits_and_hands_over_incrementally) {
   BOOST_REQUIRE_EQUAL(a_changes.size(), 3u);
   BOOST_TEST((a_changes[0].assign && a_changes[0].partitions == all));
   BOOST_REQUIRE_EQUAL(b_changes.size(), 2u);
-  BOOST_TEST((b_changes[0].assign && !a_changes[1].assign &&
-              a_changes[1].partitions == b_changes[0].partitions));
+  BOOST_TEST(
+    (b_changes[0].assign && !a_changes[1].assign && a_changes[1].partitions == b_changes[0].partitions));
   BOOST_TEST((!a_changes[2].assign && a_changes[2].partitions == a_had));
   BOOST_TEST((b_changes[1].assign && b_changes[1].partitions == a_had));
 }
@@ -500,8 +495,7 @@ BOOST_AUTO_TEST_CASE(committed_offsets_are_seen_by_a_new_member) {
 
   consumer_member b(cluster, "volley.events");
   BOOST_REQUIRE(settle({&b}, [&] { return b.assigned() == partitions_upto(2); }));
-  auto committed =
-    list_of("volley.events", {{0, RD_KAFKA_OFFSET_INVALID}, {1, RD_KAFKA_OFFSET_INVALID}});
+  auto committed = list_of("volley.events", {{0, RD_KAFKA_OFFSET_INVALID}, {1, RD_KAFKA_OFFSET_INVALID}});
   BOOST_TEST(rd_kafka_committed(b.handle(), committed.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
   BOOST_TEST(committed->elems[0].offset == 5);
   BOOST_TEST(committed->elems[1].offset == 2);
@@ -544,20 +538,17 @@ BOOST_AUTO_TEST_CASE(paused_partition_delivers_nothing_until_resumed) {
   BOOST_REQUIRE(settle({&member}, [&] { return count_in(1) == 1; }));
   BOOST_TEST(count_in(0) == 0);
 
-  BOOST_TEST(rd_kafka_resume_partitions(member.handle(), only_p0.get()) ==
-             RD_KAFKA_RESP_ERR_NO_ERROR);
+  BOOST_TEST(rd_kafka_resume_partitions(member.handle(), only_p0.get()) == RD_KAFKA_RESP_ERR_NO_ERROR);
   BOOST_REQUIRE(settle({&member}, [&] { return count_in(0) == 1; }));
 
-  BOOST_TEST(rd_kafka_pause_partitions(member.handle(), only_p0.get()) ==
-             RD_KAFKA_RESP_ERR_NO_ERROR);
+  BOOST_TEST(rd_kafka_pause_partitions(member.handle(), only_p0.get()) == RD_KAFKA_RESP_ERR_NO_ERROR);
   for (int i = 1; i <= 3; ++i)
     BOOST_REQUIRE(kafka.produce("volley.events", "k", "p0-" + std::to_string(i), 0).error == "");
   BOOST_REQUIRE(kafka.produce("volley.events", "k", "p1-1", 1).error == "");
   BOOST_REQUIRE(settle({&member}, [&] { return count_in(1) == 2; }));
   BOOST_TEST(count_in(0) == 1);
 
-  BOOST_TEST(rd_kafka_resume_partitions(member.handle(), only_p0.get()) ==
-             RD_KAFKA_RESP_ERR_NO_ERROR);
+  BOOST_TEST(rd_kafka_resume_partitions(member.handle(), only_p0.get()) == RD_KAFKA_RESP_ERR_NO_ERROR);
   BOOST_REQUIRE(settle({&member}, [&] { return count_in(0) >= 4; }));
   std::vector<int64_t> p0_offsets;
   for (const auto& record : member.records())
@@ -702,8 +693,7 @@ BOOST_AUTO_TEST_CASE(group_less_reader_reads_a_partition_to_its_end) {
 
   std::vector<kafka_record> records;
   auto collect = [&](const kafka_record& record) { records.push_back(record); };
-  auto read =
-    read_partition(reader.get(), "volley.changelog", 2, RD_KAFKA_OFFSET_BEGINNING, 10s, collect);
+  auto read = read_partition(reader.get(), "volley.changelog", 2, RD_KAFKA_OFFSET_BEGINNING, 10s, collect);
   BOOST_TEST(read.error == "");
   BOOST_TEST(read.next_offset == 5);
   BOOST_TEST(read.records == 5u);
@@ -724,8 +714,7 @@ BOOST_AUTO_TEST_CASE(group_less_reader_reads_a_partition_to_its_end) {
   records.clear();
   read = read_partition(reader.get(), "volley.changelog", 2, 5, 10s, collect);
   BOOST_TEST((read.error == "" && records.empty() && read.next_offset == 5));
-  read =
-    read_partition(reader.get(), "volley.changelog", 0, RD_KAFKA_OFFSET_BEGINNING, 10s, collect);
+  read = read_partition(reader.get(), "volley.changelog", 0, RD_KAFKA_OFFSET_BEGINNING, 10s, collect);
   BOOST_TEST((read.error == "" && records.empty() && read.next_offset == 0));
   read = read_partition(reader.get(), "volley.changelog", 2, 9, 10s, collect);
   BOOST_TEST(read.error.find("past its end") != std::string::npos, read.error);
@@ -745,8 +734,8 @@ BOOST_AUTO_TEST_CASE(mock_drops_the_oldest_records_beyond_5_mib_per_partition) {
   auto reader = client_for(kafka_role::restore_reader, cluster_on(kafka, "retention"));
   int64_t low = -1;
   int64_t high = -1;
-  BOOST_REQUIRE(rd_kafka_query_watermark_offsets(reader.get(), "volley.changelog", 0, &low, &high,
-                                                 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  BOOST_REQUIRE(rd_kafka_query_watermark_offsets(reader.get(), "volley.changelog", 0, &low, &high, 10000) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR);
   BOOST_TEST_MESSAGE("60 records of 100 KiB: log " << low << ".." << high);
   BOOST_TEST(high == 60);
   BOOST_TEST(low > 0);
@@ -803,8 +792,7 @@ BOOST_AUTO_TEST_CASE(killed_member_loses_its_partitions_after_the_session_timeou
     ssize_t got;
     while ((got = ::read(report[0], buffer, sizeof(buffer))) > 0)
       output.append(buffer, static_cast<size_t>(got));
-    for (auto newline = output.find('\n'); newline != std::string::npos;
-         newline = output.find('\n')) {
+    for (auto newline = output.find('\n'); newline != std::string::npos; newline = output.find('\n')) {
       std::string line = output.substr(0, newline);
       output.erase(0, newline + 1);
       if (line.rfind("holds ", 0) == 0)
@@ -825,8 +813,8 @@ BOOST_AUTO_TEST_CASE(killed_member_loses_its_partitions_after_the_session_timeou
   ::kill(child, SIGKILL);
   auto start = steady::now();
   BOOST_REQUIRE(settle({&survivor}, [&] { return survivor.assigned() == all; }));
-  BOOST_TEST_MESSAGE("killed member's partitions reassigned after "
-                     << ms_since(start) << " ms (session.timeout.ms 4000)");
+  BOOST_TEST_MESSAGE("killed member's partitions reassigned after " << ms_since(start)
+                                                                    << " ms (session.timeout.ms 4000)");
   BOOST_TEST_MESSAGE("survivor:" << describe(survivor.events()));
   // The survivor kept its share throughout: assigns only, nothing lost.
   for (const auto& event : survivor.events())

@@ -64,8 +64,7 @@ BOOST_AUTO_TEST_CASE(producers_are_idempotent_with_acks_all) {
 BOOST_AUTO_TEST_CASE(group_consumer_commits_by_hand_with_cooperative_sticky) {
   auto role = kafka_role::group_consumer;
   BOOST_TEST(setting(role, cluster_with(), "group.id") == "volley");
-  BOOST_TEST(setting(role, cluster_with(), "partition.assignment.strategy") ==
-             "cooperative-sticky");
+  BOOST_TEST(setting(role, cluster_with(), "partition.assignment.strategy") == "cooperative-sticky");
   BOOST_TEST(setting(role, cluster_with(), "enable.auto.commit") == "false");
   BOOST_TEST(setting(role, cluster_with(), "enable.auto.offset.store") == "false");
   BOOST_TEST(setting(role, cluster_with(), "auto.offset.reset") == "smallest"); // = earliest
@@ -137,8 +136,7 @@ BOOST_AUTO_TEST_CASE(properties_volley_sets_itself_are_refused) {
                                                       {"partition.assignment.strategy", "range"}}));
   BOOST_REQUIRE_EQUAL(errors.size(), 4u);
   BOOST_TEST(errors[0].key == "cluster.kafka.enable.auto.commit");
-  BOOST_TEST(errors[0].message.find("only once the event's deliveries are durable") !=
-             std::string::npos);
+  BOOST_TEST(errors[0].message.find("only once the event's deliveries are durable") != std::string::npos);
   BOOST_TEST(errors[1].key == "cluster.kafka.group.id");
   BOOST_TEST(errors[1].message.find("cluster.group") != std::string::npos);
   BOOST_TEST(errors[2].key == "cluster.kafka.request.required.acks");
@@ -165,8 +163,7 @@ BOOST_AUTO_TEST_CASE(validation_connects_to_nothing) {
   int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_addr.s_addr =
-    htonl((127u << 24) | ((static_cast<uint32_t>(::getpid()) & 0xffffu) << 8) | 7u);
+  address.sin_addr.s_addr = htonl((127u << 24) | ((static_cast<uint32_t>(::getpid()) & 0xffffu) << 8) | 7u);
   socklen_t length = sizeof(address);
   BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
   BOOST_REQUIRE(::listen(listener, 16) == 0);

@@ -69,11 +69,11 @@ BOOST_AUTO_TEST_CASE(success_rates_and_health_follow_the_endpoints) {
   temp_dir dir;
   auto dead = free_port(); // nothing listens there
   write_file(dir.file("volley.json"),
-             "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
-               dir.file("data") + "\"}, \"monitor\": {\"interval_ms\": 300}, "
+             "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" + dir.file("data") +
+               "\"}, \"monitor\": {\"interval_ms\": 300}, "
                "\"allow_private_networks\": true, \"subscribers\": [" +
-               sub("s100", r100.url()) + "," + sub("s90", r90.url()) + "," + sub("s50", r50.url()) +
-               "," + sub("s404", r404.url(), ", \"events\": [\"rare.*\"]") + "," +
+               sub("s100", r100.url()) + "," + sub("s90", r90.url()) + "," + sub("s50", r50.url()) + "," +
+               sub("s404", r404.url(), ", \"events\": [\"rare.*\"]") + "," +
                "{\"name\": \"down\", \"url\": \"http://127.0.0.1:" + std::to_string(dead) +
                "/x\", \"events\": [\"rare.*\"], \"breaker\": {\"failure_threshold\": 2, "
                "\"cooldown_ms\": 60000}}]}");
@@ -89,20 +89,24 @@ BOOST_AUTO_TEST_CASE(success_rates_and_health_follow_the_endpoints) {
   BOOST_REQUIRE_EQUAL(c.exchange(lines).size(), lines.size());
 
   // Settled: every m.* event delivered to the three, the rare ones dead-lettered at s404.
-  bool settled = wait_until([&] {
-    auto stats = ask(c, R"({"op":"stats"})");
-    auto& subs = stats["subscribers"];
-    for (const char* name : {"s100", "s90", "s50"})
-      if (find_subscriber(subs, name)->operator[]("since_start")["delivered"].GetInt() < 400)
-        return false;
-    return (*find_subscriber(subs, "s404"))["since_start"]["dead_lettered"].GetInt() == 3;
-  }, 60s);
+  bool settled = wait_until(
+    [&] {
+      auto stats = ask(c, R"({"op":"stats"})");
+      auto& subs = stats["subscribers"];
+      for (const char* name : {"s100", "s90", "s50"})
+        if (find_subscriber(subs, name)->operator[]("since_start")["delivered"].GetInt() < 400)
+          return false;
+      return (*find_subscriber(subs, "s404"))["since_start"]["dead_lettered"].GetInt() == 3;
+    },
+    60s);
   BOOST_REQUIRE_MESSAGE(settled, "not settled:\n" << volleyd.log().substr(0, 4000));
 
   auto stats = ask(c, R"({"op":"stats","hours":2})");
   auto& subs = stats["subscribers"];
   auto rate = [&](const char* name) { return (*find_subscriber(subs, name))["success_rate"].GetDouble(); };
-  auto status = [&](const char* name) { return std::string{(*find_subscriber(subs, name))["status"].GetString()}; };
+  auto status = [&](const char* name) {
+    return std::string{(*find_subscriber(subs, name))["status"].GetString()};
+  };
   BOOST_CHECK_CLOSE(rate("s100"), 100.0, 0.01);
   BOOST_CHECK_MESSAGE(rate("s90") > 88 && rate("s90") < 92, "s90 rate " << rate("s90"));
   BOOST_CHECK_MESSAGE(rate("s50") > 48 && rate("s50") < 52, "s50 rate " << rate("s50"));
@@ -125,7 +129,8 @@ BOOST_AUTO_TEST_CASE(success_rates_and_health_follow_the_endpoints) {
 
   auto listing = ask(c, R"({"op":"subscribers"})");
   BOOST_CHECK_EQUAL(listing["subscribers"].GetArray().Size(), 5u);
-  BOOST_CHECK_EQUAL(std::string{(*find_subscriber(listing["subscribers"], "down"))["breaker"].GetString()}, "open");
+  BOOST_CHECK_EQUAL(std::string{(*find_subscriber(listing["subscribers"], "down"))["breaker"].GetString()},
+                    "open");
 
   auto failures = ask(c, R"({"op":"failures","limit":5})");
   BOOST_REQUIRE_EQUAL(failures["failures"].GetArray().Size(), 5u);
@@ -138,13 +143,15 @@ BOOST_AUTO_TEST_CASE(success_rates_and_health_follow_the_endpoints) {
   BOOST_CHECK_EQUAL(test["status"].GetInt(), 404);
 
   // The log lines, including the ones written at once on state changes.
-  BOOST_CHECK(wait_until([&] {
-    auto log = volleyd.log();
-    return log.find("monitor subscriber=s90 status=degraded") != std::string::npos &&
-           log.find("monitor subscriber=s50 status=unhealthy") != std::string::npos &&
-           log.find("monitor subscriber=s100 status=healthy") != std::string::npos &&
-           log.find("monitor node status=") != std::string::npos;
-  }, 10s));
+  BOOST_CHECK(wait_until(
+    [&] {
+      auto log = volleyd.log();
+      return log.find("monitor subscriber=s90 status=degraded") != std::string::npos &&
+             log.find("monitor subscriber=s50 status=unhealthy") != std::string::npos &&
+             log.find("monitor subscriber=s100 status=healthy") != std::string::npos &&
+             log.find("monitor node status=") != std::string::npos;
+    },
+    10s));
   auto log = volleyd.log();
   BOOST_CHECK(log.find("monitor subscriber=down event=breaker_open") != std::string::npos);
   BOOST_CHECK(log.find("monitor node event=dlq_growth") != std::string::npos);
@@ -155,13 +162,15 @@ BOOST_AUTO_TEST_CASE(success_rates_and_health_follow_the_endpoints) {
 BOOST_AUTO_TEST_CASE(json_log_format) {
   recording_receiver sink;
   temp_dir dir;
-  write_file(dir.file("volley.json"),
-             "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
-               dir.file("data") + "\"}, \"monitor\": {\"interval_ms\": 200, \"format\": \"json\"}, "
-               "\"allow_private_networks\": true, \"subscribers\": [" + sub("j", sink.url()) + "]}");
+  write_file(dir.file("volley.json"), "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
+                                        dir.file("data") +
+                                        "\"}, \"monitor\": {\"interval_ms\": 200, \"format\": \"json\"}, "
+                                        "\"allow_private_networks\": true, \"subscribers\": [" +
+                                        sub("j", sink.url()) + "]}");
   daemon_process volleyd{dir.file("volley.json"), dir.file("volleyd.log")};
   BOOST_REQUIRE(volleyd.wait_ready());
-  BOOST_REQUIRE(wait_until([&] { return volleyd.log().find("monitor {\"node\":true") != std::string::npos; }));
+  BOOST_REQUIRE(
+    wait_until([&] { return volleyd.log().find("monitor {\"node\":true") != std::string::npos; }));
   auto log = volleyd.log();
   auto start = log.find("monitor {\"subscriber\":\"j\"");
   BOOST_REQUIRE(start != std::string::npos);
@@ -185,7 +194,8 @@ BOOST_AUTO_TEST_CASE(start_up_logs_health_from_unknown_and_warns_about_tls_once)
   BOOST_REQUIRE(c.read_line());
   // The failed attempt makes "down" unhealthy: a health line that must say
   // where it came from.
-  BOOST_REQUIRE(wait_until([&] { return n.log().find("subscriber=down event=health") != std::string::npos; }));
+  BOOST_REQUIRE(
+    wait_until([&] { return n.log().find("subscriber=down event=health") != std::string::npos; }));
   auto log = n.log();
   BOOST_TEST(log.find("subscriber=down event=health status=unhealthy was=unknown") != std::string::npos, log);
   BOOST_TEST(log.find("was=healthy") == std::string::npos, log);

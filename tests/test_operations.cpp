@@ -24,10 +24,10 @@ namespace {
 // A node whose config this file writes itself: storage settings and
 // subscribers vary per test.
 void start(running_node& n, const std::string& storage_extra, const std::string& subscribers) {
-  n.start("{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
-          n.spec.data_dir + "\"" + storage_extra +
+  n.start("{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" + n.spec.data_dir + "\"" + storage_extra +
           "}, \"monitor\": {\"interval_ms\": 1000}, \"allow_private_networks\": true, "
-          "\"subscribers\": [" + subscribers + "]}");
+          "\"subscribers\": [" +
+          subscribers + "]}");
 }
 
 std::string event(const std::string& id, size_t payload = 0) {
@@ -84,10 +84,9 @@ BOOST_AUTO_TEST_CASE(an_operators_disable_and_enable_outlast_restarts) {
   n.process().kill_hard();
 
   start(n, "", subscribers);
-  BOOST_CHECK_MESSAGE(wait_until([&] {
-                        return n.log().find("subscriber=off disabled (recorded ") != std::string::npos;
-                      }),
-                      n.log());
+  BOOST_CHECK_MESSAGE(
+    wait_until([&] { return n.log().find("subscriber=off disabled (recorded ") != std::string::npos; }),
+    n.log());
   BOOST_CHECK_MESSAGE(n.log().find("disabled by operator); its deliveries stay queued; re-enable "
                                    "with: volley subscriber enable --subscriber off") != std::string::npos,
                       n.log());
@@ -132,9 +131,9 @@ BOOST_AUTO_TEST_CASE(a_reload_turning_enabled_back_on_clears_a_recorded_disable)
   recording_receiver receiver;
   running_node n;
   auto config = [&](bool enabled) {
-    return "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
-           n.spec.data_dir + "\"}, \"allow_private_networks\": true, \"subscribers\": [{\"name\": \"s\", " +
-           "\"url\": \"" + receiver.url() + "\", \"enabled\": " + (enabled ? "true" : "false") + "}]}";
+    return "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" + n.spec.data_dir +
+           "\"}, \"allow_private_networks\": true, \"subscribers\": [{\"name\": \"s\", " + "\"url\": \"" +
+           receiver.url() + "\", \"enabled\": " + (enabled ? "true" : "false") + "}]}";
   };
   n.start(config(true));
   control_client control{n.port()};
@@ -173,7 +172,8 @@ BOOST_AUTO_TEST_CASE(the_rate_limit_spaces_requests_out) {
   BOOST_REQUIRE(wait_until([&] { return receiver.distinct() == 60; }));
   // 60 requests at 20/s with a burst of 20 need at least 2 s: a lower bound,
   // so a slow machine cannot make this fail.
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  auto took =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   BOOST_CHECK_GE(took.count(), 1900);
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
@@ -182,8 +182,8 @@ BOOST_AUTO_TEST_CASE(a_full_map_refuses_new_events_and_recovers) {
   auto endpoint = free_port(); // down at first: deliveries pile up on disk
   running_node n;
   start(n, ", \"map_size_mb\": 2",
-          "{\"name\": \"s\", \"url\": \"http://127.0.0.1:" + std::to_string(endpoint) +
-            "/hook\", \"backoff\": {\"base_ms\": 20, \"max_ms\": 100}, \"max_attempts\": 10000}");
+        "{\"name\": \"s\", \"url\": \"http://127.0.0.1:" + std::to_string(endpoint) +
+          "/hook\", \"backoff\": {\"base_ms\": 20, \"max_ms\": 100}, \"max_attempts\": 10000}");
   line_client client{n.port()};
   std::set<std::string> accepted;
   std::string refusal;
@@ -208,11 +208,13 @@ BOOST_AUTO_TEST_CASE(a_full_map_refuses_new_events_and_recovers) {
                         "delivered " << receiver.distinct() << " of " << accepted.size());
   for (const auto& [id, times] : receiver.per_event())
     BOOST_CHECK_MESSAGE(accepted.count(id) == 1, "unexpected " << id);
-  bool accepted_again = wait_until([&] {
-    client.send_line(event("after-" + std::to_string(accepted.size()), 1000));
-    auto answer = client.read_line();
-    return answer && ok(*answer);
-  }, 30s);
+  bool accepted_again = wait_until(
+    [&] {
+      client.send_line(event("after-" + std::to_string(accepted.size()), 1000));
+      auto answer = client.read_line();
+      return answer && ok(*answer);
+    },
+    30s);
   BOOST_CHECK(accepted_again);
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
@@ -226,8 +228,10 @@ BOOST_AUTO_TEST_CASE(rotated_secrets_sign_with_each_secret) {
   running_node n;
   auto secrets = "\"secrets\": [\"" + new_secret + "\", \"" + old_secret + "\"]";
   start(n, "",
-        "{\"name\": \"a\", \"url\": \"" + knows_old.url() + "\", " + secrets + "}, "
-        "{\"name\": \"b\", \"url\": \"" + knows_new.url() + "\", " + secrets + "}");
+        "{\"name\": \"a\", \"url\": \"" + knows_old.url() + "\", " + secrets +
+          "}, "
+          "{\"name\": \"b\", \"url\": \"" +
+          knows_new.url() + "\", " + secrets + "}");
   line_client client{n.port()};
   for (auto& a : client.exchange({event("rot-1"), event("rot-2")}))
     BOOST_REQUIRE(ok(a));

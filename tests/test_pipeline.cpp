@@ -7,10 +7,10 @@
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/event_publisher.hpp"
-#include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
 #include "tests/support/node_config.hpp"
 #include "tests/support/recording_receiver.hpp"
+#include "tests/support/running_node.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -65,8 +65,8 @@ BOOST_AUTO_TEST_CASE(ten_thousand_events_reach_exactly_the_matching_subscribers)
   };
   n.start();
 
-  const std::vector<std::string> types = {"order.created", "order.failed", "invoice.paid",
-                                          "invoice.failed", "user.signup"};
+  const std::vector<std::string> types = {"order.created", "order.failed", "invoice.paid", "invoice.failed",
+                                          "user.signup"};
   constexpr int connections = 4;
   constexpr int per_connection = 2500;
   std::map<std::string, std::set<std::string>> expected; // subscriber -> ids
@@ -194,10 +194,13 @@ BOOST_AUTO_TEST_CASE(a_backlog_larger_than_the_memory_budget_waits_on_disk_and_i
   BOOST_TEST(stats.subscribers["big"].queued < 200);
 
   down = false;
-  BOOST_REQUIRE_MESSAGE(wait_until([&] {
-    std::lock_guard<std::mutex> guard{mutex};
-    return delivered.size() == 200;
-  }, 60s), "delivered " << delivered.size() << " of 200");
+  BOOST_REQUIRE_MESSAGE(wait_until(
+                          [&] {
+                            std::lock_guard<std::mutex> guard{mutex};
+                            return delivered.size() == 200;
+                          },
+                          60s),
+                        "delivered " << delivered.size() << " of 200");
   {
     std::lock_guard<std::mutex> guard{mutex};
     for (const auto& [id, times] : delivered)
@@ -268,8 +271,11 @@ BOOST_AUTO_TEST_CASE(every_bad_line_gets_its_error_and_the_stream_goes_on) {
 BOOST_AUTO_TEST_CASE(acknowledged_deliveries_survive_a_restart_with_the_endpoint_down) {
   auto endpoint_port = free_port(); // nothing listens here yet
   running_node n;
-  n.spec.subscribers = {{"later", "http://127.0.0.1:" + std::to_string(endpoint_port) + "/hook",
-                         {}, secret_a, "\"max_attempts\": 1000"}};
+  n.spec.subscribers = {{"later",
+                         "http://127.0.0.1:" + std::to_string(endpoint_port) + "/hook",
+                         {},
+                         secret_a,
+                         "\"max_attempts\": 1000"}};
   n.start();
   std::vector<std::string> lines;
   for (int i = 0; i < 300; ++i)

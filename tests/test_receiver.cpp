@@ -86,7 +86,8 @@ using easy_handle = std::unique_ptr<CURL, curl_easy_deleter>;
 
 easy_handle new_easy() {
   easy_handle easy(curl_easy_init());
-  if (!easy) throw std::runtime_error("curl_easy_init failed");
+  if (!easy)
+    throw std::runtime_error("curl_easy_init failed");
   return easy;
 }
 
@@ -138,10 +139,9 @@ BOOST_AUTO_TEST_CASE(delivers_method_target_headers_and_body_to_the_handler) {
   http_receiver receiver(answering(log, reply));
   BOOST_TEST(receiver.port() != 0);
 
-  const auto result = perform_once(url_for(receiver.port(), "/hooks/billing?x=1"),
-                                   R"({"type":"order.created"})",
-                                   {"Content-Type: application/json", "Webhook-ID: evt_1",
-                                    "X-Event-Type: order.created"});
+  const auto result =
+    perform_once(url_for(receiver.port(), "/hooks/billing?x=1"), R"({"type":"order.created"})",
+                 {"Content-Type: application/json", "Webhook-ID: evt_1", "X-Event-Type: order.created"});
   BOOST_TEST(result.code == CURLE_OK, curl_easy_strerror(result.code));
   BOOST_TEST(result.status == 200);
   BOOST_TEST(result.body == "thanks");
@@ -158,7 +158,8 @@ BOOST_AUTO_TEST_CASE(delivers_method_target_headers_and_body_to_the_handler) {
   BOOST_TEST(request.header("content-type") == "application/json");
   BOOST_TEST(request.header("x-absent").empty());
   for (const auto& [name, value] : request.headers) {
-    for (char c : name) BOOST_TEST(!(c >= 'A' && c <= 'Z'), "header name not lowercase: " << name);
+    for (char c : name)
+      BOOST_TEST(!(c >= 'A' && c <= 'Z'), "header name not lowercase: " << name);
   }
 }
 
@@ -236,8 +237,10 @@ BOOST_AUTO_TEST_CASE(concurrent_connections_are_served) {
   std::vector<CURLcode> codes(8, CURLE_FAILED_INIT);
   for (size_t i = 0; i < codes.size(); ++i)
     clients.emplace_back([&, i] { codes[i] = perform_once(url_for(receiver.port()), "x").code; });
-  for (auto& client : clients) client.join();
-  for (auto code : codes) BOOST_TEST(code == CURLE_OK, curl_easy_strerror(code));
+  for (auto& client : clients)
+    client.join();
+  for (auto code : codes)
+    BOOST_TEST(code == CURLE_OK, curl_easy_strerror(code));
   BOOST_TEST(log.all().size() == codes.size());
 }
 
@@ -314,9 +317,7 @@ BOOST_AUTO_TEST_CASE(a_busy_port_is_refused_with_an_error) {
 }
 
 BOOST_AUTO_TEST_CASE(handler_exceptions_become_500) {
-  http_receiver receiver([](const received_request&) -> receiver_reply {
-    throw std::runtime_error("boom");
-  });
+  http_receiver receiver([](const received_request&) -> receiver_reply { throw std::runtime_error("boom"); });
   const auto result = perform_once(url_for(receiver.port()), "x");
   BOOST_TEST(result.code == CURLE_OK, curl_easy_strerror(result.code));
   BOOST_TEST(result.status == 500);

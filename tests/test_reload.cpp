@@ -24,7 +24,8 @@ namespace {
 std::string config_json(const std::string& data, const std::string& subscribers) {
   return "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" + data +
          "\"}, \"monitor\": {\"interval_ms\": 1000}, \"allow_private_networks\": true, "
-         "\"subscribers\": [" + subscribers + "]}";
+         "\"subscribers\": [" +
+         subscribers + "]}";
 }
 
 std::string sub(const std::string& name, const std::string& url, const std::string& events) {
@@ -38,10 +39,9 @@ BOOST_AUTO_TEST_CASE(reload_under_load_adds_removes_and_changes_without_loss) {
   recording_receiver keep, removed, changed_before, changed_after, added;
   temp_dir dir;
   auto path = dir.file("volley.json");
-  write_file(path, config_json(dir.file("data"),
-                               sub("keep", keep.url(), "\"a.*\"") + "," +
-                                 sub("gone", removed.url(), "") + "," +
-                                 sub("moved", changed_before.url(), "")));
+  write_file(path, config_json(dir.file("data"), sub("keep", keep.url(), "\"a.*\"") + "," +
+                                                   sub("gone", removed.url(), "") + "," +
+                                                   sub("moved", changed_before.url(), "")));
   daemon_process volleyd{path, dir.file("volleyd.log")};
   BOOST_REQUIRE_MESSAGE(volleyd.wait_ready(), volleyd.log());
 
@@ -51,10 +51,9 @@ BOOST_AUTO_TEST_CASE(reload_under_load_adds_removes_and_changes_without_loss) {
   bool reloaded = false;
   for (int batch = 0; batch < 30; ++batch) {
     if (batch == 15) {
-      write_file(path, config_json(dir.file("data"),
-                                   sub("keep", keep.url(), "\"a.*\"") + "," +
-                                     sub("moved", changed_after.url(), "") + "," +
-                                     sub("added", added.url(), "\"b.*\"")));
+      write_file(path, config_json(dir.file("data"), sub("keep", keep.url(), "\"a.*\"") + "," +
+                                                       sub("moved", changed_after.url(), "") + "," +
+                                                       sub("added", added.url(), "\"b.*\"")));
       client.send_line(R"({"op":"reload"})");
       auto answer = client.read_line();
       BOOST_REQUIRE(answer);
@@ -84,21 +83,25 @@ BOOST_AUTO_TEST_CASE(reload_under_load_adds_removes_and_changes_without_loss) {
   // keep: every a.* event; moved: every event, before or after its new URL;
   // added: every b.* event accepted after the reload.
   BOOST_CHECK(wait_until([&] { return keep.distinct() == a_ids.size(); }, 60s));
-  BOOST_CHECK(wait_until([&] {
-    auto before = changed_before.per_event(), after = changed_after.per_event();
-    std::set<std::string> seen;
-    for (auto& [id, n] : before)
-      seen.insert(id);
-    for (auto& [id, n] : after)
-      seen.insert(id);
-    return seen == all_ids;
-  }, 60s));
+  BOOST_CHECK(wait_until(
+    [&] {
+      auto before = changed_before.per_event(), after = changed_after.per_event();
+      std::set<std::string> seen;
+      for (auto& [id, n] : before)
+        seen.insert(id);
+      for (auto& [id, n] : after)
+        seen.insert(id);
+      return seen == all_ids;
+    },
+    60s));
   BOOST_CHECK(changed_after.count() > 0);
-  BOOST_CHECK(wait_until([&] {
-    auto seen = added.per_event();
-    return std::all_of(after_reload.begin(), after_reload.end(),
-                       [&](const std::string& id) { return seen.count(id) == 1; });
-  }, 60s));
+  BOOST_CHECK(wait_until(
+    [&] {
+      auto seen = added.per_event();
+      return std::all_of(after_reload.begin(), after_reload.end(),
+                         [&](const std::string& id) { return seen.count(id) == 1; });
+    },
+    60s));
   for (auto& [id, n] : added.per_event())
     BOOST_CHECK_MESSAGE(a_ids.count(id) == 0, "added (b.* only) got " << id);
   for (auto& [id, n] : keep.per_event())

@@ -10,8 +10,8 @@
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/event_publisher.hpp"
-#include "tests/support/running_node.hpp"
 #include "tests/support/line_client.hpp"
+#include "tests/support/running_node.hpp"
 #include "tests/support/scripted_receiver.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
@@ -75,28 +75,66 @@ uint64_t hash_of(const std::string& text) { // FNV-1a, then mixed
 
 enum class fault {
   ok,
-  http_408, http_425, http_500, http_503, too_many_0, too_many_1, hang, reset, // retryable
-  moved, not_found, bad_request,                                             // not retryable
+  http_408,
+  http_425,
+  http_500,
+  http_503,
+  too_many_0,
+  too_many_1,
+  hang,
+  reset, // retryable
+  moved,
+  not_found,
+  bad_request, // not retryable
   gone,
 };
 
 receiver_reply reply_of(fault f) {
   receiver_reply r;
   switch (f) {
-    case fault::ok: r.status = 200; break;
-    case fault::http_408: r.status = 408; break;
-    case fault::http_425: r.status = 425; break;
-    case fault::http_500: r.status = 500; break;
-    case fault::http_503: r.status = 503; break;
-    case fault::too_many_0: r.status = 429; r.headers = {{"Retry-After", "0"}}; break;
-    case fault::too_many_1: r.status = 429; r.headers = {{"Retry-After", "1"}}; break;
-    case fault::hang: r.hang = true; break;
-    case fault::reset: r.reset = true; break;
+    case fault::ok:
+      r.status = 200;
+      break;
+    case fault::http_408:
+      r.status = 408;
+      break;
+    case fault::http_425:
+      r.status = 425;
+      break;
+    case fault::http_500:
+      r.status = 500;
+      break;
+    case fault::http_503:
+      r.status = 503;
+      break;
+    case fault::too_many_0:
+      r.status = 429;
+      r.headers = {{"Retry-After", "0"}};
+      break;
+    case fault::too_many_1:
+      r.status = 429;
+      r.headers = {{"Retry-After", "1"}};
+      break;
+    case fault::hang:
+      r.hang = true;
+      break;
+    case fault::reset:
+      r.reset = true;
+      break;
     // Redirects are not followed: the Location would deliver elsewhere.
-    case fault::moved: r.status = 301; r.headers = {{"Location", "http://127.0.0.1:1/elsewhere"}}; break;
-    case fault::not_found: r.status = 404; break;
-    case fault::bad_request: r.status = 400; break;
-    case fault::gone: r.status = 410; break;
+    case fault::moved:
+      r.status = 301;
+      r.headers = {{"Location", "http://127.0.0.1:1/elsewhere"}};
+      break;
+    case fault::not_found:
+      r.status = 404;
+      break;
+    case fault::bad_request:
+      r.status = 400;
+      break;
+    case fault::gone:
+      r.status = 410;
+      break;
   }
   return r;
 }
@@ -152,7 +190,9 @@ plan plan_for(const profile& p, const std::string& id) {
   roll -= p.exhausted_pct;
   if (roll < p.refused_pct)
     return {fate::refused, h2 % 3 == 0 ? 1u : 0u,
-            (h2 >> 8) % 3 == 0 ? fault::moved : (h2 >> 8) % 3 == 1 ? fault::not_found : fault::bad_request};
+            (h2 >> 8) % 3 == 0   ? fault::moved
+            : (h2 >> 8) % 3 == 1 ? fault::not_found
+                                 : fault::bad_request};
   return {fate::delivered, 0, fault::ok};
 }
 
@@ -162,11 +202,16 @@ fault fault_at(const profile& p, const std::string& id, uint32_t attempt) {
     return p.palette[hash_of(p.name + "/" + id + "#" + std::to_string(attempt)) % p.palette.size()];
   };
   switch (pl.what) {
-    case fate::delivered: return fault::ok;
-    case fate::recovers: return attempt <= pl.faults ? pick() : fault::ok;
-    case fate::exhausted: return pick();
-    case fate::refused: return attempt <= pl.faults ? fault::http_500 : pl.final_answer;
-    case fate::kept: return fault::gone;
+    case fate::delivered:
+      return fault::ok;
+    case fate::recovers:
+      return attempt <= pl.faults ? pick() : fault::ok;
+    case fate::exhausted:
+      return pick();
+    case fate::refused:
+      return attempt <= pl.faults ? fault::http_500 : pl.final_answer;
+    case fate::kept:
+      return fault::gone;
   }
   return fault::ok;
 }
@@ -181,19 +226,37 @@ const std::string fast_retries = "\"max_attempts\": " + std::to_string(max_attem
 void run_mixed_faults(int events, const std::string& node_extra) {
   const std::vector<profile> profiles = {
     {"steady", {}, 0, 0, 0, {}, false, ""},
-    {"flaky", {"order.*", "payment.*"}, 30, 6, 6,
-     {fault::http_408, fault::http_425, fault::http_500, fault::http_503, fault::too_many_0, fault::too_many_1},
-     false, ""},
-    {"resetter", {"*.created", "*.sent", "payment.failed"}, 30, 6, 6,
-     {fault::reset, fault::http_500, fault::too_many_0}, false, ""},
+    {"flaky",
+     {"order.*", "payment.*"},
+     30,
+     6,
+     6,
+     {fault::http_408, fault::http_425, fault::http_500, fault::http_503, fault::too_many_0,
+      fault::too_many_1},
+     false,
+     ""},
+    {"resetter",
+     {"*.created", "*.sent", "payment.failed"},
+     30,
+     6,
+     6,
+     {fault::reset, fault::http_500, fault::too_many_0},
+     false,
+     ""},
     // Hangs cost a whole timeout each: a small one keeps the test short.
-    {"slowpoke", {"user.*", "shipment.*"}, 25, 5, 0, {fault::hang, fault::http_500}, false,
+    {"slowpoke",
+     {"user.*", "shipment.*"},
+     25,
+     5,
+     0,
+     {fault::hang, fault::http_500},
+     false,
      "\"timeout_ms\": 1000"},
     {"strict", {"order.paid", "user.signup"}, 0, 0, 15, {}, false, ""},
     {"retired", {"shipment.sent"}, 0, 0, 0, {}, true, ""},
   };
-  const std::vector<std::string> types = {"order.created", "order.paid", "user.signup",
-                                          "payment.failed", "shipment.sent"};
+  const std::vector<std::string> types = {"order.created", "order.paid", "user.signup", "payment.failed",
+                                          "shipment.sent"};
 
   std::vector<std::unique_ptr<scripted_receiver>> receivers;
   running_node n;
@@ -240,8 +303,8 @@ void run_mixed_faults(int events, const std::string& node_extra) {
       }
     }
   }
-  BOOST_TEST_MESSAGE("mixed faults: " << events << " events, " << deliveries << " deliveries: "
-                                      << delivered_total << " to deliver, " << dlq_total
+  BOOST_TEST_MESSAGE("mixed faults: " << events << " events, " << deliveries
+                                      << " deliveries: " << delivered_total << " to deliver, " << dlq_total
                                       << " to dead-letter, " << kept_total << " to keep");
   publish_lines(n.port(), lines, ids);
 
@@ -258,8 +321,7 @@ void run_mixed_faults(int events, const std::string& node_extra) {
   bool settled = wait_until(
     [&] {
       stats = control.stats();
-      return stats.queued == static_cast<int64_t>(kept_total) &&
-             stats.dlq == static_cast<int64_t>(dlq_total);
+      return stats.queued == static_cast<int64_t>(kept_total) && stats.dlq == static_cast<int64_t>(dlq_total);
     },
     all_arrived ? 60s : 5s);
   // The monitor's totals follow within a report interval or two.
@@ -298,10 +360,14 @@ void run_mixed_faults(int events, const std::string& node_extra) {
         std::string seen;
         auto log = receivers[s]->log_of(id);
         for (const auto& r : log)
-          seen += " #" + std::to_string(r.attempt) + ":" +
-                  (r.hang ? "hang" : r.reset ? "reset" : std::to_string(r.status)) + "@" +
-                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(r.at - log[0].at).count()) +
-                  "ms";
+          seen +=
+            " #" + std::to_string(r.attempt) + ":" +
+            (r.hang    ? "hang"
+             : r.reset ? "reset"
+                       : std::to_string(r.status)) +
+            "@" +
+            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(r.at - log[0].at).count()) +
+            "ms";
         BOOST_TEST_MESSAGE(name << " got " << id << " " << times << " times:" << seen);
       }
     }
@@ -313,9 +379,9 @@ void run_mixed_faults(int events, const std::string& node_extra) {
       resets += r.reset ? 1 : 0;
       failures += r.status >= 300 ? 1 : 0;
     }
-    BOOST_TEST_MESSAGE(name << ": " << got.size() << " delivered, " << duplicates << " delivered more than once, "
-                            << receivers[s]->requests() << " requests (" << failures << " error answers, "
-                            << hangs << " hangs, " << resets << " resets), "
+    BOOST_TEST_MESSAGE(name << ": " << got.size() << " delivered, " << duplicates
+                            << " delivered more than once, " << receivers[s]->requests() << " requests ("
+                            << failures << " error answers, " << hangs << " hangs, " << resets << " resets), "
                             << count_of(n.log(), "subscriber=" + name + " breaker=open")
                             << " times breaker=open");
   }
@@ -341,9 +407,9 @@ void run_mixed_faults(int events, const std::string& node_extra) {
       }
       const auto& e = it->second;
       if (pl.what == fate::refused) {
-        BOOST_CHECK_MESSAGE(e.attempts == pl.faults + 1,
-                            p.name << "/" << id << " refused after " << pl.faults << " 500s: attempts "
-                                   << e.attempts << ", want " << pl.faults + 1);
+        BOOST_CHECK_MESSAGE(e.attempts == pl.faults + 1, p.name << "/" << id << " refused after " << pl.faults
+                                                                << " 500s: attempts " << e.attempts
+                                                                << ", want " << pl.faults + 1);
         BOOST_CHECK_MESSAGE(e.last_status == status_of(pl.final_answer),
                             p.name << "/" << id << " last_status " << e.last_status << ", want "
                                    << status_of(pl.final_answer));
@@ -388,11 +454,13 @@ void run_mixed_faults(int events, const std::string& node_extra) {
       if (pl.what == fate::exhausted) {
         const auto& e = dlq[p.name][id];
         BOOST_CHECK_MESSAGE(e.last_status == status_of(fault_at(p, id, max_attempts)),
-                            p.name << "/" << id << " last_status " << e.last_status << ", the answer to attempt "
-                                   << max_attempts << " was " << status_of(fault_at(p, id, max_attempts)));
+                            p.name << "/" << id << " last_status " << e.last_status
+                                   << ", the answer to attempt " << max_attempts << " was "
+                                   << status_of(fault_at(p, id, max_attempts)));
       }
     }
-    BOOST_CHECK_MESSAGE(reported == 0, p.name << ": " << reported << " events with an unplanned number of requests");
+    BOOST_CHECK_MESSAGE(reported == 0,
+                        p.name << ": " << reported << " events with an unplanned number of requests");
   }
 
   // The monitor agrees, and the healthy subscriber never noticed the others.
@@ -448,7 +516,10 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_opens_its_breaker_and_drains_when_it_return
   running_node n;
   constexpr uint32_t in_flight = 8, threshold = 3, cooldown_ms = 200;
   n.spec.subscribers = {
-    {"dead", "http://127.0.0.1:" + std::to_string(dead_port) + "/hook", {}, "",
+    {"dead",
+     "http://127.0.0.1:" + std::to_string(dead_port) + "/hook",
+     {},
+     "",
      "\"max_attempts\": 1000, \"max_in_flight\": " + std::to_string(in_flight) +
        ", \"backoff\": {\"base_ms\": 10, \"max_ms\": 200}, \"breaker\": {\"failure_threshold\": " +
        std::to_string(threshold) + ", \"cooldown_ms\": " + std::to_string(cooldown_ms) +
@@ -478,7 +549,8 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_opens_its_breaker_and_drains_when_it_return
                       "fewer than 4 breaker=open lines:\n"
                         << n.log());
   auto stats = control.stats();
-  auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  auto elapsed_ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   const auto& dead = stats.subscribers["dead"];
   // Closed: at most max_in_flight plus the retries of the failures before the
   // threshold; open: one probe per cooldown at most.
@@ -534,7 +606,9 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_across_restarts_and_keeps_its_
   };
   send(0, 100);
   BOOST_CHECK(wait_until([&] { return fine.delivered_count() >= 100; }, 60s));
-  BOOST_CHECK_MESSAGE(wait_until([&] { return n.log().find("subscriber=retired disabled") != std::string::npos; }, 30s),
+  BOOST_CHECK_MESSAGE(wait_until(
+                        [&] { return n.log().find("subscriber=retired disabled") != std::string::npos; },
+                        30s),
                       "no 'disabled' line:\n"
                         << n.log());
   // More events after it was disabled: kept too, never sent.
@@ -549,8 +623,9 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_across_restarts_and_keeps_its_
                           return !r.enabled && r.queued == 150 && stats.queued == 150;
                         },
                         30s),
-                      "retired: enabled=" << stats.subscribers["retired"].enabled << " queued="
-                                          << stats.subscribers["retired"].queued << ", node queued=" << stats.queued);
+                      "retired: enabled=" << stats.subscribers["retired"].enabled
+                                          << " queued=" << stats.subscribers["retired"].queued
+                                          << ", node queued=" << stats.queued);
   BOOST_CHECK_LE(retired.requests(), in_flight);
   BOOST_CHECK_EQUAL(retired.delivered_count(), 0u);
   BOOST_CHECK_EQUAL(stats.dlq, 0);
@@ -561,11 +636,10 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_across_restarts_and_keeps_its_
   // re-enable it, and never calls the gone endpoint again.
   const auto requests_before_restart = retired.requests();
   n.start();
-  BOOST_CHECK_MESSAGE(wait_until([&] {
-                        return n.log().find("subscriber=retired disabled (recorded ") != std::string::npos;
-                      }),
-                      "no start-up line for the disabled subscriber:\n"
-                        << n.log());
+  BOOST_CHECK_MESSAGE(
+    wait_until([&] { return n.log().find("subscriber=retired disabled (recorded ") != std::string::npos; }),
+    "no start-up line for the disabled subscriber:\n"
+      << n.log());
   BOOST_CHECK_MESSAGE(n.log().find("endpoint answered 410 Gone); its deliveries stay queued; "
                                    "re-enable with: volley subscriber enable --subscriber retired") !=
                         std::string::npos,
@@ -729,7 +803,8 @@ BOOST_AUTO_TEST_CASE(dlq_list_pages_and_filters_retry_redelivers_delete_removes)
   auto r = control.dlq_op("dlq.retry", "key", one.key);
   BOOST_CHECK_MESSAGE(r.ok && r.count == 1, r.line);
   BOOST_CHECK_MESSAGE(wait_until([&] { return picky.delivered().count(one.event_id) == 1; }, 30s),
-                      one.event_id << " was not re-delivered; requests: " << picky.log_of(one.event_id).size());
+                      one.event_id << " was not re-delivered; requests: "
+                                   << picky.log_of(one.event_id).size());
   auto log = picky.log_of(one.event_id);
   BOOST_CHECK_EQUAL(log.size(), 3u); // 404, then 500 and 200 after the retry
   std::vector<volley::test::dlq_entry> left;
@@ -808,16 +883,28 @@ BOOST_AUTO_TEST_CASE(retry_after_is_honoured_over_a_small_backoff) {
       return r;
     auto n = std::stoi(id.substr(id.find('-') + 1));
     switch (n % 3) {
-      case 0: r.status = 429; r.headers = {{"Retry-After", "1"}}; break;
-      case 1: r.status = 503; r.headers = {{"Retry-After", "1"}}; break;
-      default: r.status = 429; r.headers = {{"Retry-After", http_date_in(2)}}; break;
+      case 0:
+        r.status = 429;
+        r.headers = {{"Retry-After", "1"}};
+        break;
+      case 1:
+        r.status = 503;
+        r.headers = {{"Retry-After", "1"}};
+        break;
+      default:
+        r.status = 429;
+        r.headers = {{"Retry-After", http_date_in(2)}};
+        break;
     }
     return r;
   }};
   running_node n;
-  n.spec.subscribers = {{"patient", patient.url(), {}, "",
-                    "\"max_attempts\": 5, \"backoff\": {\"base_ms\": 10, \"max_ms\": 5000}, "
-                    "\"breaker\": {\"failure_threshold\": 1000, \"failure_rate_percent\": 0}"}};
+  n.spec.subscribers = {{"patient",
+                         patient.url(),
+                         {},
+                         "",
+                         "\"max_attempts\": 5, \"backoff\": {\"base_ms\": 10, \"max_ms\": 5000}, "
+                         "\"breaker\": {\"failure_threshold\": 1000, \"failure_rate_percent\": 0}"}};
   n.start();
   constexpr int events = 30;
   std::vector<std::string> lines, ids;

@@ -1,9 +1,9 @@
 #define BOOST_TEST_MODULE routing
 #include <boost/test/unit_test.hpp>
 
-#include "routing/routing_table.hpp"
 #include "routing/filter_index.hpp"
 #include "routing/pattern.hpp"
+#include "routing/routing_table.hpp"
 
 #include <string>
 #include <vector>
@@ -229,8 +229,7 @@ BOOST_AUTO_TEST_CASE(first_matching_rule_else_zero) {
   BOOST_TEST(table.priority_for("order.created", no_priority) == 1);
   BOOST_TEST(table.priority_for("user.created", no_priority) == 0);
 
-  routing_table later_rule_more_specific{{subscriber("a", {})},
-                                         {{"order.*", 1}, {"order.created", 3}}};
+  routing_table later_rule_more_specific{{subscriber("a", {})}, {{"order.*", 1}, {"order.created", 3}}};
   BOOST_TEST(later_rule_more_specific.priority_for("order.created", no_priority) == 1);
 
   routing_table some_rules{{subscriber("a", {})}, {{"order.*", 2}}};
@@ -241,15 +240,12 @@ BOOST_AUTO_TEST_CASE(first_matching_rule_else_zero) {
 }
 
 BOOST_AUTO_TEST_CASE(targets_follow_each_subscribers_filter) {
-  routing_table table{{subscriber("billing", {"order.*", "invoice.paid"}),
-                       subscriber("audit", {}),
-                       subscriber("alerts", {"*.failed"}),
-                       subscriber("orders_exact", {"order.created"})},
+  routing_table table{{subscriber("billing", {"order.*", "invoice.paid"}), subscriber("audit", {}),
+                       subscriber("alerts", {"*.failed"}), subscriber("orders_exact", {"order.created"})},
                       {}};
   std::vector<delivery_target> out;
   table.targets_for("order.created", 2, out);
-  BOOST_TEST(names_of(out) ==
-             (std::vector<std::string>{"billing", "audit", "orders_exact"}));
+  BOOST_TEST(names_of(out) == (std::vector<std::string>{"billing", "audit", "orders_exact"}));
   for (const auto& t : out)
     BOOST_TEST(t.priority == 2);
 

@@ -35,8 +35,7 @@ const std::string rt_body =
 
 // Decides and, when there is something to store, applies as the node would
 // once it is on disk.
-runtime_subscribers::plan carry_out(runtime_subscribers& r, const subscriber_change& c,
-                                    int64_t now_ms = t0) {
+runtime_subscribers::plan carry_out(runtime_subscribers& r, const subscriber_change& c, int64_t now_ms = t0) {
   auto p = r.decide(c, file_subscribers(), delivery_defaults{}, now_ms);
   r.apply(p);
   return p;
@@ -73,8 +72,8 @@ BOOST_AUTO_TEST_CASE(the_files_subscribers_are_read_only) {
     BOOST_TEST(!p.store.has_value());
     BOOST_TEST(p.answer.body.find("config file") != std::string::npos, p.answer.body);
   }
-  auto create = carry_out(r, change(subscriber_change::kind::create, "",
-                                    R"({"name": "billing", "url": "http://x.example/"})"));
+  auto create = carry_out(
+    r, change(subscriber_change::kind::create, "", R"({"name": "billing", "url": "http://x.example/"})"));
   BOOST_TEST((create.answer.what == kind::conflict));
   auto get = carry_out(r, change(subscriber_change::kind::get, "billing"));
   BOOST_TEST((get.answer.what == kind::ok));
@@ -84,19 +83,20 @@ BOOST_AUTO_TEST_CASE(the_files_subscribers_are_read_only) {
 
 BOOST_AUTO_TEST_CASE(put_creates_then_replaces_and_takes_its_name_from_the_path) {
   runtime_subscribers r;
-  auto created = carry_out(r, change(subscriber_change::kind::replace, "rt",
-                                     R"({"url": "http://rt.example/one"})"));
+  auto created =
+    carry_out(r, change(subscriber_change::kind::replace, "rt", R"({"url": "http://rt.example/one"})"));
   BOOST_TEST((created.answer.what == kind::created));
   BOOST_TEST((created.act == action::start));
   BOOST_TEST(created.config.name == "rt");
   BOOST_TEST(created.store->json == R"({"url":"http://rt.example/one","name":"rt"})");
-  auto replaced = carry_out(r, change(subscriber_change::kind::replace, "rt",
-                                      R"({"name": "rt", "url": "http://rt.example/two"})"), t0 + 5);
+  auto replaced = carry_out(
+    r, change(subscriber_change::kind::replace, "rt", R"({"name": "rt", "url": "http://rt.example/two"})"),
+    t0 + 5);
   BOOST_TEST((replaced.answer.what == kind::ok));
   BOOST_TEST((replaced.act == action::reconfigure));
   BOOST_TEST(replaced.config.url == "http://rt.example/two");
-  auto renamed = carry_out(r, change(subscriber_change::kind::replace, "rt",
-                                     R"({"name": "other", "url": "http://rt.example/"})"));
+  auto renamed = carry_out(
+    r, change(subscriber_change::kind::replace, "rt", R"({"name": "other", "url": "http://rt.example/"})"));
   BOOST_TEST((renamed.answer.what == kind::invalid));
   BOOST_TEST(renamed.answer.body.find("as in the path") != std::string::npos, renamed.answer.body);
   auto listed = carry_out(r, change(subscriber_change::kind::list, ""));
@@ -152,9 +152,9 @@ BOOST_AUTO_TEST_CASE(stored_definitions_load_validated_and_the_file_hides_its_na
 
 BOOST_AUTO_TEST_CASE(new_defaults_apply_unless_they_make_a_definition_invalid) {
   runtime_subscribers r;
-  auto loaded = r.load({{"rt", R"({"name": "rt", "url": "http://rt.example/", "breaker": {"cooldown_ms": 100}})",
-                         t0, false}},
-                       delivery_defaults{});
+  auto loaded = r.load(
+    {{"rt", R"({"name": "rt", "url": "http://rt.example/", "breaker": {"cooldown_ms": 100}})", t0, false}},
+    delivery_defaults{});
   BOOST_REQUIRE(loaded.empty());
   delivery_defaults more;
   more.max_attempts = 3;
@@ -171,7 +171,8 @@ BOOST_AUTO_TEST_CASE(new_defaults_apply_unless_they_make_a_definition_invalid) {
 
 BOOST_AUTO_TEST_CASE(live_state_joins_each_subscriber_by_name) {
   const std::string monitor_line =
-    R"({"ok":true,"subscribers":[{"subscriber":"rt","enabled":false,"queued":3}]})" "\n";
+    R"({"ok":true,"subscribers":[{"subscriber":"rt","enabled":false,"queued":3}]})"
+    "\n";
   auto list = with_live_state(R"({"subscribers":[{"name":"rt","url":"u"},{"name":"new"}]})", monitor_line);
   BOOST_TEST(list == R"({"subscribers":[{"name":"rt","url":"u","state":{"enabled":false,"queued":3}},)"
                      R"({"name":"new"}]})");

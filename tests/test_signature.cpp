@@ -34,14 +34,12 @@ BOOST_AUTO_TEST_SUITE(hmac)
 BOOST_AUTO_TEST_CASE(rfc4231_case_1) {
   auto mac = hmac_sha256(std::string(20, '\x0b'), "Hi There");
   BOOST_TEST(mac.size() == 32u);
-  BOOST_TEST(hex_encode(mac)
-             == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  BOOST_TEST(hex_encode(mac) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 }
 
 BOOST_AUTO_TEST_CASE(rfc4231_case_2) {
   auto mac = hmac_sha256("Jefe", "what do ya want for nothing?");
-  BOOST_TEST(hex_encode(mac)
-             == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  BOOST_TEST(hex_encode(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -70,28 +68,23 @@ BOOST_AUTO_TEST_SUITE(standard_webhooks)
 
 BOOST_AUTO_TEST_CASE(spec_vector) {
   BOOST_TEST(standard_signature(sw_key(), sw_id, sw_timestamp, sw_body) == sw_expected);
-  BOOST_TEST(verify_standard_signature(sw_expected, {sw_key()}, sw_id, sw_timestamp,
-                                       sw_body));
+  BOOST_TEST(verify_standard_signature(sw_expected, {sw_key()}, sw_id, sw_timestamp, sw_body));
 }
 
 BOOST_AUTO_TEST_CASE(raw_secret_vector) {
   auto key = *signing_key_from_secret("audit-secret");
-  BOOST_TEST(standard_signature(key, "evt_1", 1700000000, R"({"a":1})")
-             == "v1,E9CXak1tIN95lzP4MQsGh6qkzV8qs27AdpH7nPJ+OWc=");
+  BOOST_TEST(standard_signature(key, "evt_1", 1700000000, R"({"a":1})") ==
+             "v1,E9CXak1tIN95lzP4MQsGh6qkzV8qs27AdpH7nPJ+OWc=");
 }
 
 BOOST_AUTO_TEST_CASE(rotation_header_has_one_entry_per_key) {
   std::vector<std::string> keys{sw_key(), "second-key"};
   auto header = standard_signature_header(keys, sw_id, sw_timestamp, sw_body);
-  BOOST_TEST(header
-             == std::string(sw_expected)
-                  + " v1,4Wzb6tcIfznzcEHPT7GcEE5B7qzv9qwZv0ckDDA6dJo=");
+  BOOST_TEST(header == std::string(sw_expected) + " v1,4Wzb6tcIfznzcEHPT7GcEE5B7qzv9qwZv0ckDDA6dJo=");
   // A receiver that knows only one of the keys accepts the header.
   BOOST_TEST(verify_standard_signature(header, {sw_key()}, sw_id, sw_timestamp, sw_body));
-  BOOST_TEST(verify_standard_signature(header, {"second-key"}, sw_id, sw_timestamp,
-                                       sw_body));
-  BOOST_TEST(!verify_standard_signature(header, {"third-key"}, sw_id, sw_timestamp,
-                                        sw_body));
+  BOOST_TEST(verify_standard_signature(header, {"second-key"}, sw_id, sw_timestamp, sw_body));
+  BOOST_TEST(!verify_standard_signature(header, {"third-key"}, sw_id, sw_timestamp, sw_body));
 }
 
 BOOST_AUTO_TEST_CASE(header_with_no_keys_is_empty) {
@@ -99,8 +92,7 @@ BOOST_AUTO_TEST_CASE(header_with_no_keys_is_empty) {
 }
 
 BOOST_AUTO_TEST_CASE(verify_accepts_any_listed_key) {
-  BOOST_TEST(verify_standard_signature(sw_expected, {"old-key", sw_key()}, sw_id,
-                                       sw_timestamp, sw_body));
+  BOOST_TEST(verify_standard_signature(sw_expected, {"old-key", sw_key()}, sw_id, sw_timestamp, sw_body));
 }
 
 BOOST_AUTO_TEST_CASE(verify_skips_unknown_versions_and_extra_spaces) {
@@ -110,23 +102,18 @@ BOOST_AUTO_TEST_CASE(verify_skips_unknown_versions_and_extra_spaces) {
 
 BOOST_AUTO_TEST_CASE(verify_rejects_tampering) {
   auto key = sw_key();
-  BOOST_TEST(!verify_standard_signature(sw_expected, {key}, sw_id, sw_timestamp,
-                                        R"({"test": 2432232315})"));
-  BOOST_TEST(!verify_standard_signature(sw_expected, {key}, sw_id, sw_timestamp + 1,
-                                        sw_body));
-  BOOST_TEST(!verify_standard_signature(sw_expected, {key}, "msg_other", sw_timestamp,
-                                        sw_body));
-  BOOST_TEST(!verify_standard_signature(sw_expected, {"wrong-key"}, sw_id, sw_timestamp,
-                                        sw_body));
+  BOOST_TEST(!verify_standard_signature(sw_expected, {key}, sw_id, sw_timestamp, R"({"test": 2432232315})"));
+  BOOST_TEST(!verify_standard_signature(sw_expected, {key}, sw_id, sw_timestamp + 1, sw_body));
+  BOOST_TEST(!verify_standard_signature(sw_expected, {key}, "msg_other", sw_timestamp, sw_body));
+  BOOST_TEST(!verify_standard_signature(sw_expected, {"wrong-key"}, sw_id, sw_timestamp, sw_body));
   BOOST_TEST(!verify_standard_signature(sw_expected, {}, sw_id, sw_timestamp, sw_body));
 }
 
 BOOST_AUTO_TEST_CASE(verify_rejects_malformed_headers) {
   auto key = sw_key();
   std::string sig = std::string(sw_expected).substr(3); // without "v1,"
-  const std::vector<std::string> headers{"",         " ",          sig,
-                                         "v2," + sig, "v1," + sig.substr(1), "v1,***",
-                                         "v1,",       "v1 " + sig, "V1," + sig};
+  const std::vector<std::string> headers{"",       " ",   sig,         "v2," + sig, "v1," + sig.substr(1),
+                                         "v1,***", "v1,", "v1 " + sig, "V1," + sig};
   for (const auto& header : headers)
     BOOST_TEST(!verify_standard_signature(header, {key}, sw_id, sw_timestamp, sw_body),
                "header: '" << header << "'");
@@ -137,10 +124,10 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(legacy)
 
 BOOST_AUTO_TEST_CASE(known_vectors) {
-  BOOST_TEST(legacy_signature("audit-secret", R"({"a":1})")
-             == "sha256=3cf462f2b576efccf3ac4f6d8019e515463042e29ec337cbd03479048f23e4b7");
-  BOOST_TEST(legacy_signature(sw_key(), sw_body)
-             == "sha256=e2cb4f5251572539d458bfb8a7adb533b08801e6a794467e06f771debbb0818b");
+  BOOST_TEST(legacy_signature("audit-secret", R"({"a":1})") ==
+             "sha256=3cf462f2b576efccf3ac4f6d8019e515463042e29ec337cbd03479048f23e4b7");
+  BOOST_TEST(legacy_signature(sw_key(), sw_body) ==
+             "sha256=e2cb4f5251572539d458bfb8a7adb533b08801e6a794467e06f771debbb0818b");
 }
 
 BOOST_AUTO_TEST_CASE(verify_round_trip_and_rejections) {
@@ -153,10 +140,8 @@ BOOST_AUTO_TEST_CASE(verify_round_trip_and_rejections) {
   std::string upper = "sha256=3CF462F2B576EFCCF3AC4F6D8019E515463042E29EC337CBD03479048F23E4B7";
   BOOST_TEST(verify_legacy_signature(upper, {"audit-secret"}, body));
   BOOST_TEST(!verify_legacy_signature(header.substr(7), {"audit-secret"}, body));
-  BOOST_TEST(!verify_legacy_signature(header.substr(0, header.size() - 1), {"audit-secret"},
-                                      body));
-  BOOST_TEST(!verify_legacy_signature("sha256=zz" + header.substr(9), {"audit-secret"},
-                                      body));
+  BOOST_TEST(!verify_legacy_signature(header.substr(0, header.size() - 1), {"audit-secret"}, body));
+  BOOST_TEST(!verify_legacy_signature("sha256=zz" + header.substr(9), {"audit-secret"}, body));
   BOOST_TEST(!verify_legacy_signature("", {"audit-secret"}, body));
 }
 
@@ -165,9 +150,13 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(encoding)
 
 BOOST_AUTO_TEST_CASE(base64_rfc4648_vectors_round_trip) {
-  const std::vector<std::pair<std::string, std::string>> vectors{
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},       {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::vector<std::pair<std::string, std::string>> vectors{{"", ""},
+                                                                 {"f", "Zg=="},
+                                                                 {"fo", "Zm8="},
+                                                                 {"foo", "Zm9v"},
+                                                                 {"foob", "Zm9vYg=="},
+                                                                 {"fooba", "Zm9vYmE="},
+                                                                 {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : vectors) {
     BOOST_TEST(base64_encode(plain) == encoded);
     auto decoded = base64_decode(encoded);
@@ -194,9 +183,8 @@ BOOST_AUTO_TEST_CASE(base64_unpadded_is_accepted) {
 }
 
 BOOST_AUTO_TEST_CASE(base64_invalid_is_rejected) {
-  for (const char* text : {"Z", "Zg=", "Zm8==", "Zg===", "=", "==", "Zm9v=", "Z===",
-                           "Zm 9v", "Zm9v\n", "Zm-_", "Zm9v!A==", "Zg==Zg==",
-                           "Zh==", "Zm9=", "=Zm9"})
+  for (const char* text : {"Z", "Zg=", "Zm8==", "Zg===", "=", "==", "Zm9v=", "Z===", "Zm 9v", "Zm9v\n",
+                           "Zm-_", "Zm9v!A==", "Zg==Zg==", "Zh==", "Zm9=", "=Zm9"})
     BOOST_TEST(!base64_decode(text).has_value(), "accepted '" << text << "'");
 }
 

@@ -17,8 +17,8 @@
 #include <limits>
 #include <memory>
 #include <ostream>
-#include <string>
 #include <set>
+#include <string>
 #include <vector>
 
 using namespace volley;
@@ -184,8 +184,7 @@ std::vector<remembered_id> all_ids(store& s) {
   return must(s.recent_ids(std::numeric_limits<int64_t>::min(), std::numeric_limits<size_t>::max()));
 }
 
-subscriber_status disabling(const std::string& subscriber, const std::string& reason,
-                            int64_t since_ms) {
+subscriber_status disabling(const std::string& subscriber, const std::string& reason, int64_t since_ms) {
   return {subscriber, true, reason, since_ms};
 }
 
@@ -525,8 +524,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(dlq_lists_filters_and_pages, B, backends) {
   BOOST_TEST(must(s.count_pending_total()) == 0u);
 
   auto all = must(s.list_dlq(std::nullopt, std::nullopt, 100));
-  BOOST_TEST(keys_of(all) == (std::vector<std::string>{"a/1", "a/2", "a/3", "a/4", "b/1", "b/2",
-                                                       "b/3", "b/4", "c/1", "c/2", "c/3", "c/4"}),
+  BOOST_TEST(keys_of(all) == (std::vector<std::string>{"a/1", "a/2", "a/3", "a/4", "b/1", "b/2", "b/3", "b/4",
+                                                       "c/1", "c/2", "c/3", "c/4"}),
              boost::test_tools::per_element());
   const dlq_record want = make_dlq("b", 2);
   const dlq_record& got = all[5];
@@ -543,14 +542,14 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(dlq_lists_filters_and_pages, B, backends) {
 
   // Paging across subscribers: `after` is exclusive.
   BOOST_TEST(keys_of(must(s.list_dlq(std::nullopt, delivery_key{"a", 4}, 3))) ==
-                 (std::vector<std::string>{"b/1", "b/2", "b/3"}),
+               (std::vector<std::string>{"b/1", "b/2", "b/3"}),
              boost::test_tools::per_element());
   // One subscriber, paged.
   BOOST_TEST(keys_of(must(s.list_dlq(std::string("b"), std::nullopt, 2))) ==
-                 (std::vector<std::string>{"b/1", "b/2"}),
+               (std::vector<std::string>{"b/1", "b/2"}),
              boost::test_tools::per_element());
   BOOST_TEST(keys_of(must(s.list_dlq(std::string("b"), delivery_key{"b", 2}, 10))) ==
-                 (std::vector<std::string>{"b/3", "b/4"}),
+               (std::vector<std::string>{"b/3", "b/4"}),
              boost::test_tools::per_element());
   // `after` before or beyond the subscriber's range.
   BOOST_TEST(must(s.list_dlq(std::string("b"), delivery_key{"a", 9}, 10)).size() == 4u);
@@ -564,7 +563,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(dlq_lists_filters_and_pages, B, backends) {
   commit_ok(s, del);
   BOOST_TEST(must(s.count_dlq()) == 10u);
   BOOST_TEST(keys_of(must(s.list_dlq(std::string("c"), std::nullopt, 10))) ==
-                 (std::vector<std::string>{"c/1", "c/2", "c/3"}),
+               (std::vector<std::string>{"c/1", "c/2", "c/3"}),
              boost::test_tools::per_element());
 }
 
@@ -710,11 +709,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(remembered_ids_read_back_newest_within_the_limit, 
   // Ids alone make a commit: events no subscriber wants are remembered too.
   commit_ok(s, remembering({{"b", 200}, {"a", 100}, {odd_id, 300}}));
   commit_ok(s, remembering({{"c", 300}}));
-  BOOST_TEST(ids_of(all_ids(s)) ==
-                 (std::vector<std::string>{"a@100", "b@200", "c@300", odd_id + "@300"}),
+  BOOST_TEST(ids_of(all_ids(s)) == (std::vector<std::string>{"a@100", "b@200", "c@300", odd_id + "@300"}),
              boost::test_tools::per_element());
   BOOST_TEST(ids_of(must(s.recent_ids(200, 100))) ==
-                 (std::vector<std::string>{"b@200", "c@300", odd_id + "@300"}),
+               (std::vector<std::string>{"b@200", "c@300", odd_id + "@300"}),
              boost::test_tools::per_element());
   // The limit keeps the most recent, still oldest first.
   BOOST_TEST(ids_of(must(s.recent_ids(0, 2))) == (std::vector<std::string>{"c@300", odd_id + "@300"}),
@@ -761,8 +759,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pruning_by_age_is_bounded_per_commit, B, backends)
   BOOST_TEST(ids_of(all_ids(s)).front() == "id7@7");
   commit_ok(s, remembering({{"newest", 102}}, before_8));
   // id8 was accepted at 8, not before: it stays, and so does what follows.
-  BOOST_TEST(ids_of(all_ids(s)) == (std::vector<std::string>{"id8@8", "id9@9", "id10@10", "new@100",
-                                                            "newer@101", "newest@102"}),
+  BOOST_TEST(ids_of(all_ids(s)) ==
+               (std::vector<std::string>{"id8@8", "id9@9", "id10@10", "new@100", "newer@101", "newest@102"}),
              boost::test_tools::per_element());
   // Forgotten ids can be remembered afresh.
   commit_ok(s, remembering({{"id1", 200}}));
@@ -813,7 +811,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(disabled_subscribers_are_recorded_replaced_and_cle
   commit_ok(s, changing({disabling("billing", "endpoint answered 410 Gone", 1000),
                          disabling("audit", "disabled by operator", 2000)}));
   BOOST_TEST(disabled_of(s) == (std::vector<std::string>{"audit:disabled by operator@2000",
-                                                        "billing:endpoint answered 410 Gone@1000"}),
+                                                         "billing:endpoint answered 410 Gone@1000"}),
              boost::test_tools::per_element());
   // Recording again replaces; enabling deletes; enabling what is enabled is fine.
   commit_ok(s, changing({disabling("billing", "disabled by operator", 3000), enabling("audit"),
@@ -821,8 +819,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(disabled_subscribers_are_recorded_replaced_and_cle
   BOOST_TEST(disabled_of(s) == (std::vector<std::string>{"billing:disabled by operator@3000"}),
              boost::test_tools::per_element());
   // Within one batch the last change of a subscriber wins.
-  commit_ok(s, changing({enabling("billing"), disabling("billing", "again", 4000),
-                         disabling("x", "", 5000), enabling("x")}));
+  commit_ok(s, changing({enabling("billing"), disabling("billing", "again", 4000), disabling("x", "", 5000),
+                         enabling("x")}));
   BOOST_TEST(disabled_of(s) == (std::vector<std::string>{"billing:again@4000"}),
              boost::test_tools::per_element());
   commit_ok(s, changing({enabling("billing")}));
@@ -857,15 +855,15 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(subscriber_definitions_are_stored_replaced_and_del
   store& s = b.get();
   BOOST_TEST(must(s.subscriber_definitions()).empty());
   BOOST_TEST(!defining({deleted("a")}).empty()); // definitions alone make a commit
-  commit_ok(s, defining({stored("rt", R"({"name":"rt","secret":"\u0000s"})", 1000),
-                         stored("audit", "{}", 2000)}));
-  BOOST_TEST(definitions_of(s) == (std::vector<std::string>{"audit={}@2000",
-                                                           R"(rt={"name":"rt","secret":"\u0000s"}@1000)"}),
+  commit_ok(
+    s, defining({stored("rt", R"({"name":"rt","secret":"\u0000s"})", 1000), stored("audit", "{}", 2000)}));
+  BOOST_TEST(definitions_of(s) ==
+               (std::vector<std::string>{"audit={}@2000", R"(rt={"name":"rt","secret":"\u0000s"}@1000)"}),
              boost::test_tools::per_element());
   // Storing again replaces; deleting removes; deleting what is absent is fine;
   // within one batch the last change of a name wins.
-  commit_ok(s, defining({stored("rt", "{\"v\":2}", 3000), deleted("audit"), deleted("never"),
-                         deleted("x"), stored("x", "{\"x\":1}", 4000)}));
+  commit_ok(s, defining({stored("rt", "{\"v\":2}", 3000), deleted("audit"), deleted("never"), deleted("x"),
+                         stored("x", "{\"x\":1}", 4000)}));
   BOOST_TEST(definitions_of(s) == (std::vector<std::string>{"rt={\"v\":2}@3000", "x={\"x\":1}@4000"}),
              boost::test_tools::per_element());
   // Nothing else moved.
@@ -944,8 +942,7 @@ BOOST_AUTO_TEST_CASE(data_survives_reopening) {
   BOOST_REQUIRE_EQUAL(got.size(), 2u);
   check_same_event(got[0].event, make_event(1));
   check_same_event(got[1].event, make_event(2));
-  BOOST_TEST(keys_of(must(s->list_dlq(std::nullopt, std::nullopt, 10))) ==
-                 (std::vector<std::string>{"b/1"}),
+  BOOST_TEST(keys_of(must(s->list_dlq(std::nullopt, std::nullopt, 10))) == (std::vector<std::string>{"b/1"}),
              boost::test_tools::per_element());
   // The next seq continues after the reopened last_event_seq.
   write_batch reused;
@@ -1005,7 +1002,7 @@ BOOST_AUTO_TEST_CASE(disabled_subscribers_survive_reopening) {
     auto s = lmdb_store::open(dir.path(), 16, error);
     BOOST_REQUIRE_MESSAGE(s, error);
     BOOST_TEST(disabled_of(*s) ==
-                   (std::vector<std::string>{"billing:" + reason_with_odd_bytes + "@1700000000123"}),
+                 (std::vector<std::string>{"billing:" + reason_with_odd_bytes + "@1700000000123"}),
                boost::test_tools::per_element());
   }
   raw_lmdb raw(dir.path());
@@ -1191,8 +1188,7 @@ BOOST_AUTO_TEST_CASE(corrupt_values_are_skipped_not_fatal) {
   // Skipped entries do not use up the limit.
   BOOST_TEST(seqs_of(must(s->read_pending("a", 0, 1))) == (std::vector<uint64_t>{1}),
              boost::test_tools::per_element());
-  BOOST_TEST(keys_of(must(s->list_dlq(std::nullopt, std::nullopt, 10))) ==
-                 (std::vector<std::string>{"a/5"}),
+  BOOST_TEST(keys_of(must(s->list_dlq(std::nullopt, std::nullopt, 10))) == (std::vector<std::string>{"a/5"}),
              boost::test_tools::per_element());
   BOOST_TEST(must(s->count_pending("a")) == 3u); // still on disk, for an operator to see
   // Writes touching the damaged entries still succeed.
@@ -1324,14 +1320,13 @@ BOOST_AUTO_TEST_CASE(every_truncation_is_reported) {
   dlq_record r;
   uint32_t refcount = 0;
   for (size_t n = 0; n < event_buf.size(); ++n)
-    BOOST_TEST((decode_event(std::string_view(event_buf).substr(0, n), 1, e, refcount) ==
-                decode_status::truncated));
+    BOOST_TEST(
+      (decode_event(std::string_view(event_buf).substr(0, n), 1, e, refcount) == decode_status::truncated));
   for (size_t n = 0; n < delivery_buf.size(); ++n)
     BOOST_TEST((decode_delivery(std::string_view(delivery_buf).substr(0, n), {"a", 1}, d) ==
                 decode_status::truncated));
   for (size_t n = 0; n < dlq_buf.size(); ++n)
-    BOOST_TEST((decode_dlq(std::string_view(dlq_buf).substr(0, n), {"a", 1}, r) ==
-                decode_status::truncated));
+    BOOST_TEST((decode_dlq(std::string_view(dlq_buf).substr(0, n), {"a", 1}, r) == decode_status::truncated));
   BOOST_TEST((decode_event_refcount("abc", refcount) == decode_status::truncated));
 }
 
@@ -1424,11 +1419,12 @@ std::string contents(store& s) {
   std::string out = "last=" + std::to_string(s.last_event_seq()) + "\n";
   for (const auto& name : must(s.pending_subscribers()))
     for (const auto& p : must(s.read_pending(name, 0, 1000)))
-      out += "pending " + name + "/" + std::to_string(p.delivery.key.event_seq) + " a=" +
-             std::to_string(p.delivery.attempts) + " next=" + std::to_string(p.delivery.next_attempt_ms) +
-             " body=" + p.event.body + "\n";
+      out += "pending " + name + "/" + std::to_string(p.delivery.key.event_seq) +
+             " a=" + std::to_string(p.delivery.attempts) +
+             " next=" + std::to_string(p.delivery.next_attempt_ms) + " body=" + p.event.body + "\n";
   for (const auto& r : must(s.list_dlq(std::nullopt, std::nullopt, 1000)))
-    out += "dlq " + r.key.subscriber + "/" + std::to_string(r.key.event_seq) + " " + r.last_error + " " + r.body + "\n";
+    out += "dlq " + r.key.subscriber + "/" + std::to_string(r.key.event_seq) + " " + r.last_error + " " +
+           r.body + "\n";
   for (const auto& r : must(s.recent_ids(0, 1000)))
     out += "id " + r.id + " " + std::to_string(r.accepted_ms) + "\n";
   for (const auto& d : must(s.disabled_subscribers()))
@@ -1594,9 +1590,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(attempts_read_back_in_time_order, B, backends) {
   BOOST_REQUIRE(s.commit(logging({}, {attempt_of("e1", "billing", t + 10, 1, 500, attempt_outcome::retrying),
                                       attempt_of("e1", "audit", t + 11, 1, 200, attempt_outcome::delivered)}))
                   .status == write_status::ok);
-  BOOST_REQUIRE(s.commit(logging({}, {attempt_of("e1", "billing", t + 20, 2, 500, attempt_outcome::retrying),
-                                      attempt_of("e1", "billing", t + 30, 3, 200, attempt_outcome::delivered)}))
-                  .status == write_status::ok);
+  BOOST_REQUIRE(
+    s.commit(logging({}, {attempt_of("e1", "billing", t + 20, 2, 500, attempt_outcome::retrying),
+                          attempt_of("e1", "billing", t + 30, 3, 200, attempt_outcome::delivered)}))
+      .status == write_status::ok);
   auto log = must(s.read_event_log("e1"));
   BOOST_REQUIRE(log.has_value());
   BOOST_TEST(log->event.type == "order.created");
@@ -1633,9 +1630,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(the_log_is_pruned_by_age_then_by_size, B, backends
                                                attempt_outcome::delivered)}))
                     .status == write_status::ok);
   // By age: everything before t + 3000 goes (within the deletion budget).
-  BOOST_REQUIRE(s.commit(logging({}, {}, {t + 3000, std::numeric_limits<uint64_t>::max(), 100}))
-                  .status == write_status::ok || true);
-  write_batch nudge = logging({{"late", "t", t + 20000, "{}"}}, {}, {t + 3000, std::numeric_limits<uint64_t>::max(), 100});
+  BOOST_REQUIRE(s.commit(logging({}, {}, {t + 3000, std::numeric_limits<uint64_t>::max(), 100})).status ==
+                  write_status::ok ||
+                true);
+  write_batch nudge =
+    logging({{"late", "t", t + 20000, "{}"}}, {}, {t + 3000, std::numeric_limits<uint64_t>::max(), 100});
   BOOST_REQUIRE(s.commit(nudge).status == write_status::ok);
   for (int i = 0; i < 3; ++i)
     BOOST_TEST(!must(s.read_event_log("e" + std::to_string(i))).has_value(), "e" << i << " outlived its age");

@@ -804,7 +804,7 @@ uint64_t seq(uint16_t partition, uint64_t n) { return delivery_queue::source_sta
 
 BOOST_AUTO_TEST_CASE(each_source_pages_in_its_own_order) {
   delivery_queue q{6, false};
-  BOOST_TEST(!q.want_page(t0)); // nothing owned yet
+  BOOST_TEST(!q.want_page(t0));              // nothing owned yet
   BOOST_TEST(!q.offer(make(seq(1, 1)), t0)); // not ours: dropped
   q.adopt_source(1);
   q.adopt_source(2);

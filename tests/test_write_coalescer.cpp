@@ -41,8 +41,8 @@ std::vector<std::string> kinds(const std::vector<write_coalescer::answer>& answe
   std::vector<std::string> out;
   for (const auto& a : answers)
     out.push_back(a.line.find("\"duplicate\":true") != std::string::npos ? "duplicate"
-                  : a.line.find("\"ok\":true") != std::string::npos    ? "ok"
-                                                                        : "error");
+                  : a.line.find("\"ok\":true") != std::string::npos      ? "ok"
+                                                                         : "error");
   return out;
 }
 
@@ -108,7 +108,8 @@ BOOST_AUTO_TEST_CASE(dedup_answers_depend_on_the_commits_fate) {
   // A repeat of a committed id stays acknowledged even when its batch fails.
   db.set_commit_failure(write_status::full);
   w.add_events(events({event(0, "x", {"s"}), event(1, "y", {"s"})}), 0);
-  BOOST_TEST(kinds(w.commit(db, t0).answers) == (words{"duplicate", "error"}), boost::test_tools::per_element());
+  BOOST_TEST(kinds(w.commit(db, t0).answers) == (words{"duplicate", "error"}),
+             boost::test_tools::per_element());
   db.set_commit_failure(std::nullopt);
   BOOST_TEST(must(db.count_pending("s")) == 1u);
   // Generated ids are never deduplicated.

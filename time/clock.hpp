@@ -13,6 +13,8 @@ namespace volley {
 // Unix milliseconds now.
 using clock_fn = std::function<int64_t()>;
 
-inline clock_fn wall_clock() { return [] { return unix_ms_now(); }; }
+inline clock_fn wall_clock() {
+  return [] { return unix_ms_now(); };
+}
 
 } // namespace volley

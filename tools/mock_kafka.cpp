@@ -127,8 +127,7 @@ void serve(rd_kafka_mock_cluster_t* cluster, int signal_fd) {
     if (got <= 0)
       return; // end of input: whoever started us is gone
     pending.append(buffer, static_cast<size_t>(got));
-    for (auto newline = pending.find('\n'); newline != std::string::npos;
-         newline = pending.find('\n')) {
+    for (auto newline = pending.find('\n'); newline != std::string::npos; newline = pending.find('\n')) {
       std::string command = pending.substr(0, newline);
       pending.erase(0, newline + 1);
       command.erase(command.find_last_not_of(" \r\t") + 1);
@@ -163,8 +162,7 @@ int main(int argc, char** argv) {
   // it has no bootstrap.servers.
   if (rd_kafka_conf_set(conf, "log_level", opts.debug ? "7" : "3", errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK ||
-      (opts.debug &&
-       rd_kafka_conf_set(conf, "debug", "mock", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK))
+      (opts.debug && rd_kafka_conf_set(conf, "debug", "mock", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK))
     refuse(errstr);
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
   if (handle == nullptr)
@@ -175,8 +173,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const auto& topic : opts.topics) {
-    auto err = rd_kafka_mock_topic_create(cluster, topic.name.c_str(), topic.partitions,
-                                          std::min(opts.brokers, 3));
+    auto err =
+      rd_kafka_mock_topic_create(cluster, topic.name.c_str(), topic.partitions, std::min(opts.brokers, 3));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::fprintf(stderr, "volley-mock-kafka: cannot create topic %s: %s\n", topic.name.c_str(),
                    rd_kafka_err2str(err));

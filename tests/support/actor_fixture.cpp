@@ -42,8 +42,7 @@ caf::actor_system_config& actor_fixture::configured() {
 }
 
 actor_fixture::actor_fixture()
-  : sys(configured()),
-    sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+  : sys(configured()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
   auto origin = sched.clock().now();
   now = [this, origin] {
     auto passed = std::chrono::duration_cast<std::chrono::milliseconds>(sched.clock().now() - origin);

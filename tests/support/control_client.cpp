@@ -162,8 +162,7 @@ std::vector<dlq_entry> control_client::dlq_all(const std::optional<std::string>&
   }
 }
 
-op_result control_client::dlq_op(const std::string& op, const std::string& field,
-                                 const std::string& value) {
+op_result control_client::dlq_op(const std::string& op, const std::string& field, const std::string& value) {
   op_result out;
   out.line = call("{\"op\":" + quoted(op) + "," + quoted(field) + ":" + quoted(value) + "}");
   rapidjson::Document doc;

@@ -45,8 +45,7 @@ bool daemon_process::running() {
 }
 
 bool daemon_process::wait_ready(std::chrono::milliseconds timeout) {
-  return wait_until([&] { return !running() || log().find("listening on") != std::string::npos; },
-                    timeout) &&
+  return wait_until([&] { return !running() || log().find("listening on") != std::string::npos; }, timeout) &&
          running();
 }
 

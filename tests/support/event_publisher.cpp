@@ -21,7 +21,8 @@ void publish_events(uint16_t port, const std::vector<std::string>& ids, const st
   publish_lines(port, lines, ids);
 }
 
-void publish_lines(uint16_t port, const std::vector<std::string>& lines, const std::vector<std::string>& ids) {
+void publish_lines(uint16_t port, const std::vector<std::string>& lines,
+                   const std::vector<std::string>& ids) {
   line_client client{port};
   auto answers = client.exchange(lines, std::chrono::seconds(120));
   BOOST_REQUIRE_EQUAL(answers.size(), lines.size());

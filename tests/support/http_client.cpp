@@ -36,8 +36,8 @@ bool has(const http_headers& headers, std::string_view name) {
 }
 
 int milliseconds_left(std::chrono::steady_clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
+  auto left =
+    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   return static_cast<int>(std::max<long long>(0, left.count()));
 }
 
@@ -56,8 +56,8 @@ bool http_reply::has_header(std::string_view name) const {
   return std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return h.first == wanted; });
 }
 
-std::string http_request_text(const std::string& method, const std::string& target,
-                              const std::string& body, const http_headers& headers) {
+std::string http_request_text(const std::string& method, const std::string& target, const std::string& body,
+                              const http_headers& headers) {
   std::string out = method + " " + target + " HTTP/1.1\r\n";
   if (!has(headers, "host"))
     out += "Host: 127.0.0.1\r\n";
@@ -81,8 +81,8 @@ http_client::http_client(uint16_t port) {
     const int err = errno;
     ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error("http client: cannot connect to 127.0.0.1:" + std::to_string(port) +
-                             ": " + std::strerror(err));
+    throw std::runtime_error("http client: cannot connect to 127.0.0.1:" + std::to_string(port) + ": " +
+                             std::strerror(err));
   }
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -109,9 +109,8 @@ void http_client::send_raw(const std::string& bytes) {
   }
 }
 
-http_reply http_client::request(const std::string& method, const std::string& target,
-                                const std::string& body, const http_headers& headers,
-                                std::chrono::milliseconds timeout) {
+http_reply http_client::request(const std::string& method, const std::string& target, const std::string& body,
+                                const http_headers& headers, std::chrono::milliseconds timeout) {
   send_raw(http_request_text(method, target, body, headers));
   auto reply = read_reply(timeout);
   if (!reply)
@@ -173,8 +172,7 @@ std::optional<http_reply> http_client::take_reply() {
   return reply;
 }
 
-std::optional<http_reply> http_client::read_reply(std::chrono::milliseconds timeout,
-                                                  bool interim) {
+std::optional<http_reply> http_client::read_reply(std::chrono::milliseconds timeout, bool interim) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto reply = take_reply();

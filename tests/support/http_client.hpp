@@ -41,18 +41,16 @@ public:
 
   // Sends a request and reads its reply; throws std::runtime_error when no
   // whole reply arrives within `timeout` (or the server closes first).
-  http_reply request(const std::string& method, const std::string& target,
-                     const std::string& body = {}, const http_headers& headers = {},
+  http_reply request(const std::string& method, const std::string& target, const std::string& body = {},
+                     const http_headers& headers = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   http_reply get(const std::string& target, const http_headers& headers = {}) {
     return request("GET", target, {}, headers);
   }
-  http_reply post(const std::string& target, const std::string& body,
-                  const http_headers& headers = {}) {
+  http_reply post(const std::string& target, const std::string& body, const http_headers& headers = {}) {
     return request("POST", target, body, headers);
   }
-  http_reply put(const std::string& target, const std::string& body,
-                 const http_headers& headers = {}) {
+  http_reply put(const std::string& target, const std::string& body, const http_headers& headers = {}) {
     return request("PUT", target, body, headers);
   }
   http_reply del(const std::string& target, const http_headers& headers = {}) {

@@ -55,7 +55,8 @@ std::optional<std::string> line_client::read_line(std::chrono::milliseconds time
       buffer_.erase(0, nl + 1);
       return line;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || fd_ < 0)
       return std::nullopt;
     pollfd p{fd_, POLLIN, 0};

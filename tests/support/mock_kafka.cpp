@@ -20,13 +20,11 @@ constexpr int message_timeout_ms = 10000;
 
 kafka_handle make_client(rd_kafka_type_t type,
                          const std::vector<std::pair<const char*, std::string>>& settings,
-                         void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*),
-                         void* opaque) {
+                         void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*), void* opaque) {
   kafka_conf_ptr conf(rd_kafka_conf_new());
   char errstr[512];
   for (const auto& [name, value] : settings)
-    if (rd_kafka_conf_set(conf.get(), name, value.c_str(), errstr, sizeof(errstr)) !=
-        RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf.get(), name, value.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
       throw std::runtime_error(std::string("mock_kafka client: ") + errstr);
   if (on_delivery != nullptr)
     rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
@@ -210,8 +208,7 @@ std::vector<kafka_delivery> mock_kafka::produce_all(const std::string& topic,
   return out;
 }
 
-std::vector<kafka_record> mock_kafka::read_all(const std::string& topic,
-                                               std::chrono::milliseconds timeout) {
+std::vector<kafka_record> mock_kafka::read_all(const std::string& topic, std::chrono::milliseconds timeout) {
   if (!reader_)
     reader_ = make_client(RD_KAFKA_CONSUMER,
                           {{"bootstrap.servers", bootstrap_},
@@ -219,9 +216,7 @@ std::vector<kafka_record> mock_kafka::read_all(const std::string& topic,
                            {"auto.offset.reset", "earliest"}},
                           nullptr, this);
   auto deadline = steady::now() + timeout;
-  auto left = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
-  };
+  auto left = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()); };
   partition_count partitions = count_partitions(reader_.get(), topic, left());
   if (!partitions.error.empty())
     throw std::runtime_error("mock_kafka: " + partitions.error);

@@ -4,11 +4,11 @@ namespace volley::test {
 
 std::string node_config_json(const test_node& node) {
   std::string out = "{\n  \"ingress\": {\"host\": \"127.0.0.1\", \"port\": " + std::to_string(node.port) +
-                    "},\n  \"storage\": {\"path\": \"" + node.data_dir +
-                    "\", \"map_size_mb\": 512" +
+                    "},\n  \"storage\": {\"path\": \"" + node.data_dir + "\", \"map_size_mb\": 512" +
                     (node.storage_extra.empty() ? "" : ", " + node.storage_extra) +
                     "},\n  \"monitor\": {\"interval_ms\": 1000" +
-                    (node.monitor_extra.empty() ? "" : ", " + node.monitor_extra) + "},\n"
+                    (node.monitor_extra.empty() ? "" : ", " + node.monitor_extra) +
+                    "},\n"
                     "  \"allow_private_networks\": true,\n";
   if (node.api)
     out += "  \"api\": {\"port\": 0" + (node.api_extra.empty() ? "" : ", " + node.api_extra) + "},\n";

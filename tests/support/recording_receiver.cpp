@@ -6,8 +6,7 @@ namespace volley::test {
 
 recording_receiver::recording_receiver(std::string secret, uint16_t port,
                                        std::function<receiver_reply(const received_request&)> reply)
-  : reply_(std::move(reply)),
-    server_([this](const received_request& r) { return handle(r); }, port) {
+  : reply_(std::move(reply)), server_([this](const received_request& r) { return handle(r); }, port) {
   if (!secret.empty())
     keys_.push_back(*signing_key_from_secret(secret));
 }
