@@ -113,8 +113,11 @@ BOOST_AUTO_TEST_CASE(a_replay_delivers_again_with_the_same_id_and_a_valid_signat
     auto log = ask(n.port(), R"({"op":"events.show","id":"ord_7"})");
     return log["ok"].GetBool() && log["deliveries"].Size() == 1;
   }));
-  auto replayed = ask(n.port(), R"({"op":"events.replay","id":"ord_7"})");
-  BOOST_REQUIRE_MESSAGE(replayed["ok"].GetBool(), replayed["error"].GetString());
+  control_client control{n.port()};
+  auto answer = control.call(R"({"op":"events.replay","id":"ord_7"})");
+  rapidjson::Document replayed;
+  replayed.Parse(answer.c_str());
+  BOOST_REQUIRE_MESSAGE(answer.find("\"ok\":true") != std::string::npos, answer);
   BOOST_TEST(replayed["replayed"][0].GetString() == std::string{"billing"});
   BOOST_REQUIRE(wait_until([&] { return endpoint.count() == 2; }));
   auto all = endpoint.all();

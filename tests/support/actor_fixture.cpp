@@ -48,17 +48,20 @@ actor_fixture::actor_fixture()
     auto passed = std::chrono::duration_cast<std::chrono::milliseconds>(sched.clock().now() - origin);
     return start_ms + passed.count();
   };
-  auto log = seen;
-  probe = sys.spawn([log](caf::event_based_actor*) -> caf::behavior {
-    return {
-      [log](ack_atom, ack_batch& b) {
-        for (auto& a : b.acks)
-          log->acks.push_back(std::move(a));
-      },
-      [log](report_atom, subscriber_report& r) { log->reports.push_back(std::move(r)); },
-      [](gauges_atom, const storage_gauges&) {},
-    };
-  });
+  // Its state comes as a spawn argument: CAF 0.17 dereferences a null
+  // argument tuple for an actor spawned with none (UBSan reports it).
+  probe = sys.spawn(
+    [](caf::event_based_actor*, std::shared_ptr<probe_log> log) -> caf::behavior {
+      return {
+        [log](ack_atom, ack_batch& b) {
+          for (auto& a : b.acks)
+            log->acks.push_back(std::move(a));
+        },
+        [log](report_atom, subscriber_report& r) { log->reports.push_back(std::move(r)); },
+        [](gauges_atom, const storage_gauges&) {},
+      };
+    },
+    seen);
   actors_.push_back(probe);
 }
 
@@ -147,11 +150,13 @@ void actor_fixture::publish(const std::vector<std::string>& types) {
 
 std::string actor_fixture::ask(caf::actor target, const control_request& req) {
   auto answer = std::make_shared<std::string>();
-  auto asker = sys.spawn([=](caf::event_based_actor* self) {
-    self->request(target, caf::infinite, control_atom::value, req)
-      .then([=](std::string& line) { *answer = std::move(line); },
-            [=](caf::error& err) { *answer = "error: " + self->system().render(err); });
-  });
+  sys.spawn(
+    [answer](caf::event_based_actor* self, caf::actor target, control_request req) {
+      self->request(target, caf::infinite, control_atom::value, req)
+        .then([=](std::string& line) { *answer = std::move(line); },
+              [=](caf::error& err) { *answer = "error: " + self->system().render(err); });
+    },
+    target, req);
   run();
   return *answer;
 }
