@@ -89,9 +89,12 @@ public:
   template <class T, class... Ts>
   T ask_persistence(Ts... xs) {
     auto answer = std::make_shared<T>();
-    auto asker = sys.spawn([=](caf::event_based_actor* self) {
-      self->request(persistence, caf::infinite, xs...).then([=](T& x) { *answer = std::move(x); });
-    });
+    // With an argument: see the probe in actor_fixture.cpp.
+    sys.spawn(
+      [=](caf::event_based_actor* self, caf::actor target) {
+        self->request(target, caf::infinite, xs...).then([=](T& x) { *answer = std::move(x); });
+      },
+      persistence);
     run();
     return *answer;
   }
