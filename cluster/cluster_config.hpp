@@ -1,5 +1,5 @@
 #pragma once
-// The "cluster" section of the config file (DESIGN.md, "Cluster mode"):
+// The "cluster" section of the config file (README.md, "Cluster mode"):
 // where Kafka is and which group and topics this node works in.
 
 #include <string>

@@ -8,7 +8,8 @@ namespace volley {
 namespace {
 
 // Properties the operator may not pass through: each one is either taken
-// from another cluster key or a guarantee of DESIGN.md rests on it.
+// from another cluster key or a guarantee of cluster mode rests on it
+// (docs/ARCHITECTURE.md, "Cluster mode").
 struct reserved_property {
   const char* name;
   const char* reason;
