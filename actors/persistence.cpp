@@ -2,10 +2,11 @@
 
 #include "logging/logger.hpp"
 #include "protocol/fields.hpp"
-#include "protocol/json_text.hpp"
-
 #include "protocol/ingress_line.hpp"
+#include "protocol/json_text.hpp"
+#include "storage/replay_plan.hpp"
 #include "storage/store_queries.hpp"
+
 #include <algorithm>
 
 namespace volley {
@@ -206,21 +207,12 @@ std::string persistence_state::replay(caf::event_based_actor* self, const contro
     return error_line("no event \"" + req.event_id +
                       "\" in the delivery log (not accepted with deliveries, or older than "
                       "log.retention_hours)");
-  // To the subscriber named, or to every one the event went to before.
-  std::vector<std::string> to;
-  if (!req.subscriber.empty()) {
-    if (!deps.subscribers || !deps.subscribers->find(req.subscriber))
-      return error_line("no subscriber named \"" + req.subscriber + "\"");
-    to.push_back(req.subscriber);
-  } else {
-    for (const auto& a : (*log)->attempts)
-      if (std::find(to.begin(), to.end(), a.subscriber) == to.end() && deps.subscribers &&
-          deps.subscribers->find(a.subscriber))
-        to.push_back(a.subscriber);
-  }
-  if (to.empty())
-    return error_line("event \"" + req.event_id + "\" has no running subscriber to go to again; name one");
-  std::sort(to.begin(), to.end());
+  auto plan = plan_replay(**log, req.subscriber, [&](const std::string& name) {
+    return deps.subscribers && deps.subscribers->find(name);
+  });
+  if (!plan.error.empty())
+    return error_line(plan.error);
+  const auto& to = plan.to;
   writes->add_replay((*log)->event, to, deps.now());
   if (!flush(self))
     return error_line("events.replay failed: storage refused it (see the log)");

@@ -5,6 +5,7 @@
 #include "storage/memory_store.hpp"
 #include "storage/partitioned_store.hpp"
 #include "storage/record_codec.hpp"
+#include "storage/replay_plan.hpp"
 #include "tests/support/must.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -1649,6 +1650,45 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(the_log_is_pruned_by_age_then_by_size, B, backends
   attempt_query all;
   for (const auto& a : must(s.list_attempts(all)))
     BOOST_TEST(a.event_id >= std::string{"e7"}, a.event_id);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// Whom events.replay sends a logged event to.
+BOOST_AUTO_TEST_SUITE(replay)
+
+event_log logged_to(std::initializer_list<const char*> subscribers) {
+  event_log log;
+  log.event.id = "ord_7";
+  for (const char* s : subscribers) {
+    logged_attempt a;
+    a.subscriber = s;
+    log.attempts.push_back(a);
+  }
+  return log;
+}
+
+BOOST_AUTO_TEST_CASE(every_running_subscriber_it_went_to_once_sorted) {
+  auto plan = plan_replay(logged_to({"crm", "billing", "crm", "gone"}), "",
+                          [](const std::string& name) { return name != "gone"; });
+  BOOST_TEST(plan.error.empty());
+  BOOST_TEST(plan.to == (std::vector<std::string>{"billing", "crm"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(the_subscriber_named_if_it_runs) {
+  auto running = [](const std::string& name) { return name == "audit"; };
+  auto plan = plan_replay(logged_to({"crm"}), "audit", running);
+  BOOST_TEST(plan.to == (std::vector<std::string>{"audit"}), boost::test_tools::per_element());
+  auto unknown = plan_replay(logged_to({"crm"}), "nobody", running);
+  BOOST_TEST(unknown.to.empty());
+  BOOST_TEST(unknown.error == "no subscriber named \"nobody\"");
+}
+
+BOOST_AUTO_TEST_CASE(nobody_left_to_go_to_is_an_error_that_says_what_to_do) {
+  auto plan = plan_replay(logged_to({"gone"}), "", [](const std::string&) { return false; });
+  BOOST_TEST(plan.to.empty());
+  BOOST_TEST(plan.error.find("name one") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
