@@ -1,10 +1,9 @@
 #include "actors/event_consumer.hpp"
 
+#include "cluster/topic_event.hpp"
 #include "logging/logger.hpp"
-#include "protocol/ingress_line.hpp"
 
 #include <chrono>
-#include <cstdio>
 
 namespace volley {
 
@@ -13,12 +12,6 @@ namespace {
 constexpr uint64_t rejections_logged_in_full = 20; // then one line per 1,000
 
 } // namespace
-
-std::string kafka_event_id(int32_t partition, int64_t offset) {
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), "evt_p%d_o%lld", partition, static_cast<long long>(offset));
-  return buf;
-}
 
 void event_consumer_state::reject(const kafka_record& r, const std::string& why) {
   ++rejected;
@@ -34,27 +27,15 @@ void event_consumer_state::take(caf::event_based_actor* self, std::vector<kafka_
   batch.reply_to = caf::actor_cast<caf::actor>(self);
   for (auto& r : records) {
     ++consumed;
-    if (!r.value) {
-      reject(r, "a record without a value is not an event");
+    auto record = read_topic_event(r);
+    if (!record.event) {
+      reject(r, record.rejected);
       continue;
     }
-    auto parsed = parse_ingress_line(*r.value);
-    if (parsed.what == parsed_line::kind::error) {
-      reject(r, parsed.error);
-      continue;
-    }
-    if (parsed.what == parsed_line::kind::op) {
-      reject(r, "a control line is not an event");
-      continue;
-    }
-    auto& ev = parsed.event;
-    const bool client_id = !ev.id.empty() && !looks_generated(ev.id);
-    if (ev.id.empty())
-      ev.id = kafka_event_id(r.partition, r.offset);
     auto slot = next_slot++;
     auto created = r.timestamp_ms > 0 ? r.timestamp_ms : deps.now();
-    auto routed = table.route(std::move(ev), slot, created);
-    routed.client_id = client_id;
+    auto routed = table.route(std::move(*record.event), slot, created);
+    routed.client_id = record.client_id;
     routed.origin = event_origin{static_cast<uint16_t>(r.partition), r.offset};
     in_flight[slot] = {r.partition, r.offset};
     batch.events.push_back(std::move(routed));

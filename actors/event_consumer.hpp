@@ -50,8 +50,4 @@ struct event_consumer_state {
 caf::behavior event_consumer(caf::stateful_actor<event_consumer_state>* self, routing_table table,
                              event_consumer_deps deps);
 
-// The id of an event record that carries none: the same on every node, from
-// where the record is.
-std::string kafka_event_id(int32_t partition, int64_t offset);
-
 } // namespace volley

@@ -4,6 +4,7 @@
 
 #include "cluster/group_assignment.hpp"
 #include "cluster/offset_tracker.hpp"
+#include "cluster/topic_event.hpp"
 
 #include <chrono>
 #include <thread>
@@ -114,6 +115,47 @@ BOOST_AUTO_TEST_CASE(a_member_assignment_decodes) {
   BOOST_TEST(decode_member_assignment("").value().empty());
   BOOST_TEST(!decode_member_assignment(bytes.substr(0, 9)).has_value()); // cut short
   BOOST_TEST(!decode_member_assignment(std::string{"\x00\x01\xff\xff\xff\xff", 6}).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================
+// A record of the events topic: an event, or why it is skipped.
+BOOST_AUTO_TEST_SUITE(records)
+
+kafka_record record(std::optional<std::string> value, int32_t partition = 2, int64_t offset = 40) {
+  kafka_record r;
+  r.partition = partition;
+  r.offset = offset;
+  r.value = std::move(value);
+  return r;
+}
+
+BOOST_AUTO_TEST_CASE(an_event_line_is_an_event_with_the_clients_id) {
+  auto e = read_topic_event(record(R"({"type":"order.created","id":"ord_1","data":{"n":1}})"));
+  BOOST_REQUIRE(e.event);
+  BOOST_TEST(e.event->id == "ord_1");
+  BOOST_TEST(e.event->type == "order.created");
+  BOOST_TEST(e.client_id);
+}
+
+BOOST_AUTO_TEST_CASE(without_an_id_it_is_named_after_where_it_is) {
+  auto e = read_topic_event(record(R"({"type":"x"})", 3, 1234));
+  BOOST_REQUIRE(e.event);
+  BOOST_TEST(e.event->id == "evt_p3_o1234"); // the same on every node that reads it
+  BOOST_TEST(!e.client_id);
+  // An id shaped like Volley's own is not remembered as the client's.
+  auto generated = read_topic_event(record(R"({"type":"x","id":"evt_0123456789abcdef0123456789abcdef"})"));
+  BOOST_REQUIRE(generated.event);
+  BOOST_TEST(!generated.client_id);
+}
+
+BOOST_AUTO_TEST_CASE(what_is_not_an_event_is_skipped_with_the_reason) {
+  BOOST_TEST(read_topic_event(record(std::nullopt)).rejected == "a record without a value is not an event");
+  BOOST_TEST(read_topic_event(record(R"({"op":"stats"})")).rejected == "a control line is not an event");
+  auto bad = read_topic_event(record("not json"));
+  BOOST_TEST(!bad.event);
+  BOOST_TEST(bad.rejected.find("invalid JSON") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
