@@ -1654,7 +1654,9 @@ def cluster_handover(h, run):
         ports = [x[2] for x in nodes]
         acked, counts = fill_pending(h, ports, n, what)
         owned = [cluster_partitions(h, p) or [] for p in ports]
-        (_, survivor, survivor_port, _), (_, victim, _, _) = nodes
+        (survivor_name, survivor, survivor_port, _), (_, victim, _, _) = nodes
+        survivor_log = f"handover-{survivor_name}-{run}"
+        since = log_size(h, survivor_log)
         killed_ns = time.time_ns()
         victim.kill()
         victim.wait(timeout=10)
@@ -1662,6 +1664,8 @@ def cluster_handover(h, run):
         up_s = (time.time_ns() - killed_ns) / 1e9
         row = follow_delivery(h, dport, acked, what, killed_ns, survivor_port, parts)
         row.update(pending=acked, endpoint_up_s=up_s)
+        # How much of the wait was restoring the dead node's partitions.
+        row["restored_records"], row["restore_ms"] = restore_lines(h, survivor_log, since)
         # Which deliveries were the dead node's: its partitions' keys. The
         # count must match what it had pending, or the partitioner guess is off.
         ids = sink_ids(h, dport) or {}
@@ -2394,6 +2398,29 @@ METHOD = """\
   first and the last; "in flight" and "limit" are medians as in (flaky);
   the notes give the endpoint's own median of busy workers and the most
   requests it saw open at once, the refused one included.
+- **(cluster)**: volley-mock-kafka (librdkafka's mock cluster: 3 brokers in
+  one process, both topics with 12 partitions), a fresh one for each row,
+  the group timings of the tests (`session.timeout.ms` 4000,
+  `heartbeat.interval.ms` 500, `fetch.wait.max.ms` 100). The same sink and
+  the same count of events (after 2,000 to warm up) go through a single node,
+  a 1-node cluster and 3 nodes (each publishing a third over its own
+  ingress); CPU µs per delivery is the volleyd processes' utime+stime summed
+  ÷ deliveries, the mock's apart. Afterwards `bench/kafka_offsets` checks that
+  the mock kept every partition's start (it drops the oldest records past
+  5 MiB per partition). **Hand-over**: 2 nodes, 100,000 events (ids from the
+  load generator) behind a closed port until the `queue` op counts every
+  delivery on the nodes' disks; kill -9 of one node, then the sink starts
+  on the port with `--track-ids`; the `cluster` op is polled on the
+  survivor until it owns all 12 partitions. The dead node's deliveries are
+  told apart by their key's partition (CRC-32 of the id, librdkafka's
+  default partitioner; the harness checks that the count matches what the
+  node had pending). **Cold restore**: the same fill on another mock, both
+  nodes stopped with SIGTERM, the sink up, then one node with an empty data
+  dir; times from its spawn.
+- **(log)**: (b)'s shape (5,000 events with ids to warm up, then the
+  measured events at full speed) with `log.retention_hours` 72 and 0 on the
+  same sink in the same run, the order alternating between runs; the data
+  dir's size is the space its files take (`du`) after SIGTERM.
 """
 
 
