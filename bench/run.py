@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -1310,6 +1311,523 @@ def scenario_capacity(h, run):
     return [(label, row)]
 
 
+# ------------------------------------------------------ cluster mode (issue 11)
+#
+# Every cluster phase runs on a mock cluster of its own (volley-mock-kafka,
+# librdkafka's mock brokers in a process): the mock keeps at most 5 MiB per
+# partition and drops the oldest records past that, so each phase stays well
+# under it and the harness checks afterwards that no partition lost its start
+# (bench/kafka_offsets), which would otherwise look like volleyd losing work.
+
+CLUSTER_TOPICS = ("volley.events", "volley.changelog")
+# The group timings of tests/test_cluster.cpp: a dead member is noticed
+# after 4 s, not 45 s (librdkafka's default session timeout).
+CLUSTER_KAFKA = {"session.timeout.ms": "4000", "heartbeat.interval.ms": "500",
+                 "fetch.wait.max.ms": "100"}
+# A closed port stands for the endpoint being down: retried, never
+# dead-lettered, the breaker probing every 1-2 s, as in (e).
+DOWN_ENDPOINT = {"max_attempts": 1000000, "backoff": {"base_ms": 1000, "max_ms": 4000},
+                 "breaker": {"failure_threshold": 5, "cooldown_ms": 1000, "max_cooldown_ms": 2000}}
+
+
+class MockKafka:
+    """volley-mock-kafka with both topics of `partitions` partitions. Its stdin
+    stays open (it stops at end of input); killed with the other children."""
+
+    def __init__(self, h, partitions, name):
+        self.h, self.partitions = h, partitions
+        log = h.log_path(name)
+        since = log_size(h, name)
+        argv = [h.args.mock_kafka, "--brokers", "3"]
+        for topic in CLUSTER_TOPICS:
+            argv += ["--topic", f"{topic}:{partitions}"]
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out,
+                                         stderr=subprocess.STDOUT)
+        _children.append(self.proc)
+
+        def bootstrap():
+            try:
+                with open(log, "rb") as f:
+                    f.seek(since)
+                    m = re.search(rb"^bootstrap=(\S+)$", f.read(), re.M)
+                    return m.group(1).decode() if m else None
+            except OSError:
+                return None
+        self.bootstrap = wait_until(lambda: self.proc.poll() is not None or bootstrap(), 30)
+        if self.proc.poll() is not None or not isinstance(self.bootstrap, str):
+            kill(self.proc)
+            raise RuntimeError(f"volley-mock-kafka did not start (see {log})")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def offsets(self):
+        """{topic: [[log start, end], ...]} from the brokers, or None."""
+        argv = [os.path.join(self.h.bin, "kafka_offsets"), "--brokers", self.bootstrap]
+        for topic in CLUSTER_TOPICS:
+            argv += ["--topic", topic]
+        try:
+            r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60)
+            out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+        except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+            return None
+        return None if "error" in out else out
+
+    def check_kept(self, what):
+        """A problem when the mock dropped the start of a partition. Returns
+        the most records one partition of each topic holds."""
+        offs = self.offsets()
+        if offs is None:
+            self.h.problem(f"{what}: cannot read the mock's offsets (kafka_offsets)")
+            return {}
+        for topic, parts in offs.items():
+            dropped = [p for p, (low, _) in enumerate(parts) if low > 0]
+            if dropped:
+                self.h.problem(f"{what}: the mock dropped the oldest records of {topic} "
+                               f"partition(s) {dropped} (over its 5 MiB per partition): the run "
+                               "is too big for the mock, losses in it are not volleyd's")
+        return {topic: max(high for _, high in parts) for topic, parts in offs.items()}
+
+    def stop(self):
+        kill(self.proc)
+
+
+def cluster_extra(mock, node):
+    return {"cluster": {"brokers": mock.bootstrap, "node": node, "kafka": dict(CLUSTER_KAFKA)}}
+
+
+def cluster_partitions(h, port):
+    """The partitions a node owns (restored and consuming), by the cluster op."""
+    answer = h.control(port, {"op": "cluster"})
+    return answer.get("partitions") if answer else None
+
+
+def settled(h, ports, partitions):
+    """Every partition owned by exactly one of the nodes, each owning some."""
+    seen = []
+    for port in ports:
+        own = cluster_partitions(h, port)
+        if not own:
+            return False
+        seen += own
+    return sorted(seen) == list(range(partitions))
+
+
+def pending_on_disk(h, port):
+    answer = h.control(port, {"op": "queue"})
+    return answer.get("pending") if answer else None
+
+
+def start_cluster(h, mock, run, names, subscriber, phase, fresh_data=True):
+    """Starts one volleyd per name on `mock`, waits (bounded) until they share
+    every partition; returns [(name, proc, port, data dir)]."""
+    nodes = []
+    for name in names:
+        port = free_port()
+        data = os.path.join(h.tmp, f"{phase}{run}-{name}")
+        if fresh_data:
+            shutil.rmtree(data, ignore_errors=True)
+        cfg = h.write_config(f"{phase}{run}-{name}", [subscriber], port, data,
+                             cluster_extra(mock, name))
+        nodes.append((name, h.start_volleyd(cfg, port, f"{phase}-{name}-{run}"), port, data))
+    if not wait_until(lambda: settled(h, [n[2] for n in nodes], mock.partitions), 90, 0.2):
+        raise RuntimeError(f"{phase}: the nodes did not share the {mock.partitions} partitions "
+                           f"within 90 s (see {h.log_path(f'{phase}-{names[0]}-{run}')})")
+    return nodes
+
+
+def publish_spread(h, ports, events, name, ids=False):
+    """`events` split evenly over the nodes' ingresses, published at once
+    (one loadgen per node); the combined answers: events/s acked over the
+    longest publisher, and ok."""
+    share = [events // len(ports) + (1 if i < events % len(ports) else 0)
+             for i in range(len(ports))]
+    outs = [None] * len(ports)
+
+    def one(i):
+        outs[i] = h.loadgen(ports[i], share[i], ids=ids, name=f"{name}-loadgen-{i}")
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(len(ports))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    if any(o is None for o in outs):
+        raise RuntimeError(f"{name}: a publisher gave no result")
+    ok = sum(o["ok"] for o in outs)
+    elapsed = max(o["elapsed_s"] for o in outs)
+    return {"ok": ok, "events_per_s": ok / elapsed if elapsed > 0 else None}
+
+
+def spread_phase(h, ports, pids, sport, events, name, mock=None):
+    """Publishes `events` over the nodes and waits (bounded) for every
+    delivery: deliveries/s, CPU µs per delivery summed over the volleyd
+    processes, and the mock's own."""
+    h.sink_reset(sport)
+    cpu0 = [proc_cpu_s(p) for p in pids]
+    mock0 = proc_cpu_s(mock.pid) if mock else None
+    lg = publish_spread(h, ports, events, name)
+    st = h.wait_arrivals(sport, lg["ok"], timeout_s=h.args.drain_timeout, what=name)
+    cpu1 = [proc_cpu_s(p) for p in pids]
+    mock1 = proc_cpu_s(mock.pid) if mock else None
+    row = {"events_s": lg["events_per_s"], "nodes": len(ports)}
+    if st is None and h.partial and h.partial["count"] > 0:
+        st = h.partial
+        row["incomplete"] = f"only {st['count']}/{lg['ok']} delivered"
+    if st:
+        row["deliveries_s"] = delivery_rate(st)
+        if None not in cpu0 and None not in cpu1:
+            row["cpu_us"] = cpu_us_per(sum(cpu0), sum(cpu1), st["count"])
+        if mock:
+            row["mock_cpu_us"] = cpu_us_per(mock0, mock1, st["count"])
+        if st["count"] > lg["ok"]:
+            h.problem(f"{name}: sink got {st['count']} requests for {lg['ok']} deliveries "
+                      "(duplicates)")
+    return row
+
+
+def cluster_throughput(h, run, paired, sport):
+    """(1a) the same load through a single node and a 1-node cluster; (1b)
+    through 3 nodes sharing the partitions. Rows, CPU against the curl loop."""
+    rows = []
+    n, parts = h.args.cluster_events, h.args.cluster_partitions
+    sub = h.subscriber(0, f"http://127.0.0.1:{sport}/cluster")
+    warm = 2000  # connections and first pages, before the measured phase
+
+    # Single node, no cluster key.
+    port = free_port()
+    cfg = h.write_config(f"cluster-single{run}", [sub], port,
+                         os.path.join(h.tmp, f"cluster-single{run}"))
+    vd = h.start_volleyd(cfg, port, f"cluster-single-volleyd-{run}")
+    try:
+        spread_phase(h, [port], [vd.pid], sport, warm, f"(cluster) single warm-up {run + 1}")
+        single = spread_phase(h, [port], [vd.pid], sport, n, f"(cluster) single node run {run + 1}")
+        h.stop_volleyd(vd, "(cluster) single node")
+    finally:
+        kill(vd)
+    rows.append(("(cluster) single node, no cluster", {**single, **with_ratios(
+        paired, single.get("deliveries_s"), single.get("cpu_us"))}))
+
+    for count, label in ((1, "1 node"), (3, "3 nodes")):
+        mock = MockKafka(h, parts, f"cluster-mock{count}-{run}")
+        nodes = []
+        try:
+            nodes = start_cluster(h, mock, run, [f"node-{c}" for c in "abc"[:count]], sub,
+                                  f"cluster{count}")
+            ports, pids = [x[2] for x in nodes], [x[1].pid for x in nodes]
+            spread_phase(h, ports, pids, sport, warm, f"(cluster) {label} warm-up {run + 1}", mock)
+            row = spread_phase(h, ports, pids, sport, n, f"(cluster) {label} run {run + 1}", mock)
+            highs = mock.check_kept(f"(cluster) {label} run {run + 1}")
+            row["changelog_records"] = highs.get("volley.changelog")
+            for name, proc, _, _ in nodes:
+                h.stop_volleyd(proc, f"(cluster) {label} {name}")
+        finally:
+            for x in nodes:
+                kill(x[1])
+            mock.stop()
+        row.update(with_ratios(paired, row.get("deliveries_s"), row.get("cpu_us")))
+        if row.get("cpu_us") and single.get("cpu_us"):
+            row["ratio_single_cpu"] = row["cpu_us"] / single["cpu_us"]
+        if row.get("deliveries_s") and single.get("deliveries_s"):
+            row["ratio_single_rate"] = row["deliveries_s"] / single["deliveries_s"]
+        rows.append((f"(cluster) {label} on the mock", row))
+    for name, row in rows:
+        print(f"  {name}: {fmt(row.get('events_s'))} events/s acked, "
+              f"{fmt(row.get('deliveries_s'))} deliveries/s, {fmt(row.get('cpu_us'), 1)} µs CPU "
+              f"per delivery (volleyd" + (", summed" if row.get("nodes", 1) > 1 else "") + ")"
+              + (f", mock {fmt(row.get('mock_cpu_us'), 1)} µs" if "mock_cpu_us" in row else "")
+              + (f", {fmt(row.get('ratio_single_cpu'), 2)}x the single node's CPU"
+                 if "ratio_single_cpu" in row else "")
+              + f" {row.get('incomplete', '')}", flush=True)
+    return rows
+
+
+def kafka_partition(key, partitions):
+    """librdkafka's default partitioner (consistent_random) for a keyed
+    record: CRC-32 of the key modulo the partition count. A node's ingress
+    keys each event by its id."""
+    return zlib.crc32(key.encode()) % partitions
+
+
+def sink_ids(h, port):
+    """{webhook-id: (first 200 ns, 200s)} from a sink run with --track-ids."""
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", "/__ids")
+        body = c.getresponse().read().decode()
+        c.close()
+    except (OSError, http.client.HTTPException):
+        return None
+    out = {}
+    for line in body.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            out[parts[0]] = (int(parts[1]), int(parts[2]))
+    return out
+
+
+def fill_pending(h, ports, pending, what):
+    """Publishes `pending` events (with ids) over the nodes while the endpoint
+    is down and waits until every delivery is on some node's disk; returns
+    the acknowledged count and each node's pending count."""
+    lg = publish_spread(h, ports, pending, what, ids=True)
+    if lg["ok"] != pending:
+        h.problem(f"{what}: only {lg['ok']}/{pending} events acknowledged")
+    counts = [None] * len(ports)
+
+    def all_on_disk():
+        counts[:] = [pending_on_disk(h, p) for p in ports]
+        return None not in counts and sum(counts) >= lg["ok"]
+    if not wait_until(all_on_disk, 180, 0.25):
+        raise RuntimeError(f"{what}: only {counts} of {lg['ok']} deliveries pending on the "
+                           "nodes' disks after 180 s")
+    return lg["ok"], counts
+
+
+def follow_delivery(h, sport, want, what, started_ns, survivor_port=None, partitions=None):
+    """Polls (bounded) until the sink has `want` distinct ids: returns the
+    times since `started_ns` (CLOCK_REALTIME) until the survivor owned every
+    partition (if asked), the first 200 and all of them, and the sink's
+    last stats."""
+    deadline = time.monotonic() + h.args.drain_timeout
+    owned_s = None
+    last, last_change = -1, time.monotonic()
+    st = None
+    while time.monotonic() < deadline:
+        if survivor_port is not None and owned_s is None:
+            own = cluster_partitions(h, survivor_port)
+            if own and sorted(own) == list(range(partitions)):
+                owned_s = (time.time_ns() - started_ns) / 1e9
+        st = h.sink_stats(sport) or st
+        if st and st["distinct"] >= want and (survivor_port is None or owned_s is not None):
+            break
+        if st and st["distinct"] != last:
+            last, last_change = st["distinct"], time.monotonic()
+        elif time.monotonic() - last_change > h.args.cluster_stall_s:
+            h.problem(f"{what}: stalled at {st and st['distinct']}/{want} distinct deliveries "
+                      f"(none new for {h.args.cluster_stall_s} s)")
+            break
+        time.sleep(0.1)
+    else:
+        h.problem(f"{what}: only {st and st['distinct']}/{want} distinct deliveries within "
+                  f"{h.args.drain_timeout} s")
+    row = {"owned_s": owned_s}
+    if st:
+        row.update(distinct=st["distinct"], repeats=st["repeats"],
+                   missing=max(0, want - st["distinct"]))
+        if st["ok_first_ns"]:
+            row["first_s"] = (st["ok_first_ns"] - started_ns) / 1e9
+        if st["distinct"] >= want:
+            row["done_s"] = (st["ok_last_ns"] - started_ns) / 1e9
+    return row
+
+
+def restore_lines(h, log_name, since):
+    """(changelog records, ms) summed over the 'restored from' lines a node
+    wrote after byte `since`."""
+    records = ms = 0
+    try:
+        with open(h.log_path(log_name), "rb") as f:
+            f.seek(since)
+            for m in re.finditer(rb"restored from (\d+) changelog records in (\d+) ms", f.read()):
+                records += int(m.group(1))
+                ms += int(m.group(2))
+    except OSError:
+        return None, None
+    return records, ms
+
+
+def cluster_handover(h, run):
+    """(1c) 100,000 deliveries pending on a 2-node cluster (endpoint down);
+    kill -9 one node, bring the endpoint up: when the survivor owns every
+    partition, when the dead node's deliveries start to arrive, when all
+    have arrived, and whether any is missing or repeated."""
+    n, parts = h.args.handover_pending, h.args.cluster_partitions
+    dport = free_port()
+    sub = dict(h.subscriber(0, f"http://127.0.0.1:{dport}/handover"), **DOWN_ENDPOINT)
+    mock = MockKafka(h, parts, f"handover-mock-{run}")
+    nodes, sink = [], None
+    what = f"(cluster) hand-over run {run + 1}"
+    try:
+        nodes = start_cluster(h, mock, run, ["node-a", "node-b"], sub, "handover")
+        ports = [x[2] for x in nodes]
+        acked, counts = fill_pending(h, ports, n, what)
+        owned = [cluster_partitions(h, p) or [] for p in ports]
+        (survivor_name, survivor, survivor_port, _), (_, victim, _, _) = nodes
+        survivor_log = f"handover-{survivor_name}-{run}"
+        since = log_size(h, survivor_log)
+        killed_ns = time.time_ns()
+        victim.kill()
+        victim.wait(timeout=10)
+        sink = h.start_sink(dport, f"handover-sink-{run}", track_ids=1)
+        up_s = (time.time_ns() - killed_ns) / 1e9
+        row = follow_delivery(h, dport, acked, what, killed_ns, survivor_port, parts)
+        row.update(pending=acked, endpoint_up_s=up_s)
+        # How much of the wait was restoring the dead node's partitions.
+        row["restored_records"], row["restore_ms"] = restore_lines(h, survivor_log, since)
+        # Which deliveries were the dead node's: its partitions' keys. The
+        # count must match what it had pending, or the partitioner guess is off.
+        ids = sink_ids(h, dport) or {}
+        dead_parts = set(owned[1])
+        theirs = [first for key, (first, _) in ids.items()
+                  if kafka_partition(key, parts) in dead_parts]
+        if len(theirs) == counts[1]:
+            row["first_dead_s"] = (min(theirs) - killed_ns) / 1e9 if theirs else None
+            row["dead_pending"] = counts[1]
+        else:
+            h.problem(f"{what}: {len(theirs)} delivered ids map to the dead node's partitions "
+                      f"{sorted(dead_parts)} but it had {counts[1]} pending: cannot tell its "
+                      "deliveries apart (partitioner not CRC-32?)")
+        if row.get("repeats"):
+            h.problem(f"{what}: {row['repeats']} deliveries arrived twice (nothing was in "
+                      "flight when the node died: the endpoint was down)")
+        if row.get("missing"):
+            h.problem(f"{what}: {row['missing']} of {acked} acknowledged deliveries never "
+                      "arrived")
+        highs = mock.check_kept(what)
+        row["changelog_records"] = highs.get("volley.changelog")
+        h.stop_volleyd(survivor, what + " (survivor)")
+    finally:
+        for x in nodes:
+            kill(x[1])
+        kill(sink, signal.SIGTERM)
+        mock.stop()
+    print(f"  (cluster) hand-over: {fmt(row.get('pending'))} pending ({fmt(row.get('dead_pending'))} "
+          f"on the killed node); after the kill: survivor owns all {parts} partitions at "
+          f"{fmt(row.get('owned_s'), 2)} s, first of the dead node's deliveries at "
+          f"{fmt(row.get('first_dead_s'), 2)} s, all at {fmt(row.get('done_s'), 2)} s; "
+          f"{fmt(row.get('distinct'))} distinct, {fmt(row.get('repeats'))} repeated, "
+          f"{fmt(row.get('missing'))} missing", flush=True)
+    return [("(cluster) hand-over, kill -9 1 of 2", row)]
+
+
+def cluster_cold_restore(h, run):
+    """(1c) 100,000 deliveries pending on a 2-node cluster (endpoint down);
+    both stopped; one fresh node (empty data dir) on the same mock, endpoint
+    up: time from its start until it owns (has restored) every partition,
+    the first delivery and the last."""
+    n, parts = h.args.handover_pending, h.args.cluster_partitions
+    dport = free_port()
+    sub = dict(h.subscriber(0, f"http://127.0.0.1:{dport}/restore"), **DOWN_ENDPOINT)
+    mock = MockKafka(h, parts, f"restore-mock-{run}")
+    nodes, sink, fresh = [], None, None
+    what = f"(cluster) cold restore run {run + 1}"
+    try:
+        nodes = start_cluster(h, mock, run, ["node-a", "node-b"], sub, "restore")
+        acked, _ = fill_pending(h, [x[2] for x in nodes], n, what)
+        for name, proc, _, _ in nodes:
+            h.stop_volleyd(proc, f"{what} ({name})")
+        highs = mock.check_kept(what)
+        sink = h.start_sink(dport, f"restore-sink-{run}", track_ids=1)
+        port = free_port()
+        data = os.path.join(h.tmp, f"restore{run}-node-c")
+        cfg = h.write_config(f"restore{run}-node-c", [sub], port, data,
+                             cluster_extra(mock, "node-c"))
+        log_name = f"restore-node-c-{run}"
+        since = log_size(h, log_name)
+        started_ns = time.time_ns()
+        fresh = spawn([h.volleyd, "--config", cfg], h.log_path(log_name))
+        if not wait_until(lambda: fresh.poll() is not None or port_open(port), 60):
+            raise RuntimeError(f"{what}: the fresh node did not listen (see {h.log_path(log_name)})")
+        row = follow_delivery(h, dport, acked, what, started_ns, port, parts)
+        row.update(pending=acked, changelog_records=highs.get("volley.changelog"))
+        row["restored_records"], row["restore_ms"] = restore_lines(h, log_name, since)
+        if row.get("repeats"):
+            h.problem(f"{what}: {row['repeats']} deliveries arrived twice")
+        if row.get("missing"):
+            h.problem(f"{what}: {row['missing']} of {acked} acknowledged deliveries never "
+                      "arrived")
+        h.stop_volleyd(fresh, what + " (fresh node)")
+    finally:
+        for x in nodes:
+            kill(x[1])
+        kill(fresh)
+        kill(sink, signal.SIGTERM)
+        mock.stop()
+    print(f"  (cluster) cold restore: {fmt(row.get('pending'))} pending; from the fresh node's "
+          f"start: owns all {parts} partitions at {fmt(row.get('owned_s'), 2)} s (restored "
+          f"{fmt(row.get('restored_records'))} changelog records in {fmt(row.get('restore_ms'))} ms "
+          f"summed), first delivery at {fmt(row.get('first_s'), 2)} s, all at "
+          f"{fmt(row.get('done_s'), 2)} s; {fmt(row.get('repeats'))} repeated, "
+          f"{fmt(row.get('missing'))} missing", flush=True)
+    return [("(cluster) cold restore, 1 fresh node", row)]
+
+
+def scenario_cluster(h, run):
+    """Cluster mode on the mock: cost per delivery against a single node, 3
+    nodes sharing the load, hand-over after kill -9, cold restore."""
+    sport = free_port()
+    sink = h.start_sink(sport, f"cluster-sink-{run}")
+    try:
+        paired = paired_ceilings(h, sport)
+        rows = cluster_throughput(h, run, paired, sport)
+    finally:
+        kill(sink, signal.SIGTERM)
+    return rows + cluster_handover(h, run) + cluster_cold_restore(h, run)
+
+
+# ---------------------------------------------------- the delivery log (issue 15)
+
+
+def dir_bytes(path):
+    """Disk space the files under `path` take (allocated blocks, as du)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.stat(os.path.join(root, f)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def scenario_log(h, run):
+    """(b)'s shape twice in one run, with the delivery log kept 72 h (the
+    default) and off: what logging every attempt costs per delivery, and
+    on disk."""
+    sport = free_port()
+    sink = h.start_sink(sport, f"log-sink-{run}")
+    rows = {}
+    # Alternate which goes first: the machine's noise drifts.
+    order = (72, 0) if run % 2 == 0 else (0, 72)
+    try:
+        paired = paired_ceilings(h, sport)
+        for hours in order:
+            port = free_port()
+            data = os.path.join(h.tmp, f"log{run}-{hours}")
+            cfg = h.write_config(f"log{run}-{hours}",
+                                 [h.subscriber(0, f"http://127.0.0.1:{sport}/log")], port, data,
+                                 {"log": {"retention_hours": hours}})
+            vd = h.start_volleyd(cfg, port, f"log-volleyd-{run}-{hours}")
+            try:
+                h.sink_reset(sport)  # the other retention's deliveries counted here
+                h.loadgen(port, 5000, conns=2, window=256, ids=True, name=f"log-check-{run}")
+                h.wait_arrivals(sport, 5000, timeout_s=60, what=f"(log) {hours} h warm-up")
+                lg, st, rate, extra = throughput_phase(h, port, sport, h.args.b_events, 1, 100,
+                                                       f"(log) {hours} h run {run + 1}", pid=vd.pid)
+                cpu = extra.pop("cpu_us", None)
+                h.stop_volleyd(vd, f"(log) {hours} h")
+            finally:
+                kill(vd)
+            rows[hours] = {"events_s": lg["events_per_s"], "deliveries_s": rate, **extra,
+                           "data_mb": dir_bytes(data) / 1e6, **with_ratios(paired, rate, cpu)}
+    finally:
+        kill(sink, signal.SIGTERM)
+    on, off = rows[72], rows[0]
+    if on.get("cpu_us") and off.get("cpu_us"):
+        on["ratio_log_cpu"] = on["cpu_us"] / off["cpu_us"]
+    if on.get("deliveries_s") and off.get("deliveries_s"):
+        on["ratio_log_rate"] = on["deliveries_s"] / off["deliveries_s"]
+    for hours, row in ((72, on), (0, off)):
+        print(f"  (log) retention {hours} h: {fmt(row.get('deliveries_s'))} deliveries/s, "
+              f"{fmt(row.get('cpu_us'), 1)} µs CPU per delivery, data dir "
+              f"{fmt(row.get('data_mb'), 1)} MB {row.get('incomplete', '')}", flush=True)
+    print(f"  (log) on/off: CPU {fmt(on.get('ratio_log_cpu'), 2)}x, rate "
+          f"{fmt(on.get('ratio_log_rate'), 2)}x", flush=True)
+    return [("(log) retention_hours 72 (default)", on), ("(log) retention_hours 0 (off)", off)]
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -1389,12 +1907,64 @@ STRUGGLE_COLUMNS = [
 ]
 
 
+# Cluster mode (issue 11): throughput against a single node, then the
+# hand-over and the cold restore, each in a table of its own; then the
+# delivery log's cost (issue 15).
+CLUSTER_COLUMNS = [
+    ("scenario", None, 34),
+    ("nodes", "nodes", 5),
+    ("events/s acked", "events_s", 14),
+    ("deliveries/s", "deliveries_s", 12),
+    ("CPU µs/delivery", "cpu_us", 15),
+    ("mock CPU µs/delivery", "mock_cpu_us", 20),
+    ("curl CPU µs/req", "curl_cpu_us", 15),
+    ("CPU volley/curl", "ratio_cpu", 15),
+    ("CPU vs single node", "ratio_single_cpu", 18),
+    ("rate vs single node", "ratio_single_rate", 19),
+    ("notes", "notes", 0),
+]
+
+HANDOVER_COLUMNS = [
+    ("scenario", None, 36),
+    ("pending", "pending", 8),
+    ("all partitions owned s", "owned_s", 22),
+    ("first of the dead node's s", "first_dead_s", 26),
+    ("first delivery s", "first_s", 16),
+    ("all delivered s", "done_s", 15),
+    ("distinct", "distinct", 8),
+    ("repeated", "repeats", 8),
+    ("missing", "missing", 7),
+    ("notes", "notes", 0),
+]
+
+LOG_COLUMNS = [
+    ("scenario", None, 34),
+    ("events/s acked", "events_s", 14),
+    ("deliveries/s", "deliveries_s", 12),
+    ("CPU µs/delivery", "cpu_us", 15),
+    ("curl CPU µs/req", "curl_cpu_us", 15),
+    ("CPU volley/curl", "ratio_cpu", 15),
+    ("data dir MB", "data_mb", 11),
+    ("CPU log on/off", "ratio_log_cpu", 14),
+    ("rate log on/off", "ratio_log_rate", 15),
+    ("notes", "notes", 0),
+]
+
+TABLES = [COLUMNS, G_COLUMNS, STRUGGLE_COLUMNS, CLUSTER_COLUMNS, HANDOVER_COLUMNS, LOG_COLUMNS]
+
+
 def columns_of(scenario):
     """The table a scenario's row is shown in."""
     if scenario.startswith("(g)"):
         return G_COLUMNS
     if scenario.startswith(("(flaky)", "(capacity)")):
         return STRUGGLE_COLUMNS
+    if scenario.startswith(("(cluster) hand-over", "(cluster) cold restore")):
+        return HANDOVER_COLUMNS
+    if scenario.startswith("(cluster)"):
+        return CLUSTER_COLUMNS
+    if scenario.startswith("(log)"):
+        return LOG_COLUMNS
     return COLUMNS
 
 
@@ -1404,7 +1974,9 @@ def cell(key, v):
     if key in ("p50_ms", "p99_ms", "attempts_per_delivery", "of_ceiling", "of_theory") \
             or key.startswith("ratio"):
         return f"{v:.2f}"
-    if key.endswith("cpu_us") or key in ("cpu_net_us", "rss_per_1k_mb", "all_s"):
+    if key in ("owned_s", "first_dead_s", "first_s", "done_s"):
+        return f"{v:.2f}"
+    if key.endswith("cpu_us") or key in ("cpu_net_us", "rss_per_1k_mb", "all_s", "data_mb"):
         return f"{v:.1f}"
     if key == "busy_share":
         return f"{v * 100:.1f} %"
@@ -1486,6 +2058,15 @@ def build_rows(results):
             notes.append(f"endpoint ceiling {m['ceiling_s']:,.0f}/s; busy at the endpoint "
                          f"{m['sink_open'] or 0:.0f} (median), at most {m.get('open_peak') or 0:.0f}"
                          " open at once incl. the refused")
+        if m.get("dead_pending") is not None:
+            notes.append(f"{m['dead_pending']:,.0f} of them on the killed node")
+        if m.get("endpoint_up_s") is not None:
+            notes.append(f"endpoint up {m['endpoint_up_s']:.2f} s after the kill")
+        if m.get("restored_records") is not None:
+            notes.append(f"restored {m['restored_records']:,.0f} changelog records, "
+                         f"{m['restore_ms'] or 0:,.0f} ms summed over partitions")
+        if m.get("changelog_records") is not None:
+            notes.append(f"changelog: up to {m['changelog_records']:,.0f} records in a partition")
         m["notes"] = "; ".join(notes)
         out.append({"scenario": name, "median": m, "samples": samples})
     return out
@@ -1634,6 +2215,8 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
             "h_subs": h.args.h_subs, "h_deliveries": h.args.h_deliveries,
             "flaky_events": h.args.flaky_events, "capacity_events": h.args.capacity_events,
             "capacity": h.args.capacity, "capacity_work_ms": h.args.capacity_work_ms,
+            "cluster_partitions": h.args.cluster_partitions,
+            "cluster_events": h.args.cluster_events, "handover_pending": h.args.handover_pending,
         },
         "loadavg_at_scenario_start": load,
         "cpu_busy_before_each_run": busy_at,
@@ -1690,6 +2273,29 @@ def write_reports(h, rows, machine, command, load, busy_at, started):
     struggle_table = render_table(rows, markdown=True, columns=STRUGGLE_COLUMNS)
     if struggle_table:
         md += ["## Struggling endpoints (issue 13)", "", struggle_table, ""]
+    cluster_table = render_table(rows, markdown=True, columns=CLUSTER_COLUMNS)
+    if cluster_table:
+        md += ["## Cluster mode (issue 11)", "",
+               f"One subscriber, the bench sink answering at once, 100 B events; the cluster "
+               f"runs on volley-mock-kafka (3 mock brokers, both topics with "
+               f"{h.args.cluster_partitions} partitions, a fresh mock per row). CPU µs per "
+               "delivery is volleyd's (summed over the nodes); the mock's is apart, a cost a "
+               "real deployment pays on its brokers. \"vs single node\" divides by the single "
+               "node's figure of the same run.", "", cluster_table, ""]
+    handover_table = render_table(rows, markdown=True, columns=HANDOVER_COLUMNS)
+    if handover_table:
+        md += ["### Hand-over and cold restore", "",
+               "Deliveries pending behind a closed port on 2 nodes. Hand-over: times from the "
+               "kill -9 of one node (the endpoint comes up right after it). Cold restore: both "
+               "nodes stopped, then times from the start of one fresh node with an empty data "
+               "dir (the endpoint up before it). \"distinct\" counts webhook-ids answered 200, "
+               "\"repeated\" 200s for an id seen before.", "", handover_table, ""]
+    log_table = render_table(rows, markdown=True, columns=LOG_COLUMNS)
+    if log_table:
+        md += ["## The delivery log (issue 15)", "",
+               "(b)'s shape (1 subscriber, the sink answering at once) twice in each run, "
+               "`log.retention_hours` 72 (the default) and 0 (off), in alternating order; the "
+               "ratios are medians of each run's own.", "", log_table, ""]
     md += [
         "## Targets (issues 5 and 12)",
         "",
@@ -1792,12 +2398,36 @@ METHOD = """\
   first and the last; "in flight" and "limit" are medians as in (flaky);
   the notes give the endpoint's own median of busy workers and the most
   requests it saw open at once, the refused one included.
+- **(cluster)**: volley-mock-kafka (librdkafka's mock cluster: 3 brokers in
+  one process, both topics with 12 partitions), a fresh one for each row,
+  the group timings of the tests (`session.timeout.ms` 4000,
+  `heartbeat.interval.ms` 500, `fetch.wait.max.ms` 100). The same sink and
+  the same count of events (after 2,000 to warm up) go through a single node,
+  a 1-node cluster and 3 nodes (each publishing a third over its own
+  ingress); CPU µs per delivery is the volleyd processes' utime+stime summed
+  ÷ deliveries, the mock's apart. Afterwards `bench/kafka_offsets` checks that
+  the mock kept every partition's start (it drops the oldest records past
+  5 MiB per partition). **Hand-over**: 2 nodes, 100,000 events (ids from the
+  load generator) behind a closed port until the `queue` op counts every
+  delivery on the nodes' disks; kill -9 of one node, then the sink starts
+  on the port with `--track-ids`; the `cluster` op is polled on the
+  survivor until it owns all 12 partitions. The dead node's deliveries are
+  told apart by their key's partition (CRC-32 of the id, librdkafka's
+  default partitioner; the harness checks that the count matches what the
+  node had pending). **Cold restore**: the same fill on another mock, both
+  nodes stopped with SIGTERM, the sink up, then one node with an empty data
+  dir; times from its spawn.
+- **(log)**: (b)'s shape (5,000 events with ids to warm up, then the
+  measured events at full speed) with `log.retention_hours` 72 and 0 on the
+  same sink in the same run, the order alternating between runs; the data
+  dir's size is the space its files take (`du`) after SIGTERM.
 """
 
 
 # ---------------------------------------------------------------- main
 
-ALL_SCENARIOS = ["ceil", "a", "b", "c", "d", "e", "f", "g", "h", "flaky", "capacity"]
+ALL_SCENARIOS = ["ceil", "a", "b", "c", "d", "e", "f", "g", "h", "flaky", "capacity", "cluster",
+                 "log"]
 
 
 def parse_args():
@@ -1816,6 +2446,8 @@ def parse_args():
     ap.add_argument("--perf", action="store_true", help="profile volleyd during (b)")
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--volleyd", required=True)
+    ap.add_argument("--mock-kafka", help="volley-mock-kafka, for the cluster scenario "
+                                         "(default: beside --volleyd)")
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--json-out", help="write the JSON report here instead of "
                                        "bench/results/latest[-<keys>].json (bench/ab.py)")
@@ -1868,7 +2500,15 @@ def parse_args():
     args.flaky_max_attempts = 12  # 0.3^12 x 50,000: no dead letter expected
     args.capacity_events = 5000 if q else 10000
     args.capacity, args.capacity_work_ms = 8, 10
+    # Cluster mode: each phase on a mock of its own, well under its 5 MiB per
+    # partition (about 6 changelog records per finished delivery, ~70 B each).
+    args.cluster_partitions = 12
+    args.cluster_events = 50000 if q else 100000
+    args.handover_pending = 100000
+    args.cluster_stall_s = 60
     args.d_runs = args.d_runs or args.runs
+    args.mock_kafka = args.mock_kafka or os.path.join(os.path.dirname(args.volleyd),
+                                                      "volley-mock-kafka")
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     return args
 
@@ -1906,7 +2546,9 @@ def main():
             ("g", lambda run: scenario_g(h, run)),
             ("h", lambda run: scenario_h(h, run)),
             ("flaky", lambda run: scenario_flaky(h, run)),
-            ("capacity", lambda run: scenario_capacity(h, run))]
+            ("capacity", lambda run: scenario_capacity(h, run)),
+            ("cluster", lambda run: scenario_cluster(h, run)),
+            ("log", lambda run: scenario_log(h, run))]
     try:
         for key, fn in plan:
             if key not in args.scenarios:
@@ -1926,7 +2568,7 @@ def main():
         tcheck, md_path, json_path = write_reports(h, rows, machine, args.command, load, busy_at,
                                                    started)
         print()
-        for columns in (COLUMNS, G_COLUMNS, STRUGGLE_COLUMNS):
+        for columns in TABLES:
             table = render_table(rows, markdown=False, columns=columns)
             if table:
                 print(table)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Volley benchmark harness: one command.
 #
-#   bench/run.sh [--quick] [--runs N] [--scenarios ceil,a,b,c,d,e,f,g,h,flaky,capacity]
+#   bench/run.sh [--quick] [--runs N]
+#                [--scenarios ceil,a,b,c,d,e,f,g,h,flaky,capacity,cluster,log]
 #                [--big N] [--perf] [--g-cells SUBSxLATENCYxCONC,...]
 #
-# Installs what is missing (Debian packages), builds volleyd (scripts/build.sh,
-# RelWithDebInfo, into build/ or $VOLLEY_BUILD_DIR) and the bench programs
+# Installs what is missing (Debian packages), builds volleyd and
+# volley-mock-kafka (scripts/build.sh, RelWithDebInfo, into build/ or
+# $VOLLEY_BUILD_DIR) and the bench programs
 # (g++ straight into <build>/bench/; the main build does not know about them),
 # then runs bench/run.py: all traffic stays on 127.0.0.1, every run is bounded
 # in count and time, and every process started here is killed on exit.
@@ -31,7 +33,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # --- packages ---------------------------------------------------------------
-needed=(g++ wrk nginx-light openssl python3 libcurl4-openssl-dev)
+needed=(g++ wrk nginx-light openssl python3 libcurl4-openssl-dev librdkafka-dev)
 want_perf=0
 for a in "$@"; do [ "$a" = "--perf" ] && want_perf=1; done
 [ "$want_perf" = 1 ] && needed+=(linux-perf)
@@ -51,8 +53,8 @@ fi
 
 # --- build --------------------------------------------------------------------
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  echo "bench: building volleyd into $build"
-  VOLLEY_BUILD_DIR="$build" "$root/scripts/build.sh" --target volleyd >/dev/null
+  echo "bench: building volleyd and volley-mock-kafka into $build"
+  VOLLEY_BUILD_DIR="$build" "$root/scripts/build.sh" --target volleyd volley-mock-kafka >/dev/null
 fi
 volleyd="$build/volleyd"
 [ -x "$volleyd" ] || { echo "bench: $volleyd not found; build failed?" >&2; exit 1; }
@@ -71,6 +73,7 @@ build_tool() { # name, extra flags...
 build_tool sink -pthread
 build_tool loadgen
 build_tool curl_ceiling -lcurl
+build_tool kafka_offsets -lrdkafka
 
 # More descriptors: (d) opens many connections at 1000 subscribers, (g)
 # keeps up to 16k transfers in flight (volleyd sizes its connection caches
@@ -79,6 +82,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 command="bench/run.sh${*:+ $*}"
 py=python3; [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-"$py" "$root/bench/run.py" --bin-dir "$bin" --volleyd "$volleyd" --command "$command" "$@" &
+"$py" "$root/bench/run.py" --bin-dir "$bin" --volleyd "$volleyd" \
+  --mock-kafka "$build/volley-mock-kafka" --command "$command" "$@" &
 runner_pid=$!
 wait "$runner_pid"

@@ -24,15 +24,24 @@
 // They combine, with --hosts too: a 503 waits as long as a 200 would, and
 // with --capacity a worker's answer is a 503 P % of the time.
 //
+// With --track-ids it remembers the webhook-id of every request it answers
+// 200 (one shared table: for completeness checks, not for full-speed runs),
+// so a harness can tell missing deliveries from repeated ones.
+//
 //   GET /__stats  -> one JSON object (requests, accepted connections and
 //                    answers by status since start or the last reset;
 //                    "open"/"open_peak": answers held now / at most, with
-//                    --capacity the one answered 429 included)
-//   GET /__reset  -> zero the counters (other threads within ~50 ms)
+//                    --capacity the one answered 429 included; with
+//                    --track-ids "distinct" ids answered 200 and "repeats",
+//                    200s for an id answered 200 before)
+//   GET /__ids    -> with --track-ids, one line per id answered 200:
+//                    "<webhook-id> <first 200, CLOCK_REALTIME ns> <200s>"
+//   GET /__reset  -> zero the counters (other threads within ~50 ms) and
+//                    forget the ids
 //
 // Usage: sink --port P [--host 127.0.0.1] [--hosts 1] [--threads 1] [--delay-ms 0]
 //             [--fail-percent P] [--seed S] [--capacity C --work-ms W]
-//             [--max-seconds 7200]
+//             [--track-ids 1] [--max-seconds 7200]
 
 #include "latency_histogram.hpp"
 
@@ -53,10 +62,12 @@
 #include <ctime>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -125,6 +136,47 @@ struct alignas(64) worker_stats {
   }
 };
 
+// --track-ids: every webhook-id answered 200, shared by the threads.
+struct id_seen {
+  uint64_t first_ns = 0;
+  uint64_t oks = 0;
+};
+class id_table {
+public:
+  void record(const std::string& id, uint64_t now) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto& seen = ids_[id];
+    if (seen.oks++ == 0)
+      seen.first_ns = now;
+    else
+      ++repeats_;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    ids_.clear();
+    repeats_ = 0;
+  }
+  std::pair<uint64_t, uint64_t> counts() { // distinct, repeats
+    std::lock_guard<std::mutex> guard{mutex_};
+    return {ids_.size(), repeats_};
+  }
+  std::string dump() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    std::string out;
+    out.reserve(ids_.size() * 48);
+    for (const auto& [id, seen] : ids_)
+      out += id + ' ' + std::to_string(seen.first_ns) + ' ' + std::to_string(seen.oks) + '\n';
+    return out;
+  }
+
+private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, id_seen> ids_;
+  uint64_t repeats_ = 0;
+};
+bool g_track_ids = false;
+id_table g_ids;
+
 std::atomic<uint64_t> g_epoch{0};
 uint64_t g_start_ns = 0;
 std::vector<std::unique_ptr<worker_stats>> g_stats;
@@ -182,13 +234,14 @@ std::string stats_json() {
     w->latency.add_to(counts, total, max_us);
   }
   using h = bench::latency_histogram;
+  auto [distinct, repeats] = g_track_ids ? g_ids.counts() : std::pair<uint64_t, uint64_t>{0, 0};
   char buf[1024];
   std::snprintf(buf, sizeof buf,
                 "{\"count\":%llu,\"connections\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,"
                 "\"first_ns\":%llu,\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,"
                 "\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu,\"ok\":%llu,"
                 "\"failed\":%llu,\"busy\":%llu,\"ok_first_ns\":%llu,\"ok_last_ns\":%llu,"
-                "\"open\":%lld,\"open_peak\":%lld}",
+                "\"open\":%lld,\"open_peak\":%lld,\"distinct\":%llu,\"repeats\":%llu}",
                 (unsigned long long)requests, (unsigned long long)connections,
                 (unsigned long long)bytes, (unsigned long long)g_start_ns,
                 (unsigned long long)first, (unsigned long long)last,
@@ -197,12 +250,15 @@ std::string stats_json() {
                 h::percentile(counts, total, 99), h::percentile(counts, total, 99.9),
                 (unsigned long long)max_us, (unsigned long long)ok, (unsigned long long)failed,
                 (unsigned long long)busy, (unsigned long long)ok_first, (unsigned long long)ok_last,
-                (long long)g_open.load(), (long long)g_open_peak.load());
+                (long long)g_open.load(), (long long)g_open_peak.load(),
+                (unsigned long long)distinct, (unsigned long long)repeats);
   return buf;
 }
 
-std::string control_response(std::string_view body) {
-  std::string out = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ";
+std::string control_response(std::string_view body, std::string_view type = "application/json") {
+  std::string out = "HTTP/1.1 200 OK\r\nContent-Type: ";
+  out += type;
+  out += "\r\nContent-Length: ";
   out += std::to_string(body.size());
   out += "\r\n\r\n";
   out += body;
@@ -233,6 +289,7 @@ struct connection {
   size_t body_seen = 0;
   std::string body_probe;    // first bytes of the body
   std::string path;
+  std::string webhook_id;    // with --track-ids
   std::string out;           // responses not yet written
   bool want_out = false;     // EPOLLOUT armed
   // Answers owed in request order (HTTP/1.1 answers in order). The first is
@@ -450,6 +507,7 @@ private:
       return false;
     c.path.assign(request_line.substr(sp1 + 1, sp2 - sp1 - 1));
     c.body_left = 0;
+    c.webhook_id.clear();
     bool expect_continue = false;
     size_t pos = eol + 2;
     while (pos < head.size()) {
@@ -469,6 +527,8 @@ private:
         return false; // chunked bodies are not used by any client of the bench
       } else if (iequals_prefix(line, "expect:")) {
         expect_continue = true;
+      } else if (g_track_ids && iequals_prefix(line, "webhook-id:")) {
+        c.webhook_id.assign(trim(line.substr(11)));
       }
     }
     if (expect_continue && c.body_left > 0)
@@ -484,7 +544,10 @@ private:
         auto epoch = g_epoch.fetch_add(1) + 1;
         stats_.clear(epoch);
         g_open_peak.store(g_open.load());
+        g_ids.clear();
         c.out += control_response("{\"ok\":true}");
+      } else if (c.path == "/__ids") {
+        c.out += control_response(g_ids.dump(), "text/plain");
       } else {
         c.out += control_response(stats_json());
       }
@@ -506,6 +569,8 @@ private:
       kind = answer::unavailable;
     else
       record_latency(c, now);
+    if (kind == answer::ok && g_track_ids && !c.webhook_id.empty())
+      g_ids.record(c.webhook_id, now);
     if (!held) {
       answer_now(c, kind, now);
       return;
@@ -688,6 +753,8 @@ int main(int argc, char** argv) {
       g_modes.seed = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--capacity")
       g_modes.capacity = std::max(0, std::atoi(v.c_str()));
+    else if (a == "--track-ids")
+      g_track_ids = std::atoi(v.c_str()) != 0;
     else
       return usage();
   }
