@@ -74,7 +74,7 @@ struct socket_loop {
   struct shard {
     socket_loop* loop = nullptr;
     CURLM* multi = nullptr;
-    bool due = false;            // curl asked to be called on its timeout
+    bool due = false; // curl asked to be called on its timeout
     clock::time_point due_at{};
   };
 
@@ -197,8 +197,9 @@ struct socket_loop {
     int wait_ms = 1000;
     for (auto& sh : shards)
       if (sh->due)
-        wait_ms = std::min<int>(wait_ms, static_cast<int>(std::max<long>(
-          0, std::chrono::duration_cast<std::chrono::milliseconds>(sh->due_at - now).count())));
+        wait_ms = std::min<int>(
+          wait_ms, static_cast<int>(std::max<long>(
+                     0, std::chrono::duration_cast<std::chrono::milliseconds>(sh->due_at - now).count())));
     epoll_event events[512];
     int n = epoll_wait(epoll_fd, events, 512, wait_ms);
     int running = 0;
@@ -296,8 +297,7 @@ int main(int argc, char** argv) {
     else
       return usage();
   }
-  if (url.empty() || (loop != "poll" && loop != "socket") ||
-      (epoll_mode != "lazy" && epoll_mode != "eager"))
+  if (url.empty() || (loop != "poll" && loop != "socket") || (epoll_mode != "lazy" && epoll_mode != "eager"))
     return usage();
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -307,8 +307,7 @@ int main(int argc, char** argv) {
        {"Content-Type: application/json", "User-Agent: volley/0.1.0",
         "webhook-id: evt_3f2a9c1b7d4e5f60000000000000a1b2", "webhook-timestamp: 1767225600",
         "X-Webhook-ID: evt_3f2a9c1b7d4e5f60000000000000a1b2", "X-Webhook-Timestamp: 1767225600",
-        "X-Event-Type: bench.event",
-        "webhook-signature: v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+        "X-Event-Type: bench.event", "webhook-signature: v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
         "X-Webhook-Signature: sha256=2b9a197f337de59f5456ed44b1f4267d535086791"
         "9da98fda3d34337f1ffa48e",
         "Expect:"})
@@ -456,13 +455,14 @@ int main(int argc, char** argv) {
   curl_global_cleanup();
   double per_s = elapsed > 0 ? static_cast<double>(counted) / elapsed : 0.0;
   double cpu_us = counted > 0 ? cpu * 1e6 / static_cast<double>(counted) : 0.0;
-  std::printf("{\"requests\":%lld,\"ok\":%lld,\"errors\":%lld,\"counted\":%lld,\"elapsed_s\":%.3f,"
-              "\"req_per_s\":%.1f,\"cpu_s\":%.3f,\"cpu_us_per_req\":%.2f,\"epoll_ctl_per_req\":%.3f,"
-              "\"peak_rss_mb\":%.1f,\"loop\":\"%s\",\"epoll\":\"%s\",\"handles\":%ld,\"hosts\":%ld,\"multis\":%zu,"
-              "\"body_bytes\":%zu,\"first_error\":\"%s\"}\n",
-              done, ok, errors, counted, elapsed, per_s, cpu, cpu_us,
-              counted > 0 ? static_cast<double>(ctls) / static_cast<double>(counted) : 0.0,
-              static_cast<double>(peak_rss_kb()) / 1024.0, loop.c_str(), epoll_mode.c_str(),
-              handles, hosts, multis.size(), body.size(), first_error.c_str());
+  std::printf(
+    "{\"requests\":%lld,\"ok\":%lld,\"errors\":%lld,\"counted\":%lld,\"elapsed_s\":%.3f,"
+    "\"req_per_s\":%.1f,\"cpu_s\":%.3f,\"cpu_us_per_req\":%.2f,\"epoll_ctl_per_req\":%.3f,"
+    "\"peak_rss_mb\":%.1f,\"loop\":\"%s\",\"epoll\":\"%s\",\"handles\":%ld,\"hosts\":%ld,\"multis\":%zu,"
+    "\"body_bytes\":%zu,\"first_error\":\"%s\"}\n",
+    done, ok, errors, counted, elapsed, per_s, cpu, cpu_us,
+    counted > 0 ? static_cast<double>(ctls) / static_cast<double>(counted) : 0.0,
+    static_cast<double>(peak_rss_kb()) / 1024.0, loop.c_str(), epoll_mode.c_str(), handles, hosts,
+    multis.size(), body.size(), first_error.c_str());
   return ok > 0 && errors == 0 ? 0 : 1;
 }

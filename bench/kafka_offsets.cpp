@@ -92,11 +92,9 @@ int main(int argc, char** argv) {
     out += (out.size() > 1 ? ",\"" : "\"") + topic + "\":[";
     for (int p = 0; p < n; ++p) {
       int64_t low = -1, high = -1;
-      auto err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high,
-                                                  timeout_ms);
+      auto err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, timeout_ms);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return fail("offsets of " + topic + " partition " + std::to_string(p) + ": " +
-                    rd_kafka_err2str(err));
+        return fail("offsets of " + topic + " partition " + std::to_string(p) + ": " + rd_kafka_err2str(err));
       out += (p ? ",[" : "[") + std::to_string(low) + "," + std::to_string(high) + "]";
     }
     out += "]";

@@ -12,7 +12,7 @@ namespace bench {
 
 class latency_histogram {
 public:
-  static constexpr int sub_bits = 7; // 128 sub-buckets per power of two
+  static constexpr int sub_bits = 7;           // 128 sub-buckets per power of two
   static constexpr int linear = 2 << sub_bits; // values below this are exact
   static constexpr int buckets = linear + 34 * (1 << sub_bits);
 

@@ -76,11 +76,11 @@ struct connection {
   int index = 0;
   std::string out;
   size_t out_off = 0;
-  std::deque<uint64_t> sent_at;   // monotonic ns, one per unanswered line
-  std::deque<uint64_t> sent_seq;  // with --ids: the seq of each unanswered line
-  std::string partial;            // answer bytes without their newline yet
-                                  // (with --http: of the response being read)
-  std::deque<uint64_t> batches;   // with --http: events in each unanswered request
+  std::deque<uint64_t> sent_at;  // monotonic ns, one per unanswered line
+  std::deque<uint64_t> sent_seq; // with --ids: the seq of each unanswered line
+  std::string partial;           // answer bytes without their newline yet
+                                 // (with --http: of the response being read)
+  std::deque<uint64_t> batches;  // with --http: events in each unanswered request
   bool want_out = false;
   bool closed = false;
   uint64_t next_seq = 0;
@@ -116,8 +116,8 @@ public:
       addr.sin_port = htons(static_cast<uint16_t>(opt_.port));
       inet_pton(AF_INET, opt_.host.c_str(), &addr.sin_addr);
       if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        error = "cannot connect to " + opt_.host + ":" + std::to_string(opt_.port) + ": " +
-                std::strerror(errno);
+        error =
+          "cannot connect to " + opt_.host + ":" + std::to_string(opt_.port) + ": " + std::strerror(errno);
         if (fd >= 0)
           ::close(fd);
         return false;
@@ -208,15 +208,13 @@ public:
                 "\"duplicates\":%llu,\"unanswered\":%llu,\"elapsed_s\":%.3f,\"events_per_s\":%.1f,"
                 "\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f,\"ack_max_ms\":%.3f,\"size\":%zu,"
                 "\"conns\":%d,\"window\":%llu,\"rate\":%.1f,\"http_batch\":%llu,\"first_error\":\"%s\"}\n",
-                (unsigned long long)t_.sent, (unsigned long long)t_.answered,
-                (unsigned long long)t_.ok, (unsigned long long)t_.errors,
-                (unsigned long long)t_.wrong_ids, (unsigned long long)t_.duplicates,
-                (unsigned long long)outstanding(), elapsed,
+                (unsigned long long)t_.sent, (unsigned long long)t_.answered, (unsigned long long)t_.ok,
+                (unsigned long long)t_.errors, (unsigned long long)t_.wrong_ids,
+                (unsigned long long)t_.duplicates, (unsigned long long)outstanding(), elapsed,
                 elapsed > 0 ? static_cast<double>(t_.ok) / elapsed : 0.0,
                 h::percentile(counts, n, 50) / 1000.0, h::percentile(counts, n, 99) / 1000.0,
-                static_cast<double>(max_us) / 1000.0, opt_.size, opt_.conns,
-                (unsigned long long)opt_.window, opt_.rate, (unsigned long long)opt_.http_batch,
-                err.c_str());
+                static_cast<double>(max_us) / 1000.0, opt_.size, opt_.conns, (unsigned long long)opt_.window,
+                opt_.rate, (unsigned long long)opt_.http_batch, err.c_str());
   }
 
   bool failed() const { return t_.ok == 0 || t_.errors > 0 || t_.wrong_ids > 0 || outstanding() > 0; }
@@ -259,7 +257,8 @@ private:
     std::string body;
     auto n = add_lines(c, body, limit);
     c.out += "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n"
-             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+             "Content-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n";
     c.out += body;
     c.batches.push_back(n);
     return n;
@@ -497,10 +496,9 @@ private:
 namespace {
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: loadgen --port P [--host 127.0.0.1] [--conns 4] [--window 512]\n"
-               "               [--events 100000] [--duration 60] [--grace 30] [--size 100]\n"
-               "               [--rate 0] [--type bench.event] [--ids] [--http N]\n");
+  std::fprintf(stderr, "usage: loadgen --port P [--host 127.0.0.1] [--conns 4] [--window 512]\n"
+                       "               [--events 100000] [--duration 60] [--grace 30] [--size 100]\n"
+                       "               [--rate 0] [--type bench.event] [--ids] [--http N]\n");
   return 2;
 }
 

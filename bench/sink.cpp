@@ -45,9 +45,9 @@
 
 #include "latency_histogram.hpp"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -236,22 +236,20 @@ std::string stats_json() {
   using h = bench::latency_histogram;
   auto [distinct, repeats] = g_track_ids ? g_ids.counts() : std::pair<uint64_t, uint64_t>{0, 0};
   char buf[1024];
-  std::snprintf(buf, sizeof buf,
-                "{\"count\":%llu,\"connections\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,"
-                "\"first_ns\":%llu,\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,"
-                "\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu,\"ok\":%llu,"
-                "\"failed\":%llu,\"busy\":%llu,\"ok_first_ns\":%llu,\"ok_last_ns\":%llu,"
-                "\"open\":%lld,\"open_peak\":%lld,\"distinct\":%llu,\"repeats\":%llu}",
-                (unsigned long long)requests, (unsigned long long)connections,
-                (unsigned long long)bytes, (unsigned long long)g_start_ns,
-                (unsigned long long)first, (unsigned long long)last,
-                (unsigned long long)realtime_ns(), (unsigned long long)total,
-                h::percentile(counts, total, 50), h::percentile(counts, total, 90),
-                h::percentile(counts, total, 99), h::percentile(counts, total, 99.9),
-                (unsigned long long)max_us, (unsigned long long)ok, (unsigned long long)failed,
-                (unsigned long long)busy, (unsigned long long)ok_first, (unsigned long long)ok_last,
-                (long long)g_open.load(), (long long)g_open_peak.load(),
-                (unsigned long long)distinct, (unsigned long long)repeats);
+  std::snprintf(
+    buf, sizeof buf,
+    "{\"count\":%llu,\"connections\":%llu,\"body_bytes\":%llu,\"start_ns\":%llu,"
+    "\"first_ns\":%llu,\"last_ns\":%llu,\"now_ns\":%llu,\"lat_n\":%llu,\"p50_us\":%.1f,"
+    "\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%llu,\"ok\":%llu,"
+    "\"failed\":%llu,\"busy\":%llu,\"ok_first_ns\":%llu,\"ok_last_ns\":%llu,"
+    "\"open\":%lld,\"open_peak\":%lld,\"distinct\":%llu,\"repeats\":%llu}",
+    (unsigned long long)requests, (unsigned long long)connections, (unsigned long long)bytes,
+    (unsigned long long)g_start_ns, (unsigned long long)first, (unsigned long long)last,
+    (unsigned long long)realtime_ns(), (unsigned long long)total, h::percentile(counts, total, 50),
+    h::percentile(counts, total, 90), h::percentile(counts, total, 99), h::percentile(counts, total, 99.9),
+    (unsigned long long)max_us, (unsigned long long)ok, (unsigned long long)failed, (unsigned long long)busy,
+    (unsigned long long)ok_first, (unsigned long long)ok_last, (long long)g_open.load(),
+    (long long)g_open_peak.load(), (unsigned long long)distinct, (unsigned long long)repeats);
   return buf;
 }
 
@@ -269,29 +267,29 @@ enum class answer { ok, unavailable, busy };
 
 std::string_view text_of(answer a) {
   switch (a) {
-  case answer::ok:
-    return ok_response;
-  case answer::unavailable:
-    return unavailable_response;
-  case answer::busy:
-    break;
+    case answer::ok:
+      return ok_response;
+    case answer::unavailable:
+      return unavailable_response;
+    case answer::busy:
+      break;
   }
   return busy_response;
 }
 
 struct connection {
   int fd = -1;
-  uint64_t serial = 0;       // tells a connection from a later one on the same fd
+  uint64_t serial = 0; // tells a connection from a later one on the same fd
   // Parsing state of the current request.
   bool in_body = false;
-  std::string head;          // header bytes so far
+  std::string head; // header bytes so far
   size_t body_left = 0;
   size_t body_seen = 0;
-  std::string body_probe;    // first bytes of the body
+  std::string body_probe; // first bytes of the body
   std::string path;
-  std::string webhook_id;    // with --track-ids
-  std::string out;           // responses not yet written
-  bool want_out = false;     // EPOLLOUT armed
+  std::string webhook_id; // with --track-ids
+  std::string out;        // responses not yet written
+  bool want_out = false;  // EPOLLOUT armed
   // Answers owed in request order (HTTP/1.1 answers in order). The first is
   // always held on the wheel; a 429 given at once waits behind held ones.
   struct owed_answer {
@@ -371,8 +369,7 @@ public:
     buf_.resize(read_chunk);
     while (realtime_ns() < deadline_ns) {
       // Owed answers: wake every millisecond to send the due ones.
-      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()),
-                         wheel_.pending() > 0 ? 1 : 50);
+      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), wheel_.pending() > 0 ? 1 : 50);
       auto epoch = g_epoch.load(std::memory_order_acquire);
       if (stats_.epoch.load(std::memory_order_relaxed) != epoch)
         stats_.clear(epoch);
@@ -790,10 +787,11 @@ int main(int argc, char** argv) {
                g_modes.seed * 1000 + static_cast<uint64_t>(t)};
       w.run(deadline);
     });
-  std::fprintf(stderr, "sink: listening on %s:%d (%d host(s)) with %d thread(s), answers after "
-                       "%llu ms, %d %% 503, capacity %lld (0: none)\n",
-               host.c_str(), port, hosts, threads, (unsigned long long)delay_ms,
-               g_modes.fail_percent, (long long)g_modes.capacity);
+  std::fprintf(stderr,
+               "sink: listening on %s:%d (%d host(s)) with %d thread(s), answers after "
+               "%llu ms, %d %% 503, capacity %lld (0: none)\n",
+               host.c_str(), port, hosts, threads, (unsigned long long)delay_ms, g_modes.fail_percent,
+               (long long)g_modes.capacity);
   for (auto& th : pool)
     th.join();
   return 0;
