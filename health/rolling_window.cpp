@@ -15,6 +15,8 @@ rolling_window::slot& rolling_window::slot_for(int64_t index) {
 }
 
 void rolling_window::add(int64_t now_ms, const delivery_counts& counts) {
+  if (counts.empty())
+    return;
   auto index = now_ms / static_cast<int64_t>(slot_ms_);
   auto& s = slot_for(index);
   if (s.index != index) {

@@ -24,6 +24,8 @@ public:
 
   uint64_t window_ms() const { return slot_ms_ * slot_count_; }
   uint64_t slot_ms() const { return slot_ms_; }
+  // Whether the ring is allocated: not before something was counted.
+  bool holds_slots() const { return !slots_.empty(); }
 
   // One slot of the window: when it starts and what was added in it.
   struct point {
@@ -51,8 +53,9 @@ private:
 
   uint64_t slot_ms_;
   size_t slot_count_;
-  // Empty until something is added: a monitor keeps four windows per
-  // subscriber, and 10,000 idle subscribers should not cost 27 KB each.
+  // Empty until something is counted: a monitor keeps four windows per
+  // subscriber, every subscriber reports (empty counts) when it starts, and
+  // 10,000 idle subscribers should not cost 27 KB each.
   std::vector<slot> slots_;
 };
 

@@ -236,6 +236,18 @@ BOOST_AUTO_TEST_CASE(nothing_before_anything_was_added) {
   BOOST_TEST(w.total(123456789).empty());
 }
 
+// Every subscriber reports once when it starts, with nothing counted: an
+// idle subscriber's windows must stay unallocated.
+BOOST_AUTO_TEST_CASE(empty_counts_allocate_no_slots) {
+  rolling_window w{3600000, 60000};
+  w.add(100000, delivery_counts{});
+  BOOST_TEST(!w.holds_slots());
+  BOOST_TEST(w.total(100000).empty());
+  BOOST_TEST(w.points(100000).size() == 60u); // a chart still gets its evenly spaced points
+  w.add(100000, attempts(1, 1));
+  BOOST_TEST(w.holds_slots());
+}
+
 BOOST_AUTO_TEST_CASE(slots_are_reused_without_leaking_old_counts) {
   rolling_window w{5000, 1000}; // five slots
   w.add(0, attempts(1, 1));
