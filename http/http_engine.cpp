@@ -60,6 +60,8 @@ char no_expect[] = "Expect:";
 // reused) and dropped; the request timeout bounds a body that never ends.
 size_t discard_body(char*, size_t size, size_t count, void*) { return size * count; }
 
+constexpr long receive_buffer_bytes = 4096;
+
 size_t capture_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<transfer*>(user);
   size_t len = size * count;
@@ -351,6 +353,10 @@ struct http_engine::impl {
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+    // libcurl's receive buffer is 16 KB per handle by default: 260 MB at
+    // 16k transfers in flight, to read answers that are mostly a status
+    // line and a few headers. Longer ones take a few more reads.
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, receive_buffer_bytes);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, capture_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);

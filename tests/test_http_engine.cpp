@@ -310,9 +310,11 @@ private:
         if (in.size() >= head_end + 4 + length) {
           in.erase(0, head_end + 4 + length);
           static const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+          // Counted before it is sent: the client may read it before this
+          // thread runs again.
+          ++answered_;
           if (SSL_FN(ssl_, SSL_write)(ssl, ok.data(), static_cast<int>(ok.size())) <= 0)
             return;
-          ++answered_;
           continue;
         }
       }
@@ -446,6 +448,26 @@ BOOST_AUTO_TEST_CASE(status_codes_are_reported) {
     BOOST_TEST(!result.timed_out);
     BOOST_TEST(result.error.empty());
   }
+}
+
+// The engine reads answers through a small buffer: one far larger than it,
+// with a long header before Retry-After, is still read whole.
+BOOST_AUTO_TEST_CASE(answers_larger_than_the_receive_buffer_are_read_whole) {
+  request_log log;
+  receiver_reply big;
+  big.status = 503;
+  big.headers = {{"X-Padding", std::string(6000, 'p')}, {"Retry-After", "7"}};
+  big.body = std::string(200000, 'b');
+  http_receiver receiver{answering(log, big)};
+  completions done;
+  http_engine engine{loopback_allowed()};
+  for (int i = 0; i < 3; ++i) {
+    auto result = round_trip(engine, make_request(url_for(receiver.port()), done), done);
+    BOOST_TEST(result.status == 503);
+    BOOST_TEST(trimmed(result.retry_after) == "7");
+    BOOST_TEST(result.error.empty());
+  }
+  BOOST_TEST(log.wait_for(3));
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_header_is_captured) {
