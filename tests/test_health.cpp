@@ -112,6 +112,43 @@ BOOST_AUTO_TEST_CASE(log_uniform_over_six_decades) {
   check_percentiles(values);
 }
 
+// Only filled buckets are stored: merging, reading a bucket and restoring
+// one must agree with the histogram that recorded everything itself.
+BOOST_AUTO_TEST_CASE(merge_and_restore_agree_with_recording_everything) {
+  latency_histogram fast, slow, all;
+  for (double v : {1.0, 1.1, 3.0}) {
+    fast.record(v);
+    all.record(v);
+  }
+  for (double v : {250.0, 3.0, 9000.0}) {
+    slow.record(v);
+    all.record(v);
+  }
+  latency_histogram merged = slow;
+  merged.merge(fast);
+  merged.merge(latency_histogram{});
+  latency_histogram restored;
+  for (size_t i = 0; i < latency_histogram::bucket_count; ++i)
+    if (auto n = all.bucket(i))
+      restored.restore_bucket(i, n);
+  restored.restore_totals(all.count(), all.sum_ms());
+  for (size_t i = 0; i < latency_histogram::bucket_count; ++i) {
+    BOOST_TEST_INFO("bucket " << i);
+    BOOST_TEST(merged.bucket(i) == all.bucket(i));
+    BOOST_TEST(restored.bucket(i) == all.bucket(i));
+  }
+  for (double p : {0.1, 0.5, 0.9, 1.0}) {
+    BOOST_TEST(merged.percentile_ms(p) == all.percentile_ms(p));
+    BOOST_TEST(restored.percentile_ms(p) == all.percentile_ms(p));
+  }
+  BOOST_TEST(merged.count() == 6u);
+  merged.merge(merged); // into itself: doubled
+  BOOST_TEST(merged.count() == 12u);
+  BOOST_TEST(merged.bucket(0) == 0u);
+  restored.restore_bucket(latency_histogram::bucket_count, 5); // past the last: ignored
+  BOOST_TEST(restored.count() == 6u);
+}
+
 BOOST_AUTO_TEST_CASE(mean_is_exact) {
   latency_histogram h;
   h.record(1.0);
