@@ -195,18 +195,15 @@ api_response control_response(const control_request& request, const control_answ
     return api_response::error(500, "the node's answer is not JSON (a bug in volleyd)");
   if (!doc["ok"].GetBool()) {
     auto error = answer_error(answer.line);
-    // The delivery log's "no such event" and "no such subscriber" are 404s.
-    if (error.rfind("no event \"", 0) == 0 || error.rfind("no subscriber named", 0) == 0)
+    // The delivery log's "no such event", "no such subscriber" and a
+    // dead-letter key that is not there are 404s.
+    if (error.rfind("no event \"", 0) == 0 || error.rfind("no subscriber named", 0) == 0 ||
+        is_no_dlq_entry_error(error))
       return api_response::error(404, error);
     if (error.find("not available in cluster mode") != std::string::npos)
       return api_response::error(409, error);
     return api_response::error(503, error);
   }
-  // One named dead-letter entry that is not there.
-  const bool dlq_change = request.op == control_op::dlq_retry || request.op == control_op::dlq_delete;
-  if (dlq_change && request.key && doc.HasMember("count") && doc["count"].IsUint64() &&
-      doc["count"].GetUint64() == 0)
-    return api_response::error(404, "no dead-letter entry " + format_delivery_key(*request.key));
   // A replay is accepted: its deliveries are on disk, their attempts follow.
   return api_response::json(request.op == control_op::events_replay ? 202 : 200,
                             without_newline(answer.line));

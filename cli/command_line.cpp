@@ -1,7 +1,9 @@
 #include "cli/command_line.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 
 namespace volley::cli {
@@ -74,6 +76,49 @@ parsed_options parse_options(const std::vector<std::string>& args, const std::ve
     }
   }
   return out;
+}
+
+command_call split_command_call(const std::vector<std::string>& argv,
+                                const std::vector<option_spec>& global) {
+  command_call out;
+  std::vector<std::string> moved;
+  size_t i = 0;
+  // --help, -h and --version stand where a command would.
+  auto is_option = [](const std::string& arg) {
+    return arg.size() > 1 && arg[0] == '-' && arg != "--help" && arg != "-h" && arg != "--version";
+  };
+  for (; i < argv.size() && is_option(argv[i]); ++i) {
+    std::string name = argv[i].compare(0, 2, "--") == 0 ? argv[i].substr(2) : argv[i];
+    const bool inline_value = name.find('=') != std::string::npos;
+    name.resize(std::min(name.size(), name.find('=')));
+    const option_spec* spec = find_spec(global, name);
+    if (!spec) {
+      std::string names;
+      for (const auto& g : global)
+        names += (names.empty() ? "--" : ", --") + g.name;
+      throw usage_error("unknown option '" + argv[i] + "' before the command (only " + names +
+                        " may come before it; a command's own options go after it)");
+    }
+    moved.push_back(argv[i]);
+    out.leading_options.push_back(name);
+    if (spec->takes_value && !inline_value) {
+      if (i + 1 >= argv.size())
+        throw usage_error("option '--" + name + "' needs a value");
+      moved.push_back(argv[++i]);
+    }
+  }
+  if (i < argv.size())
+    out.command = argv[i++];
+  out.args.assign(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.end());
+  out.args.insert(out.args.end(), moved.begin(), moved.end());
+  return out;
+}
+
+std::vector<option_spec> merge_options(std::vector<option_spec> a, const std::vector<option_spec>& b) {
+  for (const auto& spec : b)
+    if (!find_spec(a, spec.name))
+      a.push_back(spec);
+  return a;
 }
 
 int64_t parse_integer(const std::string& text, const std::string& what, int64_t min, int64_t max) {

@@ -47,6 +47,24 @@ private:
 // options given twice. "--help"/"-h" are always accepted.
 parsed_options parse_options(const std::vector<std::string>& args, const std::vector<option_spec>& specs);
 
+// `volley [global options] <command> [arguments]`, split. The global
+// options given before the command are moved after its arguments, where
+// the command's own parser checks them like any other: `volley --port 1
+// stats` is `volley stats --port 1`.
+struct command_call {
+  std::string command;                      // "" when there is none
+  std::vector<std::string> args;            // what the command parses
+  std::vector<std::string> leading_options; // names of those given before it
+};
+
+// Throws usage_error for an option before the command that is not one of
+// `global`, or that lacks its value.
+command_call split_command_call(const std::vector<std::string>& argv, const std::vector<option_spec>& global);
+
+// `a`, then the options of `b` that `a` lacks: what a command with several
+// actions accepts over all of them.
+std::vector<option_spec> merge_options(std::vector<option_spec> a, const std::vector<option_spec>& b);
+
 // Parses a decimal integer within [min, max]; `what` names it in the error.
 int64_t parse_integer(const std::string& text, const std::string& what, int64_t min, int64_t max);
 

@@ -1,6 +1,8 @@
 #pragma once
 // The `volley` subcommands. Each lives in its own file and is listed in
-// main.cpp; main turns usage_error/connection_error into exit code 2.
+// command_table.cpp; main turns usage_error/connection_error into exit code 2.
+
+#include "cli/command_line.hpp"
 
 #include <string>
 #include <vector>
@@ -18,6 +20,10 @@ struct command {
   const char* summary; // one line for `volley --help`
   const char* usage;   // full usage, printed on --help and on usage errors
   int (*run)(const arguments& args);
+  // Every option it accepts, over all its actions: its usage lists each
+  // (a test checks), and options given before the command are checked
+  // against them.
+  std::vector<option_spec> options;
 };
 
 extern const command publish_command;
@@ -35,5 +41,11 @@ extern const command cluster_command;
 extern const command sign_command;
 extern const command verify_command;
 extern const command receive_command;
+extern const command secret_command;
+
+// Every command, in the order `volley --help` lists them.
+const std::vector<const command*>& all_commands();
+// nullptr when there is no command of that name.
+const command* find_command(const std::string& name);
 
 } // namespace volley::cli

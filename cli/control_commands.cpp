@@ -15,15 +15,16 @@ namespace volley::cli {
 
 namespace {
 
-int run_simple_op(const char* who, const std::string& op, const arguments& args,
+int run_simple_op(const command& self, const std::string& op, const arguments& args,
                   const reply_renderer& render) {
-  const auto options = parse_options(args, with_connection_options());
+  const auto options = parse_options(args, self.options);
   reject_positional(options);
-  return exchange_and_print(who, options, control_request(op).finish(), render);
+  return exchange_and_print(std::string{"volley "} + self.name, options, control_request(op).finish(),
+                            render);
 }
 
 int run_stats(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"hours"}}));
+  const auto options = parse_options(args, stats_command.options);
   reject_positional(options);
   control_request request("stats");
   // The daemon keeps 24 hours of counts.
@@ -33,20 +34,20 @@ int run_stats(const arguments& args) {
 }
 
 int run_health(const arguments& args) {
-  return run_simple_op("volley health", "health", args, render_health_table);
+  return run_simple_op(health_command, "health", args, render_health_table);
 }
 
 int run_cluster(const arguments& args) {
-  return run_simple_op("volley cluster", "cluster", args, render_cluster);
+  return run_simple_op(cluster_command, "cluster", args, render_cluster);
 }
 
 int run_subscribers(const arguments& args) {
-  return run_simple_op("volley subscribers", "subscribers", args,
+  return run_simple_op(subscribers_command, "subscribers", args,
                        [](std::string_view reply) { return render_subscribers_table(reply, unix_ms_now()); });
 }
 
 int run_failures(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"limit"}}));
+  const auto options = parse_options(args, failures_command.options);
   reject_positional(options);
   control_request request("failures");
   // The daemon keeps the latest 1000.
@@ -56,11 +57,11 @@ int run_failures(const arguments& args) {
 }
 
 int run_queue(const arguments& args) {
-  return run_simple_op("volley queue", "queue", args, render_queue_table);
+  return run_simple_op(queue_command, "queue", args, render_queue_table);
 }
 
 int run_reload(const arguments& args) {
-  return run_simple_op("volley reload", "reload", args, render_reload_table);
+  return run_simple_op(reload_command, "reload", args, render_reload_table);
 }
 
 } // namespace
@@ -75,9 +76,9 @@ const command stats_command{
   "same per window (1m, 1h, 24h, since start) with attempts, outcomes by HTTP\n"
   "status or error, and attempts per delivery; and the event types.\n"
   "\n"
-  "  --hours N          also show the last N hours, 1..24\n" VOLLEY_CONNECTION_USAGE
+  "  --hours N          also show the last N hours, 1..24 (default: none)\n" VOLLEY_CONNECTION_USAGE
   "\n" VOLLEY_CONTROL_EXIT_USAGE,
-  run_stats};
+  run_stats, with_connection_options({{"hours"}})};
 
 const command health_command{
   "health", "print the health of the node and of each subscriber",
@@ -87,7 +88,7 @@ const command health_command{
   "node and one per subscriber: healthy, degraded, unhealthy or unknown (no\n"
   "attempt lately), judged on the success rate over monitor.window_s.\n"
   "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
-  run_health};
+  run_health, with_connection_options()};
 
 const command cluster_command{
   "cluster", "print this node's partitions and the consumer group's members (cluster mode)",
@@ -96,7 +97,7 @@ const command cluster_command{
   "Asks the daemon ({\"op\":\"cluster\"}) for its node name, consumer group and the\n"
   "partitions it owns, and the group's members with theirs as the brokers tell.\n"
   "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
-  run_cluster};
+  run_cluster, with_connection_options()};
 
 const command subscribers_command{
   "subscribers", "print each subscriber's state: breaker, queues, last success and error",
@@ -106,7 +107,7 @@ const command subscribers_command{
   "each: health, enabled, circuit breaker, failed attempts in a row, deliveries\n"
   "in flight and queued, when it last succeeded and failed, and the last error.\n"
   "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
-  run_subscribers};
+  run_subscribers, with_connection_options()};
 
 const command failures_command{
   "failures", "print the latest failed delivery attempts",
@@ -117,7 +118,7 @@ const command failures_command{
   "\n"
   "  --limit N          at most N of them, 1..1000 (default 20)\n" VOLLEY_CONNECTION_USAGE
   "\n" VOLLEY_CONTROL_EXIT_USAGE,
-  run_failures};
+  run_failures, with_connection_options({{"limit"}})};
 
 const command queue_command{
   "queue", "print the deliveries pending on disk, per subscriber and priority",
@@ -127,7 +128,7 @@ const command queue_command{
   "subscriber by priority, including subscribers removed from the config whose\n"
   "deliveries are still stored.\n"
   "\n" VOLLEY_CONNECTION_USAGE "\n" VOLLEY_CONTROL_EXIT_USAGE,
-  run_queue};
+  run_queue, with_connection_options()};
 
 const command reload_command{
   "reload", "re-read the daemon's config file (like SIGHUP)",
@@ -140,6 +141,6 @@ const command reload_command{
   "\n" VOLLEY_CONNECTION_USAGE "\n"
   "exit status: 0 reloaded, 1 the daemon refused (e.g. invalid config), 2 connection\n"
   "or usage error\n",
-  run_reload};
+  run_reload, with_connection_options()};
 
 } // namespace volley::cli

@@ -7,13 +7,17 @@
 #include "cli/reply_tables.hpp"
 
 #include <string>
+#include <vector>
 
 namespace volley::cli {
 
 namespace {
 
+const std::vector<option_spec> list_options = with_connection_options({{"subscriber"}, {"limit"}, {"after"}});
+const std::vector<option_spec> change_options = with_connection_options({{"key"}, {"subscriber"}});
+
 int run_dlq_list(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"subscriber"}, {"limit"}, {"after"}}));
+  const auto options = parse_options(args, list_options);
   reject_positional(options);
   control_request request("dlq.list");
   if (auto subscriber = options.value("subscriber"))
@@ -26,28 +30,21 @@ int run_dlq_list(const arguments& args) {
   return exchange_and_print("volley dlq list", options, request.finish(), render_dlq_table);
 }
 
-int run_dlq_retry(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"key"}, {"subscriber"}}));
+// retry and delete: one entry (--key) or all of a subscriber's. An unknown
+// key is refused by the daemon, so the exit status tells.
+int run_dlq_change(const std::string& action, const arguments& args, const char* done) {
+  const auto options = parse_options(args, change_options);
   reject_positional(options);
   if (options.has("key") == options.has("subscriber"))
-    throw usage_error("retry needs exactly one of --key KEY (one entry) or --subscriber S "
-                      "(all of that subscriber's entries)");
-  control_request request("dlq.retry");
+    throw usage_error(action + " needs exactly one of --key KEY (one entry) or --subscriber S "
+                               "(all of that subscriber's entries)");
+  control_request request("dlq." + action);
   if (auto key = options.value("key"))
     request.add("key", *key);
   if (auto subscriber = options.value("subscriber"))
     request.add("subscriber", *subscriber);
-  return exchange_and_print("volley dlq retry", options, request.finish(),
-                            [](std::string_view reply) { return render_dlq_count(reply, "requeued"); });
-}
-
-int run_dlq_delete(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"key"}}));
-  reject_positional(options);
-  control_request request("dlq.delete");
-  request.add("key", require_value(options, "key"));
-  return exchange_and_print("volley dlq delete", options, request.finish(),
-                            [](std::string_view reply) { return render_dlq_count(reply, "deleted"); });
+  return exchange_and_print("volley dlq " + action, options, request.finish(),
+                            [done](std::string_view reply) { return render_dlq_count(reply, done); });
 }
 
 int run_dlq(const arguments& args) {
@@ -58,31 +55,39 @@ int run_dlq(const arguments& args) {
   if (action == "list")
     return run_dlq_list(rest);
   if (action == "retry")
-    return run_dlq_retry(rest);
+    return run_dlq_change(action, rest, "requeued");
   if (action == "delete")
-    return run_dlq_delete(rest);
+    return run_dlq_change(action, rest, "deleted");
   throw usage_error("unknown dlq action '" + action + "' (expected list, retry or delete)");
 }
 
 } // namespace
 
-const command dlq_command{"dlq", "list, retry or delete dead-lettered deliveries",
-                          "usage: volley dlq list [--subscriber S] [--limit N] [--after KEY] [options]\n"
-                          "       volley dlq retry (--key KEY | --subscriber S) [options]\n"
-                          "       volley dlq delete --key KEY [options]\n"
-                          "\n"
-                          "list    prints dead-lettered deliveries — key, event id, type, attempts, last\n"
-                          "        HTTP status and error, when it failed — optionally of one subscriber,\n"
-                          "        at most N of them (1..10000, default 100), starting after KEY (the\n"
-                          "        last key of the previous page; the table ends with it when there is\n"
-                          "        more). Long values are cut; --json has them whole, bodies included.\n"
-                          "retry   puts one entry (--key) or all of a subscriber's entries back in its\n"
-                          "        queue with fresh attempts\n"
-                          "delete  removes one entry for good\n"
-                          "\n"
-                          "options:\n" VOLLEY_CONNECTION_USAGE "\n"
-                          "exit status: 0 done, 1 the daemon refused (e.g. a malformed key), 2 connection\n"
-                          "or usage error\n",
-                          run_dlq};
+const command dlq_command{
+  "dlq", "list, retry or delete dead-lettered deliveries",
+  "usage: volley dlq list [--subscriber S] [--limit N] [--after KEY] [options]\n"
+  "       volley dlq retry (--key KEY | --subscriber S) [options]\n"
+  "       volley dlq delete (--key KEY | --subscriber S) [options]\n"
+  "\n"
+  "list    prints dead-lettered deliveries — key, event id, type, attempts, last\n"
+  "        HTTP status and error, when it failed. Long values are cut; --json has\n"
+  "        them whole, bodies included. The table ends with the last key when\n"
+  "        there is more.\n"
+  "retry   puts one entry or all of a subscriber's entries back in its queue\n"
+  "        with fresh attempts\n"
+  "delete  removes one entry or all of a subscriber's entries for good\n"
+  "A --key that is not in the dead-letter queue is refused (exit 1).\n"
+  "\n"
+  "options:\n"
+  "  --subscriber S     list: only S's entries (default: every subscriber's);\n"
+  "                     retry, delete: all of S's entries\n"
+  "  --key KEY          retry, delete: the one entry KEY, as listed (\"billing/42\");\n"
+  "                     this or --subscriber is required\n"
+  "  --limit N          list: at most N entries, 1..10000 (default 100)\n"
+  "  --after KEY        list: start after KEY, the last of the previous page\n"
+  "                     (default: from the first)\n" VOLLEY_CONNECTION_USAGE "\n"
+  "exit status: 0 done, 1 the daemon refused (e.g. an unknown or malformed key),\n"
+  "2 connection or usage error\n",
+  run_dlq, merge_options(list_options, change_options)};
 
 } // namespace volley::cli

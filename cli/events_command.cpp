@@ -7,10 +7,16 @@
 #include "cli/reply_tables.hpp"
 
 #include <string>
+#include <vector>
 
 namespace volley::cli {
 
 namespace {
+
+const std::vector<option_spec> show_options = with_connection_options();
+const std::vector<option_spec> list_options =
+  with_connection_options({{"subscriber"}, {"status"}, {"since"}, {"limit"}});
+const std::vector<option_spec> replay_options = with_connection_options({{"subscriber"}});
 
 std::string the_id(const parsed_options& options, const char* action) {
   const auto& ids = options.positional();
@@ -20,15 +26,14 @@ std::string the_id(const parsed_options& options, const char* action) {
 }
 
 int run_events_show(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({}));
+  const auto options = parse_options(args, show_options);
   control_request request("events.show");
   request.add("id", the_id(options, "show"));
   return exchange_and_print("volley events show", options, request.finish(), render_event_log);
 }
 
 int run_events_list(const arguments& args) {
-  const auto options =
-    parse_options(args, with_connection_options({{"subscriber"}, {"status"}, {"since"}, {"limit"}}));
+  const auto options = parse_options(args, list_options);
   reject_positional(options);
   control_request request("events.list");
   if (auto subscriber = options.value("subscriber"))
@@ -46,7 +51,7 @@ int run_events_list(const arguments& args) {
 }
 
 int run_events_replay(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"subscriber"}}));
+  const auto options = parse_options(args, replay_options);
   control_request request("events.replay");
   request.add("id", the_id(options, "replay"));
   if (auto subscriber = options.value("subscriber"))
@@ -78,17 +83,22 @@ const command events_command{
   "\n"
   "show    prints one event's delivery log: per subscriber every attempt (when,\n"
   "        attempt number, HTTP status or error, latency) and how it ended\n"
-  "list    prints logged attempts, newest first: of one subscriber, only the\n"
-  "        failed ones, only the last 90s / 30m / 1h / 2d, at most N (1..1000,\n"
-  "        default 100)\n"
+  "list    prints logged attempts, newest first\n"
   "replay  delivers a logged event again, with the same id and body, to every\n"
   "        subscriber it went to (or the one named); marked as a replay in the log\n"
   "\n"
   "The log keeps log.retention_hours (default 72) within log.max_mb.\n"
   "\n"
-  "options:\n" VOLLEY_CONNECTION_USAGE "\n"
+  "options:\n"
+  "  --subscriber S     list: only S's attempts; replay: only to S (default: every\n"
+  "                     subscriber)\n"
+  "  --status STATUS    list: failed (only attempts that did not deliver) or all\n"
+  "                     (default all)\n"
+  "  --since AGE        list: only the last 90s / 30m / 1h / 2d (default: the whole\n"
+  "                     log)\n"
+  "  --limit N          list: at most N attempts, 1..1000 (default 100)\n" VOLLEY_CONNECTION_USAGE "\n"
   "exit status: 0 done, 1 the daemon refused (e.g. no such event), 2 connection\n"
   "or usage error\n",
-  run_events};
+  run_events, merge_options(merge_options(show_options, list_options), replay_options)};
 
 } // namespace volley::cli

@@ -3,9 +3,10 @@
 
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
+#include "cli/control_exchange.hpp"
 
+#include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <string>
 
@@ -17,27 +18,15 @@ namespace {
 
 using volley::cli::command;
 
-const command* const all_commands[] = {
-  &volley::cli::publish_command,     &volley::cli::stats_command,      &volley::cli::health_command,
-  &volley::cli::subscribers_command, &volley::cli::failures_command,   &volley::cli::queue_command,
-  &volley::cli::test_command,        &volley::cli::subscriber_command, &volley::cli::reload_command,
-  &volley::cli::dlq_command,         &volley::cli::events_command,     &volley::cli::cluster_command,
-  &volley::cli::sign_command,        &volley::cli::verify_command,     &volley::cli::receive_command,
-};
-
-const command* find_command(const std::string& name) {
-  for (const command* candidate : all_commands)
-    if (name == candidate->name)
-      return candidate;
-  return nullptr;
-}
-
 void print_overview(std::FILE* out) {
-  std::fputs("usage: volley <command> [options]\n\ncommands:\n", out);
-  for (const command* entry : all_commands)
+  std::fputs("usage: volley [--host H] [--port P] [--timeout SECONDS] [--json] <command> [options]\n"
+             "\ncommands:\n",
+             out);
+  for (const command* entry : volley::cli::all_commands())
     std::fprintf(out, "  %-11s  %s\n", entry->name, entry->summary);
-  std::fputs("\nRun 'volley <command> --help' for a command's options.\n"
-             "The daemon is reached at 127.0.0.1:7400 unless --host/--port say otherwise.\n"
+  std::fputs("\nRun 'volley <command> --help' (or 'volley help <command>') for a command's options.\n"
+             "The daemon is reached at 127.0.0.1:7400 unless --host/--port say otherwise; these\n"
+             "and --timeout and --json may come before or after the command.\n"
              "When it sets ingress.token, put the token in the VOLLEY_TOKEN environment variable.\n"
              "Commands that ask the daemon print tables; --json prints its reply line as is.\n",
              out);
@@ -50,20 +39,36 @@ bool asks_for_help(const volley::cli::arguments& args) {
   return false;
 }
 
-int run_command(const command& entry, const volley::cli::arguments& args) {
-  if (asks_for_help(args)) {
+bool accepts(const command& entry, const std::string& option) {
+  return std::any_of(entry.options.begin(), entry.options.end(),
+                     [&](const volley::cli::option_spec& spec) { return spec.name == option; });
+}
+
+void print_usage_error(const command& entry, const char* what) {
+  // The synopsis (the usage up to its first blank line) and where the rest is.
+  const std::string usage = entry.usage;
+  const size_t blank = usage.find("\n\n");
+  const std::string synopsis = blank == std::string::npos ? usage : usage.substr(0, blank + 1);
+  std::fprintf(stderr, "volley %s: %s\n%sRun 'volley %s --help' for details.\n", entry.name, what,
+               synopsis.c_str(), entry.name);
+}
+
+int run_command(const command& entry, const volley::cli::command_call& call) {
+  if (asks_for_help(call.args)) {
     std::fputs(entry.usage, stdout);
     return volley::cli::exit_ok;
   }
   try {
-    return entry.run(args);
+    // Options before the command are the daemon's address and the like:
+    // meaningless to a command that does not ask the daemon (receive's
+    // --port is the port it listens on).
+    if (!call.leading_options.empty() && !accepts(entry, "host"))
+      throw volley::cli::usage_error("'--" + call.leading_options.front() + "' before the command is for " +
+                                     "commands that ask the daemon; '" + entry.name +
+                                     "' does not: put its own options after it");
+    return entry.run(call.args);
   } catch (const volley::cli::usage_error& e) {
-    // The synopsis (the usage up to its first blank line) and where the rest is.
-    const std::string usage = entry.usage;
-    const size_t blank = usage.find("\n\n");
-    const std::string synopsis = blank == std::string::npos ? usage : usage.substr(0, blank + 1);
-    std::fprintf(stderr, "volley %s: %s\n%sRun 'volley %s --help' for details.\n", entry.name, e.what(),
-                 synopsis.c_str(), entry.name);
+    print_usage_error(entry, e.what());
   } catch (const std::exception& e) {
     // connection_error and unreadable input: the message says what to do.
     std::fprintf(stderr, "volley %s: %s\n", entry.name, e.what());
@@ -74,16 +79,24 @@ int run_command(const command& entry, const volley::cli::arguments& args) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
+  volley::cli::command_call call;
+  try {
+    call = volley::cli::split_command_call(volley::cli::arguments(argv + 1, argv + argc),
+                                           volley::cli::with_connection_options());
+  } catch (const volley::cli::usage_error& e) {
+    std::fprintf(stderr, "volley: %s\n\n", e.what());
     print_overview(stderr);
     return volley::cli::exit_error;
   }
-  const std::string first = argv[1];
-  if (first == "--help" || first == "-h" || first == "help") {
-    if (first == "help" && argc > 2) {
-      const command* entry = find_command(argv[2]);
+  if (call.command.empty()) {
+    print_overview(stderr);
+    return volley::cli::exit_error;
+  }
+  if (call.command == "--help" || call.command == "-h" || call.command == "help") {
+    if (call.command == "help" && !call.args.empty()) {
+      const command* entry = volley::cli::find_command(call.args.front());
       if (!entry) {
-        std::fprintf(stderr, "volley help: unknown command '%s'\n\n", argv[2]);
+        std::fprintf(stderr, "volley help: unknown command '%s'\n\n", call.args.front().c_str());
         print_overview(stderr);
         return volley::cli::exit_error;
       }
@@ -93,15 +106,15 @@ int main(int argc, char** argv) {
     print_overview(stdout);
     return volley::cli::exit_ok;
   }
-  if (first == "--version") {
+  if (call.command == "--version") {
     std::printf("volley %s\n", VOLLEY_VERSION);
     return volley::cli::exit_ok;
   }
-  const command* entry = find_command(first);
+  const command* entry = volley::cli::find_command(call.command);
   if (!entry) {
-    std::fprintf(stderr, "volley: unknown command '%s'\n\n", first.c_str());
+    std::fprintf(stderr, "volley: unknown command '%s'\n\n", call.command.c_str());
     print_overview(stderr);
     return volley::cli::exit_error;
   }
-  return run_command(*entry, volley::cli::arguments(argv + 2, argv + argc));
+  return run_command(*entry, call);
 }

@@ -201,7 +201,7 @@ private:
 };
 
 int run_publish(const arguments& args) {
-  const auto options = parse_options(args, {{"host"}, {"port"}, {"timeout"}});
+  const auto options = parse_options(args, publish_command.options);
   if (!options.positional().empty())
     throw usage_error("unexpected argument '" + options.positional().front() +
                       "' (events are read from stdin)");
@@ -215,7 +215,8 @@ int run_publish(const arguments& args) {
 } // namespace
 
 const command publish_command{
-  "publish", "send NDJSON events from stdin to the daemon and print each acknowledgement",
+  "publish",
+  "send NDJSON events from stdin to the daemon and print each acknowledgement",
   "usage: volley publish [--host H] [--port P] [--timeout SECONDS]\n"
   "\n"
   "Reads one JSON event per line from stdin, e.g.\n"
@@ -228,6 +229,7 @@ const command publish_command{
   "  --timeout SECONDS  give up when the daemon makes no progress this long (default 60)\n"
   "\n"
   "exit status: 0 all accepted, 1 some refused, 2 connection or usage error\n",
-  run_publish};
+  run_publish,
+  {{"host"}, {"port"}, {"timeout"}}};
 
 } // namespace volley::cli

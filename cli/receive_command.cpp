@@ -6,6 +6,7 @@
 #include "cli/signing_keys.hpp"
 #include "receiver/http_receiver.hpp"
 #include "signing/signature.hpp"
+#include "signing/timestamp_tolerance.hpp"
 #include "time/timestamp.hpp"
 
 #include <pthread.h>
@@ -16,7 +17,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -43,6 +46,16 @@ const char* verdict_name(signature_verdict verdict) {
   return "unknown";
 }
 
+// A timestamp header's value; nullopt when it is not a whole number.
+std::optional<int64_t> unix_seconds(const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0)
+    return std::nullopt;
+  return static_cast<int64_t>(value);
+}
+
 // Checks whichever of the two signature headers is present; both must hold.
 signature_verdict check_signatures(const received_request& request, const std::vector<std::string>& keys) {
   const std::string standard = request.header("webhook-signature");
@@ -53,18 +66,29 @@ signature_verdict check_signatures(const received_request& request, const std::v
     return signature_verdict::unchecked;
 
   if (!standard.empty()) {
-    const std::string timestamp_text = request.header("webhook-timestamp");
-    char* end = nullptr;
-    errno = 0;
-    const long long timestamp = std::strtoll(timestamp_text.c_str(), &end, 10);
-    if (timestamp_text.empty() || *end != '\0' || errno != 0)
+    const auto timestamp = unix_seconds(request.header("webhook-timestamp"));
+    if (!timestamp)
       return signature_verdict::invalid;
-    if (!verify_standard_signature(standard, keys, request.header("webhook-id"), timestamp, request.body))
+    if (!verify_standard_signature(standard, keys, request.header("webhook-id"), *timestamp, request.body))
       return signature_verdict::invalid;
   }
   if (!legacy.empty() && !verify_legacy_signature(legacy, keys, request.body))
     return signature_verdict::invalid;
   return signature_verdict::valid;
+}
+
+// Why the request's timestamp is refused (too old, too new, not a number);
+// "" when it is within the tolerance or the request has none to check.
+std::string timestamp_refusal(const received_request& request, int64_t tolerance_s, int64_t now_s) {
+  std::string text = request.header("webhook-timestamp");
+  if (text.empty())
+    text = request.header("x-webhook-timestamp"); // the legacy headers alone
+  if (text.empty())
+    return "";
+  const auto timestamp = unix_seconds(text);
+  if (!timestamp)
+    return "webhook-timestamp '" + text + "' is not a number of unix seconds";
+  return judge_timestamp(*timestamp, now_s, tolerance_s).reason(*timestamp, tolerance_s);
 }
 
 // The body on one line: control characters escaped, cut at a UTF-8
@@ -98,37 +122,50 @@ std::string printable_body(const std::string& body) {
 
 std::string or_dash(std::string value) { return value.empty() ? "-" : value; }
 
-// Prints a line per request; called from the receiver's connection threads.
+// Checks and prints a line per request; called from the receiver's
+// connection threads.
 class request_printer {
 public:
-  request_printer(std::vector<std::string> keys, bool quiet) : keys_(std::move(keys)), quiet_(quiet) {}
+  request_printer(std::vector<std::string> keys, int64_t tolerance_s, bool quiet)
+    : keys_(std::move(keys)), tolerance_s_(tolerance_s), quiet_(quiet) {}
 
-  void record(const received_request& request) {
+  // Returns why the request is refused ("" when it is not).
+  std::string record(const received_request& request) {
     const signature_verdict verdict = check_signatures(request, keys_);
+    const std::string refusal =
+      timestamp_refusal(request, tolerance_s_, static_cast<int64_t>(std::time(nullptr)));
     ++received_;
     if (verdict == signature_verdict::invalid)
       ++invalid_;
+    if (!refusal.empty())
+      ++refused_;
     if (quiet_)
-      return;
-    const std::string line = format_rfc3339_ms(unix_ms_now()) + " " + request.method + " " + request.target +
-                             " webhook-id=" + or_dash(request.header("webhook-id")) +
-                             " type=" + or_dash(request.header("x-event-type")) +
-                             " signature=" + verdict_name(verdict) + " body=" + printable_body(request.body) +
-                             "\n";
+      return refusal;
+    std::string line = format_rfc3339_ms(unix_ms_now()) + " " + request.method + " " + request.target +
+                       " webhook-id=" + or_dash(request.header("webhook-id")) +
+                       " type=" + or_dash(request.header("x-event-type")) +
+                       " signature=" + verdict_name(verdict);
+    if (!refusal.empty())
+      line += " refused=\"" + refusal + "\"";
+    line += " body=" + printable_body(request.body) + "\n";
     std::lock_guard<std::mutex> lock(output_mutex_);
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout); // one line at a time, so `| grep` and `tail -f` see it now
+    return refusal;
   }
 
   uint64_t received() const { return received_; }
   uint64_t invalid() const { return invalid_; }
+  uint64_t refused() const { return refused_; }
 
 private:
   const std::vector<std::string> keys_;
+  const int64_t tolerance_s_;
   const bool quiet_;
   std::mutex output_mutex_;
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> invalid_{0};
+  std::atomic<uint64_t> refused_{0};
 };
 
 // Blocks SIGINT/SIGTERM in this thread (and the threads it starts) so that
@@ -150,19 +187,27 @@ int wait_for_stop_signal(const sigset_t& signals) {
 }
 
 int run_receive(const arguments& args) {
-  const auto options = parse_options(args, {{"port"}, {"secret", true, true}, {"status"}, {"quiet", false}});
+  const auto options = parse_options(args, receive_command.options);
   if (!options.positional().empty())
     throw usage_error("unexpected argument '" + options.positional().front() + "'");
   const uint16_t port = parse_port(require_value(options, "port"), "--port", true);
   receiver_reply reply;
   reply.status = static_cast<int>(parse_integer(options.value_or("status", "200"), "--status", 200, 599));
-  request_printer printer(signing_keys_from_options(options), options.has("quiet"));
+  request_printer printer(signing_keys_from_options(options), timestamp_tolerance_from_options(options),
+                          options.has("quiet"));
 
   const sigset_t signals = block_stop_signals(); // before any thread starts
   http_receiver receiver(
     [&printer, &reply](const received_request& request) {
-      printer.record(request);
-      return reply;
+      const std::string refusal = printer.record(request);
+      if (refusal.empty())
+        return reply;
+      // A stale request is the sender's mistake (or a replay): not retried.
+      receiver_reply refused;
+      refused.status = 400;
+      refused.headers = {{"Content-Type", "text/plain"}};
+      refused.body = refusal + "\n";
+      return refused;
     },
     port);
   std::fprintf(stderr, "volley receive: listening on http://127.0.0.1:%u/ (Ctrl-C to stop)\n",
@@ -171,30 +216,39 @@ int run_receive(const arguments& args) {
   const int signal_number = wait_for_stop_signal(signals);
   receiver.stop();
   std::fflush(stdout);
-  std::fprintf(stderr, "volley receive: stopped by %s: received=%llu invalid_signatures=%llu\n",
-               signal_number == SIGINT ? "SIGINT" : "SIGTERM",
-               static_cast<unsigned long long>(printer.received()),
-               static_cast<unsigned long long>(printer.invalid()));
+  std::fprintf(
+    stderr, "volley receive: stopped by %s: received=%llu invalid_signatures=%llu refused_timestamps=%llu\n",
+    signal_number == SIGINT ? "SIGINT" : "SIGTERM", static_cast<unsigned long long>(printer.received()),
+    static_cast<unsigned long long>(printer.invalid()), static_cast<unsigned long long>(printer.refused()));
   return exit_ok;
 }
 
 } // namespace
 
 const command receive_command{
-  "receive", "run a local webhook endpoint that prints each request",
-  "usage: volley receive --port N [--secret S ...] [--status CODE] [--quiet]\n"
+  "receive",
+  "run a local webhook endpoint that prints each request",
+  "usage: volley receive --port N [--secret S ...] [--tolerance SECONDS] [--status CODE]\n"
+  "                      [--quiet]\n"
   "\n"
   "Listens on http://127.0.0.1:N/ (0: any free port, printed on stderr) and\n"
   "prints one line per request: time, method, target, webhook-id, event type,\n"
   "signature=valid|invalid|unsigned|unchecked and the start of the body.\n"
   "Both signature headers are checked when present; \"unchecked\" means the\n"
-  "request was signed but no --secret was given. Stops on SIGINT/SIGTERM.\n"
+  "request was signed but no --secret was given. A request whose\n"
+  "webhook-timestamp is further than the tolerance from now, either way, is\n"
+  "answered 400 with the reason (printed as refused=\"...\"), as a Standard\n"
+  "Webhooks receiver refuses a replay. Stops on SIGINT/SIGTERM.\n"
   "\n"
-  "  --port N       port on 127.0.0.1\n"
+  "  --port N       port on 127.0.0.1, 0 for any free one (required)\n"
   "  --secret S     secret to verify signatures with; repeat to accept several\n"
+  "                 (default: none, signatures are not checked)\n"
+  "  --tolerance SECONDS\n"
+  "                 how far webhook-timestamp may be from now (default 300)\n"
   "  --status CODE  HTTP status to answer with, 200..599 (default 200), e.g. 503\n"
   "                 to watch the daemon retry\n"
   "  --quiet        print no per-request lines, only the summary at exit\n",
-  run_receive};
+  run_receive,
+  {{"port"}, {"secret", true, true}, {"tolerance"}, {"status"}, {"quiet", false}}};
 
 } // namespace volley::cli

@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/signing_keys.hpp"
 #include "signing/signature.hpp"
+#include "signing/timestamp_tolerance.hpp"
 
 #include <cerrno>
 #include <cstdint>
@@ -49,7 +50,7 @@ std::vector<std::string> required_keys(const parsed_options& options) {
 }
 
 int run_sign(const arguments& args) {
-  const auto options = parse_options(args, {{"secret", true, true}, {"id"}, {"timestamp"}, {"body-file"}});
+  const auto options = parse_options(args, sign_command.options);
   if (!options.positional().empty())
     throw usage_error("unexpected argument '" + options.positional().front() + "'");
   const auto keys = required_keys(options);
@@ -71,8 +72,7 @@ int run_sign(const arguments& args) {
 }
 
 int run_verify(const arguments& args) {
-  const auto options = parse_options(
-    args, {{"secret", true, true}, {"signature"}, {"id"}, {"timestamp"}, {"legacy"}, {"body-file"}});
+  const auto options = parse_options(args, verify_command.options);
   if (!options.positional().empty())
     throw usage_error("unexpected argument '" + options.positional().front() + "'");
   const auto keys = required_keys(options);
@@ -81,8 +81,8 @@ int run_verify(const arguments& args) {
   if (!check_standard && !check_legacy)
     throw usage_error("nothing to verify: give --signature (with --id and --timestamp) or "
                       "--legacy");
-  if (!check_standard && (options.has("id") || options.has("timestamp")))
-    throw usage_error("--id and --timestamp belong to --signature (the webhook-signature "
+  if (!check_standard && (options.has("id") || options.has("timestamp") || options.has("tolerance")))
+    throw usage_error("--id, --timestamp and --tolerance belong to --signature (the webhook-signature "
                       "header); the legacy header signs the body alone");
 
   std::string id;
@@ -92,6 +92,19 @@ int run_verify(const arguments& args) {
     timestamp = parse_timestamp(require_value(options, "timestamp"));
   }
   const std::string body = read_body(options);
+
+  // As the Standard Webhooks libraries do: a request outside the replay
+  // window is refused whatever its signature.
+  if (check_standard) {
+    const int64_t tolerance = timestamp_tolerance_from_options(options);
+    const auto verdict = judge_timestamp(timestamp, static_cast<int64_t>(std::time(nullptr)), tolerance);
+    if (!verdict.accepted()) {
+      std::puts("invalid");
+      std::fprintf(stderr, "volley verify: %s; --tolerance SECONDS widens the window\n",
+                   verdict.reason(timestamp, tolerance).c_str());
+      return exit_refused;
+    }
+  }
 
   // Every header given must verify.
   bool valid = true;
@@ -106,7 +119,8 @@ int run_verify(const arguments& args) {
 } // namespace
 
 const command sign_command{
-  "sign", "print the signature headers a delivery of a body would carry",
+  "sign",
+  "print the signature headers a delivery of a body would carry",
   "usage: volley sign --secret S [--secret S2 ...] --id ID [--timestamp T]\n"
   "                   [--body-file F]\n"
   "\n"
@@ -116,29 +130,42 @@ const command sign_command{
   "`printf '%s'` does not.\n"
   "\n"
   "  --secret S      signing secret: whsec_<base64> or any other string (raw bytes);\n"
-  "                  repeat during rotation, newest first\n"
-  "  --id ID         the event id (webhook-id)\n"
+  "                  repeat during rotation, newest first (required)\n"
+  "  --id ID         the event id (webhook-id) (required)\n"
   "  --timestamp T   unix seconds (default: now)\n"
-  "  --body-file F   read the body from F instead of stdin\n",
-  run_sign};
+  "  --body-file F   read the body from F (default: stdin)\n",
+  run_sign,
+  {{"secret", true, true}, {"id"}, {"timestamp"}, {"body-file"}}};
 
-const command verify_command{"verify", "check a webhook signature by hand",
-                             "usage: volley verify --secret S [--secret S2 ...]\n"
-                             "                     (--signature V1 --id ID --timestamp T | --legacy SHA256)\n"
-                             "                     [--body-file F]\n"
-                             "\n"
-                             "Prints \"valid\" (exit 0) or \"invalid\" (exit 1) for the body read from F or\n"
-                             "stdin, byte for byte.\n"
-                             "\n"
-                             "  --secret S       a secret the sender may use; repeat to accept several\n"
-                             "  --signature V1   the webhook-signature header (\"v1,<base64> ...\")\n"
-                             "  --id ID          the webhook-id header\n"
-                             "  --timestamp T    the webhook-timestamp header (unix seconds)\n"
-                             "  --legacy SHA256  the X-Webhook-Signature header (\"sha256=<hex>\")\n"
-                             "  --body-file F    read the body from F instead of stdin\n"
-                             "\n"
-                             "Given both --signature and --legacy, both must verify. The timestamp's age\n"
-                             "is not checked here; a receiver should also refuse stale timestamps.\n",
-                             run_verify};
+const command verify_command{
+  "verify",
+  "check a webhook signature by hand",
+  "usage: volley verify --secret S [--secret S2 ...]\n"
+  "                     (--signature V1 --id ID --timestamp T [--tolerance SECONDS]\n"
+  "                      | --legacy SHA256)\n"
+  "                     [--body-file F]\n"
+  "\n"
+  "Prints \"valid\" (exit 0) or \"invalid\" (exit 1) for the body read from F or\n"
+  "stdin, byte for byte.\n"
+  "\n"
+  "  --secret S       a secret the sender may use; repeat to accept several\n"
+  "                   (required)\n"
+  "  --signature V1   the webhook-signature header (\"v1,<base64> ...\"); this\n"
+  "                   or --legacy is required\n"
+  "  --id ID          the webhook-id header (required with --signature)\n"
+  "  --timestamp T    the webhook-timestamp header, unix seconds (required with\n"
+  "                   --signature)\n"
+  "  --tolerance SECONDS\n"
+  "                   how far T may be from now, either way (default 300)\n"
+  "  --legacy SHA256  the X-Webhook-Signature header (\"sha256=<hex>\") (default:\n"
+  "                   not checked)\n"
+  "  --body-file F    read the body from F (default: stdin)\n"
+  "\n"
+  "Given both --signature and --legacy, both must verify. A timestamp further\n"
+  "than the tolerance from now is refused (\"invalid\", the reason on stderr),\n"
+  "as the Standard Webhooks libraries refuse replayed requests. The legacy\n"
+  "header signs the body alone: it has no timestamp to check.\n",
+  run_verify,
+  {{"secret", true, true}, {"signature"}, {"id"}, {"timestamp"}, {"tolerance"}, {"legacy"}, {"body-file"}}};
 
 } // namespace volley::cli

@@ -2,6 +2,7 @@
 
 #include "cli/command_line.hpp"
 #include "signing/signature.hpp"
+#include "signing/timestamp_tolerance.hpp"
 
 namespace volley::cli {
 
@@ -20,6 +21,13 @@ std::vector<std::string> signing_keys_from_options(const parsed_options& options
     keys.push_back(std::move(*key));
   }
   return keys;
+}
+
+int64_t timestamp_tolerance_from_options(const parsed_options& options) {
+  // Up to ten years: enough to check a delivery captured long ago by hand.
+  if (auto text = options.value("tolerance"))
+    return parse_integer(*text, "--tolerance", 0, 315360000);
+  return default_timestamp_tolerance_s;
 }
 
 } // namespace volley::cli

@@ -20,7 +20,7 @@ std::string subscriber_name(const parsed_options& options) {
 }
 
 int run_test(const arguments& args) {
-  const auto options = parse_options(args, with_connection_options({{"subscriber"}}));
+  const auto options = parse_options(args, test_command.options);
   reject_positional(options);
   control_request request("test");
   request.add("subscriber", subscriber_name(options));
@@ -33,8 +33,7 @@ int run_subscriber(const arguments& args) {
   const std::string& action = args.front();
   if (action != "enable" && action != "disable")
     throw usage_error("unknown subscriber action '" + action + "' (expected enable or disable)");
-  const auto options =
-    parse_options(arguments(args.begin() + 1, args.end()), with_connection_options({{"subscriber"}}));
+  const auto options = parse_options(arguments(args.begin() + 1, args.end()), subscriber_command.options);
   reject_positional(options);
   control_request request("subscriber." + action);
   request.add("subscriber", subscriber_name(options));
@@ -51,10 +50,10 @@ const command test_command{
   "({\"op\":\"test\"}) outside its queue — nothing is stored or retried — and\n"
   "prints the URL, HTTP status, outcome (delivered, or why not) and latency.\n"
   "\n"
-  "  --subscriber S     the subscriber's name in the config\n" VOLLEY_CONNECTION_USAGE "\n"
+  "  --subscriber S     the subscriber's name in the config (required)\n" VOLLEY_CONNECTION_USAGE "\n"
   "exit status: 0 answered (whatever the outcome: see OUTCOME), 1 the daemon\n"
   "refused (e.g. unknown subscriber), 2 connection or usage error\n",
-  run_test};
+  run_test, with_connection_options({{"subscriber"}})};
 
 const command subscriber_command{
   "subscriber", "enable or disable one subscriber",
@@ -68,9 +67,9 @@ const command subscriber_command{
   "\"enabled\": false in the config applies at every start.\n"
   "\n"
   "options:\n"
-  "  --subscriber S     the subscriber's name in the config\n" VOLLEY_CONNECTION_USAGE "\n"
+  "  --subscriber S     the subscriber's name in the config (required)\n" VOLLEY_CONNECTION_USAGE "\n"
   "exit status: 0 done, 1 the daemon refused (e.g. unknown subscriber), 2 connection\n"
   "or usage error\n",
-  run_subscriber};
+  run_subscriber, with_connection_options({{"subscriber"}})};
 
 } // namespace volley::cli

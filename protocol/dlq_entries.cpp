@@ -9,6 +9,20 @@ std::string format_delivery_key(const delivery_key& key) {
   return key.subscriber + "/" + std::to_string(key.event_seq);
 }
 
+namespace {
+constexpr std::string_view no_dlq_entry = "no dead-letter entry ";
+}
+
+std::string no_dlq_entry_error(const delivery_key& key) {
+  return std::string{no_dlq_entry} + format_delivery_key(key) +
+         " on this node (it was retried or deleted already, or never existed; `volley dlq list` shows the "
+         "keys)";
+}
+
+bool is_no_dlq_entry_error(std::string_view error) {
+  return error.substr(0, no_dlq_entry.size()) == no_dlq_entry;
+}
+
 std::optional<delivery_key> parse_delivery_key(const std::string& text) {
   auto slash = text.rfind('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == text.size())

@@ -185,8 +185,13 @@ dlq_change change_dlq(store& db, const control_request& req) {
     out.answer = error_line(op + " failed: " + result.error);
     return out;
   }
-  // What actually changed: a key that was not there counts 0.
+  // What actually changed. A named entry that is not there is an error
+  // (HTTP answers it 404), so that a mistyped key does not pass for done.
   auto count = retry ? result.requeued.size() : result.dlq_removed;
+  if (req.key && count == 0) {
+    out.answer = error_line(no_dlq_entry_error(*req.key));
+    return out;
+  }
   for (auto& p : result.requeued) {
     auto name = p.delivery.key.subscriber;
     out.requeued[name].push_back(delivery_from_disk(std::move(p)));

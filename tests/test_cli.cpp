@@ -1,19 +1,35 @@
-// The `volley` CLI's tables: canned daemon replies (the shapes volleyd
-// answers with) rendered by the same functions the commands call.
+// The `volley` CLI: its tables (canned daemon replies, the shapes volleyd
+// answers with, rendered by the same functions the commands call), its
+// commands' options and help, and the real binary against a real volleyd
+// and a real receiver.
 
 #define BOOST_TEST_MODULE cli
 #include <boost/test/unit_test.hpp>
 
+#include "cli/command_line.hpp"
+#include "cli/commands.hpp"
 #include "cli/reply_cells.hpp"
 #include "cli/reply_tables.hpp"
 #include "cli/stats_tables.hpp"
 #include "cli/text_table.hpp"
+#include "signing/signature.hpp"
+#include "tests/support/control_client.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/event_publisher.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/running_node.hpp"
+#include "tests/support/scripted_receiver.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
 
+#include <ctime>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 using namespace volley::cli;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -373,6 +389,282 @@ BOOST_AUTO_TEST_CASE(dlq_list_cuts_long_fields_and_points_to_the_next_page) {
   BOOST_TEST(render_dlq_count(R"({"ok":true,"count":1})", "requeued").value() == "requeued 1 entry\n");
   BOOST_TEST(render_dlq_count(R"({"ok":true,"count":3})", "deleted").value() == "deleted 3 entries\n");
   BOOST_TEST(!render_dlq_count(R"({"ok":true})", "deleted").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(commands)
+
+// The entry of `--name` in a usage text: its line and the more indented
+// lines that continue it; "" when no line starts with it.
+std::string option_entry(const std::string& usage, const std::string& name) {
+  const auto lines = lines_of(usage);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto start = lines[i].find_first_not_of(' ');
+    if (start == std::string::npos || lines[i].compare(start, name.size() + 2, "--" + name) != 0)
+      continue;
+    const size_t after = start + name.size() + 2;
+    if (after < lines[i].size() && lines[i][after] != ' ')
+      continue; // --host is not --hours
+    std::string entry = lines[i];
+    for (size_t j = i + 1; j < lines.size(); ++j) {
+      const auto indent = lines[j].find_first_not_of(' ');
+      if (indent == std::string::npos || indent <= start || lines[j].compare(indent, 2, "--") == 0)
+        break;
+      entry += "\n" + lines[j];
+    }
+    return entry;
+  }
+  return "";
+}
+
+BOOST_AUTO_TEST_CASE(each_option_of_each_command_is_in_its_help_with_its_default) {
+  BOOST_REQUIRE_GE(all_commands().size(), 16u);
+  for (const command* entry : all_commands()) {
+    BOOST_TEST_CONTEXT("volley " << entry->name) {
+      for (const auto& spec : entry->options) {
+        const std::string text = option_entry(entry->usage, spec.name);
+        BOOST_TEST(!text.empty(), "--" << spec.name << " is not listed");
+        // A flag is off unless given; an option with a value says its default
+        // or that it is required.
+        if (spec.takes_value)
+          BOOST_TEST(
+            (text.find("default") != std::string::npos || text.find("required") != std::string::npos),
+            "--" << spec.name << " names no default: " << text);
+      }
+    }
+  }
+  // The actions' options are there too.
+  std::vector<std::string> dlq;
+  for (const auto& spec : find_command("dlq")->options)
+    dlq.push_back(spec.name);
+  for (const char* name : {"subscriber", "key", "limit", "after", "host", "port", "timeout", "json"})
+    BOOST_TEST((std::find(dlq.begin(), dlq.end(), name) != dlq.end()), name);
+  BOOST_TEST(option_entry(find_command("verify")->usage, "tolerance").find("(default 300)") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(global_options_before_the_command_go_after_it) {
+  const auto globals = std::vector<option_spec>{{"host"}, {"port"}, {"timeout"}, {"json", false}};
+  auto call = split_command_call({"--port", "17400", "--json", "dlq", "list", "--limit", "5"}, globals);
+  BOOST_TEST(call.command == "dlq");
+  BOOST_TEST(call.args == (std::vector<std::string>{"list", "--limit", "5", "--port", "17400", "--json"}));
+  BOOST_TEST(call.leading_options == (std::vector<std::string>{"port", "json"}));
+  call = split_command_call({"--port=17400", "subscribers"}, globals);
+  BOOST_TEST(call.command == "subscribers");
+  BOOST_TEST(call.args == (std::vector<std::string>{"--port=17400"}));
+  call = split_command_call({"subscribers", "--port", "17400"}, globals);
+  BOOST_TEST(call.args == (std::vector<std::string>{"--port", "17400"}));
+  BOOST_TEST(call.leading_options.empty());
+  BOOST_TEST(split_command_call({"--port", "1", "--help"}, globals).command == "--help");
+  BOOST_TEST(split_command_call({"--json"}, globals).command == "");
+  BOOST_CHECK_THROW(split_command_call({"--limit", "5", "dlq"}, globals), usage_error);
+  BOOST_CHECK_THROW(split_command_call({"--port"}, globals), usage_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The real `volley` binary; stdout and stderr together.
+namespace {
+
+struct cli_run {
+  int status = -1;
+  std::string output;
+};
+
+cli_run volley_cli(const std::string& arguments) {
+  cli_run run;
+  run.status = volley::test::run_command(std::string{VOLLEY_CLI_PATH} + " " + arguments, run.output);
+  return run;
+}
+
+int64_t now_s() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// The value of "Name: value" in `volley sign`'s output.
+std::string header_of(const std::string& output, const std::string& name) {
+  const auto at = output.find(name + ": ");
+  BOOST_REQUIRE(at != std::string::npos);
+  const auto start = at + name.size() + 2;
+  return output.substr(start, output.find('\n', start) - start);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(binary)
+
+BOOST_AUTO_TEST_CASE(help_of_each_command_is_its_usage) {
+  for (const command* entry : all_commands()) {
+    BOOST_TEST_CONTEXT("volley " << entry->name) {
+      const auto asked = volley_cli(std::string{entry->name} + " --help");
+      BOOST_TEST(asked.status == 0);
+      BOOST_TEST(asked.output == entry->usage);
+      const auto help = volley_cli(std::string{"help "} + entry->name);
+      BOOST_TEST(help.status == 0);
+      BOOST_TEST(help.output == entry->usage);
+    }
+  }
+  BOOST_TEST(volley_cli("help nosuch").status == 2);
+  BOOST_TEST(volley_cli("--version").output.rfind("volley ", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(secret_new_prints_a_secret_that_config_sign_and_verify_accept) {
+  const auto first = volley_cli("secret new");
+  const auto second = volley_cli("secret new");
+  BOOST_TEST_REQUIRE(first.status == 0, first.output);
+  // 32 bytes: 44 characters of base64 with one "=".
+  BOOST_TEST(std::regex_match(first.output, std::regex("whsec_[A-Za-z0-9+/]{43}=\n")), first.output);
+  BOOST_TEST(first.output != second.output);
+  BOOST_TEST(volley_cli("secret").status == 2);
+  BOOST_TEST(volley_cli("secret new extra").status == 2);
+  const std::string secret = first.output.substr(0, first.output.size() - 1);
+
+  volley::test::temp_dir dir;
+  volley::test::write_file(
+    dir.file("volley.json"),
+    R"({"storage": {"path": ")" + dir.file("data") +
+      R"("}, "subscribers": [{"name": "billing", "url": "https://billing.example.com/hooks",
+                                 "secret": ")" +
+      secret + R"("}]})");
+  std::string check;
+  BOOST_TEST(volley::test::run_command(
+               std::string{VOLLEYD_PATH} + " --check-config " + dir.file("volley.json"), check) == 0,
+             check);
+
+  volley::test::write_file(dir.file("body"), R"({"order":42})");
+  const auto ts = std::to_string(now_s());
+  const auto signed_headers = volley_cli("sign --secret " + secret + " --id evt_1 --timestamp " + ts +
+                                         " --body-file " + dir.file("body"));
+  BOOST_TEST_REQUIRE(signed_headers.status == 0, signed_headers.output);
+  const auto verified =
+    volley_cli("verify --secret " + secret + " --id evt_1 --timestamp " + ts + " --signature '" +
+               header_of(signed_headers.output, "webhook-signature") + "' --body-file " + dir.file("body"));
+  BOOST_TEST(verified.status == 0, verified.output);
+  BOOST_TEST(verified.output == "valid\n");
+}
+
+BOOST_AUTO_TEST_CASE(verify_refuses_a_timestamp_outside_the_tolerance) {
+  volley::test::temp_dir dir;
+  volley::test::write_file(dir.file("body"), "{}");
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  // A correct signature over the given timestamp: only its age can fail.
+  auto verify = [&](int64_t timestamp, const std::string& extra) {
+    const auto ts = std::to_string(timestamp);
+    const auto sign = volley_cli("sign --secret " + secret + " --id evt_1 --timestamp " + ts +
+                                 " --body-file " + dir.file("body"));
+    BOOST_REQUIRE_EQUAL(sign.status, 0);
+    return volley_cli("verify --secret " + secret + " --id evt_1 --timestamp " + ts + " --signature '" +
+                      header_of(sign.output, "webhook-signature") + "' --body-file " + dir.file("body") +
+                      " " + extra);
+  };
+  const auto old = verify(1000, "");
+  BOOST_TEST(old.status == 1);
+  BOOST_TEST(old.output.find("invalid\n") != std::string::npos, old.output);
+  BOOST_TEST(old.output.find("webhook-timestamp 1000 is ") != std::string::npos, old.output);
+  BOOST_TEST(old.output.find("s old, more than the tolerance of 300 s") != std::string::npos, old.output);
+
+  const auto ahead = verify(now_s() + 3600, "");
+  BOOST_TEST(ahead.status == 1);
+  BOOST_TEST(ahead.output.find("s in the future, more than the tolerance of 300 s") != std::string::npos,
+             ahead.output);
+
+  BOOST_TEST(verify(now_s(), "").status == 0);
+  const auto widened = verify(now_s() - 3600, "--tolerance 7200");
+  BOOST_TEST(widened.status == 0, widened.output);
+  BOOST_TEST(verify(now_s() - 3600, "--tolerance 600").status == 1);
+  BOOST_TEST(verify(now_s(), "--tolerance -1").status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(receive_answers_a_delivery_outside_the_tolerance_400_and_says_why) {
+  volley::test::temp_dir dir;
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  volley::test::daemon_process receive({VOLLEY_CLI_PATH, "receive", "--port", "0", "--secret", secret},
+                                       dir.file("receive.log"));
+  BOOST_TEST_REQUIRE(receive.wait_ready(), receive.log());
+  const auto key = volley::signing_key_from_secret(secret).value();
+  auto deliver = [&](int64_t timestamp) {
+    const std::string body = R"({"id":"evt_1"})";
+    const auto ts = std::to_string(timestamp);
+    volley::test::http_client client(receive.port());
+    return client.post(
+      "/hooks", body,
+      {{"Content-Type", "application/json"},
+       {"webhook-id", "evt_1"},
+       {"webhook-timestamp", ts},
+       {"webhook-signature", volley::standard_signature_header({key}, "evt_1", timestamp, body)}});
+  };
+  const auto fresh = deliver(now_s());
+  BOOST_TEST(fresh.status == 200);
+  const auto stale = deliver(now_s() - 600);
+  BOOST_TEST(stale.status == 400);
+  BOOST_TEST(stale.body.find("s old, more than the tolerance of 300 s") != std::string::npos, stale.body);
+  const auto early = deliver(now_s() + 600);
+  BOOST_TEST(early.status == 400);
+  BOOST_TEST(early.body.find("s in the future") != std::string::npos, early.body);
+  BOOST_TEST(receive.stop() == 0);
+  const auto log = receive.log();
+  BOOST_TEST(log.find("signature=valid refused=\"webhook-timestamp ") != std::string::npos, log);
+  BOOST_TEST(log.find("received=3 invalid_signatures=0 refused_timestamps=2") != std::string::npos, log);
+}
+
+BOOST_AUTO_TEST_CASE(global_options_work_before_and_after_the_command) {
+  volley::test::running_node node;
+  node.spec.subscribers = {{"billing", "http://127.0.0.1:9/hooks", {}, "", ""}};
+  node.start();
+  const std::string port = std::to_string(node.port());
+  for (const std::string& line :
+       {"--port " + port + " subscribers", "subscribers --port " + port,
+        "--host 127.0.0.1 --port=" + port + " --json health", "--json dlq list --port " + port}) {
+    const auto run = volley_cli(line);
+    BOOST_TEST(run.status == 0, line << ": " << run.output);
+  }
+  BOOST_TEST(volley_cli("--port " + port + " subscribers").output.find("billing") != std::string::npos);
+  // receive's --port is the port it listens on, not the daemon's.
+  const auto receive = volley_cli("--port " + port + " receive --port 0");
+  BOOST_TEST(receive.status == 2);
+  BOOST_TEST(receive.output.find("'--port' before the command is for commands that ask the daemon") !=
+               std::string::npos,
+             receive.output);
+  const auto unknown = volley_cli("--limit 5 subscribers");
+  BOOST_TEST(unknown.status == 2);
+  BOOST_TEST(unknown.output.find("unknown option '--limit' before the command") != std::string::npos,
+             unknown.output);
+  BOOST_TEST(node.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(dlq_delete_takes_a_subscriber_and_an_unknown_key_is_an_error) {
+  volley::test::scripted_receiver refusing{[](const std::string&, uint32_t) {
+    volley::receiver_reply reply;
+    reply.status = 404; // not retried: straight to the dead-letter queue
+    return reply;
+  }};
+  volley::test::running_node node;
+  node.spec.subscribers = {{"refusing", refusing.url(), {}, "", ""}};
+  node.start();
+  volley::test::publish_events(node.port(), {"e1", "e2", "e3"}, "order.created");
+  volley::test::control_client control{node.port()};
+  std::vector<volley::test::dlq_entry> entries;
+  BOOST_REQUIRE(volley::test::wait_until([&] { return (entries = control.dlq_all()).size() == 3; }, 30s));
+  const std::string port = " --port " + std::to_string(node.port());
+
+  for (const char* action : {"retry", "delete"}) {
+    const auto unknown = volley_cli(std::string{"dlq "} + action + " --key refusing/999999" + port);
+    BOOST_TEST(unknown.status == 1, unknown.output);
+    BOOST_TEST(unknown.output.find("no dead-letter entry refusing/999999") != std::string::npos,
+               unknown.output);
+  }
+  const auto one = volley_cli("dlq delete --key " + entries[0].key + port);
+  BOOST_TEST(one.status == 0, one.output);
+  BOOST_TEST(one.output == "deleted 1 entry\n");
+  const auto again = volley_cli("dlq delete --key " + entries[0].key + port);
+  BOOST_TEST(again.status == 1, again.output);
+
+  const auto all = volley_cli("dlq delete --subscriber refusing" + port);
+  BOOST_TEST(all.status == 0, all.output);
+  BOOST_TEST(all.output == "deleted 2 entries\n");
+  BOOST_TEST(control.dlq_all().empty());
+  BOOST_TEST(volley_cli("dlq delete" + port).status == 2);
+  BOOST_TEST(volley_cli("dlq delete --key a/1 --subscriber refusing" + port).status == 2);
+  BOOST_TEST(node.stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

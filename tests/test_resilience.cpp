@@ -839,7 +839,7 @@ BOOST_AUTO_TEST_CASE(dlq_list_pages_and_filters_retry_redelivers_delete_removes)
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 
-BOOST_AUTO_TEST_CASE(dlq_ops_on_a_key_that_is_not_there_report_zero) {
+BOOST_AUTO_TEST_CASE(dlq_ops_on_a_key_that_is_not_there_are_refused) {
   scripted_receiver refusing{[](const std::string&, uint32_t) {
     receiver_reply r;
     r.status = 404;
@@ -855,12 +855,16 @@ BOOST_AUTO_TEST_CASE(dlq_ops_on_a_key_that_is_not_there_report_zero) {
   auto key = entries[0].key;
   auto r = control.dlq_op("dlq.delete", "key", key);
   BOOST_CHECK_MESSAGE(r.ok && r.count == 1, r.line);
+  // A mistyped or stale key must not pass for done.
   r = control.dlq_op("dlq.delete", "key", key);
-  BOOST_CHECK_MESSAGE(r.ok && r.count == 0, "deleting an absent key: " << r.line);
+  BOOST_CHECK_MESSAGE(!r.ok && r.error.rfind("no dead-letter entry " + key, 0) == 0,
+                      "deleting an absent key: " << r.line);
   r = control.dlq_op("dlq.retry", "key", key);
-  BOOST_CHECK_MESSAGE(r.ok && r.count == 0, "retrying an absent key: " << r.line);
+  BOOST_CHECK_MESSAGE(!r.ok && r.error.rfind("no dead-letter entry " + key, 0) == 0,
+                      "retrying an absent key: " << r.line);
   r = control.dlq_op("dlq.retry", "key", "nosuch/12345");
-  BOOST_CHECK_MESSAGE(r.ok && r.count == 0, "retrying a key that never existed: " << r.line);
+  BOOST_CHECK_MESSAGE(!r.ok && r.error.rfind("no dead-letter entry nosuch/12345", 0) == 0,
+                      "retrying a key that never existed: " << r.line);
   BOOST_CHECK_EQUAL(refusing.requests(), 1u);
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }

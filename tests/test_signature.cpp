@@ -2,8 +2,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include "signing/signature.hpp"
+#include "signing/timestamp_tolerance.hpp"
 #include "signing/webhook_request.hpp"
+#include "signing/webhook_secret.hpp"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -60,6 +63,63 @@ BOOST_AUTO_TEST_CASE(whsec_with_bad_base64_is_rejected) {
   BOOST_TEST(!signing_key_from_secret("whsec_not*base64").has_value());
   BOOST_TEST(!signing_key_from_secret("whsec_abcde").has_value());
   BOOST_TEST(!signing_key_from_secret("whsec_Zm9v=").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_new_secret_is_whsec_base64_of_32_bytes) {
+  // bytes 0..31, base64 by Python's base64 module.
+  std::string counting;
+  for (int i = 0; i < 32; ++i)
+    counting.push_back(static_cast<char>(i));
+  BOOST_TEST(whsec_secret(counting) == "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+
+  const auto first = random_webhook_secret();
+  const auto second = random_webhook_secret();
+  BOOST_TEST(first.rfind("whsec_", 0) == 0u);
+  BOOST_TEST(first != second);
+  const auto key = signing_key_from_secret(first);
+  BOOST_REQUIRE(key.has_value());
+  BOOST_TEST(key->size() == webhook_secret_bytes);
+  BOOST_TEST(whsec_secret(*key) == first);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(timestamp_tolerance)
+
+constexpr int64_t now_s = 1795441200;
+
+BOOST_AUTO_TEST_CASE(accepts_up_to_the_tolerance_either_way) {
+  for (int64_t offset : {-300, -1, 0, 1, 300}) {
+    const auto verdict = judge_timestamp(now_s + offset, now_s, 300);
+    BOOST_TEST(verdict.accepted(), offset);
+    BOOST_TEST(verdict.reason(now_s + offset, 300) == "");
+  }
+  BOOST_TEST(judge_timestamp(now_s, now_s, 0).accepted());
+}
+
+BOOST_AUTO_TEST_CASE(refuses_too_old_and_too_new) {
+  const auto old = judge_timestamp(now_s - 301, now_s, 300);
+  BOOST_TEST((old.age == timestamp_age::too_old));
+  BOOST_TEST(old.off_by_s == 301u);
+  BOOST_TEST(old.reason(now_s - 301, 300)
+               .rfind("webhook-timestamp 1795440899 is 301 s old, more than the "
+                      "tolerance of 300 s",
+                      0) == 0u);
+  const auto ahead = judge_timestamp(now_s + 301, now_s, 300);
+  BOOST_TEST((ahead.age == timestamp_age::too_new));
+  BOOST_TEST(ahead.reason(now_s + 301, 300).find("is 301 s in the future") != std::string::npos);
+  // The example: a timestamp from 1970.
+  BOOST_TEST((judge_timestamp(1000, now_s, default_timestamp_tolerance_s).age == timestamp_age::too_old));
+  BOOST_TEST((judge_timestamp(now_s + 1, now_s, 0).age == timestamp_age::too_new));
+}
+
+BOOST_AUTO_TEST_CASE(extreme_timestamps_do_not_overflow) {
+  const auto past = judge_timestamp(INT64_MIN, now_s, 300);
+  BOOST_TEST((past.age == timestamp_age::too_old));
+  BOOST_TEST(past.off_by_s == static_cast<uint64_t>(now_s) + (uint64_t{1} << 63));
+  const auto future = judge_timestamp(INT64_MAX, now_s, 300);
+  BOOST_TEST((future.age == timestamp_age::too_new));
+  BOOST_TEST(future.off_by_s == static_cast<uint64_t>(INT64_MAX - now_s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE write_coalescer
 #include <boost/test/unit_test.hpp>
 
+#include "protocol/dlq_entries.hpp"
+#include "protocol/ingress_line.hpp"
 #include "storage/memory_store.hpp"
 #include "storage/store_queries.hpp"
 #include "storage/write_coalescer.hpp"
@@ -230,7 +232,12 @@ BOOST_AUTO_TEST_CASE(dlq_changes_count_what_changed_and_hand_back_requeued) {
   auto one = dlq(control_op::dlq_delete);
   one.key = delivery_key{"s", 4};
   BOOST_TEST(change_dlq(db, one).answer == "{\"ok\":true,\"count\":1}\n");
-  BOOST_TEST(change_dlq(db, one).answer == "{\"ok\":true,\"count\":0}\n"); // gone already
+  // Gone already: a named entry that is not there is refused, not "0 done".
+  BOOST_TEST(change_dlq(db, one).answer == error_line(no_dlq_entry_error(delivery_key{"s", 4})));
+  auto never = dlq(control_op::dlq_retry);
+  never.key = delivery_key{"nosuch", 12345};
+  BOOST_TEST(change_dlq(db, never).answer.rfind(
+               "{\"ok\":false,\"error\":\"no dead-letter entry nosuch/12345 ", 0) == 0u);
   auto all = dlq(control_op::dlq_retry);
   all.subscriber = "s";
   auto change = change_dlq(db, all);

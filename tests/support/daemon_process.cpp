@@ -13,9 +13,18 @@
 namespace volley::test {
 
 daemon_process::daemon_process(std::string config_path, std::string log_path)
-  : config_path_(std::move(config_path)), log_path_(std::move(log_path)) {
+  : daemon_process(std::vector<std::string>{VOLLEYD_PATH, "--config", std::move(config_path)},
+                   std::move(log_path)) {}
+
+daemon_process::daemon_process(const std::vector<std::string>& argv, std::string log_path)
+  : log_path_(std::move(log_path)) {
   // The log may hold earlier runs: only what this run appends counts.
   log_offset_ = read_file(log_path_).size();
+  // Built before fork: the child only calls what is safe after it.
+  std::vector<char*> args;
+  for (const auto& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0)
     throw std::runtime_error("fork failed");
@@ -23,7 +32,7 @@ daemon_process::daemon_process(std::string config_path, std::string log_path)
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, STDERR_FILENO);
     ::dup2(fd, STDOUT_FILENO);
-    ::execl(VOLLEYD_PATH, VOLLEYD_PATH, "--config", config_path_.c_str(), nullptr);
+    ::execv(args[0], args.data());
     _exit(127);
   }
 }

@@ -1,8 +1,10 @@
 #pragma once
-// Runs the real volleyd binary with a config file, its log in a file.
+// Runs the real volleyd binary with a config file, its log in a file; or
+// any other long-running program, such as `volley receive`.
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace volley::test {
 
@@ -10,12 +12,14 @@ class daemon_process {
 public:
   // Starts `volleyd --config config_path`; stderr goes to `log_path`.
   daemon_process(std::string config_path, std::string log_path);
+  // Starts `argv` (argv[0]: the program's path); stdout and stderr go to `log_path`.
+  daemon_process(const std::vector<std::string>& argv, std::string log_path);
   ~daemon_process(); // kill -9 if still running
 
   daemon_process(const daemon_process&) = delete;
   daemon_process& operator=(const daemon_process&) = delete;
 
-  // Waits for the "listening on" line; false if it exited or timed out.
+  // Waits for a "listening on" line; false if it exited or timed out.
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // The ingress port this run listens on, from its "listening on" line (the
   // config may ask for port 0: any free port). 0 before it is ready.
@@ -33,7 +37,6 @@ public:
   int pid() const { return pid_; }
 
 private:
-  std::string config_path_;
   std::string log_path_;
   int pid_ = -1;
   size_t log_offset_ = 0;
