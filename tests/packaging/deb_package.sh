@@ -45,9 +45,25 @@ for script in postinst prerm postrm; do
   sh -n "$tmp/control/$script" || fail "$script is not valid sh"
 done
 
-# Simulated: resolves the Depends against the archive, installs nothing.
-apt-get install -s -q "$deb" >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log" >&2; fail "apt-get install -s"; }
-grep -q '^Inst volley ' "$tmp/apt.log" || { cat "$tmp/apt.log" >&2; fail "apt-get install -s would not install volley"; }
+# Simulated (installs nothing): on this machine, and on a fresh one, where
+# dpkg knows no package at all and every Depends is resolved from the
+# archive's package lists down to libc6.
+simulate() { # $1: a name for the messages, then apt-get options
+  local what="$1"
+  shift
+  apt-get install -s -q "$@" "$deb" >"$tmp/apt.log" 2>&1 ||
+    { cat "$tmp/apt.log" >&2; fail "apt-get install -s ($what)"; }
+  grep -q '^Inst volley ' "$tmp/apt.log" ||
+    { cat "$tmp/apt.log" >&2; fail "apt-get install -s ($what) would not install volley"; }
+}
+simulate "this machine"
+if compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
+  : >"$tmp/empty-status"
+  simulate "a fresh machine" -o Dir::State::status="$tmp/empty-status"
+  echo "on a fresh machine apt would install $(grep -c '^Inst ' "$tmp/apt.log") packages, volley among them"
+else
+  echo "NOTE: no apt package lists (apt-get update): the fresh-machine simulation did not run"
+fi
 
 dpkg-deb -x "$deb" "$tmp/root"
 "$tmp/root/usr/bin/volleyd" --version | grep -q '^volleyd ' || fail "the packaged volleyd --version"
