@@ -24,9 +24,17 @@ namespace {
 
 int usage(int code) {
   (code == 0 ? std::cout : std::cerr)
-    << "usage: volleyd --config PATH        run the daemon\n"
-       "       volleyd --check-config PATH  validate a config file and exit\n"
-       "       volleyd --version\n";
+    << "usage: volleyd --config PATH | --check-config PATH | --version | --help\n"
+       "\n"
+       "  --config PATH        run the daemon with the config file at PATH (no default:\n"
+       "                       required to run); SIGTERM or SIGINT stops it, SIGHUP\n"
+       "                       reloads PATH\n"
+       "  --check-config PATH  validate the config file at PATH and exit: 0 when valid,\n"
+       "                       2 with every error and its key (no default)\n"
+       "  --version            print the version and exit\n"
+       "  -h, --help           print this help and exit\n"
+       "\n"
+       "Every config key and its default: README.md, \"Configuration\".\n";
   return code;
 }
 

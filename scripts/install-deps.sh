@@ -5,7 +5,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 packages=(g++ cmake make libcaf-dev libcurl4-openssl-dev rapidjson-dev libssl-dev
           liblmdb-dev libboost-test-dev libboost-dev clang libclang-rt-14-dev chromium
-          librdkafka-dev prometheus)
+          librdkafka-dev prometheus
+          dpkg-dev  # dpkg-shlibdeps: the .deb's Depends (scripts/build-deb.sh)
+          systemd)  # systemd-analyze: the packaging_install test verifies the unit
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
