@@ -3,13 +3,9 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http.hpp>
 
-#include <arpa/inet.h>
 #include <cerrno>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -69,45 +65,11 @@ std::string http_request_text(const std::string& method, const std::string& targ
   return out + "\r\n" + body;
 }
 
-http_client::http_client(uint16_t port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0)
-    throw std::runtime_error("http client: no socket: " + std::string(std::strerror(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    const int err = errno;
-    ::close(fd_);
-    fd_ = -1;
-    throw std::runtime_error("http client: cannot connect to 127.0.0.1:" + std::to_string(port) + ": " +
-                             std::strerror(err));
-  }
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
+http_client::http_client(uint16_t port) : socket_(port, "http client") {}
 
-http_client::~http_client() { close(); }
+void http_client::close() { socket_.close(); }
 
-void http_client::close() {
-  if (fd_ >= 0)
-    ::close(fd_);
-  fd_ = -1;
-}
-
-void http_client::send_raw(const std::string& bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      throw std::runtime_error("http client: send failed: " + std::string(std::strerror(errno)));
-    }
-    off += static_cast<size_t>(n);
-  }
-}
+void http_client::send_raw(const std::string& bytes) { socket_.send_all(bytes); }
 
 http_reply http_client::request(const std::string& method, const std::string& target, const std::string& body,
                                 const http_headers& headers, std::chrono::milliseconds timeout) {
@@ -120,13 +82,13 @@ http_reply http_client::request(const std::string& method, const std::string& ta
 }
 
 bool http_client::receive_some(std::chrono::steady_clock::time_point deadline) {
-  if (ended_ || fd_ < 0)
+  if (ended_ || socket_.fd() < 0)
     return false;
-  pollfd p{fd_, POLLIN, 0};
+  pollfd p{socket_.fd(), POLLIN, 0};
   if (::poll(&p, 1, milliseconds_left(deadline)) <= 0)
     return false;
   char chunk[65536];
-  auto n = ::recv(fd_, chunk, sizeof(chunk), 0);
+  auto n = ::recv(socket_.fd(), chunk, sizeof(chunk), 0);
   if (n <= 0) {
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
       return true;
@@ -205,7 +167,7 @@ http_client::upload_result http_client::upload(const std::string& head, uint64_t
     if (ended_)
       return result;
     const bool sending = can_send && result.body_bytes_sent < body_bytes;
-    pollfd p{fd_, static_cast<short>(POLLIN | (sending ? POLLOUT : 0)), 0};
+    pollfd p{socket_.fd(), static_cast<short>(POLLIN | (sending ? POLLOUT : 0)), 0};
     if (::poll(&p, 1, milliseconds_left(deadline)) <= 0)
       continue;
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -214,7 +176,7 @@ http_client::upload_result http_client::upload(const std::string& head, uint64_t
     }
     if (sending && (p.revents & POLLOUT)) {
       const auto want = std::min<uint64_t>(filler.size(), body_bytes - result.body_bytes_sent);
-      auto n = ::send(fd_, filler.data(), static_cast<size_t>(want), MSG_NOSIGNAL | MSG_DONTWAIT);
+      auto n = ::send(socket_.fd(), filler.data(), static_cast<size_t>(want), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0)
         result.body_bytes_sent += static_cast<uint64_t>(n);
       else if (n < 0 && errno != EAGAIN && errno != EINTR)

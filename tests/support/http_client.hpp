@@ -4,6 +4,8 @@
 // (Content-Length, chunked or until close). Raw access too, for what a
 // well-behaved client would never send.
 
+#include "tests/support/loopback_socket.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -35,7 +37,6 @@ class http_client {
 public:
   // Connects to 127.0.0.1:port; throws std::runtime_error when it cannot.
   explicit http_client(uint16_t port);
-  ~http_client();
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
@@ -90,7 +91,7 @@ private:
   // A whole reply from buffer_ if there is one (removing its bytes).
   std::optional<http_reply> take_reply();
 
-  int fd_ = -1;
+  loopback_socket socket_;
   bool ended_ = false;
   std::string buffer_;
 };

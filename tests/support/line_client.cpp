@@ -1,51 +1,17 @@
 #include "tests/support/line_client.hpp"
 
-#include <arpa/inet.h>
 #include <cerrno>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/socket.h>
-#include <unistd.h>
 
 namespace volley::test {
 
-line_client::line_client(uint16_t port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd_);
-    fd_ = -1;
-    throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
-  }
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
+line_client::line_client(uint16_t port) : socket_(port, "line client") {}
 
-line_client::~line_client() { close(); }
+void line_client::close() { socket_.close(); }
 
-void line_client::close() {
-  if (fd_ >= 0)
-    ::close(fd_);
-  fd_ = -1;
-}
-
-void line_client::send_raw(const std::string& bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      throw std::runtime_error("send failed");
-    }
-    off += static_cast<size_t>(n);
-  }
-}
+void line_client::send_raw(const std::string& bytes) { socket_.send_all(bytes); }
 
 std::optional<std::string> line_client::read_line(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -57,13 +23,13 @@ std::optional<std::string> line_client::read_line(std::chrono::milliseconds time
     }
     auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || fd_ < 0)
+    if (left.count() <= 0 || socket_.fd() < 0)
       return std::nullopt;
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{socket_.fd(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
       continue;
     char buf[65536];
-    auto n = ::recv(fd_, buf, sizeof(buf), 0);
+    auto n = ::recv(socket_.fd(), buf, sizeof(buf), 0);
     if (n <= 0)
       return std::nullopt;
     buffer_.append(buf, static_cast<size_t>(n));
@@ -81,18 +47,18 @@ std::vector<std::string> line_client::exchange(const std::vector<std::string>& l
   size_t sent = 0;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (answers.size() < lines.size() && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd_, static_cast<short>(POLLIN | (sent < out.size() ? POLLOUT : 0)), 0};
+    pollfd p{socket_.fd(), static_cast<short>(POLLIN | (sent < out.size() ? POLLOUT : 0)), 0};
     if (::poll(&p, 1, 100) <= 0)
       continue;
     if ((p.revents & POLLOUT) && sent < out.size()) {
-      auto n = ::send(fd_, out.data() + sent, std::min<size_t>(out.size() - sent, 1 << 16),
+      auto n = ::send(socket_.fd(), out.data() + sent, std::min<size_t>(out.size() - sent, 1 << 16),
                       MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0)
         sent += static_cast<size_t>(n);
     }
     if (p.revents & POLLIN) {
       char buf[65536];
-      auto n = ::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+      auto n = ::recv(socket_.fd(), buf, sizeof(buf), MSG_DONTWAIT);
       if (n == 0)
         break;
       if (n > 0)

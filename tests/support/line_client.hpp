@@ -1,6 +1,8 @@
 #pragma once
 // A blocking TCP line client for the ingress: send lines, read answer lines.
 
+#include "tests/support/loopback_socket.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -13,7 +15,6 @@ class line_client {
 public:
   // Connects to 127.0.0.1:port; throws std::runtime_error on failure.
   explicit line_client(uint16_t port);
-  ~line_client();
   line_client(const line_client&) = delete;
   line_client& operator=(const line_client&) = delete;
 
@@ -31,7 +32,7 @@ public:
   void close();
 
 private:
-  int fd_ = -1;
+  loopback_socket socket_;
   std::string buffer_;
 };
 
