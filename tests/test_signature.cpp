@@ -4,7 +4,6 @@
 #include "signing/signature.hpp"
 #include "signing/webhook_request.hpp"
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -259,11 +258,12 @@ BOOST_AUTO_TEST_CASE(the_legacy_signature_goes_under_the_configured_header) {
   BOOST_TEST(lines.back().rfind("X-Hub-Signature-256: sha256=", 0) == 0u);
   for (const auto& line : lines)
     BOOST_TEST(line.rfind("X-Webhook-Signature:", 0) != 0u, line);
-  auto standard = std::find_if(lines.begin(), lines.end(),
-                               [](const std::string& l) { return l.rfind("webhook-signature: ", 0) == 0; });
-  BOOST_REQUIRE(standard != lines.end());
-  BOOST_TEST(*standard == std::string{"webhook-signature: "} + sw_expected + " " +
-                            standard_signature("audit-secret", sw_id, sw_timestamp, sw_body));
+  std::string standard;
+  for (const auto& line : lines)
+    if (line.rfind("webhook-signature: ", 0) == 0)
+      standard = line;
+  BOOST_TEST(standard == std::string{"webhook-signature: "} + sw_expected + " " +
+                           standard_signature("audit-secret", sw_id, sw_timestamp, sw_body));
 }
 
 BOOST_AUTO_TEST_CASE(a_legacy_header_name_is_a_token_and_not_a_header_already_sent) {
