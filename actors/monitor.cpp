@@ -10,7 +10,13 @@ caf::behavior monitor(caf::stateful_actor<monitor_state>* self, monitor_config c
                       std::vector<std::string> subscriber_names, clock_fn now, std::string snapshot,
                       std::shared_ptr<const memory_budget> memory) {
   auto interval = std::chrono::milliseconds(cfg.interval_ms);
-  self->state.core.emplace(std::move(cfg), subscriber_names, [](const std::string& line) { log_info(line); });
+  bool json = cfg.format == "json";
+  self->state.core.emplace(std::move(cfg), subscriber_names, [json](const std::string& line) {
+    if (json)
+      log_object(log_level::info, line); // its members join the line's time and level
+    else
+      log_info(line);
+  });
   self->state.core->watch_memory(std::move(memory));
   self->state.now = std::move(now);
   if (!snapshot.empty() && !self->state.core->restore(snapshot))

@@ -135,9 +135,9 @@ const command reload_command{
   "usage: volley reload [--host H] [--port P] [--timeout SECONDS] [--json]\n"
   "\n"
   "Makes the daemon re-read its config file ({\"op\":\"reload\"}) and prints which\n"
-  "subscribers were added, removed or kept. An invalid file is refused with the\n"
-  "reason and the running config stays. Ingress, storage and\n"
-  "allow_private_networks changes apply only after a restart.\n"
+  "subscribers were added, removed, updated (settings changed) or unchanged. An\n"
+  "invalid file is refused with the reason and the running config stays. Ingress,\n"
+  "storage and allow_private_networks changes apply only after a restart.\n"
   "\n" VOLLEY_CONNECTION_USAGE "\n"
   "exit status: 0 reloaded, 1 the daemon refused (e.g. invalid config), 2 connection\n"
   "or usage error\n",

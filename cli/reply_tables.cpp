@@ -115,7 +115,7 @@ std::optional<std::string> render_failures_table(std::string_view reply) {
                     {"TYPE", align::left, name_width},
                     {"ATTEMPT", align::right},
                     {"STATUS", align::right},
-                    {"ERROR", align::left, error_width}});
+                    {"ERROR"}}); // last: shown whole, the reason is what the operator acts on
   // The daemon lists them by when each subscriber reported, which can be a
   // second out of order; the times (same-width RFC 3339) sort as text.
   std::vector<const json_value*> newest_first;
@@ -188,17 +188,18 @@ std::optional<std::string> render_reload_table(std::string_view reply) {
   const auto document = parse_reply(reply);
   if (!document)
     return std::nullopt;
-  // The daemon's "updated" lists every subscriber that stays, changed or
-  // not; its log line calls them "kept", and so do we.
-  const std::pair<const char*, const char*> changes[] = {
-    {"added", "added"}, {"removed", "removed"}, {"updated", "kept"}};
+  // Subscribers that stay are "updated" when their settings changed and
+  // "unchanged" otherwise (an older daemon sends no "unchanged").
+  const char* const changes[] = {"added", "removed", "updated", "unchanged"};
   text_table table({{"SUBSCRIBER", align::left, name_width}, {"CHANGE"}});
-  for (const auto& [name, shown] : changes) {
-    const json_value* names = array_member(*document, name);
+  for (const char* change : changes) {
+    const json_value* names = array_member(*document, change);
+    if (!names && std::string_view{change} == "unchanged")
+      continue;
     if (!names)
       return std::nullopt;
     for (const auto& subscriber : names->GetArray())
-      table.add_row({text_cell(&subscriber), shown});
+      table.add_row({text_cell(&subscriber), change});
   }
   return table_or(table, "reloaded: no subscribers configured");
 }
@@ -215,13 +216,13 @@ std::optional<std::string> render_dlq_table(std::string_view reply) {
                     {"TYPE", align::left, name_width},
                     {"ATTEMPTS", align::right},
                     {"LAST STATUS", align::right},
-                    {"LAST ERROR", align::left, error_width},
-                    {"FAILED AT"}});
+                    {"FAILED AT"},
+                    {"LAST ERROR"}}); // last: shown whole, the reason is what the operator acts on
   for (const auto& entry : entries->GetArray())
     table.add_row({text_cell(member(&entry, "key")), text_cell(member(&entry, "event_id")),
                    text_cell(member(&entry, "type")), count_cell(member(&entry, "attempts")),
-                   http_status_cell(member(&entry, "last_status")), text_cell(member(&entry, "last_error")),
-                   text_cell(member(&entry, "failed"))});
+                   http_status_cell(member(&entry, "last_status")), text_cell(member(&entry, "failed")),
+                   text_cell(member(&entry, "last_error"))});
   std::string out = table_or(table, "(no dead-lettered deliveries)");
   const json_value* next = member(&*document, "next");
   if (next && next->IsString())

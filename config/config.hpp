@@ -16,6 +16,10 @@ struct backoff_config {
   uint64_t base_ms = 5000;
   uint64_t max_ms = 3600000;
   double jitter = 0.2; // ±20 % of the computed delay
+
+  friend bool operator==(const backoff_config& a, const backoff_config& b) {
+    return std::tie(a.base_ms, a.max_ms, a.jitter) == std::tie(b.base_ms, b.max_ms, b.jitter);
+  }
 };
 
 struct breaker_config {
@@ -31,6 +35,14 @@ struct breaker_config {
   double failure_rate_percent = 50;
   uint32_t min_requests = 20;
   uint64_t rate_window_ms = 30000;
+
+  friend bool operator==(const breaker_config& a, const breaker_config& b) {
+    auto tie = [](const breaker_config& c) {
+      return std::tie(c.failure_threshold, c.cooldown_ms, c.max_cooldown_ms, c.failure_rate_percent,
+                      c.min_requests, c.rate_window_ms);
+    };
+    return tie(a) == tie(b);
+  }
 };
 
 // Adaptive concurrency (delivery/concurrency_limit.hpp): how many requests a
@@ -40,6 +52,11 @@ struct concurrency_config {
   uint32_t initial = 4;         // the limit at start (capped at max_in_flight)
   double decrease_factor = 0.5; // the limit is multiplied by this on overload
   double latency_ratio = 3.0;   // latency this far above the baseline is overload; 0: off
+
+  friend bool operator==(const concurrency_config& a, const concurrency_config& b) {
+    return std::tie(a.adaptive, a.initial, a.decrease_factor, a.latency_ratio) ==
+           std::tie(b.adaptive, b.initial, b.decrease_factor, b.latency_ratio);
+  }
 };
 
 // Values a subscriber inherits unless it sets its own ("defaults" key).
@@ -69,6 +86,21 @@ struct subscriber_config {
   bool tls_insecure = false;
   std::string tls_ca_file; // PEM CA certificates to trust; empty: the system's (http.tls_ca_file)
   bool enabled = true;
+  // The header of the legacy signature (`sha256=<hex>`), for receivers
+  // written against another name (n8n: X-Webhook-Signature-256, GitHub
+  // style: X-Hub-Signature-256).
+  std::string legacy_signature_header = "X-Webhook-Signature";
+
+  // Same settings (a reload reports a subscriber as updated or unchanged).
+  friend bool operator==(const subscriber_config& a, const subscriber_config& b) {
+    auto tie = [](const subscriber_config& c) {
+      return std::tie(c.name, c.url, c.events, c.secrets, c.max_attempts, c.timeout_ms, c.max_in_flight,
+                      c.rate_limit_per_s, c.backoff, c.breaker, c.concurrency, c.disable_after_hours,
+                      c.tls_insecure, c.tls_ca_file, c.enabled, c.legacy_signature_header);
+    };
+    return tie(a) == tie(b);
+  }
+  friend bool operator!=(const subscriber_config& a, const subscriber_config& b) { return !(a == b); }
 };
 
 // Assigns a priority to every event whose type matches `event` (a filter

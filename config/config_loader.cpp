@@ -1,6 +1,7 @@
 #include "config/config_loader.hpp"
 
 #include "signing/signature.hpp"
+#include "signing/webhook_request.hpp"
 
 #include <curl/curl.h>
 #include <rapidjson/document.h>
@@ -654,6 +655,10 @@ private:
     r.read_bool("tls_insecure", sub.tls_insecure);
     read_ca_file(r, sub.tls_ca_file);
     r.read_bool("enabled", sub.enabled);
+    r.read_string("legacy_signature_header", sub.legacy_signature_header);
+    if (r.has("legacy_signature_header"))
+      if (auto problem = signature_header_problem(sub.legacy_signature_header))
+        r.error("legacy_signature_header", *problem);
     return sub;
   }
 

@@ -37,6 +37,7 @@ std::string subscriber_json(const subscriber_config& s, const char* source, int6
     .json("breaker", breaker.json_object())
     .json("concurrency", concurrency.json_object())
     .integer("disable_after_hours", s.disable_after_hours)
+    .text("legacy_signature_header", s.legacy_signature_header)
     .boolean("tls_insecure", s.tls_insecure)
     .boolean("enabled", s.enabled);
   if (updated_ms != 0)

@@ -143,6 +143,8 @@ int main(int argc, char** argv) {
   log_level level = log_level::info;
   parse_log_level(cfg->log_level, level);
   set_log_level(level);
+  // Every line then is one JSON object, the monitor's and all others.
+  set_log_format(cfg->monitor.format == "json" ? log_format::json : log_format::text);
   tune_malloc();
   return run(*cfg, path);
 }

@@ -15,6 +15,7 @@
 #include "protocol/json_text.hpp"
 
 #include <chrono>
+#include <map>
 #include <random>
 
 namespace volley {
@@ -183,13 +184,17 @@ std::string node::reload() {
       next.queue.dedup_max_ids != cfg_.queue.dedup_max_ids || next.api != cfg_.api)
     log_warn("reload: ingress, api, storage, queue.dedup_* and allow_private_networks changes apply "
              "after a restart");
+  // What runs now, to tell a changed subscriber from one the reload leaves as it is.
+  std::map<std::string, subscriber_config> was;
+  for (auto& s : runtime_.merged(cfg_.subscribers))
+    was.emplace(s.name, std::move(s));
   for (const auto& problem : runtime_.rebase(next.defaults))
     log_warn("reload: " + problem);
   for (const auto& name : runtime_.shadowed(next.subscribers))
     log_warn("reload: subscriber=" + name + " of the config file hides the API subscriber of that name");
   const auto running = runtime_.merged(next.subscribers); // the API's subscribers stay
 
-  std::vector<std::string> added, removed, updated;
+  std::vector<std::string> added, removed, updated, unchanged;
   std::map<std::string, const subscriber_config*> wanted;
   for (const auto& s : running)
     wanted[s.name] = &s;
@@ -207,8 +212,10 @@ std::string node::reload() {
   bool disabled_read = false;
   for (const auto& s : running) {
     if (auto actor = subscribers_->find(s.name)) {
+      // Unchanged ones too: the reload's warnings (no secret, tls_insecure) come from there.
       caf::anon_send(actor, reconfig_atom::value, s);
-      updated.push_back(s.name);
+      auto before = was.find(s.name);
+      (before != was.end() && before->second == s ? unchanged : updated).push_back(s.name);
       continue;
     }
     if (!disabled_read) { // a disable recorded during this run counts too
@@ -234,13 +241,15 @@ std::string node::reload() {
   cfg_.queue.dedup_window_s = dedup_window_s;
   cfg_.queue.dedup_max_ids = dedup_max_ids;
   log_info("reloaded " + config_path_ + ": added=" + std::to_string(added.size()) +
-           " removed=" + std::to_string(removed.size()) + " kept=" + std::to_string(updated.size()) +
+           " removed=" + std::to_string(removed.size()) + " updated=" + std::to_string(updated.size()) +
+           " unchanged=" + std::to_string(unchanged.size()) +
            (removed.empty() ? "" : " (removed subscribers' pending deliveries stay on disk)"));
   fields answer;
   answer.boolean("ok", true)
     .json("added", json_string_array(added))
     .json("removed", json_string_array(removed))
-    .json("updated", json_string_array(updated));
+    .json("updated", json_string_array(updated))
+    .json("unchanged", json_string_array(unchanged));
   return answer.json_object() + "\n";
 }
 

@@ -4,6 +4,8 @@ namespace volley {
 
 outcome classify(const attempt_result& r) {
   if (r.status == 0) {
+    if (r.address_refused)
+      return {verdict::dead_letter, r.error.empty() ? "address refused by the SSRF guard" : r.error};
     if (r.timed_out)
       return {verdict::retry, "timeout"};
     return {verdict::retry, r.error.empty() ? "connection error" : r.error};

@@ -8,7 +8,10 @@ namespace volley {
 struct attempt_result {
   int status = 0; // HTTP status; 0 when no response arrived
   bool timed_out = false;
-  std::string error;       // transport error text when status == 0
+  std::string error; // transport error text when status == 0
+  // The SSRF guard refused the resolved address: nothing was sent. A
+  // configuration error (allow_private_networks, the URL), not a transient one.
+  bool address_refused = false;
   std::string retry_after; // the Retry-After header value, if any
   double latency_ms = 0;
 };
@@ -17,7 +20,7 @@ enum class verdict {
   delivered,   // 2xx
   retry,       // 408, 425, 429, 5xx, timeout, connection error
   gone,        // 410: disable the subscriber, keep its deliveries
-  dead_letter, // any other 3xx/4xx: not retryable
+  dead_letter, // any other 3xx/4xx, an address the SSRF guard refuses: not retryable
 };
 
 struct outcome {

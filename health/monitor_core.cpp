@@ -144,7 +144,7 @@ void monitor_core::add_report(subscriber_report& r, int64_t now_ms) {
 }
 
 void monitor_core::add_gauges(const storage_gauges& g) {
-  if (g.dlq > storage_.dlq) {
+  if (storage_seen_ && g.dlq > storage_.dlq) {
     fields f;
     node_word(f)
       .text("event", "dlq_growth")
@@ -153,6 +153,7 @@ void monitor_core::add_gauges(const storage_gauges& g) {
     emit(f);
   }
   storage_ = g;
+  storage_seen_ = true;
 }
 
 fields monitor_core::node_line(int64_t now_ms) {
@@ -200,10 +201,18 @@ void monitor_core::emit(const fields& f) const {
     // In a cluster every line says which node wrote it.
     auto tagged = f;
     tagged.text("node", cluster_->node);
-    sink_("monitor " + (cfg_.format == "json" ? tagged.json_object() : tagged.logfmt()));
+    sink_(render(tagged));
     return;
   }
-  sink_("monitor " + (cfg_.format == "json" ? f.json_object() : f.logfmt()));
+  sink_(render(f));
+}
+
+std::string monitor_core::render(const fields& f) const {
+  if (cfg_.format != "json")
+    return "monitor " + f.logfmt();
+  // One JSON object, said to be the monitor's by its first member.
+  auto object = f.json_object();
+  return object.size() > 2 ? "{\"source\":\"monitor\"," + object.substr(1) : "{\"source\":\"monitor\"}";
 }
 
 std::string monitor_core::cluster_json() const {

@@ -109,6 +109,8 @@ private:
 
   subscriber_view& view(const std::string& name);
   void emit(const fields& f) const;
+  // `monitor k=v …` (logfmt), or {"source":"monitor",…} (json).
+  std::string render(const fields& f) const;
   fields& node_word(fields& f) const;
   health classify(const monitor_windows& w, int64_t last_attempt_ms, int64_t now_ms) const;
   fields node_line(int64_t now_ms);
@@ -130,6 +132,9 @@ private:
   int64_t node_last_attempt_ms_ = 0;
   health node_status_ = health::unknown;
   storage_gauges storage_;
+  // The first gauges of a run are its baseline: entries already in the
+  // dead-letter queue at start are not growth.
+  bool storage_seen_ = false;
   std::map<std::string, subscriber_view> subscribers_;
   std::map<std::string, monitor_windows> event_types_;
   std::map<std::string, delivery_counts> event_type_totals_; // since start, same keys

@@ -436,6 +436,7 @@ struct http_engine::impl {
       t->result.timed_out = true;
       t->result.error = "timeout";
     } else if (!t->refused_address.empty()) {
+      t->result.address_refused = true;
       t->result.error = "refused to connect to " + t->refused_address +
                         ": private or loopback address (set allow_private_networks to allow)";
     } else if (t->socket_errno != 0) {

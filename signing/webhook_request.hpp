@@ -2,14 +2,17 @@
 // The signed HTTP request of one delivery attempt, as the delivery
 // contract (docs/ARCHITECTURE.md) has it: the event's body (the same bytes on every attempt), the
 // Standard Webhooks headers (one v1 signature per secret), the legacy
-// headers (the first secret's signature) and the event type.
+// headers (the first secret's signature, under the subscriber's
+// legacy_signature_header) and the event type.
 
 #include "config/config.hpp"
 #include "delivery/delivery.hpp"
 #include "http/http_request.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace volley {
@@ -27,7 +30,13 @@ private:
   bool tls_insecure_ = false;
   std::string tls_ca_file_;
   std::vector<std::string> keys_; // from the secrets, current first
+  std::string legacy_header_;
 };
+
+// Why `name` cannot carry the legacy signature, if it cannot: it must be an
+// HTTP header name (RFC 9110 token) and not one of the headers every request
+// already has. For the config loader.
+std::optional<std::string> signature_header_problem(std::string_view name);
 
 // The `volley.test` event an operator's `test` op sends to a subscriber.
 event_payload test_event(const std::string& subscriber, int64_t now_ms);

@@ -1,5 +1,6 @@
 #include "storage/lmdb_store.hpp"
 
+#include "logging/logger.hpp"
 #include "storage/record_codec.hpp"
 
 #include <lmdb.h>
@@ -233,12 +234,10 @@ struct lmdb_store::impl {
   void report_corrupt(std::string_view what, std::string_view key_text, const char* why) {
     if (++corrupt_seen > max_corrupt_reports)
       return;
-    std::fprintf(stderr,
-                 "volley: storage '%s': skipping %.*s %.*s: %s; the entry stays on disk "
-                 "untouched%s\n",
-                 path.c_str(), static_cast<int>(what.size()), what.data(), static_cast<int>(key_text.size()),
-                 key_text.data(), why,
-                 corrupt_seen == max_corrupt_reports ? " (further corrupt entries are not reported)" : "");
+    // Through the log, so the json format keeps one JSON object per line.
+    log_warn("storage '" + path + "': skipping " + std::string{what} + " " + std::string{key_text} + ": " +
+             why + "; the entry stays on disk untouched" +
+             (corrupt_seen == max_corrupt_reports ? " (further corrupt entries are not reported)" : ""));
   }
 
   // --- writes --------------------------------------------------------------

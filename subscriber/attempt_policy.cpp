@@ -112,6 +112,17 @@ attempt_decision attempt_policy::decide(const delivery_record& record, const att
       d.what = attempt_decision::action::disable;
       return d;
     case verdict::dead_letter:
+      // A refused address is a configuration error: no attempt can succeed
+      // until the config changes, so it is not retried. The endpoint was
+      // never reached, so the breaker learns nothing from it, unless it was
+      // the half-open probe: that one must end, as a failure.
+      if (r.address_refused) {
+        if (breaker_.state() == breaker_state::half_open && breaker_.on_failure(now_ms))
+          d.breaker = breaker_change::opened;
+        d.what = attempt_decision::action::dead_letter;
+        d.reason = d.result.reason;
+        return d;
+      }
       // The endpoint answered, so it is up; the request itself is refused.
       if (breaker_.on_success(now_ms))
         d.breaker = breaker_change::closed;

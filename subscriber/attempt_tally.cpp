@@ -4,8 +4,8 @@
 
 namespace volley {
 
-attempt_tally::attempt_tally(std::string subscriber, uint64_t slow_ms)
-  : subscriber_(std::move(subscriber)), slow_ms_(slow_ms) {}
+attempt_tally::attempt_tally(std::string subscriber, uint64_t slow_ms, uint64_t timeout_ms)
+  : subscriber_(std::move(subscriber)), slow_ms_(slow_ms), timeout_ms_(timeout_ms) {}
 
 void attempt_tally::attempt(const delivery& d, const attempt_result& r, const outcome& out, int64_t now_ms) {
   auto& c = counts_.counts;
@@ -23,10 +23,13 @@ void attempt_tally::attempt(const delivery& d, const attempt_result& r, const ou
   auto key = r.status != 0 ? std::to_string(r.status) : r.timed_out ? "timeout" : "connection_error";
   c.outcomes[key] += 1;
   t.outcomes[key] += 1;
-  if (r.status != 0) {
-    c.latency.record(r.latency_ms);
-    t.latency.record(r.latency_ms);
-    if (r.latency_ms > static_cast<double>(slow_ms_))
+  // A connection error says nothing about how fast the endpoint answers; a
+  // timeout says it took at least the timeout.
+  if (r.status != 0 || r.timed_out) {
+    auto latency_ms = r.timed_out ? static_cast<double>(timeout_ms_) : r.latency_ms;
+    c.latency.record(latency_ms);
+    t.latency.record(latency_ms);
+    if (r.timed_out || latency_ms > static_cast<double>(slow_ms_))
       c.slow += 1;
   }
   counts_.last_attempt_ms = now_ms;

@@ -16,7 +16,12 @@ class attempt_tally {
 public:
   static constexpr size_t max_failures_per_report = 32;
 
-  attempt_tally(std::string subscriber, uint64_t slow_ms);
+  // A timed-out attempt counts in the latency window at `timeout_ms`, and as
+  // slow: an endpoint that never answers is the slowest there is.
+  attempt_tally(std::string subscriber, uint64_t slow_ms, uint64_t timeout_ms);
+
+  // The subscriber's timeout_ms after a reload.
+  void set_timeout_ms(uint64_t timeout_ms) { timeout_ms_ = timeout_ms; }
 
   // `d` carries its attempts, this one included.
   void attempt(const delivery& d, const attempt_result& r, const outcome& out, int64_t now_ms);
@@ -29,6 +34,7 @@ public:
 private:
   std::string subscriber_;
   uint64_t slow_ms_;
+  uint64_t timeout_ms_;
   subscriber_report counts_; // only its counting members are used
 };
 

@@ -11,9 +11,15 @@ namespace volley {
 
 namespace {
 
+// Settings that are allowed but leave the endpoint exposed: said at start
+// and on every reload, once each.
 void warn_if_insecure(const subscriber_config& cfg) {
   if (cfg.tls_insecure)
     log_warn("subscriber=" + cfg.name + " tls_insecure=true: TLS certificates are NOT verified");
+  if (cfg.secrets.empty())
+    log_warn("subscriber=" + cfg.name +
+             " secret=none: its deliveries are NOT signed, so its receiver cannot tell them from forged "
+             "ones; set its \"secret\" in the config (whsec_ and a random base64 key)");
 }
 
 } // namespace
@@ -26,7 +32,7 @@ std::string how_to_enable(const std::string& subscriber) {
 subscriber_core::subscriber_core(subscriber_config cfg, uint32_t memory_limit, uint64_t slow_ms,
                                  uint64_t seed, bool single_store, std::shared_ptr<memory_budget> budget)
   : cfg_(std::move(cfg)), queue_(memory_limit, single_store, std::move(budget)), policy_(cfg_),
-    enable_(cfg_.name, cfg_.enabled), signer_(cfg_), tally_(cfg_.name, slow_ms), rng_(seed) {
+    enable_(cfg_.name, cfg_.enabled), signer_(cfg_), tally_(cfg_.name, slow_ms, cfg_.timeout_ms), rng_(seed) {
   warn_if_insecure(cfg_);
 }
 
@@ -181,6 +187,7 @@ void subscriber_core::reconfigure(subscriber_config next, int64_t now_ms) {
   apply_enable_change(change);
   policy_.reconfigure(next);
   signer_ = webhook_signer{next};
+  tally_.set_timeout_ms(next.timeout_ms);
   warn_if_insecure(next);
   cfg_ = std::move(next);
 }

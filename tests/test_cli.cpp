@@ -336,6 +336,15 @@ BOOST_AUTO_TEST_CASE(failures_are_newest_first) {
              "2026-11-23T13:39:01.000Z  billing     ord_1  order.created        1     503  HTTP 503\n"
              "2026-11-23T13:39:00.500Z  crm         ord_2  order.created        3       -  "
              "timed out after 10000 ms\n");
+  // The reason is the last column and never cut: it says what to change.
+  const std::string refused =
+    "refused to connect to 127.0.0.1: private or loopback address (set allow_private_networks to allow)";
+  const auto whole = render_failures_table(
+    R"({"ok":true,"failures":[{"at":"2026-11-23T13:39:02.000Z","subscriber":"local","event_id":"e",)"
+    R"("type":"t","attempt":1,"status":0,"error":")" +
+    refused + R"("}]})");
+  BOOST_REQUIRE(whole.has_value());
+  BOOST_TEST(whole->find(refused + "\n") != std::string::npos, *whole);
   BOOST_TEST(render_failures_table(R"({"ok":true,"failures":[]})").value() ==
              "(no failed attempts since the daemon started)\n");
 }
@@ -362,10 +371,10 @@ BOOST_AUTO_TEST_CASE(test_enable_and_reload_answers) {
                            "billing     https://x.test/h     200  delivered     12ms\n");
   BOOST_TEST(render_enabled_table(R"({"ok":true,"subscriber":"crm","enabled":false})").value() ==
              "SUBSCRIBER  ENABLED\ncrm         no\n");
-  BOOST_TEST(
-    render_reload_table(R"({"ok":true,"added":["new"],"removed":["gone"],"updated":["billing"]})").value() ==
-    "SUBSCRIBER  CHANGE\nnew         added\ngone        removed\n"
-    "billing     kept\n");
+  BOOST_TEST(render_reload_table(
+               R"({"ok":true,"added":["new"],"removed":["gone"],"updated":["billing"],"unchanged":["crm"]})")
+               .value() == "SUBSCRIBER  CHANGE\nnew         added\ngone        removed\n"
+                           "billing     updated\ncrm         unchanged\n");
   BOOST_TEST(!render_reload_table(R"({"ok":true,"added":[]})").has_value());
   BOOST_TEST(!render_test_table(R"({"ok":true})").has_value());
 }
@@ -379,11 +388,13 @@ BOOST_AUTO_TEST_CASE(dlq_list_cuts_long_fields_and_points_to_the_next_page) {
          "created":"2026-11-23T12:00:00.000Z","failed":"2026-11-23T13:00:00.000Z","body":"{}"}],
        "next":"billing/42"})");
   BOOST_REQUIRE(text.has_value());
-  BOOST_TEST(*text == "KEY         EVENT                             TYPE           ATTEMPTS  LAST STATUS  "
-                      "LAST ERROR                                        FAILED AT\n"
-                      "billing/42  evt_0123456789abcdef012345678...  order.created         8          503  "
-                      "HTTP 503: upstream maintenance window, retry ...  2026-11-23T13:00:00.000Z\n"
-                      "more entries: add --after billing/42 for the next page\n");
+  BOOST_TEST(*text ==
+             "KEY         EVENT                             TYPE           ATTEMPTS  LAST STATUS  "
+             "FAILED AT                 LAST ERROR\n"
+             "billing/42  evt_0123456789abcdef012345678...  order.created         8          503  "
+             "2026-11-23T13:00:00.000Z  HTTP 503: upstream maintenance window, retry after the deploy "
+             "finishes\n"
+             "more entries: add --after billing/42 for the next page\n");
   BOOST_TEST(render_dlq_table(R"({"ok":true,"entries":[],"next":null})").value() ==
              "(no dead-lettered deliveries)\n");
   BOOST_TEST(render_dlq_count(R"({"ok":true,"count":1})", "requeued").value() == "requeued 1 entry\n");

@@ -190,6 +190,30 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
   BOOST_TEST(sub.disable_after_hours == 72u);
 }
 
+// n8n receivers read X-Webhook-Signature-256, GitHub-style ones
+// X-Hub-Signature-256: the legacy header's name is the subscriber's to set.
+BOOST_AUTO_TEST_CASE(legacy_signature_header_is_an_http_header_name) {
+  for (const char* name : {"X-Webhook-Signature-256", "X-Hub-Signature-256", "x-signature"}) {
+    auto result = parse_config(with_subscriber(std::string{R"("legacy_signature_header": ")"} + name + "\""));
+    BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
+    BOOST_TEST(result.value->subscribers.at(0).legacy_signature_header == name);
+  }
+  check_error_cases({
+    {with_subscriber(R"("legacy_signature_header": "")"), "subscribers[0].legacy_signature_header",
+     "must be a non-empty string"},
+    {with_subscriber(R"("legacy_signature_header": 256)"), "subscribers[0].legacy_signature_header",
+     "must be a non-empty string"},
+    {with_subscriber(R"("legacy_signature_header": "X-Hub-Signature: 256")"),
+     "subscribers[0].legacy_signature_header", "must be an HTTP header name"},
+    {with_subscriber(R"("legacy_signature_header": "X-Sig\r\nHost")"),
+     "subscribers[0].legacy_signature_header", "must be an HTTP header name"},
+    {with_subscriber(R"("legacy_signature_header": "webhook-signature")"),
+     "subscribers[0].legacy_signature_header", "every delivery sets that header already"},
+    {with_subscriber(R"("legacy_signature_header": "content-type")"),
+     "subscribers[0].legacy_signature_header", "every delivery sets that header already"},
+  });
+}
+
 BOOST_AUTO_TEST_CASE(breaker_concurrency_and_disable_defaults) {
   auto result = parse_config(with_subscriber(""));
   BOOST_REQUIRE_MESSAGE(result.value.has_value(), all_errors(result));
@@ -203,7 +227,8 @@ BOOST_AUTO_TEST_CASE(breaker_concurrency_and_disable_defaults) {
   BOOST_TEST(sub.concurrency.initial == 4u);
   BOOST_TEST(sub.concurrency.decrease_factor == 0.5);
   BOOST_TEST(sub.concurrency.latency_ratio == 3.0);
-  BOOST_TEST(sub.disable_after_hours == 0u); // off
+  BOOST_TEST(sub.legacy_signature_header == "X-Webhook-Signature"); // the delivery contract's
+  BOOST_TEST(sub.disable_after_hours == 0u);                        // off
 }
 
 BOOST_AUTO_TEST_CASE(subscribers_inherit_defaults_and_override_parts) {

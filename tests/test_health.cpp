@@ -518,6 +518,26 @@ BOOST_AUTO_TEST_CASE(health_changes_are_logged_once_with_what_they_were) {
   BOOST_TEST(out.count("status=unhealthy was=healthy") == 1u);
 }
 
+// Every start logged dlq_growth for the entries already there: the first
+// size seen is the baseline.
+BOOST_AUTO_TEST_CASE(dlq_growth_is_measured_from_the_first_size_seen) {
+  monitor_lines out;
+  auto m = out.make();
+  storage_gauges g;
+  g.dlq = 7; // left by the previous run
+  m.add_gauges(g);
+  m.add_gauges(g);
+  BOOST_TEST(out.count("dlq_growth") == 0u);
+  g.dlq = 9;
+  m.add_gauges(g);
+  BOOST_TEST(out.count("monitor node event=dlq_growth dlq=9 added=2") == 1u);
+  g.dlq = 4; // entries retried or deleted
+  m.add_gauges(g);
+  g.dlq = 5;
+  m.add_gauges(g);
+  BOOST_TEST(out.count("event=dlq_growth dlq=5 added=1") == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(series_per_subscriber_and_for_the_node) {
   monitor_lines out;
   auto m = out.make({"billing", "crm"});

@@ -859,6 +859,7 @@ BOOST_AUTO_TEST_CASE(loopback_is_refused_without_allow_private_networks) {
     BOOST_TEST(result.status == 0);
     BOOST_TEST(!result.timed_out);
     BOOST_TEST(contains(result.error, "allow_private_networks"));
+    BOOST_TEST(result.address_refused); // the attempt policy dead-letters it at once
   }
   // The guard acts before connecting: the receiver never saw a request.
   BOOST_TEST(log.all().empty());

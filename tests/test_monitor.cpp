@@ -7,6 +7,7 @@
 
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/line_client.hpp"
+#include "tests/support/occurrences.hpp"
 #include "tests/support/recording_receiver.hpp"
 #include "tests/support/running_node.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -159,7 +160,10 @@ BOOST_AUTO_TEST_CASE(success_rates_and_health_follow_the_endpoints) {
   BOOST_CHECK_EQUAL(volleyd.stop(), 0);
 }
 
-BOOST_AUTO_TEST_CASE(json_log_format) {
+// With format json every line of the log is one JSON object (time, level
+// and the record inside), for `jq` and log shippers; it used to be
+// `<time> info monitor {...}`.
+BOOST_AUTO_TEST_CASE(json_log_format_writes_one_json_object_per_line) {
   recording_receiver sink;
   temp_dir dir;
   write_file(dir.file("volley.json"), "{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" +
@@ -169,22 +173,53 @@ BOOST_AUTO_TEST_CASE(json_log_format) {
                                         sub("j", sink.url()) + "]}");
   daemon_process volleyd{dir.file("volley.json"), dir.file("volleyd.log")};
   BOOST_REQUIRE(volleyd.wait_ready());
+  line_client c{volleyd.port()};
+  c.send_line(R"({"type":"x"})");
+  BOOST_REQUIRE(c.read_line());
   BOOST_REQUIRE(
-    wait_until([&] { return volleyd.log().find("monitor {\"node\":true") != std::string::npos; }));
-  auto log = volleyd.log();
-  auto start = log.find("monitor {\"subscriber\":\"j\"");
-  BOOST_REQUIRE(start != std::string::npos);
-  auto json = log.substr(start + 8, log.find('\n', start) - start - 8);
-  rapidjson::Document doc;
-  doc.Parse(json.c_str());
-  BOOST_CHECK_MESSAGE(!doc.HasParseError() && doc.HasMember("success_rate"), json);
+    wait_until([&] { return volleyd.log().find("\"subscriber\":\"j\",\"status\"") != std::string::npos; }));
   BOOST_CHECK_EQUAL(volleyd.stop(), 0);
+  auto log = volleyd.log();
+  size_t lines = 0, monitor_lines = 0, messages = 0;
+  bool subscriber_line = false;
+  for (size_t at = 0, end; at < log.size(); at = end + 1) {
+    end = log.find('\n', at);
+    BOOST_REQUIRE_MESSAGE(end != std::string::npos, "the log ends in a partial line");
+    auto line = log.substr(at, end - at);
+    rapidjson::Document doc;
+    doc.Parse(line.c_str());
+    BOOST_REQUIRE_MESSAGE(!doc.HasParseError() && doc.IsObject(), "not one JSON object: " << line);
+    BOOST_REQUIRE_MESSAGE(doc.HasMember("time") && doc["time"].IsString(), line);
+    BOOST_REQUIRE_MESSAGE(doc.HasMember("level") && doc["level"].IsString(), line);
+    ++lines;
+    if (doc.HasMember("message"))
+      ++messages;
+    if (doc.HasMember("source") && std::string{doc["source"].GetString()} == "monitor") {
+      ++monitor_lines;
+      if (doc.HasMember("subscriber") && std::string{doc["subscriber"].GetString()} == "j" &&
+          doc.HasMember("success_rate") && doc.HasMember("status"))
+        subscriber_line = true;
+    }
+  }
+  BOOST_TEST(messages > 0u, log); // "listening on", "stopped": text records as "message"
+  BOOST_TEST(monitor_lines > 0u, log);
+  BOOST_TEST(subscriber_line, log);
+  BOOST_TEST(lines == messages + monitor_lines, log);
+  // jq, when installed, reads the same file.
+  std::string out;
+  if (run_command("command -v jq", out) == 0) {
+    BOOST_TEST(run_command("jq -e -s 'length > 0 and all(.[]; has(\"time\") and has(\"level\"))' " +
+                             dir.file("volleyd.log"),
+                           out) == 0,
+               out);
+  }
 }
 
-// Two start-up bugs, each seen in the log of a real start: a subscriber's
+// Start-up bugs, each seen in the log of a real start: a subscriber's
 // first report logged a health change from "healthy" (it started as the
-// enum's first value, not unknown), and the tls_insecure warning came twice.
-BOOST_AUTO_TEST_CASE(start_up_logs_health_from_unknown_and_warns_about_tls_once) {
+// enum's first value, not unknown), the tls_insecure warning came twice, and
+// a subscriber without a secret was accepted silently.
+BOOST_AUTO_TEST_CASE(start_up_logs_health_from_unknown_and_warns_about_tls_and_no_secret_once) {
   running_node n;
   n.spec.subscribers = {{"quiet", "http://127.0.0.1:9/never", {"nothing.*"}, "", ""},
                         {"down", "https://127.0.0.1:9/hooks", {"x"}, "", "\"tls_insecure\": true"}};
@@ -199,9 +234,8 @@ BOOST_AUTO_TEST_CASE(start_up_logs_health_from_unknown_and_warns_about_tls_once)
   auto log = n.log();
   BOOST_TEST(log.find("subscriber=down event=health status=unhealthy was=unknown") != std::string::npos, log);
   BOOST_TEST(log.find("was=healthy") == std::string::npos, log);
-  size_t warnings = 0;
-  for (auto at = log.find("tls_insecure=true"); at != std::string::npos;
-       at = log.find("tls_insecure=true", at + 1))
-    ++warnings;
-  BOOST_TEST(warnings == 1u, log);
+  BOOST_TEST(occurrences(log, "tls_insecure=true") == 1u, log);
+  // Neither has a secret: each is warned about once.
+  BOOST_TEST(occurrences(log, "subscriber=quiet secret=none") == 1u, log);
+  BOOST_TEST(occurrences(log, "subscriber=down secret=none") == 1u, log);
 }

@@ -245,3 +245,31 @@ BOOST_AUTO_TEST_CASE(rotated_secrets_sign_with_each_secret) {
   BOOST_CHECK_EQUAL(knows_old.invalid_signatures(), 2u);
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
+
+// A refused address was retried up to max_attempts as if it were transient.
+// It is a configuration error: dead-lettered on its first attempt, with the
+// engine's whole reason in the entry and in `failures`.
+BOOST_AUTO_TEST_CASE(an_address_the_ssrf_guard_refuses_is_dead_lettered_at_once_with_its_reason) {
+  recording_receiver receiver; // on 127.0.0.1: refused without allow_private_networks
+  running_node n;
+  n.start("{\"ingress\": {\"port\": 0}, \"storage\": {\"path\": \"" + n.spec.data_dir +
+          "\"}, \"monitor\": {\"interval_ms\": 1000}, \"allow_private_networks\": false, "
+          "\"subscribers\": [{\"name\": \"local\", \"url\": \"" +
+          receiver.url() + "\", \"max_attempts\": 5, \"backoff\": {\"base_ms\": 10, \"max_ms\": 20}}]}");
+  control_client control{n.port()};
+  BOOST_REQUIRE(ok(control.call(event("ssrf-1"))));
+  std::vector<dlq_entry> entries;
+  BOOST_REQUIRE(wait_until([&] { return (entries = control.dlq_all()).size() == 1; }));
+  const std::string reason = "private or loopback address (set allow_private_networks to allow)";
+  BOOST_TEST(entries[0].attempts == 1);
+  BOOST_TEST(entries[0].last_error.rfind("refused to connect to 127.0.0.1: ", 0) == 0u,
+             entries[0].last_error);
+  BOOST_TEST(entries[0].last_error.find(reason) != std::string::npos, entries[0].last_error);
+  std::string failures;
+  BOOST_REQUIRE(wait_until(
+    [&] { return (failures = control.call(R"({"op":"failures"})")).find(reason) != std::string::npos; }));
+  BOOST_TEST(failures.find("\"attempt\":1") != std::string::npos, failures);
+  BOOST_TEST(failures.find("\"attempt\":2") == std::string::npos, failures);
+  BOOST_TEST(receiver.count() == 0u); // the guard acts before connecting
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+}

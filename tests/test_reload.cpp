@@ -1,12 +1,14 @@
 // Live reconfiguration of a real volleyd under load: a reload adds, removes
 // and changes subscribers without losing a delivery; an invalid file is
-// refused and the running config stays.
+// refused and the running config stays; the answer tells changed
+// subscribers from unchanged ones.
 
 #define BOOST_TEST_MODULE reload
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/line_client.hpp"
+#include "tests/support/occurrences.hpp"
 #include "tests/support/recording_receiver.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
@@ -123,4 +125,44 @@ BOOST_AUTO_TEST_CASE(reload_under_load_adds_removes_and_changes_without_loss) {
   BOOST_CHECK(wait_until([&] { return volleyd.log().find("reload refused") != std::string::npos; }));
   BOOST_CHECK(volleyd.running());
   BOOST_CHECK_EQUAL(volleyd.stop(), 0);
+}
+
+// A reload answered every kept subscriber as "updated"; and a subscriber
+// without a secret was accepted silently. The answer now tells changed from
+// unchanged, and the warning comes once at start and once per reload.
+BOOST_AUTO_TEST_CASE(reload_tells_updated_from_unchanged_and_warns_of_unsigned_subscribers_once_each) {
+  temp_dir dir;
+  auto path = dir.file("volley.json");
+  const std::string url = "http://127.0.0.1:9/hooks";
+  auto signed_sub = "{\"name\": \"signed\", \"url\": \"" + url +
+                    "\", \"secret\": \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"}";
+  write_file(path, config_json(dir.file("data"),
+                               sub("same", url, "") + "," + sub("moved", url, "") + "," + signed_sub));
+  daemon_process volleyd{path, dir.file("volleyd.log")};
+  BOOST_REQUIRE_MESSAGE(volleyd.wait_ready(), volleyd.log());
+  // The start's warnings come from the subscriber actors as they start.
+  BOOST_REQUIRE(wait_until([&] { return occurrences(volleyd.log(), "secret=none") >= 2u; }));
+
+  write_file(path,
+             config_json(dir.file("data"), sub("same", url, "") + "," + sub("moved", url + "/elsewhere", "") +
+                                             "," + signed_sub + "," + sub("added", url, "")));
+  line_client client{volleyd.port()};
+  client.send_line(R"({"op":"reload"})");
+  auto answer = client.read_line();
+  BOOST_REQUIRE(answer);
+  BOOST_TEST(answer->find("\"added\":[\"added\"]") != std::string::npos, *answer);
+  BOOST_TEST(answer->find("\"removed\":[]") != std::string::npos, *answer);
+  BOOST_TEST(answer->find("\"updated\":[\"moved\"]") != std::string::npos, *answer);
+  BOOST_TEST(answer->find("\"unchanged\":[\"same\",\"signed\"]") != std::string::npos, *answer);
+
+  // Those of the reload too: wait for the last, then count in the whole log
+  // of the stopped daemon.
+  BOOST_REQUIRE(wait_until([&] { return occurrences(volleyd.log(), "secret=none") >= 5u; }));
+  BOOST_CHECK_EQUAL(volleyd.stop(), 0);
+  auto log = volleyd.log();
+  BOOST_TEST(occurrences(log, "subscriber=same secret=none") == 2u, log);
+  BOOST_TEST(occurrences(log, "subscriber=moved secret=none") == 2u, log);
+  BOOST_TEST(occurrences(log, "subscriber=added secret=none") == 1u, log);
+  BOOST_TEST(occurrences(log, "subscriber=signed secret=none") == 0u, log);
+  BOOST_TEST(log.find("updated=1 unchanged=2") != std::string::npos, log);
 }

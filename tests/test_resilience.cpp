@@ -11,6 +11,7 @@
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/event_publisher.hpp"
 #include "tests/support/line_client.hpp"
+#include "tests/support/occurrences.hpp"
 #include "tests/support/running_node.hpp"
 #include "tests/support/scripted_receiver.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -31,13 +32,6 @@ using namespace std::chrono_literals;
 using volley::receiver_reply;
 
 namespace {
-
-size_t count_of(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-    ++n;
-  return n;
-}
 
 // `*` matches any run of characters: the test's own reading of the filters.
 bool glob(const char* pattern, const char* text) {
@@ -382,7 +376,7 @@ void run_mixed_faults(int events, const std::string& node_extra) {
     BOOST_TEST_MESSAGE(name << ": " << got.size() << " delivered, " << duplicates
                             << " delivered more than once, " << receivers[s]->requests() << " requests ("
                             << failures << " error answers, " << hangs << " hangs, " << resets << " resets), "
-                            << count_of(n.log(), "subscriber=" + name + " breaker=open")
+                            << occurrences(n.log(), "subscriber=" + name + " breaker=open")
                             << " times breaker=open");
   }
 
@@ -545,9 +539,10 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_opens_its_breaker_and_drains_when_it_return
                       "stats never showed the breaker open");
   // Each failed half-open probe re-opens it with a log line: wait for a few
   // cooldowns to pass, counted by the daemon itself.
-  BOOST_CHECK_MESSAGE(wait_until([&] { return count_of(n.log(), "subscriber=dead breaker=open") >= 4; }, 30s),
-                      "fewer than 4 breaker=open lines:\n"
-                        << n.log());
+  BOOST_CHECK_MESSAGE(
+    wait_until([&] { return occurrences(n.log(), "subscriber=dead breaker=open") >= 4; }, 30s),
+    "fewer than 4 breaker=open lines:\n"
+      << n.log());
   auto stats = control.stats();
   auto elapsed_ms =
     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
@@ -644,8 +639,8 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_across_restarts_and_keeps_its_
                                    "re-enable with: volley subscriber enable --subscriber retired") !=
                         std::string::npos,
                       n.log());
-  BOOST_CHECK_EQUAL(count_of(n.log(), "subscriber=retired disabled"), 1u);
-  BOOST_CHECK_EQUAL(count_of(n.log(), "subscriber=fine disabled"), 0u);
+  BOOST_CHECK_EQUAL(occurrences(n.log(), "subscriber=retired disabled"), 1u);
+  BOOST_CHECK_EQUAL(occurrences(n.log(), "subscriber=fine disabled"), 0u);
   control_client after_restart{n.port()};
   // A marker after the restart reaches the healthy subscriber; by then a
   // re-enabled "retired" would have sent its backlog (and the marker).
@@ -682,7 +677,7 @@ BOOST_AUTO_TEST_CASE(gone_disables_the_subscriber_across_restarts_and_keeps_its_
 
   // Enabled is what the next start remembers as well.
   n.start();
-  BOOST_CHECK_EQUAL(count_of(n.log(), "subscriber=retired disabled"), 0u);
+  BOOST_CHECK_EQUAL(occurrences(n.log(), "subscriber=retired disabled"), 0u);
   control_client third{n.port()};
   send(151, 152);
   BOOST_CHECK_MESSAGE(wait_until([&] { return retired.delivered().count("gone-151") == 1; }, 60s),

@@ -301,6 +301,43 @@ BOOST_AUTO_TEST_CASE(the_standard_webhooks_vector_as_a_whole_request) {
   BOOST_TEST(lines_of(req) == expected, boost::test_tools::per_element());
 }
 
+// Receivers that read another name verify unchanged: the same value (the
+// first secret's, during rotation too) under the subscriber's header.
+BOOST_AUTO_TEST_CASE(the_legacy_signature_goes_under_the_configured_header) {
+  subscriber_config cfg;
+  cfg.url = "https://hooks.example.com/github";
+  cfg.secrets = {sw_secret, "audit-secret"};
+  cfg.legacy_signature_header = "X-Hub-Signature-256";
+  event_payload p;
+  p.id = sw_id;
+  p.type = "order.created";
+  p.body = std::make_shared<const std::string>(sw_body);
+  auto lines = lines_of(webhook_signer{cfg}.request_for(p, sw_timestamp * 1000));
+  BOOST_REQUIRE(!lines.empty());
+  BOOST_TEST(lines.back() == "X-Hub-Signature-256: " + legacy_signature(sw_key(), sw_body));
+  BOOST_TEST(lines.back().rfind("X-Hub-Signature-256: sha256=", 0) == 0u);
+  for (const auto& line : lines)
+    BOOST_TEST(line.rfind("X-Webhook-Signature:", 0) != 0u, line);
+  std::string standard;
+  for (const auto& line : lines)
+    if (line.rfind("webhook-signature: ", 0) == 0)
+      standard = line;
+  BOOST_TEST(standard == std::string{"webhook-signature: "} + sw_expected + " " +
+                           standard_signature("audit-secret", sw_id, sw_timestamp, sw_body));
+}
+
+BOOST_AUTO_TEST_CASE(a_legacy_header_name_is_a_token_and_not_a_header_already_sent) {
+  BOOST_TEST(!signature_header_problem("X-Webhook-Signature").has_value());
+  BOOST_TEST(!signature_header_problem("X-Webhook-Signature-256").has_value());
+  BOOST_TEST(!signature_header_problem("X-Hub-Signature-256").has_value());
+  BOOST_TEST(signature_header_problem("").has_value());
+  BOOST_TEST(signature_header_problem("X Sig").has_value());
+  BOOST_TEST(signature_header_problem("X-Sig:").has_value());
+  BOOST_TEST(signature_header_problem("X-Sig\n").has_value());
+  BOOST_TEST(signature_header_problem("x-webhook-id").has_value());
+  BOOST_TEST(signature_header_problem("WEBHOOK-SIGNATURE").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(no_secret_no_signature_headers) {
   subscriber_config cfg;
   cfg.url = "http://127.0.0.1:9/";

@@ -57,6 +57,15 @@ attempt_result timed_out() {
   return r;
 }
 
+// What the engine answers when the SSRF guard refuses the resolved address.
+attempt_result refused_by_guard() {
+  attempt_result r;
+  r.address_refused = true;
+  r.error =
+    "refused to connect to 127.0.0.1: private or loopback address (set allow_private_networks to allow)";
+  return r;
+}
+
 subscriber_config sub_cfg() {
   subscriber_config c;
   c.name = "billing";
@@ -388,6 +397,29 @@ BOOST_AUTO_TEST_CASE(the_breaker_transition_is_part_of_the_decision) {
   BOOST_TEST(!p.admit(0, t0 + 1002).probe);
 }
 
+// A refused address is a configuration error: retrying cannot help, and the
+// endpoint was never reached, so the breaker does not count it.
+BOOST_AUTO_TEST_CASE(an_address_the_guard_refuses_is_dead_lettered_at_once_with_the_full_reason) {
+  attempt_policy p{sub_cfg()};
+  auto rec = make(1).record;
+  rec.attempts = 1; // of max_attempts 3
+  for (int i = 0; i < 3; ++i) {
+    auto d = p.decide(rec, refused_by_guard(), t0, 0.5);
+    BOOST_TEST((d.what == attempt_decision::action::dead_letter));
+    BOOST_TEST(d.reason == refused_by_guard().error);
+    BOOST_TEST((d.breaker == breaker_change::none));
+  }
+  BOOST_TEST((p.breaker().state() == breaker_state::closed));
+  BOOST_TEST(p.breaker().consecutive_failures() == 0u);
+  // As the half-open probe's answer it ends the probe (else no request
+  // would ever start again): open again, as for any failed probe.
+  p.decide(rec, answered(503), t0, 0.5);
+  p.decide(rec, answered(503), t0, 0.5); // failure_threshold 2: open
+  BOOST_REQUIRE(p.admit(0, t0 + 1000).probe);
+  BOOST_TEST((p.decide(rec, refused_by_guard(), t0 + 1001, 0.5).breaker == breaker_change::opened));
+  BOOST_TEST((p.admit(0, t0 + 1002).what == admission::answer::wait));
+}
+
 BOOST_AUTO_TEST_CASE(admission_respects_the_in_flight_cap_and_the_rate_limit) {
   auto cfg = sub_cfg();
   cfg.rate_limit_per_s = 1;
@@ -561,7 +593,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(tally)
 
 BOOST_AUTO_TEST_CASE(attempts_are_counted_by_outcome_and_type) {
-  attempt_tally t{"billing", 100};
+  attempt_tally t{"billing", 100, 10000};
   auto d = make(1);
   d.record.attempts = 2;
   t.attempt(d, answered(503), classify(answered(503)), t0);
@@ -579,7 +611,7 @@ BOOST_AUTO_TEST_CASE(attempts_are_counted_by_outcome_and_type) {
   BOOST_TEST(r.counts.delivered == 2u);
   BOOST_TEST(r.counts.delivered_attempts == 4u);
   BOOST_TEST(r.counts.dead_lettered == 1u);
-  BOOST_TEST(r.counts.slow == 1u);
+  BOOST_TEST(r.counts.slow == 2u); // the 500 ms answer and the timeout
   BOOST_TEST(r.counts.outcomes["503"] == 1u);
   BOOST_TEST(r.counts.outcomes["timeout"] == 1u);
   BOOST_TEST(r.by_type["order.created"].attempts == 4u);
@@ -594,6 +626,25 @@ BOOST_AUTO_TEST_CASE(attempts_are_counted_by_outcome_and_type) {
   BOOST_TEST(next.failures.empty());
   BOOST_TEST(next.last_success_ms == t0 + 2);
   BOOST_TEST(next.last_error == "timeout");
+}
+
+// An endpoint that never answers showed p50_ms=0 p99_ms=0 slow=0: a timeout
+// is an attempt that took (at least) its timeout.
+BOOST_AUTO_TEST_CASE(a_timeout_counts_at_its_timeout_and_as_slow) {
+  attempt_tally t{"billing", 1000, 2500};
+  auto d = make(1);
+  d.record.attempts = 1;
+  for (int i = 0; i < 3; ++i)
+    t.attempt(d, timed_out(), classify(timed_out()), t0 + i);
+  t.set_timeout_ms(5000); // a reload changed timeout_ms
+  t.attempt(d, timed_out(), classify(timed_out()), t0 + 3);
+  subscriber_report r;
+  t.fill(r);
+  BOOST_TEST(r.counts.latency.count() == 4u);
+  BOOST_TEST(r.counts.latency.sum_ms() == 3 * 2500.0 + 5000.0);
+  BOOST_TEST(r.counts.latency.percentile_ms(0.5) >= 2500.0);
+  BOOST_TEST(r.by_type["order.created"].latency.count() == 4u);
+  BOOST_TEST(r.counts.slow == 4u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -732,6 +783,24 @@ BOOST_AUTO_TEST_CASE(exhausted_attempts_go_to_the_dead_letter_queue_with_the_eve
   BOOST_TEST(w.dead_lettered[0].body == "{\"n\":1}");
   BOOST_TEST(w.dead_lettered[0].last_error == "attempts exhausted, last: HTTP 502");
   BOOST_TEST(core.report().counts.dead_lettered == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_address_goes_to_the_dead_letter_queue_on_its_first_attempt) {
+  auto core = started();
+  core.committed(make_range(1, 1), t0);
+  auto s = core.start_requests(t0);
+  BOOST_REQUIRE_EQUAL(s.size(), 1u);
+  core.attempt_done(std::move(s[0].attempt), refused_by_guard(), t0 + 1);
+  auto w = core.take_writes();
+  BOOST_TEST(w.updates.empty()); // no retry scheduled
+  BOOST_REQUIRE_EQUAL(w.dead_lettered.size(), 1u);
+  BOOST_TEST(w.dead_lettered[0].attempts == 1u);
+  BOOST_TEST(w.dead_lettered[0].last_error == refused_by_guard().error);
+  auto r = core.report();
+  BOOST_REQUIRE_EQUAL(r.failures.size(), 1u); // what `volley failures` shows
+  BOOST_TEST(r.failures[0].error == refused_by_guard().error);
+  BOOST_TEST(r.counts.dead_lettered == 1u);
+  BOOST_TEST(!core.timer_to_arm());
 }
 
 BOOST_AUTO_TEST_CASE(a_recorded_disable_at_start_sends_nothing) {
