@@ -638,14 +638,30 @@ BOOST_AUTO_TEST_CASE(seek_rewinds_a_partition_and_the_consumer_can_be_destroyed)
     BOOST_REQUIRE(kafka.produce("volley.events", "k", "r" + std::to_string(i), 0).error == "");
   BOOST_REQUIRE(settle({&member}, [&] { return member.records().size() == 3u; }));
 
-  auto to_1 = list_of("volley.events", {{0, 1}});
-  kafka_error error(rd_kafka_seek_partitions(member.handle(), to_1.get(), 5000));
-  BOOST_TEST(!error);
-  BOOST_REQUIRE(settle({&member}, [&] { return member.records().size() == 5u; }));
+  // A seek can come back with an error on a loaded machine (seen once under
+  // ASan, reason not printed then); the group consumer tries again a second
+  // later, and so does this test, saying why.
+  std::string why;
+  BOOST_REQUIRE_MESSAGE(wait_until([&] {
+                          auto to_1 = list_of("volley.events", {{0, 1}});
+                          kafka_error error(rd_kafka_seek_partitions(member.handle(), to_1.get(), 5000));
+                          if (error)
+                            why = rd_kafka_error_string(error.get());
+                          return !error;
+                        }),
+                        "seek failed: " << why);
+  BOOST_TEST_MESSAGE("seek errors before it succeeded: " << (why.empty() ? "none" : why));
+  BOOST_REQUIRE(settle({&member}, [&] { return member.records().size() >= 5u; }));
   std::vector<int64_t> offsets;
   for (const auto& record : member.records())
     offsets.push_back(record.offset);
-  BOOST_TEST(offsets == (std::vector<int64_t>{0, 1, 2, 1, 2}), boost::test_tools::per_element());
+  // 0, 1, 2 once, then from offset 1 again (twice over if a failed seek
+  // had rewound too).
+  BOOST_TEST(std::vector<int64_t>(offsets.begin(), offsets.begin() + 5) ==
+               (std::vector<int64_t>{0, 1, 2, 1, 2}),
+             boost::test_tools::per_element());
+  for (size_t i = 5; i < offsets.size(); ++i)
+    BOOST_TEST(offsets[i] == static_cast<int64_t>(1 + (i - 5) % 2));
   BOOST_TEST(member.destroyed_within(30s));
 }
 
