@@ -1,7 +1,7 @@
 #include "config/config_loader.hpp"
 
+#include "signing/legacy_signature_header.hpp"
 #include "signing/signature.hpp"
-#include "signing/webhook_request.hpp"
 
 #include <curl/curl.h>
 #include <rapidjson/document.h>

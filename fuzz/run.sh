@@ -23,7 +23,7 @@ build() { # name, sources...
 build ingress_line_fuzzer "$root/fuzz/ingress_line_fuzzer.cpp" "$root/protocol/ingress_line.cpp" \
   "$root/protocol/json_text.cpp" "$root/time/timestamp.cpp"
 build config_fuzzer "$root/fuzz/config_fuzzer.cpp" "$root/config/config_loader.cpp" \
-  "$root/signing/signature.cpp"
+  "$root/signing/signature.cpp" "$root/signing/legacy_signature_header.cpp"
 
 for target in ingress_line config; do
   scratch="$out/corpus-$target"

@@ -9,39 +9,6 @@
 
 namespace volley {
 
-namespace {
-
-// The headers request_for writes besides the legacy signature.
-constexpr std::string_view fixed_headers[] = {
-  "Content-Type", "User-Agent",          "webhook-id",   "webhook-timestamp", "webhook-signature",
-  "X-Webhook-ID", "X-Webhook-Timestamp", "X-Event-Type", "Content-Length",    "Host"};
-
-bool token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view{"!#$%&'*+-.^_`|~"}.find(c) != std::string_view::npos;
-}
-
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-} // namespace
-
-std::optional<std::string> signature_header_problem(std::string_view name) {
-  if (name.empty())
-    return std::string{"must be an HTTP header name, got an empty string"};
-  if (!std::all_of(name.begin(), name.end(), token_char))
-    return "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), got \"" + std::string{name} +
-           "\"; e.g. X-Hub-Signature-256";
-  for (auto fixed : fixed_headers)
-    if (same_name(name, fixed))
-      return "must not be \"" + std::string{fixed} +
-             "\": every delivery sets that header already; e.g. X-Webhook-Signature-256";
-  return std::nullopt;
-}
-
 webhook_signer::webhook_signer(const subscriber_config& cfg)
   : url_(cfg.url), timeout_ms_(cfg.timeout_ms), tls_insecure_(cfg.tls_insecure),
     tls_ca_file_(cfg.tls_ca_file), legacy_header_(cfg.legacy_signature_header) {

@@ -33,11 +33,6 @@ private:
   std::string legacy_header_;
 };
 
-// Why `name` cannot carry the legacy signature, if it cannot: it must be an
-// HTTP header name (RFC 9110 token) and not one of the headers every request
-// already has. For the config loader.
-std::optional<std::string> signature_header_problem(std::string_view name);
-
 // The `volley.test` event an operator's `test` op sends to a subscriber.
 event_payload test_event(const std::string& subscriber, int64_t now_ms);
 

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE signature
 #include <boost/test/unit_test.hpp>
 
+#include "signing/legacy_signature_header.hpp"
 #include "signing/signature.hpp"
 #include "signing/timestamp_tolerance.hpp"
 #include "signing/webhook_request.hpp"
