@@ -8,22 +8,26 @@ rolling_window::rolling_window(uint64_t window_ms, uint64_t slot_ms)
   : slot_ms_(std::max<uint64_t>(slot_ms, 1)),
     slot_count_(std::max<uint64_t>((window_ms + slot_ms_ - 1) / slot_ms_, 1)) {}
 
-rolling_window::slot& rolling_window::slot_for(int64_t index) {
-  if (slots_.empty())
-    slots_.resize(slot_count_);
-  return slots_[static_cast<size_t>(index) % slot_count_];
+rolling_window::slot* rolling_window::slot_for(int64_t index) {
+  auto newest = slots_.empty() ? index : std::max(index, slots_.back().index);
+  auto oldest = newest - static_cast<int64_t>(slot_count_) + 1;
+  if (index < oldest)
+    return nullptr; // the window has left it
+  // Slots the window has left go, so at most slot_count_ are kept.
+  auto kept = std::find_if(slots_.begin(), slots_.end(), [&](const slot& s) { return s.index >= oldest; });
+  slots_.erase(slots_.begin(), kept);
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), index,
+                             [](const slot& s, int64_t i) { return s.index < i; });
+  if (it == slots_.end() || it->index != index)
+    it = slots_.insert(it, slot{index, delivery_counts{}});
+  return &*it;
 }
 
 void rolling_window::add(int64_t now_ms, const delivery_counts& counts) {
   if (counts.empty())
     return;
-  auto index = now_ms / static_cast<int64_t>(slot_ms_);
-  auto& s = slot_for(index);
-  if (s.index != index) {
-    s.index = index;
-    s.counts = delivery_counts{};
-  }
-  s.counts.merge(counts);
+  if (auto* s = slot_for(now_ms / static_cast<int64_t>(slot_ms_)))
+    s->counts.merge(counts);
 }
 
 delivery_counts rolling_window::total(int64_t now_ms) const { return total(now_ms, window_ms()); }
@@ -48,11 +52,10 @@ std::vector<rolling_window::point> rolling_window::points(int64_t now_ms) const 
   for (auto index = newest - count + 1; index <= newest; ++index) {
     point p;
     p.start_ms = index * slot;
-    if (!slots_.empty()) {
-      const auto& s = slots_[static_cast<size_t>(index) % slot_count_];
-      if (s.index == index)
-        p.counts = s.counts;
-    }
+    auto s = std::lower_bound(slots_.begin(), slots_.end(), index,
+                              [](const auto& filled, int64_t i) { return filled.index < i; });
+    if (s != slots_.end() && s->index == index)
+      p.counts = s->counts;
     out.push_back(std::move(p));
   }
   return out;
@@ -61,22 +64,16 @@ std::vector<rolling_window::point> rolling_window::points(int64_t now_ms) const 
 std::vector<std::pair<int64_t, delivery_counts>> rolling_window::filled_slots() const {
   std::vector<std::pair<int64_t, delivery_counts>> out;
   for (const auto& s : slots_)
-    if (s.index >= 0 && !s.counts.empty())
+    if (!s.counts.empty())
       out.emplace_back(s.index, s.counts);
   return out;
 }
 
 void rolling_window::restore(int64_t index, const delivery_counts& counts) {
-  if (index < 0)
+  if (index < 0 || counts.empty())
     return;
-  auto& s = slot_for(index);
-  if (s.index > index)
-    return; // a newer slot holds that place
-  if (s.index != index) {
-    s.index = index;
-    s.counts = delivery_counts{};
-  }
-  s.counts.merge(counts);
+  if (auto* s = slot_for(index))
+    s->counts.merge(counts);
 }
 
 } // namespace volley

@@ -1,6 +1,7 @@
 #pragma once
-// Counts over the last `window` of time, kept as a ring of fixed slots so
-// old counts fall out without storing individual outcomes. Time is passed in.
+// Counts over the last `window` of time, kept in fixed slots of time so old
+// counts fall out without storing individual outcomes. Only the slots that
+// hold counts are kept (at most window / slot of them). Time is passed in.
 
 #include "health/delivery_counts.hpp"
 
@@ -49,13 +50,16 @@ private:
     delivery_counts counts;
   };
 
-  slot& slot_for(int64_t index); // allocates the ring on first use
+  // The slot of `index`, added when missing after dropping the ones the
+  // window has left; nullptr when `index` is older than the window that
+  // ends at the newest slot.
+  slot* slot_for(int64_t index);
 
   uint64_t slot_ms_;
   size_t slot_count_;
-  // Empty until something is counted: a monitor keeps four windows per
-  // subscriber, every subscriber reports (empty counts) when it starts, and
-  // 10,000 idle subscribers should not cost 27 KB each.
+  // The filled slots, oldest first. A monitor keeps four windows per
+  // subscriber: a ring of every slot cost 27 KB per subscriber, idle or
+  // busy in one minute of the day.
   std::vector<slot> slots_;
 };
 

@@ -285,6 +285,24 @@ BOOST_AUTO_TEST_CASE(empty_counts_allocate_no_slots) {
   BOOST_TEST(w.holds_slots());
 }
 
+// Only filled slots are kept, and never more than the window holds: a
+// subscriber busy for one minute of the day costs one slot, not the day's.
+BOOST_AUTO_TEST_CASE(only_filled_slots_inside_the_window_are_kept) {
+  rolling_window w{5000, 1000}; // five slots
+  w.add(10000, attempts(1, 1));
+  BOOST_TEST(w.filled_slots().size() == 1u);
+  for (int64_t t = 10000; t < 30000; t += 1000)
+    w.add(t, attempts(1, 1));
+  BOOST_TEST(w.filled_slots().size() == 5u);
+  BOOST_TEST(w.filled_slots().front().first == 25);
+  BOOST_TEST(w.total(29999).attempts == 5u);
+  w.add(20000, attempts(7, 7)); // older than the window that ends at the newest slot
+  BOOST_TEST(w.total(29999).attempts == 5u);
+  w.restore(26, attempts(2, 2)); // inside it: merged
+  BOOST_TEST(w.total(29999).attempts == 7u);
+  BOOST_TEST(w.filled_slots().size() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(slots_are_reused_without_leaking_old_counts) {
   rolling_window w{5000, 1000}; // five slots
   w.add(0, attempts(1, 1));
