@@ -231,6 +231,20 @@ struct lmdb_store::impl {
     return true;
   }
 
+  // Hands `visit(key, value)` the records of `dbi` in key order, from the
+  // first key at or after `from` (the first of all when it is empty), until
+  // it returns false or the database ends.
+  template <class Visit>
+  void walk(MDB_txn* txn, MDB_dbi dbi, std::string_view from, Visit&& visit) const {
+    cursor_guard cursor;
+    open_cursor(txn, dbi, cursor);
+    MDB_val key = to_val(from), value;
+    for (bool found = cursor_step(cursor.get(), key, value, from.empty() ? MDB_FIRST : MDB_SET_RANGE);
+         found && visit(to_view(key), to_view(value));
+         found = cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+    }
+  }
+
   void report_corrupt(std::string_view what, std::string_view key_text, const char* why) {
     if (++corrupt_seen > max_corrupt_reports)
       return;
@@ -1171,25 +1185,19 @@ read_result<std::vector<pending_delivery>> lmdb_store::read_pending(const std::s
     encode_delivery_key({subscriber, after_seq + 1}, start);
 
     impl::read_scope scope(*impl_);
-    cursor_guard cursor;
-    impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
-    MDB_val key = to_val(start), value;
-    bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
     pending_delivery p;
     uint64_t bytes = 0;
-    for (; found && bounds.room(out.size(), bytes);
-         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
-      std::string_view raw = to_view(key);
-      if (!starts_with(raw, prefix))
-        break;
+    impl_->walk(scope.txn(), impl_->deliveries, start, [&](std::string_view raw, std::string_view value) {
+      if (!bounds.room(out.size(), bytes) || !starts_with(raw, prefix))
+        return false;
       if (!decode_delivery_key(raw, p.delivery.key)) {
         impl_->report_corrupt("delivery", printable(raw), "malformed key");
-        continue;
+        return true;
       }
-      if (auto st = decode_delivery(to_view(value), p.delivery.key, p.delivery); st != decode_status::ok) {
+      if (auto st = decode_delivery(value, p.delivery.key, p.delivery); st != decode_status::ok) {
         impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
                               to_string(st));
-        continue;
+        return true;
       }
       char seq_key[seq_key_size];
       encode_seq_key(p.delivery.key.event_seq, seq_key);
@@ -1204,11 +1212,12 @@ read_result<std::vector<pending_delivery>> lmdb_store::read_pending(const std::s
       if (st != decode_status::ok) {
         impl_->report_corrupt("delivery", subscriber + "/" + std::to_string(p.delivery.key.event_seq),
                               rc == MDB_NOTFOUND ? "its event is missing" : to_string(st));
-        continue;
+        return true;
       }
       bytes += event_bytes(p.event);
       out.push_back(std::move(p));
-    }
+      return true;
+    });
     return out;
   });
 }
@@ -1220,14 +1229,13 @@ read_result<size_t> lmdb_store::count_pending(const std::string& subscriber) {
     std::string prefix;
     encode_subscriber_prefix(subscriber, prefix);
     impl::read_scope scope(*impl_);
-    cursor_guard cursor;
-    impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
-    MDB_val key = to_val(prefix), value;
     size_t n = 0;
-    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
-         found && starts_with(to_view(key), prefix);
-         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT))
+    impl_->walk(scope.txn(), impl_->deliveries, prefix, [&](std::string_view key, std::string_view) {
+      if (!starts_with(key, prefix))
+        return false;
       ++n;
+      return true;
+    });
     return n;
   });
 }
@@ -1240,16 +1248,15 @@ read_result<std::array<size_t, 4>> lmdb_store::count_pending_by_priority(const s
     std::string prefix;
     encode_subscriber_prefix(subscriber, prefix);
     impl::read_scope scope(*impl_);
-    cursor_guard cursor;
-    impl_->open_cursor(scope.txn(), impl_->deliveries, cursor);
-    MDB_val key = to_val(prefix), value;
     delivery_key dkey{subscriber, 0};
     delivery_record record;
-    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
-         found && starts_with(to_view(key), prefix);
-         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT))
-      if (decode_delivery(to_view(value), dkey, record) == decode_status::ok)
+    impl_->walk(scope.txn(), impl_->deliveries, prefix, [&](std::string_view key, std::string_view value) {
+      if (!starts_with(key, prefix))
+        return false;
+      if (decode_delivery(value, dkey, record) == decode_status::ok)
         counts[std::min<size_t>(record.priority, 3)] += 1;
+      return true;
+    });
     return counts;
   });
 }
@@ -1297,29 +1304,25 @@ read_result<std::vector<dlq_record>> lmdb_store::list_dlq(const std::optional<st
     start = std::max(prefix, after_key);
 
     impl::read_scope scope(*impl_);
-    cursor_guard cursor;
-    impl_->open_cursor(scope.txn(), impl_->dlq, cursor);
-    MDB_val key = to_val(start), value;
-    bool found = impl_->cursor_step(cursor.get(), key, value, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
     delivery_key k;
-    for (; found && out.size() < limit; found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
-      std::string_view raw = to_view(key);
-      if (subscriber && !starts_with(raw, prefix))
-        break;
+    impl_->walk(scope.txn(), impl_->dlq, start, [&](std::string_view raw, std::string_view value) {
+      if (out.size() >= limit || (subscriber && !starts_with(raw, prefix)))
+        return false;
       if (after && raw == after_key)
-        continue;
+        return true;
       if (!decode_delivery_key(raw, k)) {
         impl_->report_corrupt("dead-letter entry", printable(raw), "malformed key");
-        continue;
+        return true;
       }
       dlq_record r;
-      if (auto st = decode_dlq(to_view(value), k, r); st != decode_status::ok) {
+      if (auto st = decode_dlq(value, k, r); st != decode_status::ok) {
         impl_->report_corrupt("dead-letter entry", k.subscriber + "/" + std::to_string(k.event_seq),
                               to_string(st));
-        continue;
+        return true;
       }
       out.push_back(std::move(r));
-    }
+      return true;
+    });
     return out;
   });
 }
@@ -1354,25 +1357,21 @@ read_result<std::vector<subscriber_status>> lmdb_store::disabled_subscribers() {
   return impl_->guarded([&] {
     std::vector<subscriber_status> out;
     impl::read_scope scope(*impl_);
-    cursor_guard cursor;
-    impl_->open_cursor(scope.txn(), impl_->subscriber_state, cursor);
-    MDB_val key, value;
-    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST); found;
-         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
-      std::string_view name = to_view(key);
+    impl_->walk(scope.txn(), impl_->subscriber_state, {}, [&](std::string_view name, std::string_view value) {
       subscriber_status status;
       if (!is_storable_subscriber(name)) {
         impl_->report_corrupt("subscriber state", printable(name), "malformed key");
-        continue;
+        return true;
       }
-      if (auto st = decode_subscriber_status(to_view(value), name, status); st != decode_status::ok) {
+      if (auto st = decode_subscriber_status(value, name, status); st != decode_status::ok) {
         // Still disabled: the key says so, only the details are unreadable,
         // and the subscriber's start-up line shows that.
         status.reason = std::string{"(the stored reason is unreadable: "} + to_string(st) + ")";
         status.since_ms = 0;
       }
       out.push_back(std::move(status));
-    }
+      return true;
+    });
     return out;
   });
 }
@@ -1394,19 +1393,17 @@ read_result<std::optional<event_log>> lmdb_store::read_event_log(const std::stri
       impl_->throw_read_error("read the delivery log", rc);
     }
     out.event.id = event_id;
-    cursor_guard cursor;
-    impl_->open_cursor(scope.txn(), impl_->log_attempts, cursor);
-    key = to_val(prefix);
-    for (bool more = impl_->cursor_step(cursor.get(), key, value, MDB_SET_RANGE);
-         more && starts_with(to_view(key), prefix);
-         more = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
+    impl_->walk(scope.txn(), impl_->log_attempts, prefix, [&](std::string_view key, std::string_view value) {
+      if (!starts_with(key, prefix))
+        return false;
       logged_attempt a;
-      if (!decode_log_attempt_key(to_view(key), a) || a.event_id != event_id ||
-          decode_logged_attempt(to_view(value), a) != decode_status::ok)
-        continue;
+      if (!decode_log_attempt_key(key, a) || a.event_id != event_id ||
+          decode_logged_attempt(value, a) != decode_status::ok)
+        return true;
       out.attempts.push_back(std::move(a));
       found = true;
-    }
+      return true;
+    });
     // In time order (the keys sort by subscriber first).
     std::stable_sort(out.attempts.begin(), out.attempts.end(),
                      [](const logged_attempt& x, const logged_attempt& y) { return x.at_ms < y.at_ms; });
@@ -1471,23 +1468,20 @@ read_result<std::vector<subscriber_definition>> lmdb_store::subscriber_definitio
   return impl_->guarded([&] {
     std::vector<subscriber_definition> out;
     impl::read_scope scope(*impl_);
-    cursor_guard cursor;
-    impl_->open_cursor(scope.txn(), impl_->subscriber_definitions, cursor);
-    MDB_val key, value;
-    for (bool found = impl_->cursor_step(cursor.get(), key, value, MDB_FIRST); found;
-         found = impl_->cursor_step(cursor.get(), key, value, MDB_NEXT)) {
-      std::string_view name = to_view(key);
-      subscriber_definition d;
-      if (!is_storable_subscriber(name)) {
-        impl_->report_corrupt("subscriber definition", printable(name), "malformed key");
-        continue;
-      }
-      if (auto st = decode_subscriber_definition(to_view(value), name, d); st != decode_status::ok) {
-        impl_->report_corrupt("subscriber definition", printable(name), to_string(st));
-        continue;
-      }
-      out.push_back(std::move(d));
-    }
+    impl_->walk(scope.txn(), impl_->subscriber_definitions, {},
+                [&](std::string_view name, std::string_view value) {
+                  subscriber_definition d;
+                  if (!is_storable_subscriber(name)) {
+                    impl_->report_corrupt("subscriber definition", printable(name), "malformed key");
+                    return true;
+                  }
+                  if (auto st = decode_subscriber_definition(value, name, d); st != decode_status::ok) {
+                    impl_->report_corrupt("subscriber definition", printable(name), to_string(st));
+                    return true;
+                  }
+                  out.push_back(std::move(d));
+                  return true;
+                });
     return out;
   });
 }
