@@ -22,9 +22,13 @@ std::string what_of(caf::event_based_actor* self, const caf::error& err) {
 
 } // namespace
 
-void subscriber_state::carry_out(caf::event_based_actor* self) {
+void subscriber_state::carry_out(caf::event_based_actor* self, bool woken) {
   auto now = deps.now();
-  auto starts = core->start_requests(now, deps.transport->room());
+  // Asked and not yet woken: others were first, the room is theirs.
+  auto room = woken        ? std::min(deps.transport->room_when_woken(), room_wanted)
+              : room_asked ? 0
+                           : deps.transport->room();
+  auto starts = core->start_requests(now, room);
   if (!starts.empty()) {
     std::vector<http_request> batch;
     batch.reserve(starts.size());
@@ -40,8 +44,9 @@ void subscriber_state::carry_out(caf::event_based_actor* self) {
   }
   if (core->out_of_room() && !room_asked) {
     room_asked = true;
+    room_wanted = core->room_wanted();
     deps.transport->when_room(
-      [me = caf::actor_cast<caf::actor>(self)] { caf::anon_send(me, room_atom::value); });
+      room_wanted, [me = caf::actor_cast<caf::actor>(self)] { caf::anon_send(me, room_atom::value); });
   }
   if (auto t = core->timer_to_arm())
     self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(t->due_ms - now, 0)),
@@ -156,7 +161,7 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
     [=](flush_atom) { self->state.send_writes(self); },
     [=](room_atom) {
       self->state.room_asked = false;
-      self->state.carry_out(self);
+      self->state.carry_out(self, true);
     },
     [=](adopt_atom, uint16_t partition) {
       self->state.core->adopt_partition(partition);

@@ -49,13 +49,15 @@ struct subscriber_state {
   bool flush_scheduled = false;
   bool tick_armed = false; // the periodic report; idle subscribers let it lapse
   bool room_asked = false; // waiting for the HTTP engine to have room
+  size_t room_wanted = 0;  // ... for this many requests
   // `test` ops waiting for their request: tag -> the operator's answer.
   uint64_t next_test_tag = 0;
   std::map<uint64_t, caf::response_promise> tests;
   std::vector<caf::response_promise> drain_waiters;
 
-  // Does what the core asks for after an input.
-  void carry_out(caf::event_based_actor* self);
+  // Does what the core asks for after an input; `woken`: by the engine,
+  // with room set aside for room_wanted requests.
+  void carry_out(caf::event_based_actor* self, bool woken = false);
   void send_writes(caf::event_based_actor* self);
   void send_report(caf::event_based_actor* self);
   caf::result<std::string> enable(caf::event_based_actor* self, bool on);

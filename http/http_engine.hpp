@@ -51,7 +51,10 @@ public:
   using http_transport::submit;
   // Room up to twice max_concurrent (running and queued): see engine_admission.hpp.
   size_t room() const override { return admission_.room(); }
-  void when_room(std::function<void()> wake) override { admission_.when_room(std::move(wake)); }
+  size_t room_when_woken() const override { return admission_.room_when_woken(); }
+  void when_room(size_t wanted, std::function<void()> wake) override {
+    admission_.when_room(wanted, std::move(wake));
+  }
 
   // Aborts transfers still running (their callbacks do not run: their
   // deliveries are still pending on disk) and joins the thread.

@@ -63,9 +63,13 @@ public:
   // Requests it takes now before they would only wait in it (callers keep
   // the rest as deliveries); unlimited unless the transport says otherwise.
   virtual size_t room() const { return std::numeric_limits<size_t>::max(); }
-  // Calls `wake` once when room() may have grown (at once if it has room).
+  // The same for a caller that `when_room` just woke: the room set aside
+  // for it is its to take.
+  virtual size_t room_when_woken() const { return room(); }
+  // Calls `wake` once when there is room for `wanted` more requests (at
+  // once if there is now); after it, room_when_woken() says how many.
   // Thread-safe; `wake` runs on any thread and must be short.
-  virtual void when_room(std::function<void()> wake) { wake(); }
+  virtual void when_room(size_t /*wanted*/, std::function<void()> wake) { wake(); }
   void submit(http_request&& request) {
     std::vector<http_request> one;
     one.push_back(std::move(request));

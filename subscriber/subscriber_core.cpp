@@ -5,6 +5,7 @@
 #include "time/timestamp.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <utility>
 
 namespace volley {
@@ -203,12 +204,18 @@ bool subscriber_core::operator_enable(bool on, int64_t now_ms) {
 std::vector<outgoing_attempt> subscriber_core::start_requests(int64_t now_ms, size_t room) {
   std::vector<outgoing_attempt> out;
   out_of_room_ = false;
+  room_wanted_ = 0;
   if (!enable_.enabled() || draining_)
     return out;
   queue_.promote_due(now_ms);
   while (queue_.has_ready()) {
     if (out.size() >= room) {
       out_of_room_ = true;
+      auto ready = queue_.ready_by_priority();
+      auto waiting = std::accumulate(ready.begin(), ready.end(), size_t{0});
+      auto limit = size_t{policy_.limit().limit()};
+      auto headroom = limit > queue_.in_flight() ? limit - queue_.in_flight() : 0;
+      room_wanted_ = std::max<size_t>(1, std::min(waiting, headroom));
       break;
     }
     auto a = policy_.admit(queue_.in_flight(), now_ms);

@@ -88,6 +88,9 @@ public:
                                                size_t room = std::numeric_limits<size_t>::max());
   // The last start_requests left ready deliveries for want of engine room.
   bool out_of_room() const { return out_of_room_; }
+  // ... and this many of them could start if there were room (at least 1
+  // when out_of_room()): what to ask the engine for.
+  size_t room_wanted() const { return room_wanted_; }
   // A timer to arm when the next due time is earlier than the armed one.
   std::optional<timer_request> timer_to_arm();
   std::optional<page_request> page_to_read(int64_t now_ms);
@@ -125,6 +128,7 @@ private:
   bool log_attempts_ = false;
   bool report_due_ = false;
   bool out_of_room_ = false;
+  size_t room_wanted_ = 0;
   subscriber_report reported_; // the gauges of the last report
   bool draining_ = false;
   // Not before this may another request start (rate limit, open breaker); 0: no wait.

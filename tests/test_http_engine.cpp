@@ -690,7 +690,7 @@ BOOST_AUTO_TEST_CASE(past_its_capacity_the_engine_has_no_room_until_a_request_en
   BOOST_TEST(engine.room() == 0u);
   std::atomic<int> woken{0};
   std::atomic<size_t> done_at_wake{0};
-  engine.when_room([&] {
+  engine.when_room(1, [&] {
     done_at_wake = done.size();
     ++woken;
   });

@@ -152,6 +152,35 @@ BOOST_AUTO_TEST_CASE(a_hanging_endpoint_does_not_delay_the_others) {
   BOOST_CHECK_EQUAL(n.stop(), 0);
 }
 
+// Many subscribers behind an engine with room for few: each waits for room
+// (engine_admission), is woken with room set aside for it, and everything
+// arrives once, however the wake-ups interleave.
+BOOST_AUTO_TEST_CASE(many_subscribers_share_a_small_engine_and_each_delivery_arrives_once) {
+  recording_receiver endpoint{secret_b};
+  running_node n;
+  const int subscribers = 30, events = 20;
+  for (int i = 0; i < subscribers; ++i)
+    n.spec.subscribers.push_back(
+      {"s" + std::to_string(i), endpoint.url("/s" + std::to_string(i)), {}, secret_b, ""});
+  n.spec.extra = "\"http\": {\"max_concurrent\": 8}"; // room for 16: two at a time promised
+  n.start();
+  std::vector<std::string> lines;
+  for (int i = 0; i < events; ++i)
+    lines.push_back(event_line("m" + std::to_string(i), "thing.happened"));
+  line_client client{n.port()};
+  BOOST_REQUIRE_EQUAL(client.exchange(lines).size(), lines.size());
+  const size_t wanted = subscribers * events;
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return endpoint.count() >= wanted; }, 60s),
+                        "received " << endpoint.count() << " of " << wanted);
+  std::map<std::pair<std::string, std::string>, int> seen; // (subscriber's path, event) -> times
+  for (const auto& d : endpoint.all())
+    ++seen[{d.target, d.event_id}];
+  BOOST_TEST(seen.size() == wanted);
+  for (const auto& [key, times] : seen)
+    BOOST_CHECK_MESSAGE(times == 1, key.first << " " << key.second << " arrived " << times << " times");
+  BOOST_CHECK_EQUAL(n.stop(), 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_backlog_larger_than_the_memory_budget_waits_on_disk_and_is_delivered_once) {
   // 200 events of 40 KB (8 MB) behind an endpoint that refuses them, with
   // a 1 MiB budget: memory holds what fits, the rest waits on disk.

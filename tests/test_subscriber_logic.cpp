@@ -838,10 +838,25 @@ BOOST_AUTO_TEST_CASE(no_more_requests_start_than_the_engine_has_room_for) {
   core.committed(make_range(1, 5), t0);
   BOOST_TEST(core.start_requests(t0, 2).size() == 2u);
   BOOST_TEST(core.out_of_room()); // three still ready
+  BOOST_TEST(core.room_wanted() == 3u);
   BOOST_TEST(core.start_requests(t0, 0).empty());
   BOOST_TEST(core.out_of_room());
   BOOST_TEST(core.start_requests(t0, 100).size() == 3u);
   BOOST_TEST(!core.out_of_room()); // nothing left waiting for room
+  BOOST_TEST(core.room_wanted() == 0u);
+}
+
+// What a subscriber asks the engine for: its ready deliveries, but no more
+// than its in-flight cap lets start.
+BOOST_AUTO_TEST_CASE(room_wanted_is_what_is_ready_within_the_in_flight_cap) {
+  auto cfg = sub_cfg();
+  cfg.max_in_flight = 4;
+  cfg.concurrency.adaptive = false;
+  auto core = started(cfg);
+  core.committed(make_range(1, 10), t0);
+  BOOST_TEST(core.start_requests(t0, 1).size() == 1u);
+  BOOST_TEST(core.out_of_room());
+  BOOST_TEST(core.room_wanted() == 3u); // 9 ready, 3 more may be in flight
 }
 
 BOOST_AUTO_TEST_CASE(an_idle_subscriber_has_no_periodic_report_to_send) {
