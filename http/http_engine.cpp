@@ -155,6 +155,7 @@ struct http_engine::impl {
   std::vector<timer_entry> timers; // a min-heap by due time
   size_t connection_budget;        // connections, all handles together
   size_t lent = 0;                 // of the budget, over the handles' guaranteed shares
+  size_t opened = 0;               // multi handles opened so far
   std::vector<CURLMsg> finished;   // scratch
   std::thread worker;
 
@@ -266,6 +267,7 @@ struct http_engine::impl {
     curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(slot->cache_size));
     slots[index] = std::move(slot);
     refs[index] = std::move(ref);
+    ++opened;
     return *slots[index];
   }
 
@@ -275,7 +277,9 @@ struct http_engine::impl {
   // handshake, with TLS a long one). The thread's connections stay within
   // its share of the open-file limit: half of it is guaranteed, split
   // evenly over the handles (at most 4 x transfers_per_multi each), the
-  // other half lent to busy handles and given back as they calm down. Past
+  // rest lent to busy handles and given back as they calm down, and so are
+  // the shares of handles never opened (an origin's homes are picked by
+  // hash, so a third of the handles may stay unopened). Past
   // its size a handle opens no connection before closing its oldest idle
   // one (or, with none idle, lets the transfer wait for one), so a full
   // cache never becomes a failed connect.
@@ -291,7 +295,7 @@ struct http_engine::impl {
     auto want = std::max(running + std::max<size_t>(running / 8, 8), base);
     auto size = slot.cache_size;
     if (want > size) {
-      auto pool = connection_budget - base * placement.multis();
+      auto pool = connection_budget - base * opened; // handles never opened hold nothing
       auto room = pool > lent ? pool - lent : 0;
       size = std::min(want, size + room);
     } else if (size > base && size > 2 * want) {
@@ -573,10 +577,13 @@ http_engine::http_engine(http_engine_options options)
                std::to_string(sockets) + " sockets but the open-file limit is " +
                std::to_string(files.rlim_cur) +
                ": raise it (ulimit -n, LimitNOFILE=) or lower http.max_concurrent");
-    // The rest of the daemon (LMDB, clients, the API) keeps some, and
-    // libcurl opens a few percent past CURLMOPT_MAX_TOTAL_CONNECTIONS
-    // (measured with the bare loop: 3,270 sockets for 3,200).
-    auto reserve = files.rlim_cur / 5;
+    // The rest of the daemon keeps some (LMDB, the ingress's 1,024
+    // clients by default, the API), and libcurl opens a few percent past
+    // CURLMOPT_MAX_TOTAL_CONNECTIONS (measured with the bare loop: 3,270
+    // sockets for 3,200). A fifth of the limit was kept once: at 20,000
+    // files and 16k transfers in flight that left too few connections for
+    // the transfers, and 0.25 connects per delivery (bench (g)).
+    auto reserve = std::min<size_t>(files.rlim_cur / 5, 1024 + files.rlim_cur / 50);
     budget = files.rlim_cur > reserve ? files.rlim_cur - reserve : 1;
   }
   auto n = std::max<size_t>(options.threads, 1);
