@@ -297,6 +297,11 @@ struct http_engine::impl {
     if (want > size) {
       auto pool = connection_budget - base * opened; // handles never opened hold nothing
       auto room = pool > lent ? pool - lent : 0;
+      // A handle that shrank keeps its idle connections until libcurl
+      // prunes them, one per transfer ending on it: lend no more than the
+      // sockets actually open leave of the budget.
+      auto open = sockets.open();
+      room = std::min(room, connection_budget > open ? connection_budget - open : 0);
       size = std::min(want, size + room);
     } else if (size > base && size > 2 * want) {
       size = want; // calmed down: give back what it no longer uses
@@ -580,10 +585,11 @@ http_engine::http_engine(http_engine_options options)
     // The rest of the daemon keeps some (LMDB, the ingress's 1,024
     // clients by default, the API), and libcurl opens a few percent past
     // CURLMOPT_MAX_TOTAL_CONNECTIONS (measured with the bare loop: 3,270
-    // sockets for 3,200). A fifth of the limit was kept once: at 20,000
+    // sockets for 3,200; with many handles growing at once, up to 8 %).
+    // A fifth of the limit was kept once: at 20,000
     // files and 16k transfers in flight that left too few connections for
     // the transfers, and 0.25 connects per delivery (bench (g)).
-    auto reserve = std::min<size_t>(files.rlim_cur / 5, 1024 + files.rlim_cur / 50);
+    auto reserve = std::min<size_t>(files.rlim_cur / 5, 1024 + files.rlim_cur / 20);
     budget = files.rlim_cur > reserve ? files.rlim_cur - reserve : 1;
   }
   auto n = std::max<size_t>(options.threads, 1);

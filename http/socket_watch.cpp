@@ -41,11 +41,17 @@ void socket_watch::set(int fd, entry& e, uint32_t events) {
   e.registered = events;
 }
 
-void socket_watch::opened(int fd) { at(fd) = entry{0, true, nullptr}; }
+void socket_watch::opened(int fd) {
+  at(fd) = entry{0, true, nullptr};
+  ++open_;
+}
 
 void socket_watch::closing(int fd) {
   // close() takes the socket out of the epoll set.
-  at(fd) = entry{};
+  auto& e = at(fd);
+  if (e.ours)
+    --open_;
+  e = entry{};
 }
 
 void socket_watch::watch(int fd, uint32_t events, void* owner) {

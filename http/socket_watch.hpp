@@ -11,6 +11,7 @@
 // loop sees it has no owner and drops it. Sockets libcurl opens on its own
 // (a resolver's) are registered and removed as asked.
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -39,6 +40,9 @@ public:
   // Ready but unwanted: remove it from the set.
   void drop(int fd);
 
+  // Sockets the engine opened and has not closed yet.
+  size_t open() const { return open_; }
+
   // epoll_ctl calls made so far (the bench's syscall count).
   uint64_t syscalls() const { return syscalls_; }
 
@@ -54,6 +58,7 @@ private:
   int epoll_fd_;
   std::vector<entry> entries_; // by fd
   uint64_t syscalls_ = 0;
+  size_t open_ = 0;
 };
 
 } // namespace volley
