@@ -160,7 +160,7 @@ struct storage_config {
 
 struct http_config {
   uint32_t max_concurrent = 1024; // requests running at once over all subscribers
-  uint32_t threads = 0;           // HTTP engine threads (libcurl multi loops); 0: one per two cores
+  uint32_t threads = 0;           // HTTP engine threads (libcurl multi loops); 0: one per core
   std::string tls_ca_file;        // PEM CA certificates every subscriber trusts unless it sets its own
 };
 

@@ -341,7 +341,7 @@ public:
     if (cfg.scheduler.threads == 0)
       cfg.scheduler.threads = std::max(2u, std::thread::hardware_concurrency());
     if (cfg.http.threads == 0)
-      cfg.http.threads = std::max(1u, std::thread::hardware_concurrency() / 2);
+      cfg.http.threads = std::max(1u, std::thread::hardware_concurrency());
     top.read_bool("allow_private_networks", cfg.allow_private_networks);
     top.read_choice("log_level", cfg.log_level, {"debug", "info", "warn", "error"});
     // Defaults first: every subscriber starts from them.
@@ -480,7 +480,7 @@ private:
   void parse_http(const json& value, http_config& out) {
     object_reader r(value, "http", errors_);
     r.read_integer("max_concurrent", out.max_concurrent);
-    r.read_integer("threads", out.threads, 0, 64); // 0: one per two cores
+    r.read_integer("threads", out.threads, 0, 64); // 0: one per core
     read_ca_file(r, out.tls_ca_file);
   }
 
