@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "delivery/delivery.hpp"
+#include "delivery/jitter_random.hpp"
 #include "health/subscriber_report.hpp"
 #include "http/http_request.hpp"
 #include "signing/webhook_request.hpp"
@@ -21,7 +22,6 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -121,7 +121,7 @@ private:
   enable_state enable_;
   webhook_signer signer_;
   attempt_tally tally_;
-  std::mt19937_64 rng_;
+  jitter_random rng_;
 
   write_batch writes_;
   std::string limit_cause_; // why the concurrency limit last changed

@@ -4,13 +4,16 @@
 #include "delivery/auto_disable.hpp"
 #include "delivery/backoff.hpp"
 #include "delivery/circuit_breaker.hpp"
+#include "delivery/jitter_random.hpp"
 #include "delivery/outcome.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 using namespace volley;
 
@@ -705,3 +708,27 @@ BOOST_AUTO_TEST_CASE(reason_names_the_hours_and_the_key) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Backoff jitter's source: the same seed gives the same jitter (a test can
+// replay it), different seeds differ, and draws spread over [0, 1).
+BOOST_AUTO_TEST_CASE(jitter_random_is_seeded_and_spread) {
+  std::uniform_real_distribution<double> unit{0.0, 1.0};
+  volley::jitter_random a{42}, b{42}, c{43};
+  std::vector<double> draws;
+  bool differ = false;
+  for (int i = 0; i < 10000; ++i) {
+    auto x = unit(a);
+    BOOST_REQUIRE(x == unit(b));
+    differ = differ || x != unit(c);
+    draws.push_back(x);
+  }
+  BOOST_TEST(differ);
+  std::array<int, 10> deciles{};
+  for (auto x : draws) {
+    BOOST_REQUIRE(x >= 0.0);
+    BOOST_REQUIRE(x < 1.0);
+    ++deciles[static_cast<size_t>(x * 10)];
+  }
+  for (auto n : deciles) // 1,000 expected in each tenth
+    BOOST_TEST((n > 850 && n < 1150), "a tenth of [0, 1) drew " << n << " of 10,000");
+}
