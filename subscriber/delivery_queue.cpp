@@ -76,7 +76,7 @@ void delivery_queue::drop_source(uint16_t source) {
     return true;
   };
   for (auto& q : ready_)
-    q.erase(std::remove_if(q.begin(), q.end(), gone), q.end());
+    q.remove_if(gone);
   for (auto it = waiting_.begin(); it != waiting_.end();)
     it = gone(it->second) ? waiting_.erase(it) : std::next(it);
 }
@@ -210,8 +210,7 @@ bool delivery_queue::has_ready() const {
 
 delivery delivery_queue::start_next() {
   auto q = std::find_if(ready_.rbegin(), ready_.rend(), [](const auto& x) { return !x.empty(); });
-  auto d = std::move(q->front());
-  q->pop_front();
+  auto d = q->take_front();
   ++in_flight_;
   return d;
 }

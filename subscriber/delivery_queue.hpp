@@ -15,11 +15,13 @@
 #include "delivery/delivery.hpp"
 #include "delivery/memory_budget.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -126,9 +128,36 @@ private:
   std::shared_ptr<memory_budget> budget_;
   uint64_t own_bytes_ = 0;
   std::map<uint16_t, source_state> sources_;
-  std::optional<uint16_t> requested_;         // the source a page was asked for
-  std::array<std::deque<delivery>, 4> ready_; // index = priority
-  std::multimap<int64_t, delivery> waiting_;  // retry due (unix ms) -> delivery
+  std::optional<uint16_t> requested_; // the source a page was asked for
+  // A priority's ready deliveries, first in first out. Allocates nothing
+  // until its first delivery: a std::deque allocates ~600 bytes when
+  // made, and four per subscriber were 21 MB at 10,000 idle subscribers.
+  class ready_fifo {
+  public:
+    bool empty() const { return !q_ || q_->empty(); }
+    size_t size() const { return q_ ? q_->size() : 0; }
+    void push_back(delivery&& d) {
+      if (!q_)
+        q_ = std::make_unique<std::deque<delivery>>();
+      q_->push_back(std::move(d));
+    }
+    delivery take_front() {
+      auto d = std::move(q_->front());
+      q_->pop_front();
+      return d;
+    }
+    template <class Pred>
+    void remove_if(Pred gone) {
+      if (q_)
+        q_->erase(std::remove_if(q_->begin(), q_->end(), gone), q_->end());
+    }
+
+  private:
+    std::unique_ptr<std::deque<delivery>> q_;
+  };
+
+  std::array<ready_fifo, 4> ready_;          // index = priority
+  std::multimap<int64_t, delivery> waiting_; // retry due (unix ms) -> delivery
   size_t in_flight_ = 0;
 };
 
