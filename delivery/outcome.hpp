@@ -12,6 +12,10 @@ struct attempt_result {
   // The SSRF guard refused the resolved address: nothing was sent. A
   // configuration error (allow_private_networks, the URL), not a transient one.
   bool address_refused = false;
+  // No socket could be opened here (the open-file limit, most often):
+  // nothing was sent, and the endpoint is not to blame. Retried without
+  // counting an attempt.
+  bool no_socket = false;
   std::string retry_after; // the Retry-After header value, if any
   double latency_ms = 0;
 };

@@ -449,6 +449,7 @@ struct http_engine::impl {
       t->result.error = "refused to connect to " + t->refused_address +
                         ": private or loopback address (set allow_private_networks to allow)";
     } else if (t->socket_errno != 0) {
+      t->result.no_socket = true;
       t->result.error = std::string{"cannot open a socket: "} + std::strerror(t->socket_errno) +
                         (t->socket_errno == EMFILE || t->socket_errno == ENFILE
                            ? " (raise the open-file limit, ulimit -n, or lower http.max_concurrent)"

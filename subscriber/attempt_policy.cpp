@@ -68,6 +68,17 @@ attempt_decision attempt_policy::decide(const delivery_record& record, const att
                                         int64_t now_ms, double random01) {
   attempt_decision d;
   d.result = classify(r);
+  if (r.no_socket) {
+    // Our own open-file limit, not the endpoint: neither the breaker nor
+    // the limit nor the disable clock learns from it (but a half-open
+    // probe must end, as a failure), and it is tried again after the
+    // first backoff step, not a growing one.
+    if (breaker_.state() == breaker_state::half_open && breaker_.on_failure(now_ms))
+      d.breaker = breaker_change::opened;
+    d.what = attempt_decision::action::retry;
+    d.retry_at_ms = now_ms + static_cast<int64_t>(backoff_.delay_ms(1, random01));
+    return d;
+  }
   d.limit = limit_.on_result(load_signal_of(r), r.latency_ms);
   if (d.result.what == verdict::delivered) {
     disable_clock_.on_success();

@@ -83,7 +83,8 @@ void subscriber_core::log_breaker(breaker_change change, const std::string& last
 
 void subscriber_core::attempt_done(delivery&& d, attempt_result&& r, int64_t now_ms) {
   queue_.attempt_ended(d);
-  d.record.attempts += 1;
+  if (!r.no_socket) // nothing was sent (see attempt_result)
+    d.record.attempts += 1;
   std::uniform_real_distribution<double> unit{0.0, 1.0};
   auto decision = policy_.decide(d.record, r, now_ms, unit(rng_));
   tally_.attempt(d, r, decision.result, now_ms);

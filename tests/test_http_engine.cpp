@@ -12,14 +12,17 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -842,6 +845,38 @@ BOOST_AUTO_TEST_CASE(one_busy_origin_uses_every_handle_once_before_any_twice) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Every file of the process in use: the transfer ends as "no socket", the
+// attempt policy's cue that the endpoint is not to blame.
+BOOST_AUTO_TEST_CASE(no_free_file_ends_a_transfer_as_no_socket) {
+  request_log log;
+  http_receiver receiver{answering(log)};
+  completions done;
+  http_engine engine{loopback_allowed()};
+  rlimit before{};
+  BOOST_REQUIRE(getrlimit(RLIMIT_NOFILE, &before) == 0);
+  rlimit low = before;
+  low.rlim_cur = 4096; // lowering is always allowed; filling stays quick
+  BOOST_REQUIRE(low.rlim_cur <= before.rlim_cur);
+  BOOST_REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::vector<int> fillers;
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;)
+    fillers.push_back(fd);
+  auto open_errno = errno;
+  auto result = round_trip(engine, make_request(url_for(receiver.port()), done), done);
+  for (int fd : fillers)
+    ::close(fd);
+  BOOST_REQUIRE(setrlimit(RLIMIT_NOFILE, &before) == 0);
+  BOOST_TEST(open_errno == EMFILE);
+  BOOST_TEST_INFO("error " << result.error);
+  BOOST_TEST(result.status == 0);
+  BOOST_TEST(result.no_socket);
+  BOOST_TEST(contains(result.error, "Too many open files"));
+  BOOST_TEST(!result.address_refused);
+  BOOST_TEST(log.connections() == 0u);
+  // With files free again the same engine delivers.
+  BOOST_TEST(round_trip(engine, make_request(url_for(receiver.port()), done), done).status == 200);
+}
 
 BOOST_AUTO_TEST_SUITE(ssrf_guard)
 

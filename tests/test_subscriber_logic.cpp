@@ -803,6 +803,38 @@ BOOST_AUTO_TEST_CASE(a_refused_address_goes_to_the_dead_letter_queue_on_its_firs
   BOOST_TEST(!core.timer_to_arm());
 }
 
+// The open-file limit of this node, not the endpoint: retried soon, no
+// attempt counted, the breaker untouched (sub_cfg opens it after 2 failures
+// and dead-letters after 3 attempts).
+BOOST_AUTO_TEST_CASE(no_socket_here_is_retried_without_counting_an_attempt_or_opening_the_breaker) {
+  attempt_result no_socket;
+  no_socket.no_socket = true;
+  no_socket.error = "cannot open a socket: Too many open files";
+  auto core = started();
+  core.committed(make_range(1, 1), t0);
+  auto now = t0;
+  for (int i = 0; i < 5; ++i) {
+    auto s = core.start_requests(now);
+    BOOST_REQUIRE_EQUAL(s.size(), 1u);
+    core.attempt_done(std::move(s[0].attempt), attempt_result{no_socket}, now + 1);
+    auto w = core.take_writes();
+    BOOST_TEST(w.dead_lettered.empty());
+    BOOST_REQUIRE_EQUAL(w.updates.size(), 1u);
+    BOOST_TEST(w.updates[0].attempts == 0u);
+    BOOST_TEST(w.updates[0].next_attempt_ms == now + 1 + 100); // the first backoff step, every time
+    now = w.updates[0].next_attempt_ms;
+    core.timer_fired(core.timer_to_arm()->generation, now);
+  }
+  auto r = core.report();
+  BOOST_TEST((r.breaker == breaker_state::closed));
+  BOOST_TEST(r.consecutive_failures == 0u);
+  BOOST_TEST(r.last_error == no_socket.error); // the operator still sees why
+  // The endpoint answers once files are free: delivered on its first attempt.
+  auto s = core.start_requests(now);
+  BOOST_REQUIRE_EQUAL(s.size(), 1u);
+  BOOST_TEST(s[0].attempt.record.attempts == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_recorded_disable_at_start_sends_nothing) {
   auto core = started();
   core.restore_disabled(enable_state::gone_reason, t0 - 1000);
