@@ -585,11 +585,11 @@ http_engine::http_engine(http_engine_options options)
                ": raise it (ulimit -n, LimitNOFILE=) or lower http.max_concurrent");
     // The rest of the daemon keeps some (LMDB, the ingress's 1,024
     // clients by default, the API), and libcurl opens a few percent past
-    // CURLMOPT_MAX_TOTAL_CONNECTIONS (measured with the bare loop: 3,270
-    // sockets for 3,200; with many handles growing at once, up to 8 %).
-    // A fifth of the limit was kept once: at 20,000
-    // files and 16k transfers in flight that left too few connections for
-    // the transfers, and 0.25 connects per delivery (bench (g)).
+    // CURLMOPT_MAX_TOTAL_CONNECTIONS (the bare loop: 3,270 sockets for
+    // 3,200; volleyd at 16k in flight: 18,935 for a budget of 17,976). A
+    // fifth of the limit was kept once: at 20,000 files and 16k transfers
+    // in flight that left too few connections for the transfers, 0.25
+    // connects per delivery (bench (g)).
     auto reserve = std::min<size_t>(files.rlim_cur / 5, 1024 + files.rlim_cur / 20);
     budget = files.rlim_cur > reserve ? files.rlim_cur - reserve : 1;
   }
