@@ -19,7 +19,7 @@ constexpr double latency_floor_ms = 10;
 } // namespace
 
 load_signal load_signal_of(const attempt_result& result) {
-  if (result.address_refused || result.no_socket) // nothing was sent: says nothing about the load
+  if (result.nothing_sent()) // says nothing about the load
     return load_signal::neutral;
   if (result.status == 0) // timeout or connection error: no answer at all
     return load_signal::overload;

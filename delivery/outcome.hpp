@@ -18,6 +18,9 @@ struct attempt_result {
   bool no_socket = false;
   std::string retry_after; // the Retry-After header value, if any
   double latency_ms = 0;
+
+  // The request never left this node: it says nothing about the endpoint.
+  bool nothing_sent() const { return address_refused || no_socket; }
 };
 
 enum class verdict {

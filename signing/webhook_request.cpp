@@ -4,9 +4,6 @@
 #include "protocol/json_text.hpp"
 #include "signing/signature.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 namespace volley {
 
 webhook_signer::webhook_signer(const subscriber_config& cfg)

@@ -10,9 +10,7 @@
 #include "http/http_request.hpp"
 
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace volley {

@@ -64,6 +64,11 @@ admission attempt_policy::admit(size_t in_flight, int64_t now_ms) {
   return {admission::answer::go, 0, false};
 }
 
+void attempt_policy::unsent(int64_t now_ms, attempt_decision& d) {
+  if (breaker_.state() == breaker_state::half_open && breaker_.on_failure(now_ms))
+    d.breaker = breaker_change::opened;
+}
+
 attempt_decision attempt_policy::decide(const delivery_record& record, const attempt_result& r,
                                         int64_t now_ms, double random01) {
   attempt_decision d;
@@ -73,8 +78,7 @@ attempt_decision attempt_policy::decide(const delivery_record& record, const att
     // the limit nor the disable clock learns from it (but a half-open
     // probe must end, as a failure), and it is tried again after the
     // first backoff step, not a growing one.
-    if (breaker_.state() == breaker_state::half_open && breaker_.on_failure(now_ms))
-      d.breaker = breaker_change::opened;
+    unsent(now_ms, d);
     d.what = attempt_decision::action::retry;
     d.retry_at_ms = now_ms + static_cast<int64_t>(backoff_.delay_ms(1, random01));
     return d;
@@ -128,8 +132,7 @@ attempt_decision attempt_policy::decide(const delivery_record& record, const att
       // never reached, so the breaker learns nothing from it, unless it was
       // the half-open probe: that one must end, as a failure.
       if (r.address_refused) {
-        if (breaker_.state() == breaker_state::half_open && breaker_.on_failure(now_ms))
-          d.breaker = breaker_change::opened;
+        unsent(now_ms, d);
         d.what = attempt_decision::action::dead_letter;
         d.reason = d.result.reason;
         return d;

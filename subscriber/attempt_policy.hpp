@@ -75,6 +75,10 @@ public:
   int64_t paused_until_ms() const { return paused_until_ms_; }
 
 private:
+  // A request that never left this node ends a half-open probe, as a
+  // failure; otherwise the breaker learns nothing from it.
+  void unsent(int64_t now_ms, attempt_decision& d);
+
   subscriber_config cfg_;
   circuit_breaker breaker_;
   concurrency_limit limit_;
