@@ -6,9 +6,9 @@
 // delivery waits in its subscriber's queue (counted by the memory budget,
 // signed when it is sent), not as a signed request in the engine's queue,
 // where 10,000 subscribers' allowances once piled up 220,000 requests whose
-// signature timestamps aged as they waited. Capacity is twice the transfers
-// the engine runs at once, so the engine never idles while subscribers
-// answer a wake-up.
+// signature timestamps aged as they waited. Capacity is the transfers the
+// engine runs at once and a quarter more (see http_engine.cpp), so the
+// engine never idles while subscribers answer a wake-up.
 //
 // A subscriber that finds no room asks to be woken (when_room), saying how
 // many requests it has ready. Waiters are woken first come first served,

@@ -49,7 +49,7 @@ public:
   // Thread-safe. Requests submitted after stop() are dropped uncompleted.
   void submit(std::vector<http_request>&& batch) override;
   using http_transport::submit;
-  // Room up to twice max_concurrent (running and queued): see engine_admission.hpp.
+  // Room for max_concurrent and a quarter more (running and queued): see engine_admission.hpp.
   size_t room() const override { return admission_.room(); }
   size_t room_when_woken() const override { return admission_.room_when_woken(); }
   void when_room(size_t wanted, std::function<void()> wake) override {

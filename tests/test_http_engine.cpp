@@ -673,8 +673,9 @@ BOOST_AUTO_TEST_CASE(stop_drops_running_transfers_without_callbacks) {
   engine.stop(); // idempotent
 }
 
-// Subscribers ask for room before they sign: the engine takes twice the
-// transfers it runs, and wakes a waiter when one ends.
+// Subscribers ask for room before they sign: the engine takes the
+// transfers it runs and a quarter more (all of them again when fewer than
+// 64), and wakes a waiter when one ends.
 BOOST_AUTO_TEST_CASE(past_its_capacity_the_engine_has_no_room_until_a_request_ends) {
   request_log log;
   receiver_reply hang;
@@ -683,6 +684,15 @@ BOOST_AUTO_TEST_CASE(past_its_capacity_the_engine_has_no_room_until_a_request_en
   completions done;
   auto options = loopback_allowed(1);
   options.max_concurrent = 2;
+  {
+    auto many = options;
+    many.max_concurrent = 16384;
+    http_engine large{many};
+    BOOST_TEST(large.room() == 20480u);
+    many.max_concurrent = 128;
+    http_engine middle{many};
+    BOOST_TEST(middle.room() == 192u);
+  }
   http_engine engine{options};
   BOOST_TEST(engine.room() == 4u);
   std::vector<http_request> batch;
