@@ -60,6 +60,7 @@ void persistence_state::dispatch(caf::event_based_actor* self,
 
 void persistence_state::schedule_flush(caf::event_based_actor* self, std::chrono::milliseconds delay) {
   flush_scheduled = true;
+  flush_due = self->clock().now() + delay;
   if (delay.count() == 0)
     self->send(self, flush_atom::value, flush_generation);
   else
@@ -67,10 +68,20 @@ void persistence_state::schedule_flush(caf::event_based_actor* self, std::chrono
 }
 
 void persistence_state::flush_soon(caf::event_based_actor* self) {
-  if (writes->pending_records() >= options.batch_max)
+  if (writes->pending_records() >= options.batch_max) {
     flush(self);
-  else if (!flush_scheduled)
-    schedule_flush(self, options.batch_interval);
+    return;
+  }
+  // Subscribers' results wait for nobody: they go with the next commit
+  // events bring, or on their own a little later. A synced commit for
+  // every few results cost ~12 us per delivery with 4,096 requests in
+  // flight (bench (g)); a kill -9 meanwhile only delivers those again.
+  auto delay = writes->answers_waiting() ? options.batch_interval
+                                         : std::max(options.batch_interval, options.outcome_interval);
+  // A flush scheduled later than this one stays: it finds its batch
+  // committed and is ignored.
+  if (!flush_scheduled || self->clock().now() + delay < flush_due)
+    schedule_flush(self, delay);
 }
 
 bool persistence_state::flush(caf::event_based_actor* self) {

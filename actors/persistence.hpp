@@ -32,6 +32,9 @@ namespace volley {
 struct persistence_options {
   uint32_t batch_max = 4096;                   // records per transaction at most
   std::chrono::milliseconds batch_interval{0}; // 0: commit once the mailbox has no more writes
+  // How long subscribers' results (no event line waiting) may wait for a
+  // commit that events would bring sooner; never less than batch_interval.
+  std::chrono::milliseconds outcome_interval{0};
   int64_t dedup_window_ms = 0;                 // 0: no deduplication
   size_t dedup_max_ids = 1000000;
   delivery_log_policy log; // retention 0: no delivery log
@@ -68,6 +71,7 @@ struct persistence_state {
   int64_t snapshot_saved_ms = 0;                        // ... and the one last committed
   std::map<uint64_t, acks_by_reply> awaiting_changelog; // acks of commits not yet in Kafka
   bool flush_scheduled = false;
+  std::chrono::steady_clock::time_point flush_due{}; // of the earliest scheduled flush
   // Every flush bumps it; a scheduled flush message carries the value it was
   // scheduled under, so one whose batch was committed meanwhile is ignored.
   uint64_t flush_generation = 0;
@@ -77,7 +81,9 @@ struct persistence_state {
   bool flush(caf::event_based_actor* self);
   // A flush after `delay` (0: behind whatever the mailbox holds now).
   void schedule_flush(caf::event_based_actor* self, std::chrono::milliseconds delay);
-  // A flush now when the batch is full, else one scheduled if none is.
+  // A flush now when the batch is full, else one scheduled unless one is
+  // due as soon: after batch_interval when event lines wait for their
+  // answers, after outcome_interval when only subscribers' results do.
   void flush_soon(caf::event_based_actor* self);
   void send_gauges(caf::event_based_actor* self);
   // Events of partitions it cannot take now are answered at once (cluster).

@@ -156,6 +156,10 @@ struct storage_config {
   // How long a transaction waits for more records once it has one; 0: it
   // commits as soon as no more writes are queued. batch_max cuts it short.
   uint32_t batch_interval_ms = 0;
+  // How long subscribers' results (delivered, retried, dead-lettered) may
+  // wait for a commit when no event does; a kill -9 within it delivers
+  // those again after the restart. 0: as soon as events.
+  uint32_t outcome_interval_ms = 10;
 };
 
 struct http_config {

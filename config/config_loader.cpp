@@ -396,6 +396,7 @@ private:
     r.read_integer("batch_max", out.batch_max);
     // Acks wait for the commit: more than a second would stall every client.
     r.read_integer("batch_interval_ms", out.batch_interval_ms, 0, 1000);
+    r.read_integer("outcome_interval_ms", out.outcome_interval_ms, 0, 1000);
   }
 
   void parse_log(const json& value, log_config& out) {

@@ -101,6 +101,7 @@ bool node::start() {
   persistence_options writes;
   writes.batch_max = cfg_.storage.batch_max;
   writes.batch_interval = std::chrono::milliseconds{cfg_.storage.batch_interval_ms};
+  writes.outcome_interval = std::chrono::milliseconds{cfg_.storage.outcome_interval_ms};
   writes.dedup_window_ms = static_cast<int64_t>(cfg_.queue.dedup_window_s) * 1000;
   writes.dedup_max_ids = cfg_.queue.dedup_max_ids;
   writes.log.retention_ms = static_cast<int64_t>(cfg_.log.retention_hours) * 3600 * 1000;

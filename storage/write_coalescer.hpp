@@ -81,6 +81,8 @@ public:
   size_t pending_records() const;
   // Nothing to commit and nobody waiting for an answer.
   bool idle() const { return pending_.empty() && acks_.empty(); }
+  // Event lines wait for the next commit's answer.
+  bool answers_waiting() const { return !acks_.empty(); }
 
   // Commits what is pending (if anything), then says who hears what.
   commit_outcome commit(store& db, int64_t now_ms);

@@ -54,6 +54,29 @@ BOOST_AUTO_TEST_CASE(events_are_acked_after_the_commit_and_delivered_signed) {
   BOOST_TEST(must(db->count_pending("billing")) == 0u);
 }
 
+// Subscribers' results wait up to outcome_interval for a commit; events do
+// not wait, and their commit takes the waiting results along.
+BOOST_AUTO_TEST_CASE(results_wait_for_the_outcome_interval_and_go_with_the_next_events) {
+  writes.outcome_interval = 10ms;
+  wire({sub("billing")});
+  publish({"order.created", "order.paid"});
+  BOOST_REQUIRE_EQUAL(seen->acks.size(), 2u); // no wait for events
+  transport.answer_status(200);
+  run();
+  advance(0ms);
+  BOOST_TEST(must(db->count_pending("billing")) == 2u); // the result waits
+  publish({"order.shipped"});
+  BOOST_REQUIRE_EQUAL(seen->acks.size(), 3u);
+  BOOST_TEST(must(db->count_pending("billing")) == 2u); // one done, one more
+  transport.answer_status(200);
+  transport.answer_status(200);
+  run();
+  advance(9ms);
+  BOOST_TEST(must(db->count_pending("billing")) == 2u);
+  advance(1ms);
+  BOOST_TEST(must(db->count_pending("billing")) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(retries_wait_for_their_backoff_in_virtual_time) {
   wire({sub("billing")});
   publish({"order.created"});

@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
     "ingress": {"host": "0.0.0.0", "port": 8000, "max_line_bytes": 2048,
                 "max_unacked": 10, "max_connections": 20, "token": "t0k"},
     "storage": {"path": "/var/lib/volley", "map_size_mb": 1, "batch_max": 128,
-                "batch_interval_ms": 5},
+                "batch_interval_ms": 5, "outcome_interval_ms": 40},
     "monitor": {"interval_ms": 250, "window_s": 60, "healthy_percent": 99.5,
                 "degraded_percent": 90, "format": "json"},
     "queue": {"memory_limit": 500, "dedup_window_s": 0},
@@ -152,6 +152,7 @@ BOOST_AUTO_TEST_CASE(every_key_is_read) {
   BOOST_TEST(cfg.storage.map_size_mb == 1u);
   BOOST_TEST(cfg.storage.batch_max == 128u);
   BOOST_TEST(cfg.storage.batch_interval_ms == 5u);
+  BOOST_TEST(cfg.storage.outcome_interval_ms == 40u);
   BOOST_TEST(cfg.monitor.interval_ms == 250u);
   BOOST_TEST(cfg.monitor.window_s == 60u);
   BOOST_TEST(cfg.monitor.healthy_percent == 99.5);
@@ -434,6 +435,8 @@ BOOST_AUTO_TEST_CASE(numbers_out_of_range) {
     {R"({"storage": {"batch_interval_ms": 1001}})", "storage.batch_interval_ms",
      "between 0 and 1000, got 1001"},
     {R"({"storage": {"batch_interval_ms": -1}})", "storage.batch_interval_ms", "got -1"},
+    {R"({"storage": {"outcome_interval_ms": 1001}})", "storage.outcome_interval_ms",
+     "between 0 and 1000, got 1001"},
     {R"({"queue": {"dedup_window_s": 31536001}})", "queue.dedup_window_s", "between 0 and 31536000"},
     {R"({"queue": {"dedup_max_ids": 0}})", "queue.dedup_max_ids", "positive integer"},
     {R"({"monitor": {"interval_ms": 0}})", "monitor.interval_ms", "positive integer"},

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE pipeline
 #include <boost/test/unit_test.hpp>
 
+#include "storage/lmdb_store.hpp"
 #include "tests/support/control_client.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/event_publisher.hpp"
@@ -324,6 +325,34 @@ BOOST_AUTO_TEST_CASE(acknowledged_deliveries_survive_a_restart_with_the_endpoint
                         "received " << receiver.distinct() << " of 300 after restart");
   BOOST_CHECK_EQUAL(receiver.invalid_signatures(), 0u);
   BOOST_CHECK_EQUAL(n.stop(), 0);
+}
+
+// Subscribers' results may wait up to outcome_interval_ms for a commit; a
+// stop commits whatever still waits, so nothing delivered stays pending.
+BOOST_AUTO_TEST_CASE(a_stop_commits_the_results_still_waiting) {
+  recording_receiver sink;
+  running_node n;
+  n.spec.storage_extra = "\"outcome_interval_ms\": 1000";
+  n.spec.subscribers = {{"all", sink.url(), {}, "", ""}};
+  n.start();
+  std::vector<std::string> lines;
+  for (int i = 0; i < 50; ++i)
+    lines.push_back(event_line("o" + std::to_string(i), "outcome.test"));
+  {
+    line_client client{n.port()};
+    auto answers = client.exchange(lines);
+    BOOST_REQUIRE_EQUAL(answers.size(), lines.size());
+    for (const auto& a : answers)
+      BOOST_REQUIRE(parse_answer(a).ok);
+  }
+  BOOST_REQUIRE(wait_until([&] { return sink.distinct() >= 50; }));
+  BOOST_REQUIRE_EQUAL(n.stop(), 0);
+  std::string error;
+  auto db = volley::lmdb_store::open(n.spec.data_dir, 64, error);
+  BOOST_REQUIRE_MESSAGE(db, error);
+  auto pending = db->count_pending_total();
+  BOOST_REQUIRE(pending);
+  BOOST_TEST(*pending == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_batch_interval_still_acknowledges_and_delivers_everything) {

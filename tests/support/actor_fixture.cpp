@@ -77,7 +77,7 @@ void actor_fixture::wire(const std::vector<subscriber_config>& subscribers, uint
   deps.subscribers = registry;
   deps.monitor = probe;
   deps.now = now;
-  persistence = sys.spawn(volley::persistence, deps, persistence_options{});
+  persistence = sys.spawn(volley::persistence, deps, writes);
   actors_.push_back(persistence);
   router = sys.spawn(volley::router, routing_table{subscribers, {}}, persistence);
   actors_.push_back(router);
@@ -94,7 +94,7 @@ void actor_fixture::wire_cluster(const std::vector<subscriber_config>& subscribe
   deps.subscribers = registry;
   deps.monitor = probe;
   deps.now = now;
-  persistence = sys.spawn(volley::persistence, deps, persistence_options{});
+  persistence = sys.spawn(volley::persistence, deps, writes);
   actors_.push_back(persistence);
   routes_ = routing_table{subscribers, {}};
   spawn_subscribers(subscribers, 1000, false);

@@ -74,6 +74,7 @@ public:
   scripted_transport transport;
   std::shared_ptr<probe_log> seen = std::make_shared<probe_log>();
   caf::actor probe, persistence, router;
+  persistence_options writes; // as persistence is spawned by wire()
 
   // Router -> persistence -> subscribers, as the node wires them.
   void wire(const std::vector<subscriber_config>& subscribers, uint32_t memory_limit = 1000);
