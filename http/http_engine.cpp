@@ -588,8 +588,8 @@ http_engine::http_engine(http_engine_options options)
   // A transfer holds a socket, a kept-alive connection too: say so now
   // rather than as failed connects under load.
   rlimit files{};
-  // A connection per transfer, idle ones kept for their origins' next
-  // transfers, and the caches held to 80 % of the limit.
+  // A connection per transfer, and idle ones kept for their origins' next
+  // transfers (the caches held to the limit less the reserve below).
   auto sockets = options.max_concurrent + options.max_concurrent / 4 + 256;
   size_t budget = SIZE_MAX;
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
