@@ -46,6 +46,23 @@ BOOST_AUTO_TEST_CASE(rfc4231_case_2) {
   BOOST_TEST(hex_encode(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+// One context per thread is keyed again for every message: keys of every
+// length (empty, short, longer than SHA-256's block, hashed first) in turn
+// on one thread each give their own MAC.
+BOOST_AUTO_TEST_CASE(keys_of_every_length_in_turn_on_one_thread) {
+  const std::string case1 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+  const std::string case2 = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string case6 = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+  const std::string empty = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+  for (int round = 0; round < 2; ++round) {
+    BOOST_TEST(hex_encode(hmac_sha256(std::string(131, '\xaa'),
+                                      "Test Using Larger Than Block-Size Key - Hash Key First")) == case6);
+    BOOST_TEST(hex_encode(hmac_sha256(std::string(20, '\x0b'), "Hi There")) == case1);
+    BOOST_TEST(hex_encode(hmac_sha256("", "")) == empty);
+    BOOST_TEST(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")) == case2);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(keys)
