@@ -142,8 +142,11 @@ bool persistence_state::flush(caf::event_based_actor* self) {
   }
   // Subscribers' writes (finished, retried, dead-lettered) must not be
   // lost: they were kept; try again shortly.
-  if (out.retry_soon)
+  if (out.retry_soon) {
     schedule_flush(self, std::chrono::seconds(1));
+    // New writes wait for that retry too rather than fail again at once.
+    flush_due = caf::actor_clock::time_point::min();
+  }
   return out.ok;
 }
 

@@ -71,7 +71,9 @@ struct persistence_state {
   int64_t snapshot_saved_ms = 0;                        // ... and the one last committed
   std::map<uint64_t, acks_by_reply> awaiting_changelog; // acks of commits not yet in Kafka
   bool flush_scheduled = false;
-  std::chrono::steady_clock::time_point flush_due{}; // of the earliest scheduled flush
+  // When the earliest scheduled flush is due; min() while a failed commit's
+  // retry holds new writes back.
+  std::chrono::steady_clock::time_point flush_due{};
   // Every flush bumps it; a scheduled flush message carries the value it was
   // scheduled under, so one whose batch was committed meanwhile is ignored.
   uint64_t flush_generation = 0;

@@ -276,17 +276,18 @@ struct http_engine::impl {
   // a few transfers each keep their idle connections (a reconnect costs a
   // handshake, with TLS a long one). The thread's connections stay within
   // its share of the open-file limit: half of it is guaranteed, split
-  // evenly over the handles (at most 8 x transfers_per_multi each:
-  // subscribers take turns for the engine's room, so a handle's origins
-  // need their idle connections for their next turn; at 4 x, 1,000
-  // subscribers at 100 ms with 1,024 in flight reconnected for a third of
-  // their deliveries, bench (g)), the
+  // evenly over the handles (at most 8 x transfers_per_multi each), the
   // rest lent to busy handles and given back as they calm down, and so are
   // the shares of handles never opened (an origin's homes are picked by
-  // hash, so a third of the handles may stay unopened). Past
-  // its size a handle opens no connection before closing its oldest idle
-  // one (or, with none idle, lets the transfer wait for one), so a full
-  // cache never becomes a failed connect.
+  // hash, so a third of the handles may stay unopened). Past its size a
+  // handle opens no connection before closing its oldest idle one (or,
+  // with none idle, lets the transfer wait for one), so a full cache never
+  // becomes a failed connect. Why 8 x: subscribers take turns for the
+  // engine's room, and a handle's origins need their idle connections for
+  // their next turn; at 4 x, 1,000 subscribers at 100 ms with 1,024 in
+  // flight reconnected for a third of their deliveries (bench (g)). A
+  // larger cache costs a longer walk in curl_multi_remove_handle only
+  // where it fills.
   size_t guaranteed_cache() const {
     return std::max<size_t>(
       1, std::min(8 * placement.per_multi(), connection_budget / (2 * placement.multis())));
@@ -578,8 +579,9 @@ namespace {
 
 // The engine takes the transfers it runs and a quarter more queued (at
 // least 64 more, or as many more as it runs when that is fewer): enough
-// that it never idles while subscribers answer a wake-up. A queued request holds its body and signed headers; at 16k in
-// flight twice as many cost 11-12 MB more for the same rates (bench (g)).
+// that it never idles while subscribers answer a wake-up. A queued request
+// holds its body and signed headers: at 16k in flight, twice as many cost
+// 11-12 MB more for the same rates (bench (g)).
 size_t admission_capacity(size_t max_concurrent) {
   auto running = std::max<size_t>(max_concurrent, 1);
   return running + std::max(running / 4, std::min<size_t>(running, 64));

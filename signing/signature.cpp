@@ -124,7 +124,7 @@ private:
 } // namespace
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {
-  // OpenSSL takes keys up to an int's length; a longer key is hashed
+  // OpenSSL's HMAC keys up to an int's length; a longer key is hashed
   // first, exactly as RFC 2104 does for any key longer than the block size.
   std::string hashed_key;
   if (key.size() > static_cast<size_t>(INT_MAX)) {
