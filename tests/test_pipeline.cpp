@@ -335,16 +335,10 @@ BOOST_AUTO_TEST_CASE(a_stop_commits_the_results_still_waiting) {
   n.spec.storage_extra = "\"outcome_interval_ms\": 1000";
   n.spec.subscribers = {{"all", sink.url(), {}, "", ""}};
   n.start();
-  std::vector<std::string> lines;
+  std::vector<std::string> ids;
   for (int i = 0; i < 50; ++i)
-    lines.push_back(event_line("o" + std::to_string(i), "outcome.test"));
-  {
-    line_client client{n.port()};
-    auto answers = client.exchange(lines);
-    BOOST_REQUIRE_EQUAL(answers.size(), lines.size());
-    for (const auto& a : answers)
-      BOOST_REQUIRE(parse_answer(a).ok);
-  }
+    ids.push_back("o" + std::to_string(i));
+  publish_events(n.port(), ids, "outcome.test");
   BOOST_REQUIRE(wait_until([&] { return sink.distinct() >= 50; }));
   BOOST_REQUIRE_EQUAL(n.stop(), 0);
   std::string error;
