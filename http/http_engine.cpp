@@ -145,6 +145,9 @@ struct http_engine::impl {
   // Set while the thread is (about to be) blocked in epoll_wait: only then
   // does a submit need the eventfd write.
   std::atomic<bool> sleeping{false};
+  // Requests given to this thread and not yet ended: where submit() sends
+  // its origins' next requests while it is lightly loaded.
+  std::atomic<size_t> held{0};
   std::deque<http_request> waiting;            // engine thread only: over max_concurrent
   std::vector<std::unique_ptr<transfer>> idle; // engine thread only
   std::unordered_set<transfer*> running;       // engine thread only
@@ -476,6 +479,7 @@ struct http_engine::impl {
     // The request (body, callback) is released now, the handle kept.
     t->request = http_request{};
     idle.emplace_back(t);
+    held.fetch_sub(1, std::memory_order_relaxed);
     admission.ended();
   }
 
@@ -619,6 +623,7 @@ http_engine::http_engine(http_engine_options options)
   // The cap on running transfers is the engine's: each thread gets its share.
   options.max_concurrent = std::max<size_t>(options.max_concurrent / n, 1);
   options.transfers_per_multi = std::max<size_t>(options.transfers_per_multi, 1);
+  light_load_ = options.transfers_per_multi;
   for (size_t i = 0; i < n; ++i)
     shards_.push_back(std::make_unique<impl>(options, admission_, budget));
 }
@@ -628,21 +633,45 @@ http_engine::~http_engine() { stop(); }
 void http_engine::submit(std::vector<http_request>&& batch) {
   if (batch.empty())
     return;
-  // One by one over the threads, continuing where the last batch stopped.
   auto n = shards_.size();
-  auto first = next_shard_.fetch_add(batch.size(), std::memory_order_relaxed);
-  for (size_t k = 0; k < n && k < batch.size(); ++k) {
-    auto& shard = *shards_[(first + k) % n];
+  // A lightly loaded thread takes its origins' requests: a lone busy
+  // subscriber keeps one thread awake instead of waking every thread in
+  // turn (scenario (b): the engine threads' context switches per delivery
+  // 0.54 -> 0.10-0.17, CPU per delivery 0.88x). Under load they are dealt
+  // one by one over the threads, as before, so every origin's connections
+  // spread evenly (a pick by load there cost more connects at 16k in flight).
+  std::vector<uint32_t> to(batch.size());
+  std::string_view last_origin;
+  size_t home = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto origin = origin_of(batch[i].url);
+    if (i == 0 || origin != last_origin)
+      home = home_thread(origin, n);
+    last_origin = origin;
+    auto pick = shards_[home]->held.load(std::memory_order_relaxed) < light_load_
+                  ? home
+                  : next_shard_.fetch_add(1, std::memory_order_relaxed) % n;
+    to[i] = static_cast<uint32_t>(pick);
+    shards_[pick]->held.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (size_t k = 0; k < n; ++k) {
+    auto& shard = *shards_[k];
+    bool any = false;
     {
       std::lock_guard<std::mutex> guard{shard.queue_mutex};
-      if (shard.stopping)
-        continue;
-      for (size_t i = k; i < batch.size(); i += n) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (to[i] != k)
+          continue;
+        any = true;
+        if (shard.stopping) {
+          shard.held.fetch_sub(1, std::memory_order_relaxed); // dropped
+          continue;
+        }
         shard.incoming.push_back(std::move(batch[i]));
         admission_.added(1);
       }
     }
-    if (shard.sleeping.exchange(false))
+    if (any && shard.sleeping.exchange(false))
       shard.wake();
   }
   batch.clear();

@@ -3,10 +3,11 @@
 // by curl_multi_socket_action from an epoll loop, so a wake-up costs what
 // its ready sockets cost, not a visit to every transfer (curl_multi_perform
 // does that; bench/README.md has the measurements). Actors hand requests
-// over through a locked queue per thread plus an eventfd; requests are
-// spread over the threads one by one. Each completion is reported through
-// the request's callback on its engine thread (the subscriber actor turns
-// it into a message). Connections are kept alive and reused from libcurl's
+// over through a locked queue per thread plus an eventfd; a lightly loaded
+// thread takes its origins' requests (home_thread in transfer_placement.hpp),
+// under load they are dealt over the threads one by one. Each completion is
+// reported through the request's callback on its engine thread (the
+// subscriber actor turns it into a message). Connections are kept alive and reused from libcurl's
 // connection caches, sized to the transfers in flight.
 
 #include "http/engine_admission.hpp"
@@ -66,7 +67,8 @@ private:
   struct impl;
   engine_admission admission_; // before the shards: they end requests into it
   std::vector<std::unique_ptr<impl>> shards_;
-  std::atomic<size_t> next_shard_{0};
+  size_t light_load_ = 0;             // a thread holding fewer requests takes its origins' next ones
+  std::atomic<size_t> next_shard_{0}; // where requests are dealt under load
 };
 
 } // namespace volley

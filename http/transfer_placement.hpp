@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,17 @@ namespace volley {
 
 // "https://host:port" of a URL: what a connection is reused for.
 std::string_view origin_of(std::string_view url);
+
+// The engine thread an origin's requests go to while that thread is
+// lightly loaded: picked by the origin's hash, mixed first (the plain
+// hash's low bits pick the origin's multi handles within the thread).
+inline size_t home_thread(std::string_view origin, size_t threads) {
+  if (threads <= 1)
+    return 0;
+  uint64_t key = std::hash<std::string_view>{}(origin);
+  key = (key ^ (key >> 31)) * 0x7fb5d329728ea185ULL;
+  return static_cast<size_t>((key ^ (key >> 27)) % threads);
+}
 
 class transfer_placement {
 public:

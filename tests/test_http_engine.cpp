@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -804,6 +805,29 @@ BOOST_AUTO_TEST_CASE(origin_is_scheme_host_and_port) {
   BOOST_TEST(origin_of("http://a.example") == "http://a.example");
   BOOST_TEST(origin_of("http://a.example?x=/y") == "http://a.example");
   BOOST_TEST(origin_of("http://[::1]:80/p") == "http://[::1]:80");
+}
+
+BOOST_AUTO_TEST_CASE(origins_spread_over_threads_and_over_each_threads_multi_handles) {
+  BOOST_TEST(home_thread("http://a", 1) == 0u);
+  for (size_t threads : {2, 3, 8})
+    BOOST_TEST(home_thread("http://a:80", threads) < threads);
+  // 64 origins over 2 threads; within a thread, over its 8 handles.
+  std::vector<int> per_thread(2);
+  std::vector<std::set<size_t>> handles(2);
+  transfer_placement p{1, 8};
+  for (int i = 1; i <= 64; ++i) {
+    auto origin = "http://127.0.0." + std::to_string(i) + ":8080";
+    auto t = home_thread(origin, 2);
+    BOOST_REQUIRE(t < 2u);
+    ++per_thread[t];
+    handles[t].insert(p.place(origin).multi);
+  }
+  BOOST_TEST(per_thread[0] >= 16);
+  BOOST_TEST(per_thread[1] >= 16);
+  // The thread's pick must not decide the handle's too: with the plain hash
+  // for both, a thread's origins would share half of its handles.
+  BOOST_TEST(handles[0].size() >= 6u);
+  BOOST_TEST(handles[1].size() >= 6u);
 }
 
 BOOST_AUTO_TEST_CASE(an_origin_runs_on_its_first_home_while_it_has_room) {
