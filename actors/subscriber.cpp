@@ -32,12 +32,11 @@ void subscriber_state::carry_out(caf::event_based_actor* self, bool woken) {
   if (!starts.empty()) {
     std::vector<http_request> batch;
     batch.reserve(starts.size());
-    auto me = caf::actor_cast<caf::actor>(self);
     for (auto& s : starts) {
-      s.request.on_done = [me, queue = completions, d = std::move(s.attempt)](attempt_result&& r) mutable {
-        if (queue->push({std::move(d), std::move(r)}))
-          caf::anon_send(me, http_done_atom::value);
+      s.request.on_done = [inbox = completions.get(), d = std::move(s.attempt)](attempt_result&& r) mutable {
+        inbox->add({std::move(d), std::move(r)});
       };
+      s.request.signal = completions; // keeps the inbox alive for on_done
       batch.push_back(std::move(s.request));
     }
     deps.transport->submit(std::move(batch));
@@ -136,6 +135,7 @@ caf::behavior subscriber(caf::stateful_actor<subscriber_state>* self, subscriber
   st.core.emplace(std::move(cfg), st.deps.memory_limit, st.deps.slow_ms, st.deps.seed, st.deps.single_store,
                   st.deps.budget);
   st.core->log_attempts(st.deps.log_attempts);
+  st.completions->set_owner(self->address());
   if (st.deps.recorded_disable)
     st.core->restore_disabled(st.deps.recorded_disable->reason, st.deps.recorded_disable->since_ms);
   st.carry_out(self); // the first page of what waits on disk (and the first report tick)

@@ -13,6 +13,7 @@
 #include "subscriber/subscriber_core.hpp"
 #include "time/clock.hpp"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,14 +39,37 @@ struct subscriber_deps {
   std::optional<subscriber_status> recorded_disable;
 };
 
+// A subscriber's HTTP results: on_done queues them on the engine thread,
+// and raise() sends the actor one http_done when new ones wait, so a round
+// of the engine's completions costs the actor one wake-up.
+class completion_inbox : public result_signal {
+public:
+  using completion = std::pair<delivery, attempt_result>;
+
+  void set_owner(caf::actor_addr owner) { owner_ = std::move(owner); }
+  void add(completion&& c) {
+    if (queue_.push(std::move(c)))
+      wake_.store(true, std::memory_order_release);
+  }
+  std::vector<completion> take() { return queue_.take(); }
+  void raise() override {
+    if (wake_.exchange(false, std::memory_order_acq_rel))
+      if (auto owner = caf::actor_cast<caf::actor>(owner_))
+        caf::anon_send(owner, http_done_atom::value);
+  }
+
+private:
+  completion_queue<completion> queue_;
+  std::atomic<bool> wake_{false};
+  caf::actor_addr owner_; // weak: the actor's state holds the inbox
+};
+
 struct subscriber_state {
   static inline const char* name = "subscriber";
-  using completion = std::pair<delivery, attempt_result>;
 
   std::optional<subscriber_core> core;
   subscriber_deps deps;
-  std::shared_ptr<completion_queue<completion>> completions =
-    std::make_shared<completion_queue<completion>>();
+  std::shared_ptr<completion_inbox> completions = std::make_shared<completion_inbox>();
   bool flush_scheduled = false;
   bool tick_armed = false; // the periodic report; idle subscribers let it lapse
   bool room_asked = false; // waiting for the HTTP engine to have room

@@ -160,6 +160,9 @@ struct http_engine::impl {
   size_t lent = 0;                 // of the budget, over the handles' guaranteed shares
   size_t opened = 0;               // multi handles opened so far
   std::vector<CURLMsg> finished;   // scratch
+  // Owners whose results were queued this round (repeats too): raised once
+  // the round's completions are read, one wake-up for all of them.
+  std::vector<std::shared_ptr<result_signal>> signaled;
   std::thread worker;
 
   impl(http_engine_options opts, engine_admission& admitted, size_t budget)
@@ -475,6 +478,8 @@ struct http_engine::impl {
     size_cache(t->spot.multi);
     if (t->request.on_done)
       t->request.on_done(std::move(t->result));
+    if (t->request.signal)
+      signaled.push_back(std::move(t->request.signal));
     running.erase(t);
     // The request (body, callback) is released now, the handle kept.
     t->request = http_request{};
@@ -499,6 +504,12 @@ struct http_engine::impl {
       for (const auto& msg : finished)
         complete(msg.easy_handle, msg.data.result);
     }
+  }
+
+  void raise_signals() {
+    for (auto& s : signaled)
+      s->raise();
+    signaled.clear();
   }
 
   void start_waiting() {
@@ -526,6 +537,7 @@ struct http_engine::impl {
       start_waiting();
       run_timers(); // new transfers start on curl's zero timeout
       collect_completions();
+      raise_signals();
       sleeping.store(true);
       {
         // Work that arrived since take_incoming: no sleep.
@@ -557,6 +569,7 @@ struct http_engine::impl {
       }
       run_timers();
       collect_completions();
+      raise_signals();
     }
     abort_all();
   }

@@ -41,6 +41,16 @@ private:
   size_t count_ = 0;
 };
 
+// How an owner of many requests (a subscriber actor) learns of their
+// results in batches: its on_done only queues the result, and whoever ran
+// on_done then calls raise() once for a run of results (the engine: after
+// each round of completions) instead of waking the owner per result.
+class result_signal {
+public:
+  virtual ~result_signal() = default;
+  virtual void raise() = 0; // thread-safe; cheap when nothing new was queued
+};
+
 struct http_request {
   std::string url;
   std::shared_ptr<const std::string> body; // shared by every attempt and subscriber
@@ -50,6 +60,8 @@ struct http_request {
   std::string tls_ca_file; // PEM file of CAs to trust; empty: libcurl's default
   // Runs on the engine thread when the attempt ends: keep it short.
   std::function<void(attempt_result&&)> on_done;
+  // Raised after on_done, once for a run of results; optional.
+  std::shared_ptr<result_signal> signal;
 };
 
 // Where requests go: the libcurl engine in the daemon, a scripted endpoint
@@ -57,7 +69,8 @@ struct http_request {
 class http_transport {
 public:
   virtual ~http_transport() = default;
-  // Thread-safe. Every request's on_done runs exactly once, unless the
+  // Thread-safe. Every request's on_done runs exactly once, and then its
+  // signal is raised (once is enough for a run of results), unless the
   // transport is stopped first.
   virtual void submit(std::vector<http_request>&& batch) = 0;
   // Requests it takes now before they would only wait in it (callers keep

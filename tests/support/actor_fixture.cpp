@@ -26,6 +26,8 @@ void scripted_transport::answer(attempt_result r) {
   auto req = std::move(open_.front());
   open_.erase(open_.begin());
   req.on_done(std::move(r));
+  if (req.signal)
+    req.signal->raise();
 }
 
 void scripted_transport::answer_status(int status) {
