@@ -145,7 +145,7 @@ bool persistence_state::flush(caf::event_based_actor* self) {
   if (out.retry_soon) {
     schedule_flush(self, std::chrono::seconds(1));
     // New writes wait for that retry too rather than fail again at once.
-    flush_due = caf::actor_clock::time_point::min();
+    flush_due = std::chrono::steady_clock::time_point::min();
   }
   return out.ok;
 }

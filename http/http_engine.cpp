@@ -145,8 +145,8 @@ struct http_engine::impl {
   // Set while the thread is (about to be) blocked in epoll_wait: only then
   // does a submit need the eventfd write.
   std::atomic<bool> sleeping{false};
-  // Requests given to this thread and not yet ended: where submit() sends
-  // its origins' next requests while it is lightly loaded.
+  // Requests given to this thread and not yet ended: while fewer than
+  // transfers_per_multi, submit() sends it its origins' next requests.
   std::atomic<size_t> held{0};
   std::deque<http_request> waiting;            // engine thread only: over max_concurrent
   std::vector<std::unique_ptr<transfer>> idle; // engine thread only
@@ -636,7 +636,6 @@ http_engine::http_engine(http_engine_options options)
   // The cap on running transfers is the engine's: each thread gets its share.
   options.max_concurrent = std::max<size_t>(options.max_concurrent / n, 1);
   options.transfers_per_multi = std::max<size_t>(options.transfers_per_multi, 1);
-  light_load_ = options.transfers_per_multi;
   for (size_t i = 0; i < n; ++i)
     shards_.push_back(std::make_unique<impl>(options, admission_, budget));
 }
@@ -661,7 +660,8 @@ void http_engine::submit(std::vector<http_request>&& batch) {
     if (i == 0 || origin != last_origin)
       home = home_thread(origin, n);
     last_origin = origin;
-    auto pick = shards_[home]->held.load(std::memory_order_relaxed) < light_load_
+    auto& at_home = *shards_[home];
+    auto pick = at_home.held.load(std::memory_order_relaxed) < at_home.options.transfers_per_multi
                   ? home
                   : next_shard_.fetch_add(1, std::memory_order_relaxed) % n;
     to[i] = static_cast<uint32_t>(pick);

@@ -67,7 +67,6 @@ private:
   struct impl;
   engine_admission admission_; // before the shards: they end requests into it
   std::vector<std::unique_ptr<impl>> shards_;
-  size_t light_load_ = 0;             // a thread holding fewer requests takes its origins' next ones
   std::atomic<size_t> next_shard_{0}; // where requests are dealt under load
 };
 
