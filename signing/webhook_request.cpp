@@ -11,7 +11,7 @@ webhook_signer::webhook_signer(const subscriber_config& cfg)
     tls_ca_file_(cfg.tls_ca_file), legacy_header_(cfg.legacy_signature_header) {
   for (const auto& s : cfg.secrets)
     if (auto key = signing_key_from_secret(s)) // the config loader refused bad ones
-      keys_.push_back(std::move(*key));
+      keys_.emplace_back(*key);
 }
 
 http_request webhook_signer::request_for(const event_payload& p, int64_t now_ms) const {

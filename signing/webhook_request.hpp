@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "delivery/delivery.hpp"
 #include "http/http_request.hpp"
+#include "signing/signature.hpp"
 
 #include <cstdint>
 #include <string>
@@ -27,7 +28,7 @@ private:
   uint64_t timeout_ms_ = 0;
   bool tls_insecure_ = false;
   std::string tls_ca_file_;
-  std::vector<std::string> keys_; // from the secrets, current first
+  std::vector<hmac_key> keys_; // from the secrets, current first
   std::string legacy_header_;
 };
 

@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(rotation_header_has_one_entry_per_key) {
 }
 
 BOOST_AUTO_TEST_CASE(header_with_no_keys_is_empty) {
-  BOOST_TEST(standard_signature_header({}, sw_id, sw_timestamp, sw_body).empty());
+  BOOST_TEST(standard_signature_header(std::vector<std::string>{}, sw_id, sw_timestamp, sw_body).empty());
 }
 
 BOOST_AUTO_TEST_CASE(verify_accepts_any_listed_key) {
