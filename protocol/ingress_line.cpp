@@ -11,7 +11,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
+#include <cstring>
 #include <random>
 #include <set>
 
@@ -340,10 +340,17 @@ std::string generate_event_id() {
            static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   }();
   static std::atomic<uint64_t> counter{0};
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "evt_%016llx%016llx", static_cast<unsigned long long>(prefix),
-                static_cast<unsigned long long>(counter.fetch_add(1, std::memory_order_relaxed)));
-  return buf;
+  // "evt_", then both as 16 lowercase hex digits.
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id(36, '0');
+  std::memcpy(id.data(), "evt_", 4);
+  auto put_hex = [&](uint64_t value, size_t at) {
+    for (size_t i = at + 16; i > at; value >>= 4)
+      id[--i] = digits[value & 15];
+  };
+  put_hex(prefix, 4);
+  put_hex(counter.fetch_add(1, std::memory_order_relaxed), 20);
+  return id;
 }
 
 bool looks_generated(std::string_view id) {

@@ -268,7 +268,10 @@ struct lmdb_store::impl {
 
   // Deletes `key`; MDB_NOTFOUND when it was not there (nothing recorded).
   int del(MDB_txn* txn, MDB_dbi dbi, MDB_val key) {
-    auto text = std::string{to_view(key)}; // the key may point into the page freed below
+    // The key may point into the page freed below: the mirror gets a copy.
+    std::string text;
+    if (mirror != nullptr)
+      text = to_view(key);
     int rc = mdb_del(txn, dbi, &key, nullptr);
     if (rc == 0)
       mirror_del(dbi, text);
@@ -277,7 +280,9 @@ struct lmdb_store::impl {
 
   // Deletes the entry under `cursor`, whose key is `key`.
   int cursor_del(MDB_cursor* cursor, MDB_dbi dbi, std::string_view key) {
-    auto text = std::string{key};
+    std::string text;
+    if (mirror != nullptr)
+      text = key;
     int rc = mdb_cursor_del(cursor, 0);
     if (rc == 0)
       mirror_del(dbi, text);
@@ -543,9 +548,13 @@ struct lmdb_store::impl {
 
   int log_event(MDB_txn* txn, const logged_event& e) {
     encode_log_event_key(e.id, key_buf);
-    MDB_val key = to_val(key_buf), value;
-    int rc = mdb_get(txn, log_events, &key, &value);
+    encode_logged_event(e, value_buf);
+    // Almost every id is new: one descent of the tree for those.
+    MDB_val key = to_val(key_buf), value = to_val(value_buf);
+    int rc = mdb_put(txn, log_events, &key, &value, MDB_NOOVERWRITE);
     if (rc == 0) {
+      mirror_put(log_events, key_buf, value_buf);
+    } else if (rc == MDB_KEYEXIST) { // `value` is the entry there now
       // The id was used again (after the dedup window): the newest wins.
       logged_event old;
       if (decode_logged_event(to_view(value), e.id, old) == decode_status::ok) {
@@ -556,12 +565,11 @@ struct lmdb_store::impl {
         count_out(time_key.size());
       }
       count_out(key_buf.size() + value.mv_size);
-    } else if (rc != MDB_NOTFOUND) {
+      if ((rc = put(txn, log_events, to_val(key_buf), value_buf, 0)) != 0)
+        return rc;
+    } else {
       return rc;
     }
-    encode_logged_event(e, value_buf);
-    if ((rc = put(txn, log_events, to_val(key_buf), value_buf, 0)) != 0)
-      return rc;
     count_in(key_buf.size() + value_buf.size());
     encode_log_time_key(e.created_ms, e.id, key_buf);
     count_in(key_buf.size());

@@ -1,8 +1,9 @@
 #include "storage/record_codec.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
-#include <unordered_set>
+#include <vector>
 
 namespace volley {
 
@@ -485,28 +486,36 @@ bool decode_log_time_key(std::string_view in, log_time_entry& out) {
 
 std::string check_batch(const write_batch& batch) {
   std::string err;
-  std::unordered_set<uint64_t> seqs;
-  std::unordered_set<std::string_view> subscribers;
+  // Sorted copies find repeats without a node per entry (one per event in
+  // every commit).
+  std::vector<uint64_t> seqs;
+  seqs.reserve(batch.events.size());
+  for (const auto& ev : batch.events)
+    seqs.push_back(ev.event.seq);
+  std::sort(seqs.begin(), seqs.end());
+  if (auto twice = std::adjacent_find(seqs.begin(), seqs.end()); twice != seqs.end())
+    return "new events: seq " + std::to_string(*twice) + " appears twice in one batch";
+  std::vector<std::string_view> subscribers;
   for (const auto& ev : batch.events) {
     const auto seq = ev.event.seq;
-    if (!seqs.insert(seq).second)
-      return "new events: seq " + std::to_string(seq) + " appears twice in one batch";
     if (!(err = check_size(ev.event.id, "id", seq)).empty() ||
         !(err = check_size(ev.event.type, "type", seq)).empty() ||
         !(err = check_size(ev.event.body, "body", seq)).empty())
       return err;
     subscribers.clear();
     for (const auto& d : ev.deliveries) {
+      subscribers.push_back(d.key.subscriber);
       if (!(err = check_key(d.key, "new events")).empty() ||
           !(err = check_priority(d.priority, d.key, "new events")).empty())
         return err;
       if (d.key.event_seq != seq)
         return "new events: delivery " + describe(d.key) + " is listed under event " + std::to_string(seq) +
                " (its key must carry that seq)";
-      if (!subscribers.insert(d.key.subscriber).second)
-        return "new events: event " + std::to_string(seq) + " has two deliveries for subscriber '" +
-               d.key.subscriber + "'";
     }
+    std::sort(subscribers.begin(), subscribers.end());
+    if (auto twice = std::adjacent_find(subscribers.begin(), subscribers.end()); twice != subscribers.end())
+      return "new events: event " + std::to_string(seq) + " has two deliveries for subscriber '" +
+             std::string{*twice} + "'";
   }
   for (const auto& d : batch.updates)
     if (!(err = check_key(d.key, "updates")).empty() ||

@@ -461,6 +461,8 @@ BOOST_AUTO_TEST_CASE(known_values) {
   BOOST_TEST(format_rfc3339_ms(951782400000) == "2000-02-29T00:00:00.000Z");
   BOOST_TEST(format_rfc3339_ms(4102444800000) == "2100-01-01T00:00:00.000Z");
   BOOST_TEST(format_rfc3339_ms(253402300799999) == "9999-12-31T23:59:59.999Z");
+  // Past four digits of year the general path takes over.
+  BOOST_TEST(format_rfc3339_ms(253402300800000) == "10000-01-01T00:00:00.000Z");
 }
 
 BOOST_AUTO_TEST_CASE(before_the_epoch) {
