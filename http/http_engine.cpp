@@ -284,8 +284,8 @@ struct http_engine::impl {
   // its share of the open-file limit: half of it is guaranteed, split
   // evenly over the handles (at most 8 x transfers_per_multi each), the
   // rest lent to busy handles and given back as they calm down, and so are
-  // the shares of handles never opened (an origin's homes are picked by
-  // hash, so a third of the handles may stay unopened). Past its size a
+  // the shares of handles never opened (a handle opens when an origin
+  // first runs a transfer there: with few origins, many never do). Past its size a
   // handle opens no connection before closing its oldest idle one (or,
   // with none idle, lets the transfer wait for one), so a full cache never
   // becomes a failed connect. Why 8 x: subscribers take turns for the

@@ -14,40 +14,61 @@ std::string_view origin_of(std::string_view url) {
 }
 
 transfer_placement::transfer_placement(size_t per_multi, size_t max_multis)
-  : per_multi_(std::max<size_t>(per_multi, 1)), running_(std::max<size_t>(max_multis, 1), 0) {}
+  : per_multi_(std::max<size_t>(per_multi, 1)), running_(std::max<size_t>(max_multis, 1), 0),
+    homed_(running_.size(), 0) {}
 
-// The nth home of an origin: its hash picks the first, the others follow
-// at a stride that visits every handle before any twice.
-size_t transfer_placement::home(uint64_t key, size_t nth) const {
+// The nth home of an origin: after its first, the others follow at a
+// stride (from its hash) that visits every handle before any twice.
+size_t transfer_placement::home(uint64_t key, const origin_homes& o, size_t nth) const {
   auto n = running_.size();
   auto stride = n > 1 ? 1 + (key >> 32) % (n - 1) : 1;
   while (std::gcd(stride, n) != 1) // co-prime with n: a full cycle
     ++stride;
-  return (key % n + nth * stride) % n;
+  return (o.first + nth * stride) % n;
+}
+
+// The handle fewest origins call home, the least busy of those; looked for
+// from the one the origin's hash names, so a lone origin's home does not
+// depend on what came before it.
+size_t transfer_placement::least_homed(uint64_t key) const {
+  auto n = running_.size();
+  size_t best = key % n;
+  for (size_t i = 1; i < n; ++i) {
+    auto m = (key + i) % n;
+    if (homed_[m] < homed_[best] || (homed_[m] == homed_[best] && running_[m] < running_[best]))
+      best = m;
+  }
+  return best;
 }
 
 transfer_placement::spot transfer_placement::place(std::string_view origin) {
   auto key = std::hash<std::string_view>{}(origin);
-  auto& homes = origins_[key];
+  auto [it, first_seen] = origins_.try_emplace(key);
+  auto& o = it->second;
+  if (first_seen) {
+    o.first = least_homed(key);
+    ++homed_[o.first];
+  }
+  auto& counts = o.counts;
   size_t nth = 0;
-  while (nth < homes.size() && homes[nth] >= per_home())
+  while (nth < counts.size() && counts[nth] >= per_home())
     ++nth;
   // Every handle full with this origin alone (it runs more than the
   // engine's whole share): its least busy home.
   if (nth >= running_.size())
-    nth = static_cast<size_t>(std::min_element(homes.begin(), homes.end()) - homes.begin());
-  if (nth == homes.size())
-    homes.push_back(0);
-  ++homes[nth];
-  auto multi = home(key, nth);
+    nth = static_cast<size_t>(std::min_element(counts.begin(), counts.end()) - counts.begin());
+  if (nth == counts.size())
+    counts.push_back(0);
+  ++counts[nth];
+  auto multi = home(key, o, nth);
   ++running_[multi];
   return {multi, key, nth};
 }
 
 void transfer_placement::release(const spot& s) {
   --running_[s.multi];
-  if (auto it = origins_.find(s.origin); it != origins_.end() && s.home < it->second.size())
-    --it->second[s.home];
+  if (auto it = origins_.find(s.origin); it != origins_.end() && s.home < it->second.counts.size())
+    --it->second.counts[s.home];
 }
 
 } // namespace volley
