@@ -12,11 +12,9 @@ bool same_breaker(const breaker_config& a, const breaker_config& b) {
          a.min_requests == b.min_requests && a.rate_window_ms == b.rate_window_ms;
 }
 
-bool same_concurrency(const subscriber_config& a, const subscriber_config& b) {
-  return a.max_in_flight == b.max_in_flight && a.concurrency.adaptive == b.concurrency.adaptive &&
-         a.concurrency.initial == b.concurrency.initial &&
-         a.concurrency.decrease_factor == b.concurrency.decrease_factor &&
-         a.concurrency.latency_ratio == b.concurrency.latency_ratio;
+bool same_concurrency(const concurrency_config& a, uint32_t a_max, const concurrency_config& b, uint32_t b_max) {
+  return a_max == b_max && a.adaptive == b.adaptive && a.initial == b.initial &&
+         a.decrease_factor == b.decrease_factor && a.latency_ratio == b.latency_ratio;
 }
 
 // Only these two ask for a pause of the whole endpoint: "too many requests"
@@ -25,6 +23,11 @@ bool pauses_endpoint(int status) { return status == 429 || status == 503; }
 
 } // namespace
 
+attempt_policy::settings::settings(const subscriber_config& cfg)
+  : breaker(cfg.breaker), concurrency(cfg.concurrency), max_in_flight(cfg.max_in_flight),
+    max_attempts(cfg.max_attempts), backoff_max_ms(cfg.backoff.max_ms), rate_limit_per_s(cfg.rate_limit_per_s),
+    disable_after_hours(cfg.disable_after_hours) {}
+
 attempt_policy::attempt_policy(const subscriber_config& cfg)
   : cfg_(cfg), breaker_(cfg.breaker), limit_(cfg.concurrency, cfg.max_in_flight), backoff_(cfg.backoff),
     limiter_(cfg.rate_limit_per_s), disable_clock_(cfg.disable_after_hours) {}
@@ -32,14 +35,14 @@ attempt_policy::attempt_policy(const subscriber_config& cfg)
 void attempt_policy::reconfigure(const subscriber_config& cfg) {
   if (!same_breaker(cfg_.breaker, cfg.breaker))
     breaker_ = circuit_breaker{cfg.breaker};
-  if (!same_concurrency(cfg_, cfg))
+  if (!same_concurrency(cfg_.concurrency, cfg_.max_in_flight, cfg.concurrency, cfg.max_in_flight))
     limit_ = concurrency_limit{cfg.concurrency, cfg.max_in_flight};
   if (cfg.disable_after_hours != cfg_.disable_after_hours)
     disable_clock_ = auto_disable{cfg.disable_after_hours};
   if (cfg.rate_limit_per_s != cfg_.rate_limit_per_s)
     limiter_ = token_bucket{cfg.rate_limit_per_s};
   backoff_ = backoff_policy{cfg.backoff};
-  cfg_ = cfg;
+  cfg_ = settings{cfg};
 }
 
 admission attempt_policy::admit(size_t in_flight, int64_t now_ms) {
@@ -114,7 +117,7 @@ attempt_decision attempt_policy::decide(const delivery_record& record, const att
         // before then (clamped to the backoff cap, as a delivery's is).
         if (asked && pauses_endpoint(r.status))
           paused_until_ms_ =
-            std::max(paused_until_ms_, now_ms + static_cast<int64_t>(std::min(*asked, cfg_.backoff.max_ms)));
+            std::max(paused_until_ms_, now_ms + static_cast<int64_t>(std::min(*asked, cfg_.backoff_max_ms)));
       }
       d.what = attempt_decision::action::retry;
       d.retry_at_ms = now_ms + static_cast<int64_t>(delay);

@@ -79,7 +79,21 @@ private:
   // failure; otherwise the breaker learns nothing from it.
   void unsent(int64_t now_ms, attempt_decision& d);
 
-  subscriber_config cfg_;
+  // The settings it acts on, not the whole subscriber_config: its names,
+  // URL and secrets cost a few hundred bytes per subscriber, 10,000 of
+  // them idle in bench (g).
+  struct settings {
+    explicit settings(const subscriber_config& cfg);
+    breaker_config breaker;
+    concurrency_config concurrency;
+    uint32_t max_in_flight = 0;
+    uint32_t max_attempts = 0;
+    uint64_t backoff_max_ms = 0;
+    double rate_limit_per_s = 0;
+    uint32_t disable_after_hours = 0;
+  };
+
+  settings cfg_;
   circuit_breaker breaker_;
   concurrency_limit limit_;
   backoff_policy backoff_;
