@@ -79,8 +79,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 }
 
 struct hmac_key::pads {
-  SHA256_CTX inner; // after the key xor 0x36.. block
-  SHA256_CTX outer; // after the key xor 0x5c.. block
+  SHA256_CTX inner;                                // after the key xor 0x36.. block
+  SHA256_CTX outer;                                // after the key xor 0x5c.. block
   ~pads() { OPENSSL_cleanse(this, sizeof *this); } // they stand for the key
 };
 
@@ -214,9 +214,7 @@ std::string standard_mac(const hmac_key& key, std::string_view id, int64_t times
   return key.mac({id, ".", ts, ".", body});
 }
 
-std::vector<hmac_key> prepared(const std::vector<std::string>& keys) {
-  return {keys.begin(), keys.end()};
-}
+std::vector<hmac_key> prepared(const std::vector<std::string>& keys) { return {keys.begin(), keys.end()}; }
 
 } // namespace
 

@@ -12,7 +12,8 @@ bool same_breaker(const breaker_config& a, const breaker_config& b) {
          a.min_requests == b.min_requests && a.rate_window_ms == b.rate_window_ms;
 }
 
-bool same_concurrency(const concurrency_config& a, uint32_t a_max, const concurrency_config& b, uint32_t b_max) {
+bool same_concurrency(const concurrency_config& a, uint32_t a_max, const concurrency_config& b,
+                      uint32_t b_max) {
   return a_max == b_max && a.adaptive == b.adaptive && a.initial == b.initial &&
          a.decrease_factor == b.decrease_factor && a.latency_ratio == b.latency_ratio;
 }
@@ -25,8 +26,8 @@ bool pauses_endpoint(int status) { return status == 429 || status == 503; }
 
 attempt_policy::settings::settings(const subscriber_config& cfg)
   : breaker(cfg.breaker), concurrency(cfg.concurrency), max_in_flight(cfg.max_in_flight),
-    max_attempts(cfg.max_attempts), backoff_max_ms(cfg.backoff.max_ms), rate_limit_per_s(cfg.rate_limit_per_s),
-    disable_after_hours(cfg.disable_after_hours) {}
+    max_attempts(cfg.max_attempts), backoff_max_ms(cfg.backoff.max_ms),
+    rate_limit_per_s(cfg.rate_limit_per_s), disable_after_hours(cfg.disable_after_hours) {}
 
 attempt_policy::attempt_policy(const subscriber_config& cfg)
   : cfg_(cfg), breaker_(cfg.breaker), limit_(cfg.concurrency, cfg.max_in_flight), backoff_(cfg.backoff),

@@ -1626,18 +1626,21 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(an_id_logged_again_keeps_the_newest_event_under_it
   auto& s = backend.get();
   constexpr int64_t t = 1700000000000;
   BOOST_REQUIRE(s.commit(logging({{"e1", "old.type", t, "{\"v\":1}"}}, {})).status == write_status::ok);
-  BOOST_REQUIRE(s.commit(logging({{"e1", "new.type", t + 5000, "{\"v\":2}"}}, {})).status == write_status::ok);
+  BOOST_REQUIRE(s.commit(logging({{"e1", "new.type", t + 5000, "{\"v\":2}"}}, {})).status ==
+                write_status::ok);
   auto log = must(s.read_event_log("e1"));
   BOOST_REQUIRE(log.has_value());
   BOOST_TEST(log->event.type == "new.type");
   BOOST_TEST(log->event.body == "{\"v\":2}");
   BOOST_TEST(log->event.created_ms == t + 5000);
-  // Its old time went with the old entry: pruning what is older than the
-  // new time's second keeps it, pruning past it removes it.
-  BOOST_REQUIRE(s.commit(logging({{"e2", "t", t + 6000, "{}"}}, {}, {t + 1000, std::numeric_limits<uint64_t>::max(), 100}))
+  // Its old time key went with the old entry: pruning up to a time between
+  // its old and new times keeps it, pruning past the new time removes it.
+  BOOST_REQUIRE(s.commit(logging({{"e2", "t", t + 6000, "{}"}}, {},
+                                 {t + 1000, std::numeric_limits<uint64_t>::max(), 100}))
                   .status == write_status::ok);
   BOOST_TEST(must(s.read_event_log("e1")).has_value());
-  BOOST_REQUIRE(s.commit(logging({{"e3", "t", t + 7000, "{}"}}, {}, {t + 5500, std::numeric_limits<uint64_t>::max(), 100}))
+  BOOST_REQUIRE(s.commit(logging({{"e3", "t", t + 7000, "{}"}}, {},
+                                 {t + 5500, std::numeric_limits<uint64_t>::max(), 100}))
                   .status == write_status::ok);
   BOOST_TEST(!must(s.read_event_log("e1")).has_value());
   BOOST_TEST(must(s.read_event_log("e2")).has_value());
