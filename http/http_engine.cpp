@@ -167,8 +167,12 @@ struct http_engine::impl {
 
   impl(http_engine_options opts, engine_admission& admitted, size_t budget)
     : options(opts), admission(admitted),
+      // Idle origins remembered: no more than could each keep one idle
+      // connection within the thread's share of the open-file limit (and
+      // 65,536, about 10 MB, when the limit is unlimited).
       placement(opts.transfers_per_multi,
-                (opts.max_concurrent + opts.transfers_per_multi - 1) / opts.transfers_per_multi),
+                (opts.max_concurrent + opts.transfers_per_multi - 1) / opts.transfers_per_multi,
+                std::min<size_t>(budget, 65536)),
       slots(placement.multis()), refs(placement.multis()), connection_budget(budget) {
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd < 0)

@@ -13,9 +13,9 @@ std::string_view origin_of(std::string_view url) {
   return url.substr(0, end);
 }
 
-transfer_placement::transfer_placement(size_t per_multi, size_t max_multis)
+transfer_placement::transfer_placement(size_t per_multi, size_t max_multis, size_t max_idle_origins)
   : per_multi_(std::max<size_t>(per_multi, 1)), running_(std::max<size_t>(max_multis, 1), 0),
-    homed_(running_.size(), 0) {}
+    homed_(running_.size(), 0), max_idle_(max_idle_origins) {}
 
 // The nth home of an origin: after its first, the others follow at a
 // stride (from its hash) that visits every handle before any twice.
@@ -48,7 +48,10 @@ transfer_placement::spot transfer_placement::place(std::string_view origin) {
   if (first_seen) {
     o.first = least_homed(key);
     ++homed_[o.first];
+  } else if (o.running == 0) {
+    idle_.erase(o.idle_at);
   }
+  ++o.running;
   auto& counts = o.counts;
   size_t nth = 0;
   while (nth < counts.size() && counts[nth] >= per_home())
@@ -67,8 +70,20 @@ transfer_placement::spot transfer_placement::place(std::string_view origin) {
 
 void transfer_placement::release(const spot& s) {
   --running_[s.multi];
-  if (auto it = origins_.find(s.origin); it != origins_.end() && s.home < it->second.counts.size())
-    --it->second.counts[s.home];
+  auto it = origins_.find(s.origin);
+  if (it == origins_.end() || s.home >= it->second.counts.size())
+    return;
+  auto& o = it->second;
+  --o.counts[s.home];
+  if (--o.running > 0)
+    return;
+  o.idle_at = idle_.insert(idle_.end(), s.origin);
+  while (idle_.size() > max_idle_) {
+    auto oldest = origins_.find(idle_.front());
+    --homed_[oldest->second.first];
+    origins_.erase(oldest);
+    idle_.pop_front();
+  }
 }
 
 } // namespace volley

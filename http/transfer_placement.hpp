@@ -25,12 +25,19 @@
 // third of them, and a home's room of per_multi and a quarter sent an
 // origin's ups and downs to another origin's home: 0.23 connects per
 // delivery. Spread homes: 0.17; and twice per_multi: 0.09, at 0.77x the
-// CPU per delivery and 1.3x the rate (manual runs, 3 each, medians). Plain
-// logic: no libcurl in here.
+// CPU per delivery and 1.3x the rate (manual runs, 3 each, medians).
+//
+// An origin with no transfer running is remembered (its idle connections
+// are still on its homes) up to `max_idle_origins` of them; past that the
+// one idle longest is forgotten, and if it comes back it is placed like a
+// new one. So a daemon whose subscribers come and go over months keeps a
+// bounded table, and a handle's count of origins calling it home counts
+// live ones. Plain logic: no libcurl in here.
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -59,7 +66,11 @@ public:
     size_t home = 0;     // which of the origin's homes
   };
 
-  transfer_placement(size_t per_multi, size_t max_multis);
+  // Origins with nothing running that are remembered when no bound is
+  // given: about 150 bytes each.
+  static constexpr size_t default_idle_origins = 4096;
+
+  transfer_placement(size_t per_multi, size_t max_multis, size_t max_idle_origins = default_idle_origins);
 
   // Where a new transfer to `origin` runs, counted there until release().
   spot place(std::string_view origin);
@@ -73,11 +84,18 @@ public:
 
   // Origins whose first home a handle is.
   size_t homed(size_t multi) const { return homed_[multi]; }
+  // Origins remembered: those running transfers and the idle kept.
+  size_t origins() const { return origins_.size(); }
+  bool remembers(std::string_view origin) const {
+    return origins_.count(std::hash<std::string_view>{}(origin)) > 0;
+  }
 
 private:
   struct origin_homes {
-    size_t first = 0;           // its first home
-    std::vector<size_t> counts; // transfers running on each home, first home first
+    size_t first = 0;                      // its first home
+    std::vector<size_t> counts;            // transfers running on each home, first home first
+    size_t running = 0;                    // the sum of counts
+    std::list<uint64_t>::iterator idle_at; // its place in idle_, when running is 0
   };
 
   size_t home(uint64_t key, const origin_homes& o, size_t nth) const;
@@ -87,8 +105,12 @@ private:
   std::vector<size_t> running_; // per handle
   std::vector<size_t> homed_;   // per handle
   // Origin (by hash: a collision only shares homes) -> its homes. Kept
-  // when its transfers end: its idle connections are still on its homes.
+  // when its transfers end, up to max_idle_ of them: its idle connections
+  // are still on its homes.
   std::unordered_map<uint64_t, origin_homes> origins_;
+  // Origins with nothing running, the longest idle first.
+  std::list<uint64_t> idle_;
+  size_t max_idle_;
 };
 
 } // namespace volley

@@ -933,6 +933,50 @@ BOOST_AUTO_TEST_CASE(one_busy_origin_uses_every_handle_once_before_any_twice) {
   BOOST_TEST(total == 41u);
 }
 
+BOOST_AUTO_TEST_CASE(idle_origins_past_the_bound_are_forgotten_the_longest_idle_first) {
+  // Subscribers come and go over a daemon's life: the table of origins
+  // must not grow with every host ever seen.
+  transfer_placement p{4, 8, 3};
+  auto url = [](int i) { return "http://host-" + std::to_string(i) + ".example"; };
+  auto remembered = [&] {
+    std::vector<int> out;
+    for (int i = 0; i < 6; ++i)
+      if (p.remembers(url(i)))
+        out.push_back(i);
+    return out;
+  };
+  std::vector<transfer_placement::spot> spots;
+  for (int i = 0; i < 6; ++i)
+    spots.push_back(p.place(url(i)));
+  auto second = p.place(url(0)); // origin 0 runs two
+  BOOST_TEST(p.origins() == 6u);
+  // Idle one after another: past 3 idle, the longest idle go; the running
+  // origin stays, however long it has run.
+  for (int i = 1; i < 6; ++i)
+    p.release(spots[static_cast<size_t>(i)]);
+  BOOST_TEST(remembered() == (std::vector<int>{0, 3, 4, 5}));
+  size_t homed = 0;
+  for (size_t m = 0; m < p.multis(); ++m)
+    homed += p.homed(m);
+  BOOST_TEST(homed == 4u); // a forgotten origin is no handle's any more
+  // Remembered, an idle origin runs on its home again, and leaves the idle
+  // ones: 4 is now the longest idle.
+  auto again = p.place(url(3));
+  BOOST_TEST(again.multi == spots[3].multi);
+  p.release(spots[0]);
+  p.release(second); // idle: 4, 5, 0
+  BOOST_TEST(remembered() == (std::vector<int>{0, 3, 4, 5}));
+  p.release(again); // idle: 4, 5, 0, 3
+  BOOST_TEST(remembered() == (std::vector<int>{0, 3, 5}));
+  for (size_t m = 0; m < p.multis(); ++m)
+    BOOST_TEST(p.running(m) == 0u);
+  // A forgotten origin that comes back is placed like a new one.
+  auto back = p.place(url(1));
+  BOOST_TEST(back.home == 0u);
+  BOOST_TEST(p.running(back.multi) == 1u);
+  BOOST_TEST(remembered() == (std::vector<int>{0, 1, 3, 5}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // Every file of the process in use: the transfer ends as "no socket", the
