@@ -119,6 +119,20 @@ def proc_cpu_s(pid):
         return None
 
 
+def settle(pid, quiet=0.03, step_s=1.0, limit_s=15.0):
+    """Waits (bounded) until a process's own CPU rate over `step_s` falls
+    below `quiet` of a core. volleyd's start is not its idle: with 10,000
+    subscribers the first 2-3 s after it listens (each subscriber's first
+    page from disk and first report) cost 8-20 % of a core, and under 1 % after."""
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        c0, t0 = proc_cpu_s(pid), time.monotonic()
+        time.sleep(step_s)
+        c1 = proc_cpu_s(pid)
+        if c0 is None or c1 is None or (c1 - c0) / (time.monotonic() - t0) < quiet:
+            return
+
+
 def socket_count(pid):
     """Open sockets of a process."""
     n = 0
@@ -854,8 +868,9 @@ def g_cell(h, run, subs, latency_ms, conc):
         cfg = h.write_config(f"g{run}-{subs}-{latency_ms}-{conc}", g_subscribers(subs, sport, hosts),
                              port, os.path.join(h.tmp, f"g{run}-{subs}-{latency_ms}-{conc}"), extra)
         vd = h.start_volleyd(cfg, port, f"g-volleyd-{run}-{subs}-{latency_ms}-{conc}", timeout_s=120)
-        # Idle: what volleyd spends with nothing to deliver (timers, reports).
-        time.sleep(0.5)
+        # Idle: what volleyd spends with nothing to deliver (timers,
+        # reports), once its start has settled.
+        settle(vd.pid)
         idle0, t0 = proc_cpu_s(vd.pid), time.monotonic()
         time.sleep(h.args.g_idle_seconds)
         idle_rate = (proc_cpu_s(vd.pid) - idle0) / (time.monotonic() - t0)
@@ -887,7 +902,7 @@ def g_cell(h, run, subs, latency_ms, conc):
                    rss_mb=sampler.peak_rss, rss_anon_mb=sampler.peak_anon,
                    rss_anon_idle_mb=anon_idle, sockets=sampler.peak_sockets)
         if cpu_us is not None and rate:
-            # Without the idle cost (10,000 actors' report timers at 64 in flight).
+            # Without what volleyd spends with nothing to deliver.
             row["cpu_net_us"] = max(0.0, cpu_us - idle_rate * 1e6 / rate)
         if anon_idle is not None and sampler.peak_anon:
             row["rss_per_1k_mb"] = (sampler.peak_anon - anon_idle) / (conc / 1000.0)
@@ -2369,8 +2384,9 @@ METHOD = """\
   their ratio. Both include the kernel's TCP work, and on loopback a send
   also runs the receiver's side of it.
 - **(g)**: see "(g) Slow endpoints" above; "less idle" subtracts volleyd's
-  CPU rate measured for 2 s before publishing (timers of idle subscriber
-  actors); "connects/delivery" is connections the sink accepted ÷
+  CPU rate measured for 2 s before publishing, once its start has settled
+  (what subscriber actors and the monitor spend with nothing to deliver);
+  "connects/delivery" is connections the sink accepted ÷
   deliveries in the window; "anon MB per 1k in flight" is (peak RssAnon −
   RssAnon before publishing) ÷ thousands in flight, and includes the
   queued deliveries (their count is in the notes).
