@@ -41,6 +41,10 @@ size_t transfer_placement::least_homed(uint64_t key) const {
   return best;
 }
 
+bool transfer_placement::idle(const origin_homes& o) {
+  return std::all_of(o.counts.begin(), o.counts.end(), [](size_t n) { return n == 0; });
+}
+
 transfer_placement::spot transfer_placement::place(std::string_view origin) {
   auto key = std::hash<std::string_view>{}(origin);
   auto [it, first_seen] = origins_.try_emplace(key);
@@ -48,10 +52,9 @@ transfer_placement::spot transfer_placement::place(std::string_view origin) {
   if (first_seen) {
     o.first = least_homed(key);
     ++homed_[o.first];
-  } else if (o.running == 0) {
+  } else if (idle(o)) {
     idle_.erase(o.idle_at);
   }
-  ++o.running;
   auto& counts = o.counts;
   size_t nth = 0;
   while (nth < counts.size() && counts[nth] >= per_home())
@@ -75,7 +78,7 @@ void transfer_placement::release(const spot& s) {
     return;
   auto& o = it->second;
   --o.counts[s.home];
-  if (--o.running > 0)
+  if (!idle(o))
     return;
   o.idle_at = idle_.insert(idle_.end(), s.origin);
   while (idle_.size() > max_idle_) {

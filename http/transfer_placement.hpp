@@ -94,11 +94,12 @@ private:
   struct origin_homes {
     size_t first = 0;                      // its first home
     std::vector<size_t> counts;            // transfers running on each home, first home first
-    size_t running = 0;                    // the sum of counts
-    std::list<uint64_t>::iterator idle_at; // its place in idle_, when running is 0
+    std::list<uint64_t>::iterator idle_at; // its place in idle_, when nothing of it runs
   };
 
   size_t home(uint64_t key, const origin_homes& o, size_t nth) const;
+  // Nothing of it runs (so it is in idle_, once placed).
+  static bool idle(const origin_homes& o);
   size_t least_homed(uint64_t key) const;
 
   size_t per_multi_;
